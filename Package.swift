@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependency arrows point one way:
+//   healthscore (CLI) → Training → FitEngine / Tabular → ScoringCore
+// ScoringCore is pure Swift + Foundation: it is what production embeds, so it
+// must never see CLapack or FitEngine.
+let package = Package(
+    name: "healthscore",
+    products: [
+        .executable(name: "healthscore", targets: ["HealthScoreCLI"]),
+        .library(name: "ScoringCore", targets: ["ScoringCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLapack",
+            path: "Sources/CLapack",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+        ),
+        .target(name: "ScoringCore"),
+        .target(name: "Tabular", dependencies: ["ScoringCore"]),
+        .target(name: "FitEngine", dependencies: ["CLapack"]),
+        .target(name: "Simulator"),
+        .target(name: "Training", dependencies: ["FitEngine", "Tabular", "ScoringCore"]),
+        .executableTarget(
+            name: "HealthScoreCLI",
+            dependencies: [
+                "Training", "Tabular", "ScoringCore", "Simulator", "FitEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "ScoringCoreTests", dependencies: ["ScoringCore", "TestSupport"]),
+        .testTarget(name: "TabularTests", dependencies: ["Tabular", "TestSupport"]),
+        .testTarget(name: "FitEngineTests", dependencies: ["FitEngine", "TestSupport"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "TestSupport"]),
+        .testTarget(
+            name: "TrainingTests",
+            dependencies: ["Training", "Tabular", "ScoringCore", "FitEngine", "Simulator", "TestSupport"]
+        ),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+    ],
+    swiftLanguageModes: [.v5]
+)
