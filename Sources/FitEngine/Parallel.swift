@@ -1,0 +1,29 @@
+import Foundation
+
+/// Splits `0..<count` into contiguous ranges, one per worker, and runs them concurrently.
+///
+/// OpenBLAS gains little from its own threads at p ≈ 50 (the output of `dsyrk` is tiny), so the
+/// engine splits rows itself and keeps OpenBLAS single-threaded; small inputs stay on one thread
+/// because dispatch costs more than it saves.
+enum Parallel {
+    static var workerCount: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    static func chunks(_ count: Int, minimumChunk: Int = 32_768) -> [Range<Int>] {
+        let workers = max(1, min(workerCount, count / max(1, minimumChunk)))
+        guard workers > 1 else { return [0..<count] }
+        let base = count / workers, extra = count % workers
+        var ranges: [Range<Int>] = []
+        var start = 0
+        for w in 0..<workers {
+            let len = base + (w < extra ? 1 : 0)
+            ranges.append(start..<(start + len))
+            start += len
+        }
+        return ranges
+    }
+
+    static func forEach(_ ranges: [Range<Int>], _ body: (Int, Range<Int>) -> Void) {
+        if ranges.count == 1 { body(0, ranges[0]); return }
+        DispatchQueue.concurrentPerform(iterations: ranges.count) { body($0, ranges[$0]) }
+    }
+}

@@ -1,0 +1,89 @@
+/// Detects when the likelihood has no finite maximum, and which terms drive it there.
+///
+/// Two views, both reported as design-column indices:
+/// - one term at a time, exactly: a term separates when a threshold splits churners from
+///   non-churners (ties at the threshold make it quasi-complete);
+/// - jointly, after the fit: rows fitted at probability 0 or 1 (within 1e-7) are separated when some
+///   direction moves only them, i.e. the remaining rows' design has a null space; the terms loading on
+///   it are named. (An exact LP test would be stronger; this catches what Newton can drive to infinity.)
+enum SeparationCheck {
+    static let perfectFitTolerance = 1e-7
+
+    static func run(design: Matrix, activeTerms: [Int], fitted: [Double], response: [Double],
+                    weights: [Double]?, betaStandardised: [Double], originalDesign: Matrix) -> [FitWarning] {
+        let n = design.rows, k = design.cols
+        var involved = Set<Int>()
+        var strict = false
+        for a in 1..<max(1, k) {
+            switch univariate(design, column: a, response: response, weights: weights) {
+            case .complete: involved.insert(a); strict = true
+            case .quasi: involved.insert(a)
+            case .none: break
+            }
+        }
+        var perfect = [Double](repeating: 1, count: n)
+        var perfectCount = 0, usedRows = 0
+        for i in 0..<n where (weights?[i] ?? 1) > 0 {
+            usedRows += 1
+            if min(fitted[i], 1 - fitted[i]) < perfectFitTolerance { perfect[i] = 0; perfectCount += 1 }
+        }
+        var jointlySeparated = false
+        if perfectCount > 0 {
+            if perfectCount == usedRows {
+                jointlySeparated = true
+                strict = true
+                let slopes = betaStandardised.dropFirst().map(abs)
+                let largest = slopes.max() ?? 0
+                if involved.isEmpty, largest > 0 {
+                    for a in 1..<k where abs(betaStandardised[a]) >= 0.1 * largest { involved.insert(a) }
+                }
+            } else {
+                let nullTerms = nullSpaceTerms(design, keepRows: perfect)
+                if !nullTerms.isEmpty {
+                    jointlySeparated = true
+                    involved.formUnion(nullTerms)
+                }
+            }
+        }
+        if involved.isEmpty && !jointlySeparated {
+            return perfectCount > 0 ? [.extremeFittedProbabilities(rows: perfectCount)] : []
+        }
+        let terms = involved.sorted().map { activeTerms[$0] }
+        return [.separation(complete: strict, terms: terms, perfectlyPredictedRows: perfectCount)]
+    }
+
+    enum Univariate { case none, quasi, complete }
+
+    static func univariate(_ x: Matrix, column a: Int, response: [Double], weights: [Double]?) -> Univariate {
+        var min0 = Double.infinity, max0 = -Double.infinity, min1 = Double.infinity, max1 = -Double.infinity
+        let n = x.rows
+        x.storage.withUnsafeBufferPointer { s in
+            let col = s.baseAddress! + a * n
+            for i in 0..<n where (weights?[i] ?? 1) > 0 {
+                let v = col[i]
+                if response[i] > 0.5 { min1 = min(min1, v); max1 = max(max1, v) } else { min0 = min(min0, v); max0 = max(max0, v) }
+            }
+        }
+        guard min0.isFinite, min1.isFinite else { return .none }
+        if max0 < min1 || max1 < min0 { return .complete }
+        if max0 == min1 || max1 == min0 { return .quasi }
+        return .none
+    }
+
+    /// Terms loading on the null space of the design restricted to rows not fitted perfectly.
+    static func nullSpaceTerms(_ x: Matrix, keepRows: [Double]) -> [Int] {
+        let kernels = DesignKernels(rows: x.rows, cols: x.cols)
+        let gram = x.storage.withUnsafeBufferPointer { xb in
+            keepRows.withUnsafeBufferPointer { kernels.weightedGram(xb.baseAddress!, sqrtWeights: $0.baseAddress!) }
+        }
+        guard let eig = LAPACK.syevd(gram), let top = eig.values.last, top > 0 else { return [] }
+        var loading = [Double](repeating: 0, count: x.cols)
+        var any = false
+        for (c, lambda) in eig.values.enumerated() where lambda <= 1e-11 * top {
+            any = true
+            for j in 0..<x.cols { loading[j] += eig.vectors[j, c] * eig.vectors[j, c] }
+        }
+        guard any else { return [] }
+        return (1..<x.cols).filter { loading[$0] >= 0.01 }
+    }
+}

@@ -1,0 +1,108 @@
+/// Centres and scales every non-intercept column in place (weighted mean, 1/n standard deviation),
+/// and maps coefficients and their covariance back to the original scale.
+struct Standardization {
+    var means: [Double]
+    var scales: [Double]
+    var constantColumns: [Int]
+
+    static func apply(to design: inout Matrix, weights: [Double]?) -> Standardization {
+        let n = design.rows, p = design.cols
+        var means = [Double](repeating: 0, count: p)
+        var scales = [Double](repeating: 1, count: p)
+        var constant: [Int] = []
+        let weightSum = weights?.reduce(0, +) ?? Double(n)
+        design.storage.withUnsafeMutableBufferPointer { s in
+            for j in 1..<max(1, p) {
+                let col = s.baseAddress! + j * n
+                var mean = 0.0
+                if let w = weights { for i in 0..<n { mean += w[i] * col[i] } } else { for i in 0..<n { mean += col[i] } }
+                mean /= weightSum
+                var ss = 0.0
+                if let w = weights {
+                    for i in 0..<n { let d = col[i] - mean; ss += w[i] * d * d }
+                } else {
+                    for i in 0..<n { let d = col[i] - mean; ss += d * d }
+                }
+                let sd = (ss / weightSum).squareRoot()
+                means[j] = mean
+                // Two-pass variance is exactly zero for a constant column; anything at rounding level
+                // of the mean is constant too.
+                if !(sd > 1e-13 * max(abs(mean), 1e-300)) {
+                    constant.append(j)
+                    scales[j] = 1
+                    for i in 0..<n { col[i] = 0 }
+                    continue
+                }
+                scales[j] = sd
+                let inv = 1 / sd
+                for i in 0..<n { col[i] = (col[i] - mean) * inv }
+            }
+        }
+        return Standardization(means: means, scales: scales, constantColumns: constant)
+    }
+
+    /// β_j = β̃_j / s_j and β_0 = β̃_0 − Σ m_j β̃_j / s_j; Cov = T Coṽ Tᵀ for that linear map T.
+    func toOriginalScale(beta: [Double], covariance: SymmetricMatrix?, active: [Int])
+        -> (beta: [Double], covariance: SymmetricMatrix?) {
+        let k = active.count
+        // Row 0 of T: (1, −m_1/s_1, …); row j: 1/s_j on the diagonal.
+        var a = [Double](repeating: 0, count: k)
+        var d = [Double](repeating: 1, count: k)
+        for (idx, j) in active.enumerated() where j != 0 {
+            d[idx] = 1 / scales[j]
+            a[idx] = -means[j] / scales[j]
+        }
+        a[0] = 1
+        var out = beta
+        var intercept = 0.0
+        for idx in 0..<k {
+            if idx == 0 { intercept += beta[0] } else { intercept += a[idx] * beta[idx]; out[idx] = beta[idx] * d[idx] }
+        }
+        out[0] = intercept
+        guard let c = covariance else { return (out, nil) }
+        var cov = SymmetricMatrix(order: k)
+        // (T C)_{0,l} = Σ_m a_m C_{m,l}; (T C)_{j,l} = d_j C_{j,l}.
+        var aC = [Double](repeating: 0, count: k)
+        for l in 0..<k { var s = 0.0; for m in 0..<k { s += a[m] * c[m, l] }; aC[l] = s }
+        var v00 = 0.0
+        for l in 0..<k { v00 += aC[l] * a[l] }
+        cov[0, 0] = v00
+        for j in 1..<max(1, k) {
+            let v = aC[j] * d[j]
+            cov[0, j] = v; cov[j, 0] = v
+            for l in 1..<k { cov[j, l] = d[j] * c[j, l] * d[l] }
+        }
+        return (out, cov)
+    }
+}
+
+/// Finds terms that are (numerically) linear combinations of earlier terms, as R's pivoting QR
+/// does: columns are taken in order and a column whose residual 1 − R² falls below the tolerance
+/// is aliased. LAPACK's unpivoted Cholesky computes exactly those residuals on its diagonal.
+enum RankDetection {
+    static func detect(design: Matrix, weights: [Double]?, columns: [Int], tolerance: Double)
+        -> (kept: [Int], aliased: [Int]) {
+        let n = design.rows
+        let sqrtW = weights?.map { $0.squareRoot() } ?? [Double](repeating: 1, count: n)
+        let gram = design.storage.withUnsafeBufferPointer { x in
+            sqrtW.withUnsafeBufferPointer { sw in
+                DesignKernels(rows: n, cols: design.cols).weightedGram(x.baseAddress!, sqrtWeights: sw.baseAddress!)
+            }
+        }
+        var kept = columns
+        var aliased: [Int] = []
+        while !kept.isEmpty {
+            var factor = gram.submatrix(kept)
+            let info = LAPACK.potrf(&factor)
+            let checked = info == 0 ? kept.count : info - 1
+            var failing: Int? = info == 0 ? nil : info - 1
+            for a in 0..<checked {
+                let l = factor[a, a]
+                if l * l <= tolerance * gram[kept[a], kept[a]] { failing = a; break }
+            }
+            guard let f = failing else { break }
+            aliased.append(kept.remove(at: f))
+        }
+        return (kept, aliased)
+    }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import FitEngine
+import Foundation
+import ScoringCore
+import Tabular
+import Training
+
+struct DataRoleOptions: ParsableArguments {
+    @Option(help: "The label column: 1 = churned (0/1, true/false, yes/no, or see --positive).")
+    var target: String
+
+    @Option(help: "Customer id column (kept out of the metrics; used for grouping and output).")
+    var id: String?
+
+    @Option(help: "Snapshot date column (kept out of the metrics).")
+    var time: String?
+
+    @Option(help: "Comma-separated columns to leave out.", transform: { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } })
+    var exclude: [String] = []
+
+    @Option(help: "The label value that means churned, when it is not 1/true/yes.")
+    var positive: String?
+
+    @Option(help: "Missing metric values: drop (complete cases, as R's glm) or impute (mean + indicator).")
+    var missing: MissingPolicy = .drop
+
+    @Option(name: .customLong("na-values"), help: "Comma-separated tokens read as missing (default: empty, NA, N/A, NULL, NaN).",
+            transform: { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) })
+    var naValues: [String] = FitPipeline.defaultNAValues
+
+    var roles: ColumnRoles {
+        ColumnRoles(target: target, id: id, time: time, exclude: exclude, positive: positive, missing: missing)
+    }
+}
+
+extension MissingPolicy: ExpressibleByArgument {}
+
+struct Fit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fit logistic-regression health-score weights from a churn history CSV.",
+        discussion: "Prints a summary with standard errors, 95% intervals, the change in churn probability per metric, fit statistics and warnings.")
+
+    @Argument(help: "Churn history CSV: one row per customer (or customer-month), a header row.")
+    var data: String
+
+    @OptionGroup var roles: DataRoleOptions
+
+    @Option(help: "Write the model artifact (JSON) here.")
+    var out: String?
+
+    @Flag(help: "Print the model artifact as JSON instead of the summary.")
+    var json = false
+
+    @Flag(help: "Print phase timings (ingest, design, fit) to stderr.")
+    var timings = false
+
+    @Option(help: "Newton iterations at most.")
+    var maxIterations: Int = 100
+
+    func validate() throws {
+        guard maxIterations >= 1 else { throw ValidationError("--max-iterations must be at least 1") }
+    }
+
+    func run() throws {
+        var options = FitOptions()
+        options.maxIterations = maxIterations
+        var clock = Timings()
+        let result: TrainingResult
+        do {
+            result = try FitPipeline.run(dataPath: data, roles: roles.roles, naValues: roles.naValues, options: options, timings: &clock)
+        } catch { fail(error) }
+        let encoded: Data
+        do { encoded = try result.model.encoded() } catch { fail(error) }
+        if let out {
+            do { try AtomicFile.write(encoded, to: out) } catch { fail(error) }
+        }
+        if json {
+            FileHandle.standardOutput.write(encoded)
+            print()
+        } else {
+            print(ModelSummary.render(result.model), terminator: "")
+            if let out { print("Model written to \(out)") }
+        }
+        if timings {
+            for (name, seconds) in clock.phases { printError("timing \(name)_seconds=\(String(format: "%.4f", seconds))") }
+            printError("timing blas_core=\(BLASInfo.coreName) blas_threads=\(BLASInfo.threads) iterations=\(result.model.fit.iterations)")
+        }
+    }
+}

@@ -1,0 +1,25 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct HealthScore: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "healthscore",
+        abstract: "Derive customer health-score weights from churn history, and score customers with them.",
+        version: "0.1.0",
+        subcommands: [Fit.self, Score.self, Simulate.self]
+    )
+}
+
+/// Prints a one-line error to stderr and exits non-zero; the message already names file, row,
+/// column and the fix.
+func fail(_ error: Error) -> Never {
+    var message = "\(error)"
+    if let e = error as? LocalizedError, let d = e.errorDescription { message = d }
+    FileHandle.standardError.write(Data(("healthscore: error: " + message.replacingOccurrences(of: "\n", with: " ") + "\n").utf8))
+    Foundation.exit(1)
+}
+
+func printError(_ s: String) {
+    FileHandle.standardError.write(Data((s + "\n").utf8))
+}

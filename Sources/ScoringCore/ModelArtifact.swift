@@ -1,0 +1,210 @@
+import Foundation
+
+/// The versioned model file: everything production needs to score, and everything an analyst needs
+/// to judge the weights. Readable by the scoring core alone.
+public struct ModelArtifact: Codable, Sendable, Equatable {
+    public static let formatName = "healthscore-model"
+    public static let currentFormatVersion = 1
+
+    public var format: String
+    public var formatVersion: Int
+    public var toolVersion: String
+    public var createdAt: String
+    public var training: TrainingSource
+    public var schema: InputSchema
+    public var coefficients: [Coefficient]
+    /// Terms left out because they are linear combinations of earlier terms (R's NA coefficients).
+    public var aliased: [String]
+    public var fit: FitSummary
+    public var warnings: [ModelWarning]
+    /// The business reading: change in churn probability from the average customer.
+    public var impacts: [MetricImpact]
+
+    public init(toolVersion: String, createdAt: String, training: TrainingSource, schema: InputSchema,
+                coefficients: [Coefficient], aliased: [String], fit: FitSummary, warnings: [ModelWarning],
+                impacts: [MetricImpact]) {
+        self.format = Self.formatName
+        self.formatVersion = Self.currentFormatVersion
+        self.toolVersion = toolVersion
+        self.createdAt = createdAt
+        self.training = training
+        self.schema = schema
+        self.coefficients = coefficients
+        self.aliased = aliased
+        self.fit = fit
+        self.warnings = warnings
+        self.impacts = impacts
+    }
+}
+
+public struct TrainingSource: Codable, Sendable, Equatable {
+    public var file: String
+    public var sha256: String
+    public var rows: Int
+    public init(file: String, sha256: String, rows: Int) {
+        self.file = file; self.sha256 = sha256; self.rows = rows
+    }
+}
+
+public enum MissingPolicy: String, Codable, Sendable, CaseIterable {
+    /// Complete cases only, as R's glm.
+    case drop
+    /// Mean for numbers plus a `missing(column)` indicator term; a `(missing)` level for categories.
+    case impute
+}
+
+public struct InputSchema: Codable, Sendable, Equatable {
+    public var target: TargetSpec
+    public var id: String?
+    public var time: String?
+    public var excluded: [String]
+    public var missingPolicy: MissingPolicy
+    public var naValues: [String]
+    public var features: [FeatureSpec]
+
+    public init(target: TargetSpec, id: String?, time: String?, excluded: [String], missingPolicy: MissingPolicy,
+                naValues: [String], features: [FeatureSpec]) {
+        self.target = target; self.id = id; self.time = time; self.excluded = excluded
+        self.missingPolicy = missingPolicy; self.naValues = naValues; self.features = features
+    }
+}
+
+public struct TargetSpec: Codable, Sendable, Equatable {
+    public var column: String
+    /// The label value that means "churned" (coded 1).
+    public var positive: String
+    public var negative: [String]
+    public init(column: String, positive: String, negative: [String]) {
+        self.column = column; self.positive = positive; self.negative = negative
+    }
+}
+
+public enum FeatureKind: String, Codable, Sendable { case numeric, categorical }
+
+/// One input column and how it becomes design terms.
+public struct FeatureSpec: Codable, Sendable, Equatable {
+    public var column: String
+    public var kind: FeatureKind
+    /// Categorical: every level seen in training, in byte order; `reference` is coded all-zero.
+    public var levels: [String]?
+    public var reference: String?
+    /// Numeric: training mean and 1/n standard deviation (for impacts and display).
+    public var mean: Double?
+    public var standardDeviation: Double?
+    /// Impute policy: the value that replaces a missing number.
+    public var imputeValue: Double?
+    /// Impute policy: the indicator term added when the column had missing values in training.
+    public var missingIndicator: String?
+    public var missingShare: Double
+
+    public init(column: String, kind: FeatureKind, levels: [String]? = nil, reference: String? = nil,
+                mean: Double? = nil, standardDeviation: Double? = nil, imputeValue: Double? = nil,
+                missingIndicator: String? = nil, missingShare: Double = 0) {
+        self.column = column; self.kind = kind; self.levels = levels; self.reference = reference
+        self.mean = mean; self.standardDeviation = standardDeviation; self.imputeValue = imputeValue
+        self.missingIndicator = missingIndicator; self.missingShare = missingShare
+    }
+
+    /// The label given to a missing category under the impute policy.
+    public static let missingLevel = "(missing)"
+
+    public static func levelTerm(_ column: String, _ level: String) -> String { "\(column)[\(level)]" }
+    public static func indicatorTerm(_ column: String) -> String { "missing(\(column))" }
+}
+
+public struct Coefficient: Codable, Sendable, Equatable {
+    public var term: String
+    /// The input column the term comes from (nil for the intercept).
+    public var column: String?
+    public var level: String?
+    public var estimate: Double
+    public var standardError: Double?
+    public var z: Double?
+    public var pValue: Double?
+    public var ciLower: Double?
+    public var ciUpper: Double?
+    public var oddsRatio: Double?
+
+    public init(term: String, column: String?, level: String?, estimate: Double, standardError: Double?,
+                z: Double?, pValue: Double?, ciLower: Double?, ciUpper: Double?, oddsRatio: Double?) {
+        self.term = term; self.column = column; self.level = level; self.estimate = estimate
+        self.standardError = standardError; self.z = z; self.pValue = pValue
+        self.ciLower = ciLower; self.ciUpper = ciUpper; self.oddsRatio = oddsRatio
+    }
+    public static let interceptTerm = "(Intercept)"
+}
+
+public struct IterationSummary: Codable, Sendable, Equatable {
+    public var iteration: Int
+    public var deviance: Double
+    public var decrement: Double
+    public var stepSize: Double
+    public var halvings: Int
+    public init(iteration: Int, deviance: Double, decrement: Double, stepSize: Double, halvings: Int) {
+        self.iteration = iteration; self.deviance = deviance; self.decrement = decrement
+        self.stepSize = stepSize; self.halvings = halvings
+    }
+}
+
+public struct FitSummary: Codable, Sendable, Equatable {
+    public var method: String
+    public var nObservations: Int
+    /// Rows dropped for a missing label or (drop policy) a missing metric.
+    public var nDropped: Int
+    public var nImputedCells: Int
+    public var nEvents: Int
+    public var logLikelihood: Double
+    public var nullLogLikelihood: Double
+    public var deviance: Double
+    public var nullDeviance: Double
+    public var aic: Double
+    public var bic: Double
+    public var pseudoR2: Double
+    public var lrStatistic: Double
+    public var lrDegreesOfFreedom: Int
+    public var lrPValue: Double
+    public var rank: Int
+    public var iterations: Int
+    public var converged: Bool
+    public var convergenceRule: String
+    public var history: [IterationSummary]
+
+    public init(method: String, nObservations: Int, nDropped: Int, nImputedCells: Int, nEvents: Int,
+                logLikelihood: Double, nullLogLikelihood: Double, deviance: Double, nullDeviance: Double,
+                aic: Double, bic: Double, pseudoR2: Double, lrStatistic: Double, lrDegreesOfFreedom: Int,
+                lrPValue: Double, rank: Int, iterations: Int, converged: Bool, convergenceRule: String,
+                history: [IterationSummary]) {
+        self.method = method; self.nObservations = nObservations; self.nDropped = nDropped
+        self.nImputedCells = nImputedCells; self.nEvents = nEvents; self.logLikelihood = logLikelihood
+        self.nullLogLikelihood = nullLogLikelihood; self.deviance = deviance; self.nullDeviance = nullDeviance
+        self.aic = aic; self.bic = bic; self.pseudoR2 = pseudoR2; self.lrStatistic = lrStatistic
+        self.lrDegreesOfFreedom = lrDegreesOfFreedom; self.lrPValue = lrPValue; self.rank = rank
+        self.iterations = iterations; self.converged = converged; self.convergenceRule = convergenceRule
+        self.history = history
+    }
+}
+
+public struct ModelWarning: Codable, Sendable, Equatable {
+    /// Machine-readable: separation, quasi_separation, aliased, not_converged, extreme_probabilities,
+    /// singular_information, dropped_rows.
+    public var code: String
+    public var message: String
+    public var terms: [String]
+    public init(code: String, message: String, terms: [String] = []) {
+        self.code = code; self.message = message; self.terms = terms
+    }
+}
+
+/// Churn-probability change for the average customer when one metric moves.
+public struct MetricImpact: Codable, Sendable, Equatable {
+    public var term: String
+    /// "+1 sd" for numbers, "vs <reference>" for category levels.
+    public var change: String
+    public var baseProbability: Double
+    public var newProbability: Double
+    public var deltaProbability: Double
+    public init(term: String, change: String, baseProbability: Double, newProbability: Double) {
+        self.term = term; self.change = change; self.baseProbability = baseProbability
+        self.newProbability = newProbability; self.deltaProbability = newProbability - baseProbability
+    }
+}

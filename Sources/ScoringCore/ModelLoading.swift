@@ -1,0 +1,69 @@
+import Foundation
+
+public struct ModelError: Error, CustomStringConvertible, Sendable {
+    public var path: String
+    public var problem: String
+    public var fix: String
+    public var description: String { "\(path): \(problem). Fix: \(fix)" }
+}
+
+extension ModelArtifact {
+    /// Loads and validates a model file; anything that is not a healthscore model of a known
+    /// version is refused with a message, never half-used.
+    public static func load(path: String) throws -> ModelArtifact {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ModelError(path: path, problem: "cannot read the model file",
+                             fix: "pass the path of a model written by 'healthscore fit --out'")
+        }
+        return try decode(data, path: path)
+    }
+
+    public static func decode(_ data: Data, path: String) throws -> ModelArtifact {
+        struct Header: Decodable { var format: String?; var formatVersion: Int? }
+        let notAModel = ModelError(path: path, problem: "not a healthscore model (no \"format\": \"\(formatName)\")",
+                                   fix: "pass the JSON written by 'healthscore fit --out model.json'")
+        guard let header = try? JSONDecoder().decode(Header.self, from: data) else { throw notAModel }
+        guard header.format == formatName else { throw notAModel }
+        guard let version = header.formatVersion, version <= currentFormatVersion, version >= 1 else {
+            throw ModelError(path: path, problem: "model format version \(header.formatVersion.map(String.init) ?? "missing") is not supported (this build reads 1...\(currentFormatVersion))",
+                             fix: "upgrade healthscore or refit the model with this version")
+        }
+        do {
+            let model = try JSONDecoder().decode(ModelArtifact.self, from: data)
+            try model.validate(path: path)
+            return model
+        } catch let error as ModelError {
+            throw error
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw ModelError(path: path, problem: "model is missing '\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))'",
+                             fix: "refit the model; do not edit model files by hand")
+        } catch {
+            throw ModelError(path: path, problem: "model file is damaged (\(error))", fix: "refit the model; do not edit model files by hand")
+        }
+    }
+
+    /// Consistency checks the decoder cannot express.
+    func validate(path: String) throws {
+        func fail(_ problem: String) -> ModelError {
+            ModelError(path: path, problem: problem, fix: "refit the model; do not edit model files by hand")
+        }
+        guard coefficients.first?.term == Coefficient.interceptTerm else { throw fail("the first coefficient is not the intercept") }
+        let columns = Set(schema.features.map(\.column))
+        for c in coefficients.dropFirst() {
+            guard let col = c.column, columns.contains(col) else { throw fail("coefficient '\(c.term)' names no input column") }
+            guard c.estimate.isFinite else { throw fail("coefficient '\(c.term)' is not finite") }
+        }
+        for f in schema.features where f.kind == .categorical {
+            guard let levels = f.levels, let ref = f.reference, levels.contains(ref) else {
+                throw fail("categorical column '\(f.column)' has no reference level")
+            }
+        }
+    }
+
+    /// Pretty, key-sorted JSON: stable diffs between model versions.
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+}

@@ -1,0 +1,497 @@
+/// Exact-match test for NA tokens. Most cells are numbers that cannot be
+/// NA, so a length bitmap and a first-byte table reject them before any
+/// byte comparison.
+struct NAMatcher: Sendable {
+    private let tokens: [[UInt8]]
+    private let lengths: UInt64
+    private let hasLongToken: Bool
+    private let firstBytes: [Bool]
+    private let matchesEmpty: Bool
+
+    init(_ values: Set<String>) {
+        let tokens = values.sorted().map { Array($0.utf8) }.filter { !$0.isEmpty }
+        self.tokens = tokens
+        var lengths: UInt64 = 0
+        var first = [Bool](repeating: false, count: 256)
+        for t in tokens {
+            if t.count < 64 { lengths |= 1 << UInt64(t.count) }
+            first[Int(t[0])] = true
+        }
+        self.lengths = lengths
+        self.hasLongToken = tokens.contains { $0.count >= 64 }
+        self.firstBytes = first
+        self.matchesEmpty = values.contains("")
+    }
+
+    @inline(__always)
+    func matches(_ p: UnsafePointer<UInt8>, count n: Int) -> Bool {
+        if n == 0 { return matchesEmpty }
+        if n < 64 {
+            if lengths & (1 << UInt64(n)) == 0 { return false }
+        } else if !hasLongToken {
+            return false
+        }
+        if !firstBytes[Int(p[0])] { return false }
+        return slowMatch(p, count: n)
+    }
+
+    private func slowMatch(_ p: UnsafePointer<UInt8>, count n: Int) -> Bool {
+        outer: for t in tokens where t.count == n {
+            for i in 0..<n where t[i] != p[i] { continue outer }
+            return true
+        }
+        return false
+    }
+}
+
+enum Terminator: UInt8 {
+    case comma, lineEnd, fileEnd
+}
+
+/// One field as located in the file: `start..<end` is the content without
+/// the surrounding quotes; `escaped` means it still contains `""` pairs.
+struct FieldToken {
+    var start: Int
+    var end: Int
+    var next: Int
+    var newlines: Int
+    var terminator: Terminator
+    var quoted: Bool
+    var escaped: Bool
+}
+
+/// RFC 4180 field splitting over the whole file buffer. Stateless, so the
+/// chunk parsers, the header reader and the re-scans all share it.
+struct Tokenizer: @unchecked Sendable {
+    let base: UnsafePointer<UInt8>
+    /// Trailing blank lines are already cut off, so `end` is the last record's end.
+    let end: Int
+    let path: String
+    let names: [String]
+
+    @inline(__always)
+    func field(at pos: Int, row: Int?, line: Int, column: Int) throws -> FieldToken {
+        var q = pos
+        while q < end {
+            let b = base[q]
+            // All four special bytes are <= ',', which skips digits and letters in one compare.
+            if b <= 0x2C && (b == 0x2C || b == 0x0A || b == 0x0D || b == 0x22) { break }
+            q += 1
+        }
+        if q == end {
+            return FieldToken(start: pos, end: q, next: q, newlines: 0, terminator: .fileEnd,
+                              quoted: false, escaped: false)
+        }
+        switch base[q] {
+        case 0x2C:
+            return FieldToken(start: pos, end: q, next: q + 1, newlines: 0, terminator: .comma,
+                              quoted: false, escaped: false)
+        case 0x0A:
+            return FieldToken(start: pos, end: q, next: q + 1, newlines: 1, terminator: .lineEnd,
+                              quoted: false, escaped: false)
+        case 0x0D:
+            if q + 1 < end && base[q + 1] == 0x0A {
+                return FieldToken(start: pos, end: q, next: q + 2, newlines: 1, terminator: .lineEnd,
+                                  quoted: false, escaped: false)
+            }
+            throw bareCarriageReturn(row: row, line: line, column: column)
+        default:
+            if q == pos { return try quotedField(at: pos, row: row, line: line, column: column) }
+            throw strayQuote(fieldStart: pos, row: row, line: line, column: column)
+        }
+    }
+
+    @inline(never)
+    private func quotedField(at pos: Int, row: Int?, line: Int, column: Int) throws -> FieldToken {
+        var q = pos + 1
+        var newlines = 0
+        var escaped = false
+        while true {
+            guard q < end else {
+                throw error(row: row, line: line, column: column,
+                            problem: "quoted field opened here is never closed",
+                            fix: "add the closing quote (write a quote inside a quoted field as \"\")")
+            }
+            let b = base[q]
+            if b == 0x22 {
+                if q + 1 < end && base[q + 1] == 0x22 {
+                    escaped = true
+                    q += 2
+                    continue
+                }
+                break
+            }
+            if b == 0x0A { newlines += 1 }
+            q += 1
+        }
+        let contentEnd = q
+        q += 1
+        var token = FieldToken(start: pos + 1, end: contentEnd, next: q, newlines: newlines,
+                               terminator: .fileEnd, quoted: true, escaped: escaped)
+        if q == end { return token }
+        switch base[q] {
+        case 0x2C:
+            token.terminator = .comma
+            token.next = q + 1
+        case 0x0A:
+            token.terminator = .lineEnd
+            token.next = q + 1
+            token.newlines += 1
+        case 0x0D where q + 1 < end && base[q + 1] == 0x0A:
+            token.terminator = .lineEnd
+            token.next = q + 2
+            token.newlines += 1
+        default:
+            let shown = DataError.excerpt(bytes: UnsafeBufferPointer(start: base + q, count: 1))
+            throw error(row: row, line: line + newlines, column: column,
+                        problem: "unexpected character '\(shown)' after the closing quote of a quoted field",
+                        fix: "put the comma right after the closing quote, or double the quote (\"\") if it belongs to the text")
+        }
+        return token
+    }
+
+    /// Decoded content of a field: a view into the file unless `""` pairs must be collapsed.
+    func withBytes<R>(of f: FieldToken, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        if !f.escaped {
+            return try body(UnsafeBufferPointer(start: base + f.start, count: f.end - f.start))
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(f.end - f.start)
+        var i = f.start
+        while i < f.end {
+            out.append(base[i])
+            i += base[i] == 0x22 ? 2 : 1
+        }
+        return try out.withUnsafeBufferPointer(body)
+    }
+
+    /// Counts the fields of a record, for the "found N" of a ragged-row error.
+    func fieldCount(recordStart: Int, line: Int) -> Int {
+        var pos = recordStart
+        var count = 0
+        while true {
+            guard let f = try? field(at: pos, row: nil, line: line, column: count) else { return count + 1 }
+            count += 1
+            if f.terminator != .comma { return count }
+            pos = f.next
+        }
+    }
+
+    func error(row: Int?, line: Int, column: Int, problem: String, fix: String) -> DataError {
+        if row == nil {
+            return DataError(file: path, line: line, problem: "in the header (field \(column + 1)): " + problem, fix: fix)
+        }
+        return DataError(file: path, row: row, line: line, column: column < names.count ? names[column] : nil,
+                         problem: problem, fix: fix)
+    }
+
+    private func bareCarriageReturn(row: Int?, line: Int, column: Int) -> DataError {
+        error(row: row, line: line, column: column,
+              problem: "line break is a bare carriage return (CR) without a line feed",
+              fix: "save the file with LF or CRLF line endings")
+    }
+
+    private func strayQuote(fieldStart: Int, row: Int?, line: Int, column: Int) -> DataError {
+        var e = fieldStart
+        while e < end, base[e] != 0x2C, base[e] != 0x0A, base[e] != 0x0D { e += 1 }
+        let raw = UnsafeBufferPointer(start: base + fieldStart, count: e - fieldStart)
+        let shown = DataError.excerpt(bytes: raw)
+        let leadingSpaces = raw.prefix(while: { $0 == 0x20 || $0 == 0x09 })
+        let fix = leadingSpaces.count > 0 && raw[leadingSpaces.count] == 0x22
+            ? "remove the spaces between the comma and the opening quote"
+            : "quote the whole field and double the quotes inside it, e.g. \"ab\"\"c\""
+        return error(row: row, line: line, column: column,
+                     problem: "quote character inside an unquoted field '\(shown)'", fix: fix)
+    }
+}
+
+/// Settings shared read-only by every chunk parser of one file.
+final class ParsePlan: @unchecked Sendable {
+    let tokenizer: Tokenizer
+    let forcedText: [Bool]
+    let na: NAMatcher
+
+    init(tokenizer: Tokenizer, forcedText: [Bool], na: NAMatcher) {
+        self.tokenizer = tokenizer
+        self.forcedText = forcedText
+        self.na = na
+    }
+
+    var names: [String] { tokenizer.names }
+}
+
+final class TextBuilder {
+    var interner = ByteInterner()
+    var codes: [Int32] = []
+}
+
+/// First infinite cell of a column still typed numeric; only an error if
+/// the column ends up numeric, since in a text column it is just a level.
+struct InfSighting {
+    var row: Int     // 0-based within the chunk
+    var line: Int    // relative to the chunk's first line (1-based)
+    var text: String
+    var overflow: Bool
+}
+
+/// Parses the records that start in `start..<stopAt` into per-column
+/// buffers. The whole file is one chunk in the single-threaded path; in the
+/// parallel path `start` is a guess that the caller verifies afterwards.
+/// Rows and lines in its errors and results are relative to the chunk.
+final class ChunkParser: @unchecked Sendable {
+    static let numericKind: UInt8 = 0
+    static let textKind: UInt8 = 1
+    /// Rows buffered per column before being appended to the column arrays;
+    /// the padded stride keeps the columns' write positions in different cache sets.
+    private static let blockRows = 1024
+    private static let stride = blockRows + 8
+
+    let plan: ParsePlan
+    let start: Int
+    let stopAt: Int
+    let columnCount: Int
+    private let expectedRows: Int
+
+    private let kindStore: UnsafeMutablePointer<UInt8>
+    private let missingStore: UnsafeMutablePointer<Int>
+    private let staging: UnsafeMutablePointer<Double>
+
+    var numeric: [[Double]]
+    var text: [TextBuilder?]
+    var infinities: [InfSighting?]
+    private(set) var recordStarts: [Int] = []
+    private(set) var recordLines: [Int32] = []
+    private(set) var rowCount = 0
+    private(set) var endPos = 0
+    private(set) var newlineCount = 0
+
+    init(plan: ParsePlan, start: Int, stopAt: Int, expectedRows: Int) {
+        self.plan = plan
+        self.start = start
+        self.stopAt = stopAt
+        self.columnCount = plan.names.count
+        self.expectedRows = max(16, expectedRows)
+        let n = columnCount
+        kindStore = .allocate(capacity: n)
+        missingStore = .allocate(capacity: n)
+        missingStore.initialize(repeating: 0, count: n)
+        staging = .allocate(capacity: n * ChunkParser.stride)
+        numeric = Array(repeating: [], count: n)
+        text = Array(repeating: nil, count: n)
+        infinities = Array(repeating: nil, count: n)
+        for c in 0..<n {
+            if plan.forcedText[c] {
+                kindStore[c] = ChunkParser.textKind
+                let builder = TextBuilder()
+                builder.codes.reserveCapacity(self.expectedRows)
+                text[c] = builder
+            } else {
+                kindStore[c] = ChunkParser.numericKind
+                numeric[c].reserveCapacity(self.expectedRows)
+            }
+        }
+    }
+
+    deinit {
+        kindStore.deallocate()
+        missingStore.deallocate()
+        staging.deallocate()
+    }
+
+    func kind(_ c: Int) -> UInt8 { kindStore[c] }
+    func missing(_ c: Int) -> Int { missingStore[c] }
+
+    func run() throws {
+        let tk = plan.tokenizer
+        let na = plan.na
+        let base = tk.base
+        let kinds = kindStore
+        let missing = missingStore
+        let staging = self.staging
+        let stride = ChunkParser.stride
+        let last = columnCount - 1
+
+        var pos = start
+        var line = 1
+        var row = 0
+        var pending = 0
+        var starts: [Int] = []
+        var lines: [Int32] = []
+        starts.reserveCapacity(expectedRows)
+        lines.reserveCapacity(expectedRows)
+
+        while pos < stopAt {
+            starts.append(pos)
+            lines.append(Int32(truncatingIfNeeded: line))
+            let recordLine = line
+            var c = 0
+            while true {
+                let f = try tk.field(at: pos, row: row + 1, line: line, column: c)
+                if f.terminator == .comma {
+                    if c == last { throw tooManyFields(recordStart: starts[row], row: row + 1, line: recordLine) }
+                } else if c != last {
+                    throw tooFewFields(found: c + 1, row: row + 1, line: recordLine,
+                                       emptyLine: c == 0 && f.start == f.end && !f.quoted)
+                }
+                if kinds[c] == ChunkParser.numericKind {
+                    let slot = staging + (c &* stride &+ pending)
+                    let p = base + f.start
+                    let n = f.end - f.start
+                    if f.escaped {
+                        try numericSlowPath(c, f, row: row, line: line, slot: slot, starts: starts, lines: lines)
+                    } else if na.matches(p, count: n) {
+                        slot.pointee = .nan
+                        missing[c] += 1
+                    } else if let v = FastFloat.parse(p, count: n), v.isFinite {
+                        slot.pointee = v
+                    } else {
+                        try numericSlowPath(c, f, row: row, line: line, slot: slot, starts: starts, lines: lines)
+                    }
+                } else {
+                    let builder = text[c]!
+                    let code = try textCode(f, interner: &builder.interner, row: row, line: line, column: c)
+                    if code < 0 { missing[c] += 1 }
+                    builder.codes.append(code)
+                }
+                pos = f.next
+                line += f.newlines
+                if c == last { break }
+                c += 1
+            }
+            row += 1
+            pending += 1
+            if pending == ChunkParser.blockRows {
+                flush(pending)
+                pending = 0
+            }
+        }
+        flush(pending)
+        recordStarts = starts
+        recordLines = lines
+        rowCount = row
+        endPos = pos
+        newlineCount = line - 1
+    }
+
+    private func flush(_ rows: Int) {
+        guard rows > 0 else { return }
+        for c in 0..<columnCount where kindStore[c] == ChunkParser.numericKind {
+            numeric[c].append(contentsOf: UnsafeBufferPointer(start: staging + c * ChunkParser.stride, count: rows))
+        }
+    }
+
+    /// Cells the fast path did not settle: escaped text, infinities, and the
+    /// first non-number, which turns the column into text.
+    @inline(never)
+    private func numericSlowPath(_ c: Int, _ f: FieldToken, row: Int, line: Int,
+                                 slot: UnsafeMutablePointer<Double>, starts: [Int], lines: [Int32]) throws {
+        let tk = plan.tokenizer
+        enum Verdict { case missing, value(Double), infinite(String, overflow: Bool), text }
+        let verdict: Verdict = tk.withBytes(of: f) { b in
+            let p = b.baseAddress ?? tk.base
+            if plan.na.matches(p, count: b.count) { return .missing }
+            if let v = FastFloat.parse(p, count: b.count) {
+                return v.isFinite ? .value(v) : .infinite(String(decoding: b, as: UTF8.self), overflow: true)
+            }
+            if FastFloat.isInfinityToken(p, count: b.count) {
+                return .infinite(String(decoding: b, as: UTF8.self), overflow: false)
+            }
+            return .text
+        }
+        switch verdict {
+        case .missing:
+            slot.pointee = .nan
+            missingStore[c] += 1
+        case .value(let v):
+            slot.pointee = v
+        case .infinite(let shown, let overflow):
+            slot.pointee = 0
+            if infinities[c] == nil {
+                infinities[c] = InfSighting(row: row, line: line, text: shown, overflow: overflow)
+            }
+        case .text:
+            try convertToText(c, rows: row, starts: starts, lines: lines)
+            let builder = text[c]!
+            let code = try textCode(f, interner: &builder.interner, row: row, line: line, column: c)
+            if code < 0 { missingStore[c] += 1 }
+            builder.codes.append(code)
+        }
+    }
+
+    /// The column held only numbers so far; re-read those rows as text,
+    /// because a text column keeps every cell's exact spelling as a level.
+    private func convertToText(_ c: Int, rows: Int, starts: [Int], lines: [Int32]) throws {
+        let builder = TextBuilder()
+        builder.codes.reserveCapacity(expectedRows)
+        let missingCount = try rescan(column: c, rows: 0..<rows, starts: starts, lines: lines,
+                                      interner: &builder.interner, codes: &builder.codes)
+        kindStore[c] = ChunkParser.textKind
+        missingStore[c] = missingCount
+        numeric[c] = []
+        infinities[c] = nil
+        text[c] = builder
+    }
+
+    /// Re-reads one column of this chunk's rows into `interner`/`codes`
+    /// (also used when merging a numeric chunk into a text column).
+    func rescanAsText(column c: Int, interner: inout ByteInterner, codes: inout [Int32]) throws -> Int {
+        try rescan(column: c, rows: 0..<rowCount, starts: recordStarts, lines: recordLines,
+                   interner: &interner, codes: &codes)
+    }
+
+    private func rescan(column c: Int, rows: Range<Int>, starts: [Int], lines: [Int32],
+                        interner: inout ByteInterner, codes: inout [Int32]) throws -> Int {
+        let tk = plan.tokenizer
+        var missingCount = 0
+        for r in rows {
+            var pos = starts[r]
+            var line = Int(lines[r])
+            var f = try tk.field(at: pos, row: r + 1, line: line, column: 0)
+            for k in 0..<c {
+                pos = f.next
+                line += f.newlines
+                f = try tk.field(at: pos, row: r + 1, line: line, column: k + 1)
+            }
+            let code = try textCode(f, interner: &interner, row: r, line: line, column: c)
+            if code < 0 { missingCount += 1 }
+            codes.append(code)
+        }
+        return missingCount
+    }
+
+    /// Level code of a text cell, or -1 for an NA token.
+    private func textCode(_ f: FieldToken, interner: inout ByteInterner, row: Int, line: Int, column: Int) throws -> Int32 {
+        let tk = plan.tokenizer
+        let na = plan.na
+        return try tk.withBytes(of: f) { b -> Int32 in
+            if na.matches(b.baseAddress ?? tk.base, count: b.count) { return -1 }
+            switch interner.intern(b) {
+            case .code(let code):
+                return code
+            case .invalidUTF8(let offset):
+                let byte = String(b[offset], radix: 16, uppercase: true)
+                throw tk.error(row: row + 1, line: line, column: column,
+                               problem: "text '\(DataError.excerpt(bytes: b))' is not valid UTF-8 (byte 0x\(byte) at position \(offset + 1) of the cell)",
+                               fix: "re-save the file with UTF-8 encoding (in Excel: 'CSV UTF-8')")
+            }
+        }
+    }
+
+    private func tooManyFields(recordStart: Int, row: Int, line: Int) -> DataError {
+        let found = plan.tokenizer.fieldCount(recordStart: recordStart, line: line)
+        return DataError(file: plan.tokenizer.path, row: row, line: line,
+                         problem: "expected \(columnCount) fields (as in the header) but found \(found)",
+                         fix: "make every row have exactly \(columnCount) comma-separated fields, and quote cells that contain commas")
+    }
+
+    private func tooFewFields(found: Int, row: Int, line: Int, emptyLine: Bool) -> DataError {
+        if emptyLine {
+            return DataError(file: plan.tokenizer.path, row: row, line: line,
+                             problem: "empty line in the middle of the data (expected \(columnCount) fields)",
+                             fix: "delete the empty line")
+        }
+        return DataError(file: plan.tokenizer.path, row: row, line: line,
+                         problem: "expected \(columnCount) fields (as in the header) but found \(found)",
+                         fix: "add the missing cells (leave a cell empty for a missing value), and quote cells that contain line breaks")
+    }
+}

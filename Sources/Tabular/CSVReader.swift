@@ -1,0 +1,391 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
+
+/// Module-level so the name resolves to the C call rather than `CSVReader.read`.
+private func systemRead(_ fd: Int32, _ buffer: UnsafeMutablePointer<UInt8>, _ count: Int) -> Int {
+    read(fd, buffer, count)
+}
+
+public struct CSVOptions: Sendable {
+    /// Compared with the field text after quote removal, exact match.
+    public var naValues: Set<String> = ["", "NA", "N/A", "NULL", "NaN"]
+    /// Columns kept as text (ids, the label) even when every cell looks numeric.
+    public var textColumns: Set<String> = []
+    /// Parsing threads; 0 means one per core (at most 8). The result does not depend on it.
+    public var threads: Int = 0
+    /// Below this many bytes per chunk a file is not worth splitting; lowered by tests.
+    var minChunkBytes: Int = 4 << 20
+
+    public init() {}
+}
+
+public enum ColumnValues: Sendable {
+    /// Missing cells are `.nan`; a NaN only ever comes from an NA token.
+    case numeric([Double])
+    /// Missing cells are -1; levels are in order of first appearance.
+    case text(codes: [Int32], levels: [String])
+}
+
+public struct RawColumn: Sendable {
+    public let name: String
+    public let values: ColumnValues
+    public let missingCount: Int
+
+    public init(name: String, values: ColumnValues, missingCount: Int) {
+        self.name = name
+        self.values = values
+        self.missingCount = missingCount
+    }
+}
+
+public struct RawTable: Sendable {
+    /// As given by the caller, so messages show the path the user typed.
+    public let path: String
+    /// In header order.
+    public let columns: [RawColumn]
+    /// Data records, header excluded.
+    public let rowCount: Int
+    /// 1-based physical line where each data record starts.
+    public let recordLines: [Int32]
+    private let index: [String: Int]
+
+    public init(path: String, columns: [RawColumn], rowCount: Int, recordLines: [Int32]) {
+        self.path = path
+        self.columns = columns
+        self.rowCount = rowCount
+        self.recordLines = recordLines
+        var index: [String: Int] = [:]
+        for (i, column) in columns.enumerated() where index[column.name] == nil { index[column.name] = i }
+        self.index = index
+    }
+
+    public func column(named name: String) -> RawColumn? {
+        index[name].map { columns[$0] }
+    }
+
+    /// Physical line of a 1-based data record, for error messages.
+    public func line(ofRecord record: Int) -> Int {
+        Int(recordLines[record - 1])
+    }
+}
+
+/// Strict RFC 4180 reader producing typed columns. Every defect in the
+/// input is reported as a `DataError` naming row, line and column.
+public enum CSVReader {
+    public static func read(path: String, options: CSVOptions = CSVOptions()) throws -> RawTable {
+        let (buffer, count) = try load(path: path)
+        defer { buffer.deallocate() }
+        return try parse(UnsafeBufferPointer(start: buffer, count: count), path: path, options: options)
+    }
+
+    public static func read(data: [UInt8], path: String, options: CSVOptions = CSVOptions()) throws -> RawTable {
+        try data.withUnsafeBufferPointer { try parse($0, path: path, options: options) }
+    }
+
+    public static func read(bytes: UnsafeBufferPointer<UInt8>, path: String,
+                            options: CSVOptions = CSVOptions()) throws -> RawTable {
+        try parse(bytes, path: path, options: options)
+    }
+
+    // MARK: - Loading
+
+    /// One buffer holding the whole file; pipes and files that grow while
+    /// being read are handled by growing it.
+    private static func load(path: String) throws -> (UnsafeMutablePointer<UInt8>, Int) {
+        let fd = open(path, O_RDONLY)
+        if fd < 0 { throw openFailure(path: path, code: errno) }
+        defer { close(fd) }
+        var info = stat()
+        if fstat(fd, &info) != 0 { throw openFailure(path: path, code: errno) }
+        if info.st_mode & S_IFMT == S_IFDIR { throw openFailure(path: path, code: EISDIR) }
+
+        // One spare byte lets a regular file finish with a single read plus the EOF read.
+        var capacity = max(Int(info.st_size) + 1, 1 << 16)
+        var buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        var count = 0
+        while true {
+            if count == capacity {
+                let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity * 2)
+                bigger.update(from: buffer, count: count)
+                buffer.deallocate()
+                buffer = bigger
+                capacity *= 2
+            }
+            let got = systemRead(fd, buffer + count, capacity - count)
+            if got < 0 {
+                let code = errno
+                if code == EINTR { continue }
+                buffer.deallocate()
+                throw openFailure(path: path, code: code)
+            }
+            if got == 0 { break }
+            count += got
+        }
+        return (buffer, count)
+    }
+
+    private static func openFailure(path: String, code: Int32) -> DataError {
+        switch code {
+        case ENOENT, ENOTDIR:
+            return DataError(file: path, problem: "file not found",
+                             fix: "check the path (relative paths start from the current directory)")
+        case EACCES, EPERM:
+            return DataError(file: path, problem: "permission denied",
+                             fix: "make the file readable for this user (e.g. chmod +r)")
+        case EISDIR:
+            return DataError(file: path, problem: "the path is a directory, not a CSV file",
+                             fix: "pass the path of the CSV file itself")
+        default:
+            return DataError(file: path, problem: "cannot read the file (\(String(cString: strerror(code))))",
+                             fix: "check that the path names a readable regular file")
+        }
+    }
+
+    // MARK: - Parsing
+
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, path: String, options: CSVOptions) throws -> RawTable {
+        let emptyFile = DataError(file: path, problem: "the file is empty (no header row)",
+                                  fix: "export the data again with a header row naming the columns")
+        guard let base = bytes.baseAddress, bytes.count > 0 else { throw emptyFile }
+        var begin = 0
+        if bytes.count >= 3 && base[0] == 0xEF && base[1] == 0xBB && base[2] == 0xBF { begin = 3 }
+        // Blank lines after the last record are an editor artefact, not data.
+        var end = bytes.count
+        while end > begin && (base[end - 1] == 0x0A || base[end - 1] == 0x0D) { end -= 1 }
+        if end == begin { throw emptyFile }
+
+        let (names, dataStart, dataFirstLine) = try readHeader(base: base, begin: begin, end: end, path: path)
+        if dataStart >= end {
+            throw DataError(file: path, line: 1, problem: "the file has a header but no data rows",
+                            fix: "check that the export included the data, not just the column names")
+        }
+        let tokenizer = Tokenizer(base: base, end: end, path: path, names: names)
+        let plan = ParsePlan(tokenizer: tokenizer,
+                             forcedText: names.map { options.textColumns.contains($0) },
+                             na: NAMatcher(options.naValues))
+
+        let (chunks, rowBases, lineBases) = try parseChunks(plan: plan, dataStart: dataStart,
+                                                            firstLine: dataFirstLine, options: options)
+        return try assemble(chunks: chunks, rowBases: rowBases, lineBases: lineBases, plan: plan)
+    }
+
+    private static func readHeader(base: UnsafePointer<UInt8>, begin: Int, end: Int,
+                                   path: String) throws -> (names: [String], dataStart: Int, firstLine: Int) {
+        let tokenizer = Tokenizer(base: base, end: end, path: path, names: [])
+        var pos = begin
+        var line = 1
+        var names: [String] = []
+        var seen: [String: Int] = [:]
+        while true {
+            let column = names.count
+            let f = try tokenizer.field(at: pos, row: nil, line: line, column: column)
+            let decoded: String? = tokenizer.withBytes(of: f) { String(validating: $0, as: UTF8.self) }
+            guard let decoded else {
+                throw DataError(file: path, line: 1,
+                                problem: "header column \(column + 1) is not valid UTF-8",
+                                fix: "re-save the file with UTF-8 encoding (in Excel: 'CSV UTF-8')")
+            }
+            let name = trimSpaces(decoded)
+            if name.isEmpty {
+                throw DataError(file: path, line: 1, problem: "header column \(column + 1) has an empty name",
+                                fix: "give every column a name, or remove the trailing comma from the header")
+            }
+            if let earlier = seen[name] {
+                throw DataError(file: path, line: 1, column: name,
+                                problem: "the name appears twice in the header (columns \(earlier + 1) and \(column + 1))",
+                                fix: "rename or remove one of the two columns")
+            }
+            seen[name] = column
+            names.append(name)
+            pos = f.next
+            line += f.newlines
+            if f.terminator != .comma { break }
+        }
+        return (names, pos, line)
+    }
+
+    private static func trimSpaces(_ s: String) -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = s.firstIndex(where: { !isSpace($0) }),
+              let last = s.lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(s[first...last])
+    }
+
+    private static var processorCount: Int {
+        max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
+    /// Splits the data at guessed record boundaries (the line end after each
+    /// even split point) and parses the chunks concurrently. A guess is only
+    /// trusted when the previous chunk, itself verified, ended exactly there;
+    /// a guess that fell inside a quoted line break is repaired by parsing
+    /// on from where the previous chunk really ended. Errors are reported in
+    /// file order, so the outcome never depends on the thread count.
+    private static func parseChunks(plan: ParsePlan, dataStart: Int, firstLine: Int,
+                                    options: CSVOptions) throws -> ([ChunkParser], [Int], [Int]) {
+        let base = plan.tokenizer.base
+        let end = plan.tokenizer.end
+        let dataBytes = end - dataStart
+        let bytesPerRecord = sampleBytesPerRecord(base: base, from: dataStart, to: end)
+        func expectedRows(_ bytes: Int) -> Int { Int(Double(bytes) / bytesPerRecord * 1.05) + 16 }
+
+        let threads = options.threads > 0 ? options.threads : min(processorCount, 8)
+        let wanted = max(1, min(threads, dataBytes / max(1, options.minChunkBytes)))
+        var bounds = [dataStart]
+        for k in 1..<max(1, wanted) {
+            let target = dataStart + dataBytes / wanted * k
+            guard target > bounds[bounds.count - 1], target < end,
+                  let hit = memchr(base + target, 0x0A, end - target) else { continue }
+            let split = base.distance(to: hit.assumingMemoryBound(to: UInt8.self)) + 1
+            if split < end && split > bounds[bounds.count - 1] { bounds.append(split) }
+        }
+        bounds.append(end)
+        let count = bounds.count - 1
+
+        // The first chunk reserves room for the whole file so that merging
+        // appends the later chunks in place instead of copying everything.
+        let parsers = (0..<count).map { k in
+            ChunkParser(plan: plan, start: bounds[k], stopAt: bounds[k + 1],
+                        expectedRows: expectedRows(k == 0 ? dataBytes : bounds[k + 1] - bounds[k]))
+        }
+        var failures = [DataError?](repeating: nil, count: count)
+        if count == 1 {
+            try parsers[0].run()
+        } else {
+            failures.withUnsafeMutableBufferPointer { slots in
+                DispatchQueue.concurrentPerform(iterations: count) { k in
+                    do { try parsers[k].run() } catch { slots[k] = asDataError(error, path: plan.tokenizer.path) }
+                }
+            }
+        }
+
+        var accepted: [ChunkParser] = []
+        var rowBases: [Int] = []
+        var lineBases: [Int] = []
+        var rowsBefore = 0
+        var linesBefore = firstLine - 1
+        for k in 0..<count {
+            let parser = parsers[k]
+            if let failure = failures[k] { throw shifted(failure, rows: rowsBefore, lines: linesBefore) }
+            accepted.append(parser)
+            rowBases.append(rowsBefore)
+            lineBases.append(linesBefore)
+            rowsBefore += parser.rowCount
+            linesBefore += parser.newlineCount
+            if k + 1 < count && parser.endPos != bounds[k + 1] {
+                if parser.endPos < end {
+                    let rest = ChunkParser(plan: plan, start: parser.endPos, stopAt: end,
+                                           expectedRows: expectedRows(end - parser.endPos))
+                    do { try rest.run() } catch {
+                        throw shifted(asDataError(error, path: plan.tokenizer.path), rows: rowsBefore, lines: linesBefore)
+                    }
+                    accepted.append(rest)
+                    rowBases.append(rowsBefore)
+                    lineBases.append(linesBefore)
+                }
+                break
+            }
+        }
+        return (accepted, rowBases, lineBases)
+    }
+
+    private static func asDataError(_ error: Error, path: String) -> DataError {
+        if let error = error as? DataError { return error }
+        return DataError(file: path, problem: "\(error)", fix: "report this as a bug in healthscore")
+    }
+
+    private static func shifted(_ error: DataError, rows: Int, lines: Int) -> DataError {
+        var e = error
+        e.row = e.row.map { $0 + rows }
+        e.line = e.line.map { $0 + lines }
+        return e
+    }
+
+    /// Average record length over the first 256 KiB, to size column buffers once.
+    private static func sampleBytesPerRecord(base: UnsafePointer<UInt8>, from: Int, to: Int) -> Double {
+        let stop = min(to, from + (1 << 18))
+        var newlines = 0
+        for i in from..<stop where base[i] == 0x0A { newlines += 1 }
+        return Double(stop - from) / Double(max(1, newlines))
+    }
+
+    /// Joins the chunks column by column and applies the whole-column checks.
+    private static func assemble(chunks: [ChunkParser], rowBases: [Int], lineBases: [Int],
+                                 plan: ParsePlan) throws -> RawTable {
+        let names = plan.names
+        let path = plan.tokenizer.path
+        let rowCount = chunks.reduce(0) { $0 + $1.rowCount }
+
+        var recordLines: [Int32] = []
+        recordLines.reserveCapacity(rowCount)
+        for (k, chunk) in chunks.enumerated() {
+            let offset = Int32(truncatingIfNeeded: lineBases[k])
+            recordLines.append(contentsOf: chunk.recordLines.lazy.map { $0 &+ offset })
+        }
+
+        var columns: [RawColumn] = []
+        columns.reserveCapacity(names.count)
+        var firstInfinity: (row: Int, line: Int, column: Int, sighting: InfSighting)?
+        for c in 0..<names.count {
+            let missing: Int
+            let values: ColumnValues
+            if chunks.allSatisfy({ $0.kind(c) == ChunkParser.numericKind }) {
+                var merged: [Double] = []
+                swap(&merged, &chunks[0].numeric[c])
+                for chunk in chunks.dropFirst() {
+                    merged.append(contentsOf: chunk.numeric[c])
+                    chunk.numeric[c] = []
+                }
+                values = .numeric(merged)
+                missing = chunks.reduce(0) { $0 + $1.missing(c) }
+                if let k = chunks.firstIndex(where: { $0.infinities[c] != nil }) {
+                    let s = chunks[k].infinities[c]!
+                    let row = rowBases[k] + s.row + 1
+                    if firstInfinity == nil || row < firstInfinity!.row {
+                        firstInfinity = (row, lineBases[k] + s.line, c, s)
+                    }
+                }
+            } else if chunks.count == 1 {
+                let builder = chunks[0].text[c]!
+                values = .text(codes: builder.codes, levels: builder.interner.levels)
+                missing = chunks[0].missing(c)
+            } else {
+                var interner = ByteInterner()
+                var codes: [Int32] = []
+                codes.reserveCapacity(rowCount)
+                var missingSum = 0
+                for chunk in chunks {
+                    if let builder = chunk.text[c], chunk.kind(c) == ChunkParser.textKind {
+                        let remap = builder.interner.levels.map { interner.intern($0) }
+                        codes.append(contentsOf: builder.codes.lazy.map { $0 < 0 ? -1 : remap[Int($0)] })
+                        missingSum += chunk.missing(c)
+                    } else {
+                        missingSum += try chunk.rescanAsText(column: c, interner: &interner, codes: &codes)
+                    }
+                }
+                values = .text(codes: codes, levels: interner.levels)
+                missing = missingSum
+            }
+            columns.append(RawColumn(name: names[c], values: values, missingCount: missing))
+        }
+
+        if let inf = firstInfinity {
+            let shown = DataError.excerpt(inf.sighting.text)
+            throw DataError(file: path, row: inf.row, line: inf.line, column: names[inf.column],
+                            problem: inf.sighting.overflow
+                                ? "value '\(shown)' is too large for a 64-bit float (it overflows to infinity)"
+                                : "infinite value '\(shown)'",
+                            fix: "replace it with an empty cell (missing) or a finite number")
+        }
+        if let empty = columns.first(where: { $0.missingCount == rowCount }) {
+            throw DataError(file: path, column: empty.name,
+                            problem: "the column is entirely missing (all \(rowCount) cells are NA)",
+                            fix: "drop it or pass --exclude")
+        }
+        return RawTable(path: path, columns: columns, rowCount: rowCount, recordLines: recordLines)
+    }
+}

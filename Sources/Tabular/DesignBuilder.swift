@@ -1,0 +1,240 @@
+import Foundation
+import ScoringCore
+
+/// How the analyst's columns are used.
+public struct ColumnRoles: Sendable {
+    public var target: String
+    public var id: String?
+    public var time: String?
+    public var exclude: [String] = []
+    /// The label value meaning "churned"; inferred for 0/1, true/false, yes/no when nil.
+    public var positive: String?
+    public var missing: MissingPolicy = .drop
+
+    public init(target: String, id: String? = nil, time: String? = nil, exclude: [String] = [],
+                positive: String? = nil, missing: MissingPolicy = .drop) {
+        self.target = target; self.id = id; self.time = time; self.exclude = exclude
+        self.positive = positive; self.missing = missing
+    }
+}
+
+/// A numeric design ready for the fit: column-major, column 0 the intercept.
+public struct Design: Sendable {
+    public var rows: Int
+    public var termNames: [String]
+    /// Column-major rows × termNames.count.
+    public var storage: [Double]
+    public var response: [Double]
+    /// The data-file record (1-based) behind each design row.
+    public var sourceRecords: [Int]
+    public var ids: [String]?
+    public var schema: InputSchema
+    public var nDropped: Int
+    public var nImputedCells: Int
+    /// Per dropped reason, e.g. "missing label" → 3.
+    public var dropReasons: [String: Int]
+    /// For each term, the feature column it comes from (nil for the intercept) and the level.
+    public var termSources: [(column: String?, level: String?)]
+}
+
+/// Turns a typed table into a treatment-coded design and a 0/1 response.
+public enum DesignBuilder {
+    /// Above this many levels a text column is refused as a metric unless most rows share levels:
+    /// it is almost always an identifier or a free-text field.
+    public static let identifierLevelLimit = 1_000
+
+    public static func build(_ table: RawTable, roles: ColumnRoles, naValues: [String]) throws -> Design {
+        let file = table.path
+        func err(_ column: String?, _ problem: String, _ fix: String, row: Int? = nil) -> DataError {
+            DataError(file: file, row: row, line: row.map { table.line(ofRecord: $0) }, column: column, problem: problem, fix: fix)
+        }
+        let names = table.columns.map(\.name)
+        func require(_ name: String, role: String, flag: String) throws -> RawColumn {
+            guard let c = table.column(named: name) else {
+                throw err(nil, "no column named '\(name)' for \(role) (columns: \(names.prefix(12).joined(separator: ", "))\(names.count > 12 ? ", …" : ""))",
+                          "pass one of the header names to \(flag)")
+            }
+            return c
+        }
+        if roles.exclude.contains(roles.target) {
+            throw err(roles.target, "the target column is also listed in --exclude", "remove '\(roles.target)' from --exclude")
+        }
+        let targetColumn = try require(roles.target, role: "the target", flag: "--target")
+        let idColumn = try roles.id.map { try require($0, role: "the id", flag: "--id") }
+        if let t = roles.time { _ = try require(t, role: "the snapshot time", flag: "--time") }
+        for e in roles.exclude { _ = try require(e, role: "--exclude", flag: "--exclude") }
+        for (flag, name) in [("--id", roles.id), ("--time", roles.time)] where name == roles.target {
+            throw err(roles.target, "the target column is also given as \(flag)", "use different columns for \(flag) and --target")
+        }
+
+        // 1. The label.
+        let label = try LabelCoding.code(targetColumn, positive: roles.positive, file: file, table: table)
+
+        // 2. Which rows survive, and the features.
+        let skip = Set([roles.target] + [roles.id, roles.time].compactMap { $0 } + roles.exclude)
+        let featureColumns = table.columns.filter { !skip.contains($0.name) }
+        for c in featureColumns where c.missingCount == table.rowCount {
+            throw err(c.name, "every value is missing", "drop the column or pass --exclude \(c.name)")
+        }
+        var keep = label.values.map { !$0.isNaN }
+        var dropReasons: [String: Int] = [:]
+        let missingLabels = keep.filter { !$0 }.count
+        if missingLabels > 0 { dropReasons["missing label"] = missingLabels }
+        if roles.missing == .drop {
+            for c in featureColumns where c.missingCount > 0 {
+                var dropped = 0
+                for i in 0..<table.rowCount where keep[i] && c.isMissing(i) { keep[i] = false; dropped += 1 }
+                if dropped > 0 { dropReasons["missing \(c.name)"] = dropped }
+            }
+        }
+        let rowsKept = keep.indices.filter { keep[$0] }
+        if rowsKept.isEmpty {
+            throw err(nil, "no rows left after dropping rows with missing values (\(dropReasons.map { "\($0.key): \($0.value)" }.sorted().joined(separator: ", ")))",
+                      roles.missing == .drop ? "pass --missing impute, or --exclude the mostly-missing columns" : "check the label column")
+        }
+        let response = rowsKept.map { label.values[$0] }
+        let events = response.reduce(0, +)
+        if events == 0 || events == Double(response.count) {
+            let only = events == 0 ? "non-churners" : "churners"
+            throw err(roles.target, "only \(only) remain (\(response.count) rows): a churn model needs both classes",
+                      "check --positive and the label values, or use a file with both churned and retained customers")
+        }
+
+        // 3. Terms, column by column.
+        let n = rowsKept.count
+        var termNames = [Coefficient.interceptTerm]
+        var termSources: [(column: String?, level: String?)] = [(nil, nil)]
+        var storage = [Double](repeating: 1, count: n)
+        storage.reserveCapacity(n * (1 + featureColumns.count))
+        var features: [FeatureSpec] = []
+        var imputedCells = 0
+        for c in featureColumns {
+            let missingInKept = rowsKept.reduce(0) { $0 + (c.isMissing($1) ? 1 : 0) }
+            switch c.values {
+            case .numeric(let values):
+                var sum = 0.0, count = 0
+                for i in rowsKept where !values[i].isNaN { sum += values[i]; count += 1 }
+                let mean = sum / Double(max(count, 1))
+                var ss = 0.0
+                for i in rowsKept where !values[i].isNaN { let d = values[i] - mean; ss += d * d }
+                var spec = FeatureSpec(column: c.name, kind: .numeric, mean: mean,
+                                       standardDeviation: (ss / Double(max(count, 1))).squareRoot(),
+                                       missingShare: Double(missingInKept) / Double(n))
+                termNames.append(c.name)
+                termSources.append((c.name, nil))
+                for i in rowsKept { let v = values[i]; storage.append(v.isNaN ? mean : v) }
+                if roles.missing == .impute {
+                    spec.imputeValue = mean
+                    if missingInKept > 0 {
+                        imputedCells += missingInKept
+                        let term = FeatureSpec.indicatorTerm(c.name)
+                        spec.missingIndicator = term
+                        termNames.append(term)
+                        termSources.append((c.name, nil))
+                        for i in rowsKept { storage.append(values[i].isNaN ? 1 : 0) }
+                    }
+                }
+                features.append(spec)
+            case .text(let codes, let levels):
+                var present = Set<Int32>()
+                for i in rowsKept where codes[i] >= 0 { present.insert(codes[i]) }
+                var levelNames = present.map { levels[Int($0)] }
+                    .sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+                if levelNames.count > identifierLevelLimit && levelNames.count * 2 > n {
+                    throw err(c.name, "text column with \(levelNames.count) distinct values in \(n) rows looks like an identifier or free text",
+                              "pass --id \(c.name) or --exclude \(c.name)")
+                }
+                if missingInKept > 0 { // impute policy only: drop removed them
+                    imputedCells += missingInKept
+                    levelNames.append(FeatureSpec.missingLevel)
+                }
+                guard let reference = levelNames.first else { continue }
+                let spec = FeatureSpec(column: c.name, kind: .categorical, levels: levelNames, reference: reference,
+                                       missingShare: Double(missingInKept) / Double(n))
+                var index: [Int32: Int] = [:]
+                for (pos, name) in levelNames.enumerated() {
+                    if let code = levels.firstIndex(of: name) { index[Int32(code)] = pos }
+                }
+                let missingPos = levelNames.count - 1
+                let base = storage.count
+                let dummies = levelNames.count - 1
+                storage.append(contentsOf: repeatElement(0, count: n * dummies))
+                for (r, i) in rowsKept.enumerated() {
+                    let pos = codes[i] < 0 ? missingPos : index[codes[i]]!
+                    if pos > 0 { storage[base + (pos - 1) * n + r] = 1 }
+                }
+                for level in levelNames.dropFirst() {
+                    termNames.append(FeatureSpec.levelTerm(c.name, level))
+                    termSources.append((c.name, level))
+                }
+                features.append(spec)
+            }
+        }
+        let ids: [String]? = idColumn.map { col in rowsKept.map { col.text(at: $0) ?? "" } }
+        let schema = InputSchema(target: TargetSpec(column: roles.target, positive: label.positive, negative: label.negatives),
+                                 id: roles.id, time: roles.time, excluded: roles.exclude, missingPolicy: roles.missing,
+                                 naValues: naValues, features: features)
+        return Design(rows: n, termNames: termNames, storage: storage, response: response,
+                      sourceRecords: rowsKept.map { $0 + 1 }, ids: ids, schema: schema,
+                      nDropped: table.rowCount - n, nImputedCells: imputedCells, dropReasons: dropReasons,
+                      termSources: termSources)
+    }
+}
+
+extension RawColumn {
+    public func isMissing(_ i: Int) -> Bool {
+        switch values {
+        case .numeric(let v): return v[i].isNaN
+        case .text(let codes, _): return codes[i] < 0
+        }
+    }
+
+    /// The cell as text (numbers printed in their shortest exact form); nil when missing.
+    public func text(at i: Int) -> String? {
+        switch values {
+        case .numeric(let v):
+            if v[i].isNaN { return nil }
+            return v[i] == v[i].rounded() && abs(v[i]) < 1e15 ? String(Int64(v[i])) : String(v[i])
+        case .text(let codes, let levels): return codes[i] < 0 ? nil : levels[Int(codes[i])]
+        }
+    }
+}
+
+/// Maps label values to 1 (churned) and 0.
+enum LabelCoding {
+    static let pairs: [(positive: String, negative: String)] = [("1", "0"), ("true", "false"), ("yes", "no")]
+
+    static func normalised(_ s: String) -> String { s.trimmingCharacters(in: .whitespaces).lowercased() }
+
+    struct Coded { var values: [Double]; var positive: String; var negatives: [String] }
+
+    static func code(_ column: RawColumn, positive: String?, file: String, table: RawTable) throws -> Coded {
+        let n = table.rowCount
+        var distinct: [String: Int] = [:]  // value → first record
+        for i in 0..<n { if let t = column.text(at: i), distinct[t] == nil { distinct[t] = i + 1 } }
+        let shown = distinct.keys.sorted().prefix(8).map { "'\($0)'" }.joined(separator: ", ")
+        if let positive {
+            guard distinct[positive] != nil else {
+                throw DataError(file: file, row: nil, line: nil, column: column.name,
+                                problem: "--positive '\(positive)' does not occur in the label (values: \(shown))",
+                                fix: "pass one of the label values to --positive")
+            }
+            return Coded(values: (0..<n).map { i in column.text(at: i).map { $0 == positive ? 1 : 0 } ?? .nan },
+                         positive: positive, negatives: distinct.keys.filter { $0 != positive }.sorted())
+        }
+        let lowered = Set(distinct.keys.map(normalised))
+        guard let pair = pairs.first(where: { lowered.isSubset(of: [$0.positive, $0.negative]) }) else {
+            let example = distinct.keys.sorted().first ?? "churned"
+            throw DataError(file: file, row: nil, line: nil, column: column.name,
+                            problem: "the label is not binary 0/1, true/false or yes/no (values: \(shown)\(distinct.count > 8 ? ", …" : ""))",
+                            fix: "pass --positive VALUE naming the value that means churned, e.g. --positive \(example)")
+        }
+        let positiveText = distinct.keys.first { normalised($0) == pair.positive } ?? pair.positive
+        let values: [Double] = (0..<n).map { i in
+            guard let t = column.text(at: i) else { return .nan }
+            return normalised(t) == pair.positive ? 1 : 0
+        }
+        return Coded(values: values, positive: positiveText,
+                     negatives: distinct.keys.filter { normalised($0) != pair.positive }.sorted())
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import FitEngine
+import ScoringCore
+import Tabular
+
+/// CSV file → design → fit → artifact: the `fit` command without its printing, shared by tests.
+public enum FitPipeline {
+    public static let defaultNAValues = ["", "NA", "N/A", "NULL", "NaN"]
+
+    public static func run(dataPath: String, roles: ColumnRoles, naValues: [String] = defaultNAValues,
+                           options: FitOptions = FitOptions(), timings: inout Timings) throws -> TrainingResult {
+        var csv = CSVOptions()
+        csv.naValues = Set(naValues)
+        csv.textColumns = Set([roles.target] + [roles.id, roles.time].compactMap { $0 })
+        let table = try timings.measure("ingest") { try CSVReader.read(path: dataPath, options: csv) }
+        let design = try timings.measure("design") { try DesignBuilder.build(table, roles: roles, naValues: naValues) }
+        let digest = try timings.measure("sha256") { try SHA256.hex(ofFileAt: dataPath) }
+        let source = TrainingSource(file: (dataPath as NSString).lastPathComponent, sha256: digest, rows: table.rowCount)
+        return Trainer.train(design: design, source: source, options: options, timings: &timings)
+    }
+}
+
+/// Reads a scoring file with the model's schema and returns the columns the scorer needs.
+public enum ScoringInput {
+    public static func read(path: String, model: ModelArtifact) throws -> (table: RawTable, columns: [String: ScoringColumn]) {
+        var csv = CSVOptions()
+        csv.naValues = Set(model.schema.naValues)
+        csv.textColumns = Set(model.schema.features.filter { $0.kind == .categorical }.map(\.column)
+                              + [model.schema.id].compactMap { $0 })
+        let table = try CSVReader.read(path: path, options: csv)
+        var columns: [String: ScoringColumn] = [:]
+        for f in model.schema.features {
+            guard let c = table.column(named: f.column) else { continue }
+            switch c.values {
+            case .numeric(let v): columns[f.column] = .numbers(v)
+            case .text: columns[f.column] = .strings((0..<table.rowCount).map { c.text(at: $0) })
+            }
+        }
+        return (table, columns)
+    }
+}

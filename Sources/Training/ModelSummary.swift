@@ -1,0 +1,75 @@
+import Foundation
+import ScoringCore
+
+/// The statsmodels-style text summary of a fitted model.
+public enum ModelSummary {
+    public static func render(_ model: ModelArtifact) -> String {
+        let f = model.fit
+        let width = 100
+        var out = ""
+        func line(_ s: String = "") { out += s + "\n" }
+        func pair(_ a: String, _ b: String, _ c: String, _ d: String) {
+            line(pad(a, 18) + pad(b, 32) + pad(c, 22) + d)
+        }
+        let rule = String(repeating: "=", count: width)
+        let thin = String(repeating: "-", count: width)
+        line("healthscore logistic regression: P(\(model.schema.target.column) = \(model.schema.target.positive))")
+        line(rule)
+        pair("Data:", model.training.file, "SHA-256:", String(model.training.sha256.prefix(16)) + "…")
+        pair("Observations:", "\(f.nObservations)", "Churners:", "\(f.nEvents) (\(fixed(100 * Double(f.nEvents) / Double(max(f.nObservations, 1)), 1))%)")
+        pair("Rows dropped:", "\(f.nDropped)", "Imputed cells:", "\(f.nImputedCells)")
+        pair("Converged:", f.converged ? "yes, \(f.iterations) iterations" : "NO (\(f.iterations) iterations)", "Rank:", "\(f.rank) (\(model.aliased.count) aliased)")
+        pair("Log-likelihood:", fixed(f.logLikelihood, 4), "LL-null:", fixed(f.nullLogLikelihood, 4))
+        pair("Deviance:", fixed(f.deviance, 4), "Null deviance:", fixed(f.nullDeviance, 4))
+        pair("AIC:", fixed(f.aic, 4), "BIC:", fixed(f.bic, 4))
+        pair("Pseudo R² (McF.):", fixed(f.pseudoR2, 4), "LR χ²(\(f.lrDegreesOfFreedom)):", "\(fixed(f.lrStatistic, 2)), p \(pValue(f.lrPValue))")
+        line(rule)
+        let header = pad("term", 30) + lpad("coef", 11) + lpad("std err", 11) + lpad("z", 9) + lpad("P>|z|", 9)
+            + lpad("[0.025", 11) + lpad("0.975]", 10) + lpad("Δ churn", 16)
+        line(header)
+        line(thin)
+        var impact: [String: MetricImpact] = [:]
+        for i in model.impacts { impact[i.term] = i }
+        for c in model.coefficients {
+            var row = pad(truncate(c.term, 29), 30) + lpad(num(c.estimate), 11)
+            row += lpad(c.standardError.map(num) ?? "n/a", 11)
+            row += lpad(c.z.map { fixed($0, 3) } ?? "n/a", 9)
+            row += lpad(c.pValue.map { $0 < 0.001 ? "<0.001" : fixed($0, 3) } ?? "n/a", 9)
+            row += lpad(c.ciLower.map(num) ?? "n/a", 11) + lpad(c.ciUpper.map(num) ?? "n/a", 10)
+            if let i = impact[c.term] {
+                row += lpad((i.deltaProbability >= 0 ? "+" : "") + fixed(100 * i.deltaProbability, 2) + " pp", 16)
+            }
+            out += row + "\n"
+        }
+        for a in model.aliased { line(pad(truncate(a, 29), 30) + lpad("aliased", 11)) }
+        line(thin)
+        if let base = model.impacts.first(where: { $0.change == "+1 sd" })?.baseProbability {
+            line("Δ churn: change in churn probability (percentage points) for the average customer (churn \(fixed(100 * base, 1))%)")
+            line("when a metric rises by one standard deviation, or a category moves from its reference level.")
+        }
+        if !model.warnings.isEmpty {
+            line()
+            line("Warnings:")
+            for (i, w) in model.warnings.enumerated() { line("[\(i + 1)] \(w.code): \(w.message)") }
+        }
+        return out
+    }
+
+    static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
+    static func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? " " + s : String(repeating: " ", count: n - s.count) + s }
+    static func truncate(_ s: String, _ n: Int) -> String { s.count <= n ? s : String(s.prefix(n - 1)) + "…" }
+
+    public static func fixed(_ x: Double, _ digits: Int) -> String {
+        guard x.isFinite else { return x.isNaN ? "nan" : (x > 0 ? "inf" : "-inf") }
+        return String(format: "%.\(digits)f", x)
+    }
+
+    /// Four significant decimals, switching to exponent form for very large or small magnitudes.
+    static func num(_ x: Double) -> String {
+        let a = abs(x)
+        if a != 0 && (a >= 1e6 || a < 1e-4) { return String(format: "%.3e", x) }
+        return String(format: "%.4f", x)
+    }
+
+    static func pValue(_ p: Double) -> String { p < 1e-16 ? "< 1e-16" : (p < 0.001 ? String(format: "= %.2e", p) : "= " + fixed(p, 4)) }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import FitEngine
+import ScoringCore
+import Tabular
+
+/// Phase timings for `--timings` and the benchmark.
+public struct Timings: Sendable {
+    public var phases: [(name: String, seconds: Double)] = []
+    public init() {}
+    public mutating func measure<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { phases.append((name, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)) }
+        return try body()
+    }
+}
+
+public struct TrainingResult: Sendable {
+    public var model: ModelArtifact
+    public var fit: LogisticFit
+}
+
+/// Fits a design and turns the result into a model artifact with its inference table.
+public enum Trainer {
+    public static let toolVersion = "0.1.0"
+
+    public static func train(design: consuming Design, source: TrainingSource, options: FitOptions = FitOptions(),
+                             timings: inout Timings) -> TrainingResult {
+        let names = design.termNames
+        let sources = design.termSources
+        let schema = design.schema
+        let nDropped = design.nDropped, nImputed = design.nImputedCells, dropReasons = design.dropReasons
+        var designStorage: [Double] = []
+        swap(&designStorage, &design.storage)
+        let problem = LogisticProblem(design: Matrix(rows: design.rows, cols: names.count, columnMajor: designStorage),
+                                      response: design.response, termNames: names)
+        designStorage = []
+        let fit = timings.measure("fit") { LogisticRegression.fit(problem, options: options) }
+        let model = artifact(fit: fit, names: names, sources: sources, schema: schema, source: source,
+                             nDropped: nDropped, nImputed: nImputed, dropReasons: dropReasons,
+                             events: Int(design.response.reduce(0, +)))
+        return TrainingResult(model: model, fit: fit)
+    }
+
+    static func artifact(fit: LogisticFit, names: [String], sources: [(column: String?, level: String?)],
+                         schema: InputSchema, source: TrainingSource, nDropped: Int, nImputed: Int,
+                         dropReasons: [String: Int], events: Int) -> ModelArtifact {
+        var coefficients: [Coefficient] = []
+        for (j, name) in names.enumerated() {
+            guard let beta = fit.coefficients[j] else { continue }
+            let se = fit.standardErrors[j]
+            let z = se.flatMap { $0 > 0 ? beta / $0 : nil }
+            coefficients.append(Coefficient(
+                term: name, column: sources[j].column, level: sources[j].level, estimate: beta,
+                standardError: se, z: z, pValue: z.map(Inference.twoSidedP),
+                ciLower: se.map { beta - Inference.z95 * $0 }, ciUpper: se.map { beta + Inference.z95 * $0 },
+                oddsRatio: exp(beta).isFinite ? exp(beta) : nil))
+        }
+        let n = Double(fit.nObservations)
+        let k = fit.rank
+        let lr = max(0, fit.nullDeviance - fit.deviance)
+        let summary = FitSummary(
+            method: "maximum likelihood (Newton/IRLS, Cholesky, Armijo backtracking)",
+            nObservations: fit.nObservations, nDropped: nDropped, nImputedCells: nImputed, nEvents: events,
+            logLikelihood: fit.logLikelihood, nullLogLikelihood: fit.nullLogLikelihood,
+            deviance: fit.deviance, nullDeviance: fit.nullDeviance,
+            aic: fit.deviance + 2 * Double(k), bic: fit.deviance + log(n) * Double(k),
+            pseudoR2: 1 - fit.logLikelihood / fit.nullLogLikelihood,
+            lrStatistic: lr, lrDegreesOfFreedom: k - 1,
+            lrPValue: Inference.chiSquaredUpperTail(lr, degreesOfFreedom: k - 1),
+            rank: k, iterations: fit.iterations, converged: fit.converged,
+            convergenceRule: "Newton decrement gᵀH⁻¹g/2 ≤ 1e-12·(|ℓ|+1), then one full step",
+            history: fit.history.map {
+                IterationSummary(iteration: $0.iteration, deviance: $0.deviance, decrement: $0.decrement,
+                                 stepSize: $0.stepSize, halvings: $0.halvings)
+            })
+        var warnings = fit.warnings.map { warning(for: $0, names: names) }
+        if nDropped > 0 {
+            let reasons = dropReasons.sorted { $0.value > $1.value }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+            warnings.append(ModelWarning(code: "dropped_rows", message: "\(nDropped) rows dropped (\(reasons)); pass --missing impute to keep rows with missing metrics"))
+        }
+        return ModelArtifact(
+            toolVersion: toolVersion, createdAt: ISO8601DateFormatter().string(from: Date()), training: source,
+            schema: schema, coefficients: coefficients, aliased: fit.aliasedTerms.map { names[$0] },
+            fit: summary, warnings: warnings,
+            impacts: impacts(fit: fit, names: names, sources: sources, schema: schema))
+    }
+
+    static func warning(for w: FitWarning, names: [String]) -> ModelWarning {
+        switch w {
+        case .aliased(let terms):
+            let t = terms.map { names[$0] }
+            return ModelWarning(code: "aliased", message: "\(t.count) term(s) are linear combinations of earlier terms and were left out (like R's NA coefficients): \(t.joined(separator: ", "))", terms: t)
+        case .separation(let complete, let terms, let rows):
+            let t = terms.map { names[$0] }
+            let kind = complete ? "complete separation" : "quasi-complete separation"
+            return ModelWarning(code: complete ? "separation" : "quasi_separation",
+                                message: "\(kind): \(t.isEmpty ? "a combination of terms" : t.joined(separator: ", ")) predict churn perfectly for \(rows) row(s); the maximum-likelihood weights do not exist and these estimates and standard errors are not trustworthy. Remove or merge the terms, or refit with Firth's penalty (--penalty firth) or an L2 penalty",
+                                terms: t)
+        case .extremeFittedProbabilities(let rows):
+            return ModelWarning(code: "extreme_probabilities", message: "\(rows) row(s) have fitted probabilities numerically 0 or 1; check them for data errors")
+        case .notConverged(let iterations, let decrement):
+            return ModelWarning(code: "not_converged", message: "the fit did not converge in \(iterations) iterations (Newton decrement \(decrement)); increase --max-iterations (currently \(iterations)) or check for separation")
+        case .singularInformation(let ridge):
+            return ModelWarning(code: "singular_information", message: "the information matrix became numerically singular during the fit; a ridge of \(ridge)×max diagonal was added to take steps — usually a sign of separation")
+        }
+    }
+
+    /// Churn probability of the average customer, and after moving one metric: +1 sd for a number,
+    /// switching from the reference level for a category level.
+    static func impacts(fit: LogisticFit, names: [String], sources: [(column: String?, level: String?)],
+                        schema: InputSchema) -> [MetricImpact] {
+        var etaBar = 0.0
+        for j in names.indices { if let b = fit.coefficients[j] { etaBar += b * (j == 0 ? 1 : fit.columnMeans[j]) } }
+        func prob(_ eta: Double) -> Double { Scorer.score(eta: eta).churnProbability }
+        let base = prob(etaBar)
+        var out: [MetricImpact] = []
+        for j in names.indices.dropFirst() {
+            guard let beta = fit.coefficients[j], let column = sources[j].column,
+                  let spec = schema.features.first(where: { $0.column == column }) else { continue }
+            if let level = sources[j].level {
+                // Remove this column's average dummy mix, then set the one level.
+                var etaRef = etaBar
+                for l in names.indices where sources[l].column == column && sources[l].level != nil {
+                    etaRef -= (fit.coefficients[l] ?? 0) * fit.columnMeans[l]
+                }
+                out.append(MetricImpact(term: names[j], change: "vs \(spec.reference ?? "reference")",
+                                        baseProbability: prob(etaRef), newProbability: prob(etaRef + beta)))
+            } else if names[j] == column {
+                out.append(MetricImpact(term: names[j], change: "+1 sd",
+                                        baseProbability: base, newProbability: prob(etaBar + beta * fit.columnScales[j])))
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Each bad input gives one line on stderr naming the file (and row/column where it applies) and a
+/// fix, a non-zero exit, and no output file.
+@Suite struct BadInputTests {
+    struct Case: CustomStringConvertible, Sendable {
+        var name: String
+        var csv: [UInt8]?          // nil: no data file written
+        var arguments: [String]    // DATA and OUT are replaced
+        var mentions: [String]     // must appear in the message
+        var description: String { name }
+    }
+
+    static let good = "customer,logins,plan,churned\nA,3,basic,1\nB,5,pro,0\nC,1,basic,1\nD,9,pro,0\nE,4,basic,0\nF,2,pro,1\n"
+    static func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
+    static let fit = ["fit", "DATA", "--target", "churned", "--id", "customer", "--out", "OUT"]
+
+    static let cases: [Case] = [
+        Case(name: "missing file", csv: nil, arguments: fit, mentions: ["data.csv"]),
+        Case(name: "empty file", csv: [], arguments: fit, mentions: ["data.csv", "empty"]),
+        Case(name: "header only", csv: bytes("customer,logins,plan,churned\n"), arguments: fit, mentions: ["data.csv", "no data rows"]),
+        Case(name: "ragged row", csv: bytes(good + "G,3,basic\n"), arguments: fit, mentions: ["data.csv", "row 7", "line 8"]),
+        Case(name: "unknown target", csv: bytes(good), arguments: ["fit", "DATA", "--target", "churn", "--out", "OUT"],
+             mentions: ["data.csv", "churn", "--target"]),
+        Case(name: "one-class label", csv: bytes(good.replacingOccurrences(of: ",1\n", with: ",0\n")), arguments: fit,
+             mentions: ["data.csv", "churned", "both classes"]),
+        Case(name: "non-binary label without --positive",
+             csv: bytes("customer,logins,status\nA,1,active\nB,2,churned\nC,3,paused\n"),
+             arguments: ["fit", "DATA", "--target", "status", "--out", "OUT"], mentions: ["data.csv", "status", "--positive"]),
+        Case(name: "unterminated quote", csv: bytes(good + "G,\"3,basic,1\n"), arguments: fit, mentions: ["data.csv", "row 7", "quote"]),
+        Case(name: "invalid UTF-8", csv: bytes("customer,logins,plan,churned\nA,3,basic,1\nB,5,") + [0xC3, 0x28] + bytes(",0\nC,1,pro,1\nD,2,basic,0\n"),
+             arguments: fit, mentions: ["data.csv", "row 2", "plan", "UTF-8"]),
+        Case(name: "duplicate header names", csv: bytes("customer,logins,logins,churned\nA,1,2,1\nB,2,3,0\n"), arguments: fit,
+             mentions: ["data.csv", "logins"]),
+        Case(name: "all-missing column", csv: bytes("customer,logins,notes,churned\nA,1,,1\nB,2,NA,0\nC,3,,1\nD,5,,0\n"), arguments: fit,
+             mentions: ["data.csv", "notes", "--exclude"]),
+        Case(name: "no rows left after dropping missing",
+             csv: bytes("customer,logins,csat,churned\nA,1,,1\nB,2,4,\nC,,3,1\nD,5,,0\n"), arguments: fit,
+             mentions: ["data.csv", "no rows left", "--missing impute"]),
+        Case(name: "target listed in --exclude", csv: bytes(good),
+             arguments: fit + ["--exclude", "churned"], mentions: ["data.csv", "churned", "--exclude"]),
+        Case(name: "Inf in a metric", csv: bytes(good.replacingOccurrences(of: "C,1,basic", with: "C,Inf,basic")), arguments: fit,
+             mentions: ["data.csv", "row 3", "logins", "Inf"]),
+        Case(name: "score with a model file that is not a healthscore model", csv: bytes(good),
+             arguments: ["score", "NOTMODEL", "DATA", "--out", "OUT"], mentions: ["not-a-model.json", "not a healthscore model"]),
+        Case(name: "score with a missing model column", csv: bytes("customer,plan\nA,basic\n"),
+             arguments: ["score", "MODEL", "DATA", "--out", "OUT"], mentions: ["logins"]),
+        Case(name: "score with an unseen category level", csv: bytes("customer,logins,plan\nA,3,gold\n"),
+             arguments: ["score", "MODEL", "DATA", "--out", "OUT"], mentions: ["data.csv", "row 1", "plan", "gold", "--unknown-level"]),
+        Case(name: "unknown --missing policy", csv: bytes(good), arguments: fit + ["--missing", "zero"], mentions: ["--missing"]),
+        Case(name: "text in a numeric column at scoring", csv: bytes("customer,logins,plan\nA,3,basic\nB,lots,pro\n"),
+             arguments: ["score", "MODEL", "DATA", "--out", "OUT"], mentions: ["data.csv", "row 2", "logins", "lots"]),
+    ]
+
+    /// A valid model for the scoring cases.
+    static let model: URL = {
+        let dir = Fixtures.temporaryDirectory()
+        let data = dir.appendingPathComponent("train.csv")
+        try! Data(good.utf8).write(to: data)
+        let out = dir.appendingPathComponent("model.json")
+        let r = try! CLI.run(["fit", data.path, "--target", "churned", "--id", "customer", "--out", out.path])
+        precondition(r.status == 0, r.stderr)
+        return out
+    }()
+
+    @Test(arguments: cases)
+    func rejectsWithOneLineAndNoOutput(_ c: Case) throws {
+        let dir = Fixtures.temporaryDirectory()
+        let data = dir.appendingPathComponent("data.csv")
+        if let csv = c.csv { try Data(csv).write(to: data) }
+        let notModel = dir.appendingPathComponent("not-a-model.json")
+        try Data("{\"hello\": 1}".utf8).write(to: notModel)
+        let out = dir.appendingPathComponent("out.file")
+        let args = c.arguments.map { a -> String in
+            switch a {
+            case "DATA": return data.path
+            case "OUT": return out.path
+            case "NOTMODEL": return notModel.path
+            case "MODEL": return Self.model.path
+            default: return a
+            }
+        }
+        let result = try CLI.run(args)
+        #expect(result.status != 0)
+        let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: true)
+        #expect(lines.count >= 1)
+        let message = String(lines.first { $0.contains("rror") } ?? lines.first ?? "")
+        if !c.arguments.contains("--missing") || c.name != "unknown --missing policy" {
+            #expect(lines.count == 1, "more than one line: \(result.stderr)")
+            #expect(message.contains("Fix:") || message.contains("fix"), "no fix in: \(message)")
+        }
+        for m in c.mentions { #expect(message.contains(m), "'\(m)' not in: \(message)") }
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".") }
+        #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+
+/// Locations shared by the test targets: the package root, the bundled data and R's references.
+public enum Fixtures {
+    public static let packageRoot: URL = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url
+    }()
+
+    public static func dataset(_ name: String) -> String {
+        packageRoot.appendingPathComponent("datasets").appendingPathComponent(name).path
+    }
+
+    /// `../shared/reference/` beside the repository, where R's results live.
+    public static func reference(_ name: String) -> String {
+        packageRoot.deletingLastPathComponent().appendingPathComponent("shared/reference").appendingPathComponent(name).path
+    }
+
+    /// A fresh temporary directory for one test.
+    public static func temporaryDirectory() -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("healthscore-tests-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
+
+/// |a − b| / max(|b|, tiny)
+public func relativeError(_ a: Double, _ b: Double) -> Double {
+    abs(a - b) / max(abs(b), 1e-300)
+}
+
+/// Runs the built `healthscore` executable, as a user would.
+public enum CLI {
+    public struct Result { public var status: Int32; public var stdout: String; public var stderr: String }
+
+    public static var executable: URL {
+        let fm = FileManager.default
+        var candidates: [URL] = []
+        let argv0 = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = argv0.deletingLastPathComponent()
+        for _ in 0..<4 {
+            candidates.append(dir.appendingPathComponent("healthscore"))
+            dir.deleteLastPathComponent()
+        }
+        candidates.append(Fixtures.packageRoot.appendingPathComponent(".build/debug/healthscore"))
+        return candidates.first { fm.isExecutableFile(atPath: $0.path) } ?? candidates.last!
+    }
+
+    @discardableResult
+    public static func run(_ arguments: [String], currentDirectory: URL? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
+        var env = ProcessInfo.processInfo.environment
+        env["NO_COLOR"] = "1"
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Drain both pipes while the process runs so a large output cannot block it.
+        var outData = Data(), errData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        errData = err.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+import ScoringCore
+import Tabular
+import TestSupport
+@testable import Training
+
+/// R 4.2.2: glm(churn ~ ., family = binomial, control = glm.control(epsilon = 1e-14)) on mlc_churn.
+/// Values from ../shared/reference/README.md and mlc_glm_coefficients.csv.
+@Suite struct RConformanceTests {
+    struct RRow { var estimate: Double; var se: Double; var z: Double; var p: Double }
+
+    static func referenceTable() throws -> [String: RRow] {
+        let text = try String(contentsOfFile: Fixtures.reference("mlc_glm_coefficients.csv"), encoding: .utf8)
+        var rows: [String: RRow] = [:]
+        for line in text.split(separator: "\n").dropFirst() {
+            let f = line.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+            rows[f[0]] = RRow(estimate: Double(f[1])!, se: Double(f[2])!, z: Double(f[3])!, p: Double(f[4])!)
+        }
+        return rows
+    }
+
+    /// R pastes column and level: `state[AL]` is R's `stateAL`.
+    static func rName(_ c: Coefficient) -> String { c.term == Coefficient.interceptTerm ? c.term : (c.column ?? "") + (c.level ?? "") }
+
+    static let fitted: TrainingResult = {
+        var clock = Timings()
+        return try! FitPipeline.run(dataPath: Fixtures.dataset("mlc_churn.csv"), roles: ColumnRoles(target: "churn"), timings: &clock)
+    }()
+
+    @Test func coefficientsAndStandardErrorsMatchR() throws {
+        let reference = try Self.referenceTable()
+        let model = Self.fitted.model
+        #expect(model.coefficients.count == 70)
+        #expect(model.aliased.isEmpty)
+        var worstCoef = 0.0, worstSE = 0.0
+        for c in model.coefficients {
+            let r = try #require(reference[Self.rName(c)], "no R term for \(c.term)")
+            let se = try #require(c.standardError)
+            let coefError = abs(c.estimate - r.estimate) / max(abs(r.estimate), r.se)
+            worstCoef = max(worstCoef, coefError)
+            worstSE = max(worstSE, relativeError(se, r.se))
+            #expect(coefError <= 1e-6, "\(c.term): \(c.estimate) vs R \(r.estimate)")
+            #expect(relativeError(se, r.se) <= 1e-6, "\(c.term) SE: \(se) vs R \(r.se)")
+            #expect(abs(c.z! - r.z) <= 1e-5 * max(1, abs(r.z)))
+            #expect(abs(c.pValue! - r.p) <= 1e-6 * max(r.p, 1e-300) || abs(c.pValue! - r.p) < 1e-12)
+        }
+        print("mlc_churn vs R glm: max coefficient error \(worstCoef) (scaled), max SE relative error \(worstSE)")
+    }
+
+    @Test func likelihoodStatisticsMatchR() {
+        let f = Self.fitted.model.fit
+        #expect(relativeError(f.logLikelihood, -1526.934464754635) <= 1e-9)
+        #expect(relativeError(f.deviance, 3053.868929509269) <= 1e-9)
+        #expect(relativeError(f.nullDeviance, 4074.967740808543) <= 1e-12)
+        // AIC/BIC equal to R's printed digits.
+        #expect(abs(f.aic - 3193.8689295093) < 5e-10)
+        #expect(abs(f.bic - 3650.0724529084) < 5e-10)
+        #expect(f.converged)
+        #expect(f.nObservations == 5000)
+        #expect(f.nDropped == 0)
+        #expect(f.rank == 70)
+    }
+
+    @Test func nothingIsFlaggedOnAWellPosedFit() {
+        let codes = Self.fitted.model.warnings.map(\.code)
+        #expect(!codes.contains("separation") && !codes.contains("quasi_separation") && !codes.contains("not_converged"))
+    }
+
+    @Test func scoringCoreReproducesFittedProbabilities() throws {
+        let model = Self.fitted.model
+        let (table, columns) = try ScoringInput.read(path: Fixtures.dataset("mlc_churn.csv"), model: model)
+        let scores = try Scorer(model: model).score(rowCount: table.rowCount, columns: columns)
+        var worst = 0.0
+        for (s, p) in zip(scores, Self.fitted.fit.fittedProbabilities) { worst = max(worst, abs(s.churnProbability - p)) }
+        #expect(worst <= 1e-12)
+    }
+
+    @Test func artifactRoundTripsThroughJSON() throws {
+        let data = try Self.fitted.model.encoded()
+        let back = try ModelArtifact.decode(data, path: "memory")
+        #expect(back == Self.fitted.model)
+        let object = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        for key in ["coefficients", "aliased", "fit", "warnings", "schema", "training"] { #expect(object[key] != nil) }
+        let fit = object["fit"] as! [String: Any]
+        for key in ["nObservations", "nDropped", "logLikelihood", "deviance", "aic", "bic", "iterations", "converged"] {
+            #expect(fit[key] != nil, "fit.\(key)")
+        }
+    }
+}
