@@ -67,7 +67,8 @@ struct UsageSpec {
         let golden = 0.6180339887498949
         let fraction = (Double(k) * golden).truncatingRemainder(dividingBy: 1)
         loading = 0.2 + 0.3 * fraction
-        weight = effects[(k - 1) % effects.count] / scale
+        // Rounded so the truth JSON shows 0.0007 rather than 0.0007000000000000001.
+        weight = (effects[(k - 1) % effects.count] / scale * 1e12).rounded() / 1e12
     }
 }
 
@@ -100,7 +101,8 @@ struct Coefficients {
     /// Usage metrics are centred on known means; subtracting their mean contribution keeps the
     /// churn rate roughly the same whatever K is.
     var intercept: Double {
-        usage.reduce(baseIntercept) { $0 - $1.weight * $1.mean }
+        let compensated = usage.reduce(baseIntercept) { $0 - $1.weight * $1.mean }
+        return (compensated * 1e9).rounded() / 1e9
     }
 
     static let numericColumns = [
