@@ -13,12 +13,25 @@ public enum Simulator {
         var json = try encoder.encode(truth)
         json.append(UInt8(ascii: "\n"))
 
-        var rows = 0
-        try writeAtomically(to: csvPath) { handle in
-            rows = try writeCSV(config: config, to: handle)
+        // Both files are complete on disk before either is renamed into place, so a failure while
+        // generating leaves both destinations untouched.
+        let (csvTemp, rows) = try writeTemporary(besides: csvPath) { handle in
+            try writeCSV(config: config, to: handle)
         }
-        try writeAtomically(to: truthPath) { handle in
-            try handle.write(contentsOf: json)
+        do {
+            let (truthTemp, _) = try writeTemporary(besides: truthPath) { handle in
+                try handle.write(contentsOf: json)
+            }
+            do {
+                try moveIntoPlace(csvTemp, path: csvPath)
+            } catch {
+                try? FileManager.default.removeItem(at: truthTemp)
+                throw error
+            }
+            try moveIntoPlace(truthTemp, path: truthPath)
+        } catch {
+            try? FileManager.default.removeItem(at: csvTemp)
+            throw error
         }
         return rows
     }
@@ -132,32 +145,38 @@ public enum Simulator {
         return rows
     }
 
-    /// Writes through a hidden temp file beside `path` and renames it into place, so readers see
-    /// either the old file or the complete new one, never a partial write.
-    static func writeAtomically(to path: String, _ body: (FileHandle) throws -> Void) throws {
+    /// Fills a hidden temp file in the destination's directory, so the final rename stays on one
+    /// file system and is atomic: readers see the old file or the complete new one, never a part.
+    static func writeTemporary<T>(besides path: String, _ body: (FileHandle) throws -> T) throws -> (URL, T) {
         let destination = URL(fileURLWithPath: path)
         let directory = destination.deletingLastPathComponent()
         let tempURL = directory.appendingPathComponent(
             ".\(destination.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
         guard FileManager.default.createFile(atPath: tempURL.path, contents: nil) else {
-            throw SimulatorError.io("cannot create temporary file in \(directory.path)")
+            throw SimulatorError.io("cannot create a temporary file in \(directory.path)")
         }
         do {
             let handle = try FileHandle(forWritingTo: tempURL)
+            let result: T
             do {
-                try body(handle)
+                result = try body(handle)
                 try handle.close()
             } catch {
                 try? handle.close()
                 throw error
             }
-            guard rename(tempURL.path, destination.path) == 0 else {
-                let reason = String(cString: strerror(errno))
-                throw SimulatorError.io("cannot rename temporary file to \(path): \(reason)")
-            }
+            return (tempURL, result)
         } catch {
             try? FileManager.default.removeItem(at: tempURL)
             throw error
+        }
+    }
+
+    static func moveIntoPlace(_ tempURL: URL, path: String) throws {
+        guard rename(tempURL.path, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: tempURL)
+            throw SimulatorError.io("cannot rename temporary file to \(path): \(reason)")
         }
     }
 }

@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+import ScoringCore
+import Tabular
+import TestSupport
+@testable import Training
+
+/// Rank deficiency and separation, end to end from CSV files.
+@Suite struct WarningsTests {
+    static func fit(_ csv: String, _ roles: ColumnRoles) throws -> TrainingResult {
+        let dir = Fixtures.temporaryDirectory()
+        let path = dir.appendingPathComponent("data.csv").path
+        try Data(csv.utf8).write(to: URL(fileURLWithPath: path))
+        var clock = Timings()
+        return try FitPipeline.run(dataPath: path, roles: roles, timings: &clock)
+    }
+
+    /// mlc_churn with one column repeated under another name.
+    static func mlcWithDuplicate() throws -> String {
+        let text = try String(contentsOfFile: Fixtures.dataset("mlc_churn.csv"), encoding: .utf8)
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        let header = lines[0].split(separator: ",").map(String.init)
+        let source = header.firstIndex(of: "\"total_day_calls\"")!
+        for i in lines.indices {
+            let fields = lines[i].split(separator: ",", omittingEmptySubsequences: false)
+            lines[i] += "," + (i == 0 ? "\"day_calls_copy\"" : String(fields[source]))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    @Test func duplicatedColumnIsAliasedAndOtherEstimatesUnchanged() throws {
+        let plain = RConformanceTests.fitted.model
+        let dup = try Self.fit(try Self.mlcWithDuplicate(), ColumnRoles(target: "churn")).model
+        #expect(dup.aliased == ["day_calls_copy"])
+        let warning = try #require(dup.warnings.first { $0.code == "aliased" })
+        #expect(warning.terms == ["day_calls_copy"])
+        #expect(dup.coefficients.count == plain.coefficients.count)
+        for (a, b) in zip(plain.coefficients, dup.coefficients) {
+            #expect(a.term == b.term)
+            #expect(abs(a.estimate - b.estimate) <= 1e-9 * max(abs(a.estimate), a.standardError!))
+            #expect(relativeError(b.standardError!, a.standardError!) <= 1e-8)
+        }
+        #expect(relativeError(dup.fit.logLikelihood, plain.fit.logLikelihood) <= 1e-12)
+    }
+
+    @Test func perfectlySeparatingMetricIsNamedInTheWarning() throws {
+        var csv = "customer,logins,days_late,plan,churned\n"
+        var seed: UInt64 = 17
+        func next() -> Double { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return Double(seed >> 11) * 0x1p-53 }
+        for i in 0..<300 {
+            let late = Int(next() * 60)
+            csv += "C\(i),\(Int(next() * 40)),\(late),\(next() < 0.5 ? "basic" : "pro"),\(late > 30 ? 1 : 0)\n"
+        }
+        let model = try Self.fit(csv, ColumnRoles(target: "churned", id: "customer")).model
+        let w = try #require(model.warnings.first { $0.code == "separation" || $0.code == "quasi_separation" })
+        #expect(w.code == "separation")
+        #expect(w.terms.contains("days_late"))
+        #expect(!w.terms.contains("logins"))
+        #expect(w.message.contains("days_late"))
+    }
+
+    @Test func sparseStatesInTheFirst500RowsAreQuasiSeparated() throws {
+        let text = try String(contentsOfFile: Fixtures.dataset("mlc_churn.csv"), encoding: .utf8)
+        let first = text.split(separator: "\n").prefix(501).joined(separator: "\n") + "\n"
+        let model = try Self.fit(first, ColumnRoles(target: "churn")).model
+        let w = try #require(model.warnings.first { $0.code == "quasi_separation" })
+        #expect(!w.terms.isEmpty)
+        #expect(w.terms.allSatisfy { $0.hasPrefix("state[") })
+        #expect(!model.warnings.contains { $0.code == "separation" })
+    }
+}
