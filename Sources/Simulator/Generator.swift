@@ -74,12 +74,13 @@ struct UsageSpec {
 
 /// The coefficients of the true model, in the order of healthscore's design terms.
 struct Coefficients {
-    // Each weight is (intended effect of one standard deviation) / (that column's standard
-    // deviation), rounded; the reported sd values come from a 200k-row calibration run.
+    // Each weight is (intended effect of one standard deviation on η) / (the column's standard
+    // deviation in a 200k-row calibration run), rounded, so every term moves η by 0.13–0.38 per sd
+    // and stays identifiable at that sample size.
     var baseIntercept = 0.0
     var planEnterprise = -0.50
     var planPro = -0.25
-    var segmentMidMarket = 0.20
+    var segmentMidMarket = 0.30
     var segmentSmb = 0.45
     var logins = -0.010
     var activeDays = -0.040

@@ -33,8 +33,8 @@ struct SimRandom {
         s3 = mixer.next()
     }
 
-    /// An independent stream per (seed, customer), so a customer's history does not depend on
-    /// how many customers precede it.
+    /// An independent stream per (seed, customer), so a customer's history does not change when
+    /// the total number of customers does.
     init(seed: UInt64, stream: UInt64) {
         var mixer = SplitMix64(state: seed)
         let salt = mixer.next()
@@ -76,7 +76,7 @@ struct SimRandom {
         uniform() < p
     }
 
-    /// Uniform integer in 0..<n (n small, so modulo bias is negligible but we avoid it anyway).
+    /// Uniform integer in 0..<n, without modulo bias.
     mutating func integer(below n: Int) -> Int {
         precondition(n > 0)
         let bound = UInt64(n)

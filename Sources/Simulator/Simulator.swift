@@ -66,8 +66,8 @@ public enum Simulator {
             throw SimulatorError.invalidConfig("startMonth must be in 1...12")
         }
         guard (1...9999).contains(config.startYear),
-              config.startYear + (config.startMonth - 1 + config.months - 1) / 12 <= 9999
-        else { throw SimulatorError.invalidConfig("snapshot years must stay within 1...9999") }
+              config.months <= (9999 - config.startYear) * 12 + (13 - config.startMonth)
+        else { throw SimulatorError.invalidConfig("snapshot dates must stay within the years 1...9999") }
     }
 
     static func snapshotDates(config: SimulationConfig) -> [[UInt8]] {

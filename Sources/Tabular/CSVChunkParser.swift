@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Exact-match test for NA tokens. Most cells are numbers that cannot be
 /// NA, so a length bitmap and a first-byte table reject them before any
 /// byte comparison.
@@ -7,6 +11,7 @@ struct NAMatcher: Sendable {
     private let hasLongToken: Bool
     private let firstBytes: [Bool]
     private let matchesEmpty: Bool
+    let plainNumberTokens: Int
 
     init(_ values: Set<String>) {
         let tokens = values.sorted().map { Array($0.utf8) }.filter { !$0.isEmpty }
@@ -21,6 +26,9 @@ struct NAMatcher: Sendable {
         self.hasLongToken = tokens.contains { $0.count >= 64 }
         self.firstBytes = first
         self.matchesEmpty = values.contains("")
+        self.plainNumberTokens = tokens.filter { t in
+            t.withUnsafeBufferPointer { FastFloat.parse($0.baseAddress!, count: t.count) != nil }
+        }.count
     }
 
     @inline(__always)
@@ -71,16 +79,30 @@ struct Tokenizer: @unchecked Sendable {
 
     @inline(__always)
     func field(at pos: Int, row: Int?, line: Int, column: Int) throws -> FieldToken {
+        // The four special bytes are all below '-' (0x2D), as are few others
+        // (space, '+', controls), so eight bytes are screened at once for
+        // "below 0x2D" and only those candidates are looked at one by one.
         var q = pos
-        while q < end {
+        while true {
+            if q &+ 8 <= end {
+                let word = UInt64(littleEndian: UnsafeRawPointer(base + q).loadUnaligned(as: UInt64.self))
+                let belowDash = ~(((word & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x5353_5353_5353_5353) | word)
+                    & 0x8080_8080_8080_8080
+                if belowDash == 0 {
+                    q &+= 8
+                    continue
+                }
+                q &+= belowDash.trailingZeroBitCount >> 3
+            } else {
+                while q < end && base[q] >= 0x2D { q += 1 }
+                if q == end {
+                    return FieldToken(start: pos, end: q, next: q, newlines: 0, terminator: .fileEnd,
+                                      quoted: false, escaped: false)
+                }
+            }
             let b = base[q]
-            // All four special bytes are <= ',', which skips digits and letters in one compare.
-            if b <= 0x2C && (b == 0x2C || b == 0x0A || b == 0x0D || b == 0x22) { break }
-            q += 1
-        }
-        if q == end {
-            return FieldToken(start: pos, end: q, next: q, newlines: 0, terminator: .fileEnd,
-                              quoted: false, escaped: false)
+            if b == 0x2C || b == 0x0A || b == 0x0D || b == 0x22 { break }
+            q &+= 1
         }
         switch base[q] {
         case 0x2C:
@@ -218,6 +240,10 @@ final class ParsePlan: @unchecked Sendable {
     }
 
     var names: [String] { tokenizer.names }
+
+    /// False when the user made a number-like token NA (say "-999"); the
+    /// fused number scan then must not run before the NA check.
+    var plainNumbersAreNeverNA: Bool { na.plainNumberTokens == 0 }
 }
 
 final class TextBuilder {
@@ -288,8 +314,27 @@ final class ChunkParser: @unchecked Sendable {
             } else {
                 kindStore[c] = ChunkParser.numericKind
                 numeric[c].reserveCapacity(self.expectedRows)
+                adviseHugePages(&numeric[c])
             }
         }
+    }
+
+    /// Column arrays are large and filled front to back; backing them with
+    /// huge pages replaces hundreds of thousands of page faults by a few.
+    private func adviseHugePages(_ array: inout [Double]) {
+        #if os(Linux)
+        let bytes = array.capacity * MemoryLayout<Double>.stride
+        let hugePage = 2 << 20
+        guard bytes >= 2 * hugePage else { return }
+        array.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            let first = (Int(bitPattern: base) + hugePage - 1) & ~(hugePage - 1)
+            let last = (Int(bitPattern: base) + bytes) & ~(hugePage - 1)
+            if last > first, let start = UnsafeMutableRawPointer(bitPattern: first) {
+                _ = madvise(start, last - first, MADV_HUGEPAGE)
+            }
+        }
+        #endif
     }
 
     deinit {
@@ -310,6 +355,8 @@ final class ChunkParser: @unchecked Sendable {
         let staging = self.staging
         let stride = ChunkParser.stride
         let last = columnCount - 1
+        let end = tk.end
+        let plainNumbersAreNeverNA = plan.plainNumbersAreNeverNA
 
         var pos = start
         var line = 1
@@ -326,6 +373,7 @@ final class ChunkParser: @unchecked Sendable {
             let recordLine = line
             var c = 0
             while true {
+                let isNumeric = kinds[c] == ChunkParser.numericKind
                 let f = try tk.field(at: pos, row: row + 1, line: line, column: c)
                 if f.terminator == .comma {
                     if c == last { throw tooManyFields(recordStart: starts[row], row: row + 1, line: recordLine) }
@@ -333,11 +381,16 @@ final class ChunkParser: @unchecked Sendable {
                     throw tooFewFields(found: c + 1, row: row + 1, line: recordLine,
                                        emptyLine: c == 0 && f.start == f.end && !f.quoted)
                 }
-                if kinds[c] == ChunkParser.numericKind {
+                if isNumeric {
                     let slot = staging + (c &* stride &+ pending)
                     let p = base + f.start
                     let n = f.end - f.start
-                    if f.escaped {
+                    if plainNumbersAreNeverNA && !f.escaped,
+                       let (value, stop) = FastFloat.parsePlain(base, from: f.start, end: end), stop == f.end {
+                        // Parsing does not decide where the next field starts, so the
+                        // CPU can overlap it with scanning the following fields.
+                        slot.pointee = value
+                    } else if f.escaped {
                         try numericSlowPath(c, f, row: row, line: line, slot: slot, starts: starts, lines: lines)
                     } else if na.matches(p, count: n) {
                         slot.pointee = .nan

@@ -18,6 +18,75 @@ enum FastFloat {
     ]
     private static let maxExactMantissa: UInt64 = 1 << 53
 
+    /// The shape of nearly every numeric cell, `[-]digits[.digits]` with at
+    /// most 19 digits, scanned straight out of the file buffer. Returns the
+    /// value and the index of the first byte after the number, or nil when
+    /// the cell needs the general parser (other syntax, or not exact here).
+    @inline(always)
+    static func parsePlain(_ p: UnsafePointer<UInt8>, from start: Int, end: Int) -> (value: Double, stop: Int)? {
+        var i = start
+        var negative = false
+        if i < end && p[i] == 0x2D { negative = true; i += 1 }
+        var mantissa: UInt64 = 0
+        var digits = accumulateDigits(p, &i, end, &mantissa)
+        var scale = 0
+        if i < end && p[i] == 0x2E {
+            i += 1
+            scale = accumulateDigits(p, &i, end, &mantissa)
+            digits += scale
+        }
+        // Beyond 19 digits the mantissa may have wrapped; the general parser takes those.
+        if digits == 0 || digits > 19 || scale > 22 || mantissa > maxExactMantissa { return nil }
+        let v = scale == 0 ? Double(mantissa) : Double(mantissa) / exactPowers[scale]
+        return (negative ? -v : v, i)
+    }
+
+    private static let integerPowers: [UInt64] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000]
+
+    /// Appends the decimal digits at `i` to `mantissa` (wrapping) and returns
+    /// how many there were. Eight bytes are examined at a time, so a short
+    /// run of digits costs no per-digit branches.
+    @inline(__always)
+    private static func accumulateDigits(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int,
+                                         _ mantissa: inout UInt64) -> Int {
+        var total = 0
+        while i + 8 <= end {
+            let word = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+            let (count, value) = leadingDigits(word)
+            mantissa = mantissa &* integerPowers[count] &+ value
+            i += count
+            total += count
+            if count < 8 { return total }
+        }
+        while i < end {
+            let d = p[i] &- 0x30
+            if d > 9 { break }
+            mantissa = mantissa &* 10 &+ UInt64(d)
+            i += 1
+            total += 1
+        }
+        return total
+    }
+
+    /// Number and value of the decimal digits at the start of eight
+    /// little-endian bytes (first byte = most significant digit).
+    @inline(__always)
+    private static func leadingDigits(_ word: UInt64) -> (count: Int, value: UInt64) {
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        let low7 = word & 0x7F7F_7F7F_7F7F_7F7F
+        // Per byte, the high bit of low7 + k is set iff low7 >= 0x80 - k; no carries cross bytes.
+        let atLeastZero = low7 &+ 0x5050_5050_5050_5050
+        let aboveNine = low7 &+ 0x4646_4646_4646_4646
+        let isDigit = atLeastZero & ~aboveNine & ~word & highBits
+        let count = (~isDigit & highBits).trailingZeroBitCount >> 3
+        if count == 0 { return (0, 0) }
+        // Keep the digit bytes, moved up so the zero bytes below act as leading zeros.
+        var v = (word &- 0x3030_3030_3030_3030) << UInt64(64 - 8 * count)
+        v = (v &* 10 &+ (v >> 8)) & 0x00FF_00FF_00FF_00FF        // 2-digit groups
+        v = (v &* 100 &+ (v >> 16)) & 0x0000_FFFF_0000_FFFF      // 4-digit groups
+        return (count, (v & 0xFFFF) &* 10_000 &+ (v >> 32))
+    }
+
     /// Parses `[spaces] [+-] digits [. digits] [(e|E) [+-] digits] [spaces]`
     /// covering all `count` bytes (a lone "." or an empty mantissa is rejected).
     /// Returns nil when the text is not such a number. Values beyond the

@@ -117,7 +117,7 @@ public enum Trainer {
         for j in names.indices.dropFirst() {
             guard let beta = fit.coefficients[j], let column = sources[j].column,
                   let spec = schema.features.first(where: { $0.column == column }) else { continue }
-            if let level = sources[j].level {
+            if sources[j].level != nil {
                 // Remove this column's average dummy mix, then set the one level.
                 var etaRef = etaBar
                 for l in names.indices where sources[l].column == column && sources[l].level != nil {
