@@ -94,7 +94,7 @@ public enum Trainer {
             let t = terms.map { names[$0] }
             let kind = complete ? "complete separation" : "quasi-complete separation"
             return ModelWarning(code: complete ? "separation" : "quasi_separation",
-                                message: "\(kind): \(t.isEmpty ? "a combination of terms" : t.joined(separator: ", ")) predict churn perfectly for \(rows) row(s); the maximum-likelihood weights do not exist and these estimates and standard errors are not trustworthy. Remove or merge the terms, or refit with Firth's penalty (--penalty firth) or an L2 penalty",
+                                message: "\(kind): \(t.isEmpty ? "a combination of terms" : t.joined(separator: ", ")) predict churn perfectly for \(rows) row(s); the maximum-likelihood weights do not exist and these estimates and standard errors are not trustworthy. Remove the terms or pool their rare levels before trusting the weights",
                                 terms: t)
         case .extremeFittedProbabilities(let rows):
             return ModelWarning(code: "extreme_probabilities", message: "\(rows) row(s) have fitted probabilities numerically 0 or 1; check them for data errors")
