@@ -20,8 +20,13 @@ let package = Package(
             path: "Sources/CLapack",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
+        .systemLibrary(
+            name: "CCrypto",
+            path: "Sources/CCrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
         .target(name: "ScoringCore"),
-        .target(name: "Tabular", dependencies: ["ScoringCore"]),
+        .target(name: "Tabular", dependencies: ["ScoringCore", "CCrypto"]),
         .target(name: "FitEngine", dependencies: ["CLapack"]),
         .target(name: "Simulator"),
         .target(name: "Training", dependencies: ["FitEngine", "Tabular", "ScoringCore"]),

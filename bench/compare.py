@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -45,16 +46,23 @@ def fmt_s(x):
 
 
 def fmt_ratio(a, b):
-    return f"{a / b:.2f}" if b and a == a and b == b else "n/a"
+    if not b or a != a or b != b:
+        return "n/a"
+    r = a / b
+    return f"{r:.2f}" if r >= 0.1 else f"{r:.2g}"
 
 
 # --------------------------------------------------------------------------
 # Running things
 # --------------------------------------------------------------------------
 
+PEER_THREADS = []  # ["--threads", "N"] when --peer-threads is given
+
+
 def run_peer(python, args, label):
     """One fresh peer process; returns (its JSON document, process wall seconds)."""
     log(f"{label} …")
+    args = [*args, *PEER_THREADS]
     t0 = time.perf_counter()
     proc = subprocess.run([python, str(PEERS), *args], capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -112,6 +120,22 @@ def system_info(repo):
     return info
 
 
+def cpu_seconds_busy():
+    """All CPUs' busy time so far (/proc/stat), in seconds."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        user, nice, system, idle, iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+        return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+def own_cpu_seconds():
+    """CPU time of this process and of the children it has waited for."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def loadavg():
     try:
         return float(Path("/proc/loadavg").read_text().split()[0])
@@ -153,14 +177,19 @@ def main():
     ap.add_argument("--id", default="customer_id")
     ap.add_argument("--time", default="snapshot_date")
     ap.add_argument("--skip-lbfgs", action="store_true")
+    ap.add_argument("--peer-threads", type=int, default=0,
+                    help="cap the peers' BLAS/OpenMP/pyarrow threads (0: their defaults)")
     args = ap.parse_args()
 
+    if args.peer_threads > 0:
+        PEER_THREADS.extend(["--threads", str(args.peer_threads)])
     csv = str(Path(args.csv).resolve())
     repeats = max(1, args.repeats)
     work = Path(args.work_dir)
     work.mkdir(parents=True, exist_ok=True)
     started = dt.datetime.now(dt.timezone.utc)
     load_start = loadavg()
+    busy_start, own_start, wall_start = cpu_seconds_busy(), own_cpu_seconds(), time.perf_counter()
 
     sysinfo = system_info(HERE.parent)
     env, _ = run_peer(args.python, ["env"], "peer environment")
@@ -208,6 +237,10 @@ def main():
         doc, wall = run_peer(args.python, ["e2e", csv, *common], f"peer end to end, repeat {i + 1}/{repeats}")
         e2e.append({**doc, "wall_seconds": wall})
     load_end = loadavg()
+    # CPU taken by processes other than this benchmark, as a share of all CPUs.
+    wall_run = time.perf_counter() - wall_start
+    others = (cpu_seconds_busy() - busy_start) - (own_cpu_seconds() - own_start)
+    others_share = max(0.0, others) / (wall_run * (os.cpu_count() or 1))
 
     # ---- accuracy
     accuracy = {}
@@ -231,7 +264,7 @@ def main():
 
     row(f"ingest {shape} CSV", median(hs["ingest"]), "pandas read_csv", median(pandas_ingest["seconds"]))
     row(f"ingest {shape} CSV", median(hs["ingest"]), "pyarrow read_csv", median(arrow_ingest["seconds"]),
-        f"pyarrow uses {env['pyarrow_cpu_count']} threads")
+        f"pyarrow uses {env['pyarrow_cpu_count']} thread(s)")
     e2e_design = [d["design_seconds"] for d in e2e]
     row("design (drop NA, dummies)", median(hs["design"]), "pandas + numpy", median(e2e_design))
     nc = fits["sklearn-newton-cholesky"]
@@ -281,9 +314,12 @@ def main():
     lines.append(f"medians of {repeats} repeat(s); ratio < 1 means healthscore is faster")
 
     env_lines = [
-        f"CPU: {sysinfo['cpu_model']}, {sysinfo['nproc']} logical CPUs; load average {load_start:.2f} at start, "
-        f"{load_end:.2f} at end" + ("   (BUSY MACHINE: timings are noisy)" if max(load_start, load_end) > 0.7 else ""),
+        f"CPU: {sysinfo['cpu_model']}, {sysinfo['nproc']} logical CPUs; other processes used {others_share:.0%} "
+        f"of the CPUs during the run (load average {load_start:.2f} at start, {load_end:.2f} at end)"
+        + ("   BUSY MACHINE: timings are noisy" if others_share > 0.1 else ""),
         f"healthscore OpenBLAS: core {blas['blas_core']}, threads {blas['blas_threads']}",
+        "peer threads: " + (f"capped at {args.peer_threads} (--peer-threads)" if args.peer_threads > 0
+                            else "library defaults (not capped)"),
     ]
     for p in env["threadpools"]:
         env_lines.append(f"python {p['user_api']}: internal_api {p['internal_api']}, num_threads {p['num_threads']}, "
@@ -326,7 +362,9 @@ def main():
     doc = {
         "started_utc": started.isoformat(), "repeats": repeats, "csv": csv, "data_rows": data_rows,
         "data_bytes": data_bytes, "terms": n_terms, "system": sysinfo,
-        "load_average": {"start": load_start, "end": load_end}, "peer_env": env,
+        "load_average": {"start": load_start, "end": load_end},
+        "other_processes_cpu_share": others_share, "peer_env": env,
+        "peer_threads": args.peer_threads or None,
         "healthscore": {"runs": hs_runs, "blas": blas, "fit_summary": {k: v for k, v in hs_fit.items() if k != "history"},
                         "coefficients": hs_coef, "standard_errors": hs_se},
         "peers": {"pandas_read_csv": pandas_ingest, "pyarrow_read_csv": arrow_ingest, "fits": fits, "e2e": e2e},

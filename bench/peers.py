@@ -15,6 +15,9 @@ subcommand and collects the documents.
     e2e CSV                 read_csv + design + sklearn newton-cholesky, once
                             (the caller times the whole process as well)
 
+Every subcommand takes --threads N to cap the peers' BLAS, OpenMP and
+pyarrow threads (default: the libraries' own defaults, i.e. all cores).
+
 Only the call being measured sits between the two time.perf_counter() reads.
 """
 
@@ -189,7 +192,16 @@ def cmd_ingest_pyarrow(args):
     return {"seconds": times, "shape": shape, "call": "pyarrow.csv.read_csv(path)"}
 
 
+def import_everything():
+    """Imports outside the timed regions (their cost shows only in the
+    whole-process wall clock that compare.py takes)."""
+    import pandas  # noqa: F401
+    import sklearn.linear_model  # noqa: F401
+    import statsmodels.api  # noqa: F401
+
+
 def cmd_fit(args):
+    import_everything()
     t0 = time.perf_counter()
     df = read_pandas(args.csv)
     read_seconds = time.perf_counter() - t0
@@ -212,6 +224,8 @@ def cmd_fit(args):
 
 
 def cmd_e2e(args):
+    import pandas  # noqa: F401
+    import sklearn.linear_model  # noqa: F401
     t0 = time.perf_counter()
     df = read_pandas(args.csv)
     t1 = time.perf_counter()
@@ -225,12 +239,27 @@ def cmd_e2e(args):
     }
 
 
+def limit_threads(n):
+    """--threads N: cap numpy/scipy BLAS, scikit-learn's OpenMP and pyarrow at
+    N threads (threadpoolctl acts on the libraries loaded so far, so load
+    them all first)."""
+    import pyarrow
+    import scipy.linalg  # noqa: F401
+    import_everything()
+    from threadpoolctl import threadpool_limits
+    threadpool_limits(limits=n)
+    pyarrow.set_cpu_count(n)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--threads", type=int, default=0,
+                        help="cap BLAS/OpenMP/pyarrow threads at N (0: leave the libraries' defaults)")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("env")
+    sub.add_parser("env", parents=[common])
     for name in ("ingest-pandas", "ingest-pyarrow", "fit", "e2e"):
-        p = sub.add_parser(name)
+        p = sub.add_parser(name, parents=[common])
         if name == "fit":
             p.add_argument("peer", choices=["sklearn-newton-cholesky", "sklearn-lbfgs", "statsmodels-newton"])
             p.add_argument("--budget", type=float, default=0,
@@ -242,6 +271,8 @@ def main():
         p.add_argument("--id", default="customer_id")
         p.add_argument("--time", default="snapshot_date")
     args = parser.parse_args()
+    if args.threads > 0:
+        limit_threads(args.threads)
     handler = {
         "env": cmd_env, "ingest-pandas": cmd_ingest_pandas, "ingest-pyarrow": cmd_ingest_pyarrow,
         "fit": cmd_fit, "e2e": cmd_e2e,

@@ -3,7 +3,8 @@
 # Run by hand only (never from swift test or CI).  See bench/README.md.
 #
 #   bench/run.sh [--rows N] [--extra K] [--repeats R] [--seed S]
-#                [--lbfgs-max-iter N] [--lbfgs-budget SECONDS] [--skip-lbfgs] [--regen]
+#                [--lbfgs-max-iter N] [--lbfgs-budget SECONDS] [--skip-lbfgs]
+#                [--peer-threads N] [--regen]
 #
 # Environment: HEALTHSCORE_BIN=/path/to/healthscore skips the build.
 set -euo pipefail
@@ -18,6 +19,7 @@ SEED=1
 LBFGS_MAX_ITER=1000
 LBFGS_BUDGET=300
 SKIP_LBFGS=0
+PEER_THREADS=0
 REGEN=0
 
 usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; }
@@ -31,6 +33,7 @@ while [ $# -gt 0 ]; do
         --lbfgs-max-iter) LBFGS_MAX_ITER="$2"; shift 2 ;;
         --lbfgs-budget) LBFGS_BUDGET="$2"; shift 2 ;;
         --skip-lbfgs) SKIP_LBFGS=1; shift ;;
+        --peer-threads) PEER_THREADS="$2"; shift 2 ;;
         --regen) REGEN=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
@@ -102,6 +105,6 @@ fi
 # 4-7. Measure, compare, report.
 args=(--bin "$BIN" --csv "$CSV" --repeats "$REPEATS" --results-dir "$BENCH/results"
       --work-dir "$DATA/out" --python "$PY"
-      --lbfgs-max-iter "$LBFGS_MAX_ITER" --lbfgs-budget "$LBFGS_BUDGET")
+      --lbfgs-max-iter "$LBFGS_MAX_ITER" --lbfgs-budget "$LBFGS_BUDGET" --peer-threads "$PEER_THREADS")
 [ "$SKIP_LBFGS" -eq 1 ] && args+=(--skip-lbfgs)
 exec "$PY" "$BENCH/compare.py" "${args[@]}"

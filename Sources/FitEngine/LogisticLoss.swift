@@ -19,39 +19,35 @@ enum LogisticLoss {
     /// Σ vᵢ·2·(softplus(ηᵢ) − yᵢηᵢ), the binomial deviance, over rows.
     static func deviance(eta: UnsafePointer<Double>, y: UnsafePointer<Double>, weights: UnsafePointer<Double>?,
                          rows: Int) -> Double {
-        var total = 0.0
-        let ranges = Parallel.chunks(rows)
-        var partial = [Double](repeating: 0, count: ranges.count)
-        partial.withUnsafeMutableBufferPointer { p in
-            Parallel.forEach(ranges) { t, r in
-                var acc = 0.0
-                for i in r {
-                    let term = softplus(eta[i]) - y[i] * eta[i]
-                    acc += (weights.map { $0[i] } ?? 1) * term
-                }
-                p[t] = acc
-            }
-        }
-        for v in partial { total += v }
-        return 2 * total
+        2 * sumOverRows(rows, weights: weights) { i in softplus(eta[i]) - y[i] * eta[i] }
     }
 
     /// Deviance at η + t·u, for the line search, without materialising the trial η.
     static func deviance(eta: UnsafePointer<Double>, direction u: UnsafePointer<Double>, step t: Double,
                          y: UnsafePointer<Double>, weights: UnsafePointer<Double>?, rows: Int) -> Double {
+        2 * sumOverRows(rows, weights: weights) { i in
+            let e = eta[i] + t * u[i]
+            return softplus(e) - y[i] * e
+        }
+    }
+
+    /// Σ vᵢ·term(i), reduced per core in row chunks.
+    @inline(__always)
+    private static func sumOverRows(_ rows: Int, weights: UnsafePointer<Double>?, _ term: (Int) -> Double) -> Double {
         let ranges = Parallel.chunks(rows)
         var partial = [Double](repeating: 0, count: ranges.count)
         partial.withUnsafeMutableBufferPointer { p in
             Parallel.forEach(ranges) { k, r in
                 var acc = 0.0
-                for i in r {
-                    let e = eta[i] + t * u[i]
-                    acc += (weights.map { $0[i] } ?? 1) * (softplus(e) - y[i] * e)
+                if let w = weights {
+                    for i in r { acc += w[i] * term(i) }
+                } else {
+                    for i in r { acc += term(i) }
                 }
                 p[k] = acc
             }
         }
-        return 2 * partial.reduce(0, +)
+        return partial.reduce(0, +)
     }
 
     /// Fills √w and the working residual v·(y − μ) for the gradient and the weighted Gram matrix.

@@ -11,7 +11,8 @@ struct NAMatcher: Sendable {
     private let hasLongToken: Bool
     private let firstBytes: [Bool]
     private let matchesEmpty: Bool
-    let plainNumberTokens: Int
+    /// Some token reads as a number (say "-999"), so numbers must be checked for NA.
+    let hasNumericToken: Bool
 
     init(_ values: Set<String>) {
         let tokens = values.sorted().map { Array($0.utf8) }.filter { !$0.isEmpty }
@@ -26,9 +27,9 @@ struct NAMatcher: Sendable {
         self.hasLongToken = tokens.contains { $0.count >= 64 }
         self.firstBytes = first
         self.matchesEmpty = values.contains("")
-        self.plainNumberTokens = tokens.filter { t in
+        self.hasNumericToken = tokens.contains { t in
             t.withUnsafeBufferPointer { FastFloat.parse($0.baseAddress!, count: t.count) != nil }
-        }.count
+        }
     }
 
     @inline(__always)
@@ -68,6 +69,50 @@ struct FieldToken {
     var escaped: Bool
 }
 
+/// Finds the next byte below '-' (0x2D). The four bytes that end or quote a
+/// field are all in that range, along with few others (space, '+',
+/// controls), so callers check each candidate. A bitmap covers 64 bytes at
+/// a time: stepping from one field to the next is then a shift and a
+/// bit scan, instead of a byte loop whose length depends on the field.
+struct CandidateScanner {
+    private var blockStart = Int.min / 2
+    private var mask: UInt64 = 0
+
+    @inline(__always)
+    mutating func next(from pos: Int, base: UnsafePointer<UInt8>, end: Int) -> Int {
+        var p = pos
+        while true {
+            let offset = p &- blockStart
+            if offset >= 0 && offset < 64 {
+                let rest = mask >> UInt64(offset)
+                if rest != 0 { return p &+ rest.trailingZeroBitCount }
+                p = blockStart &+ 64
+            }
+            if p &+ 64 > end {
+                while p < end && base[p] >= 0x2D { p += 1 }
+                return p
+            }
+            blockStart = p
+            mask = CandidateScanner.candidates(UnsafeRawPointer(base + p))
+        }
+    }
+
+    /// Bit i is set when byte i of the 64 is below 0x2D (and ASCII).
+    @inline(__always)
+    private static func candidates(_ p: UnsafeRawPointer) -> UInt64 {
+        var bits: UInt64 = 0
+        for k in 0..<8 {
+            let word = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8 * k, as: UInt64.self))
+            // Per byte: high bit of (b & 0x7F) + 0x53 is set iff b & 0x7F >= 0x2D; no carries cross bytes.
+            let below = ~(((word & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x5353_5353_5353_5353) | word) & 0x8080_8080_8080_8080
+            // Gather the eight high bits into one byte.
+            let packed = ((below >> 7) &* 0x0102_0408_1020_4080) >> 56
+            bits |= packed << UInt64(8 * k)
+        }
+        return bits
+    }
+}
+
 /// RFC 4180 field splitting over the whole file buffer. Stateless, so the
 /// chunk parsers, the header reader and the re-scans all share it.
 struct Tokenizer: @unchecked Sendable {
@@ -77,32 +122,23 @@ struct Tokenizer: @unchecked Sendable {
     let path: String
     let names: [String]
 
-    @inline(__always)
+    /// For occasional use (header, re-scans); the hot loop keeps its scanner.
     func field(at pos: Int, row: Int?, line: Int, column: Int) throws -> FieldToken {
-        // The four special bytes are all below '-' (0x2D), as are few others
-        // (space, '+', controls), so eight bytes are screened at once for
-        // "below 0x2D" and only those candidates are looked at one by one.
-        var q = pos
+        var scanner = CandidateScanner()
+        return try field(at: pos, scanner: &scanner, row: row, line: line, column: column)
+    }
+
+    @inline(__always)
+    func field(at pos: Int, scanner: inout CandidateScanner, row: Int?, line: Int, column: Int) throws -> FieldToken {
+        var q = scanner.next(from: pos, base: base, end: end)
         while true {
-            if q &+ 8 <= end {
-                let word = UInt64(littleEndian: UnsafeRawPointer(base + q).loadUnaligned(as: UInt64.self))
-                let belowDash = ~(((word & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x5353_5353_5353_5353) | word)
-                    & 0x8080_8080_8080_8080
-                if belowDash == 0 {
-                    q &+= 8
-                    continue
-                }
-                q &+= belowDash.trailingZeroBitCount >> 3
-            } else {
-                while q < end && base[q] >= 0x2D { q += 1 }
-                if q == end {
-                    return FieldToken(start: pos, end: q, next: q, newlines: 0, terminator: .fileEnd,
-                                      quoted: false, escaped: false)
-                }
+            if q == end {
+                return FieldToken(start: pos, end: q, next: q, newlines: 0, terminator: .fileEnd,
+                                  quoted: false, escaped: false)
             }
             let b = base[q]
             if b == 0x2C || b == 0x0A || b == 0x0D || b == 0x22 { break }
-            q &+= 1
+            q = scanner.next(from: q + 1, base: base, end: end)
         }
         // A branch chain, not a switch: commas dominate and predict well,
         // where a jump table costs an indirect branch per field.
@@ -183,13 +219,17 @@ struct Tokenizer: @unchecked Sendable {
 
     /// Decoded content of a field: a view into the file unless `""` pairs must be collapsed.
     func withBytes<R>(of f: FieldToken, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        if !f.escaped {
-            return try body(UnsafeBufferPointer(start: base + f.start, count: f.end - f.start))
+        try withBytes(start: f.start, end: f.end, escaped: f.escaped, body)
+    }
+
+    func withBytes<R>(start: Int, end: Int, escaped: Bool, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        if !escaped {
+            return try body(UnsafeBufferPointer(start: base + start, count: end - start))
         }
         var out: [UInt8] = []
-        out.reserveCapacity(f.end - f.start)
-        var i = f.start
-        while i < f.end {
+        out.reserveCapacity(end - start)
+        var i = start
+        while i < end {
             out.append(base[i])
             i += base[i] == 0x22 ? 2 : 1
         }
@@ -250,9 +290,8 @@ final class ParsePlan: @unchecked Sendable {
 
     var names: [String] { tokenizer.names }
 
-    /// False when the user made a number-like token NA (say "-999"); the
-    /// fused number scan then must not run before the NA check.
-    var plainNumbersAreNeverNA: Bool { na.plainNumberTokens == 0 }
+    /// Lets the number fast path skip the NA check.
+    var plainNumbersAreNeverNA: Bool { !na.hasNumericToken }
 }
 
 final class TextBuilder {
@@ -276,9 +315,8 @@ struct InfSighting {
 final class ChunkParser: @unchecked Sendable {
     static let numericKind: UInt8 = 0
     static let textKind: UInt8 = 1
-    /// Rows buffered per column before being appended to the column arrays;
-    /// the padded stride keeps the columns' write positions in different cache sets.
-    private static let blockRows = 1024
+    private static let blockRows = 256
+    /// Padded so the columns' staging rows fall into different cache sets.
     private static let stride = blockRows + 8
 
     let plan: ParsePlan
@@ -289,6 +327,8 @@ final class ChunkParser: @unchecked Sendable {
 
     private let kindStore: UnsafeMutablePointer<UInt8>
     private let missingStore: UnsafeMutablePointer<Int>
+    /// The latest rows' numbers, column-major, before they are appended to
+    /// `numeric` in one go.
     private let staging: UnsafeMutablePointer<Double>
 
     var numeric: [[Double]]
@@ -366,7 +406,7 @@ final class ChunkParser: @unchecked Sendable {
         let last = columnCount - 1
         let end = tk.end
         let plainNumbersAreNeverNA = plan.plainNumbersAreNeverNA
-
+        var scanner = CandidateScanner()
         var pos = start
         var line = 1
         var row = 0
@@ -375,53 +415,45 @@ final class ChunkParser: @unchecked Sendable {
         var lines: [Int32] = []
         starts.reserveCapacity(expectedRows)
         lines.reserveCapacity(expectedRows)
-
         while pos < stopAt {
             starts.append(pos)
             lines.append(Int32(truncatingIfNeeded: line))
             let recordLine = line
             var c = 0
+            var cell = staging + pending    // this row's slot in column c's staging
             while true {
-                let isNumeric = kinds[c] == ChunkParser.numericKind
-                let f = try tk.field(at: pos, row: row + 1, line: line, column: c)
+                let f = try tk.field(at: pos, scanner: &scanner, row: row &+ 1, line: line, column: c)
                 if f.terminator == .comma {
                     if c == last { throw tooManyFields(recordStart: starts[row], row: row + 1, line: recordLine) }
                 } else if c != last {
                     throw tooFewFields(found: c + 1, row: row + 1, line: recordLine,
                                        emptyLine: c == 0 && f.start == f.end && !f.quoted)
                 }
-                if isNumeric {
-                    let slot = staging + (c &* stride &+ pending)
-                    let p = base + f.start
-                    let n = f.end - f.start
-                    if plainNumbersAreNeverNA && !f.escaped,
-                       let (value, stop) = FastFloat.parsePlain(base, from: f.start, end: end), stop == f.end {
-                        // Parsing does not decide where the next field starts, so the
-                        // CPU can overlap it with scanning the following fields.
-                        slot.pointee = value
-                    } else if f.escaped {
-                        try numericSlowPath(c, f, row: row, line: line, slot: slot, starts: starts, lines: lines)
-                    } else if na.matches(p, count: n) {
-                        slot.pointee = .nan
-                        missing[c] += 1
-                    } else if let v = FastFloat.parse(p, count: n), v.isFinite {
-                        slot.pointee = v
+                if kinds[c] == ChunkParser.numericKind {
+                    let s = f.start, e = f.end, escaped = f.escaped
+                    if plainNumbersAreNeverNA && !escaped,
+                       let v = FastFloat.parsePlainCell(base, start: s, end: e, limit: end) {
+                        cell.pointee = v
+                    } else if !escaped && na.matches(base + s, count: e &- s) {
+                        cell.pointee = .nan
+                        missing[c] &+= 1
+                    } else if !escaped, let v = FastFloat.parse(base + s, count: e &- s), v.isFinite {
+                        cell.pointee = v
                     } else {
-                        try numericSlowPath(c, f, row: row, line: line, slot: slot, starts: starts, lines: lines)
+                        try numericSlowPath(c, start: s, end: e, escaped: escaped, row: row,
+                                            value: cell, starts: starts, lines: lines)
                     }
                 } else {
-                    let builder = text[c]!
-                    let code = try textCode(f, interner: &builder.interner, row: row, line: line, column: c)
-                    if code < 0 { missing[c] += 1 }
-                    builder.codes.append(code)
+                    try appendText(c, start: f.start, end: f.end, escaped: f.escaped, row: row, starts: starts, lines: lines)
                 }
                 pos = f.next
-                line += f.newlines
+                line &+= f.newlines
                 if c == last { break }
-                c += 1
+                c &+= 1
+                cell += stride
             }
-            row += 1
-            pending += 1
+            row &+= 1
+            pending &+= 1
             if pending == ChunkParser.blockRows {
                 flush(pending)
                 pending = 0
@@ -435,6 +467,16 @@ final class ChunkParser: @unchecked Sendable {
         newlineCount = line - 1
     }
 
+    @inline(never)
+    private func appendText(_ c: Int, start: Int, end: Int, escaped: Bool, row: Int,
+                            starts: [Int], lines: [Int32]) throws {
+        let builder = text[c]!
+        let code = try textCode(start: start, end: end, escaped: escaped, interner: &builder.interner,
+                                row: row, column: c, starts: starts, lines: lines)
+        if code < 0 { missingStore[c] += 1 }
+        builder.codes.append(code)
+    }
+
     private func flush(_ rows: Int) {
         guard rows > 0 else { return }
         for c in 0..<columnCount where kindStore[c] == ChunkParser.numericKind {
@@ -442,14 +484,29 @@ final class ChunkParser: @unchecked Sendable {
         }
     }
 
-    /// Cells the fast path did not settle: escaped text, infinities, and the
-    /// first non-number, which turns the column into text.
+    /// Physical line where a cell starts; only needed for messages, so it is
+    /// worked out again from the record start rather than stored per cell.
+    private func line(ofRow row: Int, column c: Int, starts: [Int], lines: [Int32]) -> Int {
+        let tk = plan.tokenizer
+        var line = Int(lines[row])
+        var pos = starts[row]
+        for k in 0..<c {
+            guard let f = try? tk.field(at: pos, row: row + 1, line: line, column: k) else { break }
+            line += f.newlines
+            pos = f.next
+        }
+        return line
+    }
+
+    /// Cells the fast path did not settle: escaped text, NA tokens that look
+    /// numeric, infinities, and the first non-number, which turns the column
+    /// into text.
     @inline(never)
-    private func numericSlowPath(_ c: Int, _ f: FieldToken, row: Int, line: Int,
-                                 slot: UnsafeMutablePointer<Double>, starts: [Int], lines: [Int32]) throws {
+    private func numericSlowPath(_ c: Int, start: Int, end: Int, escaped: Bool, row: Int,
+                                 value: UnsafeMutablePointer<Double>, starts: [Int], lines: [Int32]) throws {
         let tk = plan.tokenizer
         enum Verdict { case missing, value(Double), infinite(String, overflow: Bool), text }
-        let verdict: Verdict = tk.withBytes(of: f) { b in
+        let verdict: Verdict = tk.withBytes(start: start, end: end, escaped: escaped) { b in
             let p = b.baseAddress ?? tk.base
             if plan.na.matches(p, count: b.count) { return .missing }
             if let v = FastFloat.parse(p, count: b.count) {
@@ -462,21 +519,19 @@ final class ChunkParser: @unchecked Sendable {
         }
         switch verdict {
         case .missing:
-            slot.pointee = .nan
+            value.pointee = .nan
             missingStore[c] += 1
         case .value(let v):
-            slot.pointee = v
+            value.pointee = v
         case .infinite(let shown, let overflow):
-            slot.pointee = 0
+            value.pointee = 0
             if infinities[c] == nil {
+                let line = line(ofRow: row, column: c, starts: starts, lines: lines)
                 infinities[c] = InfSighting(row: row, line: line, text: shown, overflow: overflow)
             }
         case .text:
             try convertToText(c, rows: row, starts: starts, lines: lines)
-            let builder = text[c]!
-            let code = try textCode(f, interner: &builder.interner, row: row, line: line, column: c)
-            if code < 0 { missingStore[c] += 1 }
-            builder.codes.append(code)
+            try appendText(c, start: start, end: end, escaped: escaped, row: row, starts: starts, lines: lines)
         }
     }
 
@@ -514,7 +569,8 @@ final class ChunkParser: @unchecked Sendable {
                 line += f.newlines
                 f = try tk.field(at: pos, row: r + 1, line: line, column: k + 1)
             }
-            let code = try textCode(f, interner: &interner, row: r, line: line, column: c)
+            let code = try textCode(start: f.start, end: f.end, escaped: f.escaped, interner: &interner,
+                                    row: r, column: c, starts: starts, lines: lines)
             if code < 0 { missingCount += 1 }
             codes.append(code)
         }
@@ -522,16 +578,18 @@ final class ChunkParser: @unchecked Sendable {
     }
 
     /// Level code of a text cell, or -1 for an NA token.
-    private func textCode(_ f: FieldToken, interner: inout ByteInterner, row: Int, line: Int, column: Int) throws -> Int32 {
+    private func textCode(start: Int, end: Int, escaped: Bool, interner: inout ByteInterner,
+                          row: Int, column: Int, starts: [Int], lines: [Int32]) throws -> Int32 {
         let tk = plan.tokenizer
         let na = plan.na
-        return try tk.withBytes(of: f) { b -> Int32 in
+        return try tk.withBytes(start: start, end: end, escaped: escaped) { b -> Int32 in
             if na.matches(b.baseAddress ?? tk.base, count: b.count) { return -1 }
             switch interner.intern(b) {
             case .code(let code):
                 return code
             case .invalidUTF8(let offset):
                 let byte = String(b[offset], radix: 16, uppercase: true)
+                let line = line(ofRow: row, column: column, starts: starts, lines: lines)
                 throw tk.error(row: row + 1, line: line, column: column,
                                problem: "text '\(DataError.excerpt(bytes: b))' is not valid UTF-8 (byte 0x\(byte) at position \(offset + 1) of the cell)",
                                fix: "re-save the file with UTF-8 encoding (in Excel: 'CSV UTF-8')")

@@ -215,17 +215,17 @@ public enum CSVReader {
             let f = try tokenizer.field(at: pos, row: nil, line: line, column: column)
             let decoded: String? = tokenizer.withBytes(of: f) { String(validating: $0, as: UTF8.self) }
             guard let decoded else {
-                throw DataError(file: path, line: 1,
+                throw DataError(file: path, line: line,
                                 problem: "header column \(column + 1) is not valid UTF-8",
                                 fix: "re-save the file with UTF-8 encoding (in Excel: 'CSV UTF-8')")
             }
             let name = trimSpaces(decoded)
             if name.isEmpty {
-                throw DataError(file: path, line: 1, problem: "header column \(column + 1) has an empty name",
+                throw DataError(file: path, line: line, problem: "header column \(column + 1) has an empty name",
                                 fix: "give every column a name, or remove the trailing comma from the header")
             }
             if let earlier = seen[name] {
-                throw DataError(file: path, line: 1, column: name,
+                throw DataError(file: path, line: line, column: name,
                                 problem: "the name appears twice in the header (columns \(earlier + 1) and \(column + 1))",
                                 fix: "rename or remove one of the two columns")
             }

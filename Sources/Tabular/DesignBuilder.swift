@@ -83,7 +83,8 @@ public enum DesignBuilder {
         if roles.missing == .drop {
             for c in featureColumns where c.missingCount > 0 {
                 var dropped = 0
-                for i in 0..<table.rowCount where keep[i] && c.isMissing(i) { keep[i] = false; dropped += 1 }
+                let missing = c.missingMask()
+                for i in 0..<table.rowCount where keep[i] && missing[i] { keep[i] = false; dropped += 1 }
                 if dropped > 0 { dropReasons["missing \(c.name)"] = dropped }
             }
         }
@@ -109,7 +110,13 @@ public enum DesignBuilder {
         var features: [FeatureSpec] = []
         var imputedCells = 0
         for c in featureColumns {
-            let missingInKept = rowsKept.reduce(0) { $0 + (c.isMissing($1) ? 1 : 0) }
+            let missingInKept: Int
+            if c.missingCount == 0 {
+                missingInKept = 0
+            } else {
+                let missing = c.missingMask()
+                missingInKept = rowsKept.reduce(0) { $0 + (missing[$1] ? 1 : 0) }
+            }
             switch c.values {
             case .numeric(let values):
                 var sum = 0.0, count = 0
@@ -122,7 +129,13 @@ public enum DesignBuilder {
                                        missingShare: Double(missingInKept) / Double(n))
                 termNames.append(c.name)
                 termSources.append((c.name, nil))
-                for i in rowsKept { let v = values[i]; storage.append(v.isNaN ? mean : v) }
+                if n == table.rowCount && missingInKept == 0 {
+                    storage.append(contentsOf: values)
+                } else {
+                    values.withUnsafeBufferPointer { v in
+                        for i in rowsKept { let x = v[i]; storage.append(x.isNaN ? mean : x) }
+                    }
+                }
                 if roles.missing == .impute {
                     spec.imputeValue = mean
                     if missingInKept > 0 {
@@ -170,7 +183,10 @@ public enum DesignBuilder {
                 features.append(spec)
             }
         }
-        let ids: [String]? = idColumn.map { col in rowsKept.map { col.text(at: $0) ?? "" } }
+        let ids: [String]? = idColumn.map { col in
+            if case .text(let codes, let levels) = col.values { return rowsKept.map { codes[$0] < 0 ? "" : levels[Int(codes[$0])] } }
+            return rowsKept.map { col.text(at: $0) ?? "" }
+        }
         let schema = InputSchema(target: TargetSpec(column: roles.target, positive: label.positive, negative: label.negatives),
                                  id: roles.id, time: roles.time, excluded: roles.exclude, missingPolicy: roles.missing,
                                  naValues: naValues, features: features)
@@ -182,10 +198,11 @@ public enum DesignBuilder {
 }
 
 extension RawColumn {
-    public func isMissing(_ i: Int) -> Bool {
+    /// One flag per row; built once per column so row loops do not re-match the enum.
+    public func missingMask() -> [Bool] {
         switch values {
-        case .numeric(let v): return v[i].isNaN
-        case .text(let codes, _): return codes[i] < 0
+        case .numeric(let v): return v.map(\.isNaN)
+        case .text(let codes, _): return codes.map { $0 < 0 }
         }
     }
 

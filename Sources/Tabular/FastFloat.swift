@@ -18,73 +18,109 @@ enum FastFloat {
     ]
     private static let maxExactMantissa: UInt64 = 1 << 53
 
-    /// The shape of nearly every numeric cell, `[-]digits[.digits]` with at
-    /// most 19 digits, scanned straight out of the file buffer. Returns the
-    /// value and the index of the first byte after the number, or nil when
-    /// the cell needs the general parser (other syntax, or not exact here).
-    @inline(always)
+    /// The shape of nearly every numeric cell, `[-]digits[.digits]`, when
+    /// it fills exactly `start..<end`. Nil means "ask the general parser"
+    /// (other syntax, or not settled exactly here). `limit` is the end of
+    /// readable memory: cells of up to 8 bytes are read as one word.
+    @inline(__always)
+    static func parsePlainCell(_ p: UnsafePointer<UInt8>, start: Int, end: Int, limit: Int) -> Double? {
+        let n = end &- start
+        if n <= 8 && start &+ 8 <= limit {
+            return parseWord(UInt64(littleEndian: UnsafeRawPointer(p + start).loadUnaligned(as: UInt64.self)), count: n)
+        }
+        guard let (value, stop) = parsePlain(p, from: start, end: limit), stop == end else { return nil }
+        return value
+    }
+
+    /// `[-]digits[.digits]` in the first `count` (at most 8) bytes of a
+    /// little-endian word, without a branch per digit: cell lengths vary
+    /// from one cell to the next, so loops over digits mispredict a lot.
+    @inline(__always)
+    private static func parseWord(_ word: UInt64, count: Int) -> Double? {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let negative = word & 0xFF == 0x2D
+        let signBytes: UInt64 = negative ? 1 : 0
+        let length = UInt64(truncatingIfNeeded: count) &- signBytes
+        guard length &- 1 < 8 else { return nil }                // 1...8 bytes left
+        let keep = ~0 as UInt64 &>> (64 &- 8 &* length)
+        let w = (word &>> (8 &* signBytes)) & keep
+        let dots = zeroBytes(w ^ (0x2E &* ones)) & keep
+        guard dots & (dots &- 1) == 0 else { return nil }        // at most one '.'
+        let dotAt = UInt64(truncatingIfNeeded: dots.trailingZeroBitCount) &>> 3   // 8 when there is none
+        let hasDot: UInt64 = dots != 0 ? 1 : 0
+        // Close the gap left by the dot: bytes after it move down one place.
+        let below = dotAt == 8 ? ~0 as UInt64 : (1 &<< (8 &* dotAt)) &- 1
+        let digits = (w & below) | ((w &>> 8) & ~below)
+        let digitCount = length &- hasDot
+        guard digitCount &- 1 < 8, leadingDigitCount(digits) >= digitCount else { return nil }
+        // Move the digits to the top so the empty bytes below act as leading zeros.
+        let mantissa = eightDigits((digits &- 0x30 &* ones) &<< (64 &- 8 &* digitCount))
+        let scale = hasDot == 1 ? digitCount &- dotAt : 0
+        // Dividing by 10^0 = 1 is exact, so no branch is needed for integers.
+        let v = Double(mantissa) / wordPowers[Int(truncatingIfNeeded: scale & 7)]
+        return negative ? -v : v
+    }
+
+    private static let wordPowers: [Double] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7]
+
+    /// `[-]digits[.digits]` starting at `start`, up to 19 digits. Returns the
+    /// value and the index of the first byte after the number.
     static func parsePlain(_ p: UnsafePointer<UInt8>, from start: Int, end: Int) -> (value: Double, stop: Int)? {
         var i = start
         var negative = false
         if i < end && p[i] == 0x2D { negative = true; i += 1 }
         var mantissa: UInt64 = 0
-        var digits = accumulateDigits(p, &i, end, &mantissa)
-        var scale = 0
-        if i < end && p[i] == 0x2E {
-            i += 1
-            scale = accumulateDigits(p, &i, end, &mantissa)
-            digits += scale
-        }
-        // Beyond 19 digits the mantissa may have wrapped; the general parser takes those.
-        if digits == 0 || digits > 19 || scale > 22 || mantissa > maxExactMantissa { return nil }
-        let v = scale == 0 ? Double(mantissa) : Double(mantissa) / exactPowers[scale]
-        return (negative ? -v : v, i)
-    }
-
-    private static let integerPowers: [UInt64] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000]
-
-    /// Appends the decimal digits at `i` to `mantissa` (wrapping) and returns
-    /// how many there were. Eight bytes are examined at a time, so a short
-    /// run of digits costs no per-digit branches.
-    @inline(__always)
-    private static func accumulateDigits(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int,
-                                         _ mantissa: inout UInt64) -> Int {
-        var total = 0
-        while i + 8 <= end {
-            let word = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
-            let (count, value) = leadingDigits(word)
-            mantissa = mantissa &* integerPowers[count] &+ value
-            i += count
-            total += count
-            if count < 8 { return total }
-        }
+        let integerStart = i
         while i < end {
             let d = p[i] &- 0x30
             if d > 9 { break }
             mantissa = mantissa &* 10 &+ UInt64(d)
             i += 1
-            total += 1
         }
-        return total
+        var digits = i - integerStart
+        var scale = 0
+        if i < end && p[i] == 0x2E {
+            i += 1
+            let fractionStart = i
+            while i < end {
+                let d = p[i] &- 0x30
+                if d > 9 { break }
+                mantissa = mantissa &* 10 &+ UInt64(d)
+                i += 1
+            }
+            scale = i - fractionStart
+            digits += scale
+        }
+        // Beyond 19 digits the mantissa may have wrapped; the general parser takes those.
+        if digits == 0 || digits > 19 || scale > 22 || mantissa > maxExactMantissa { return nil }
+        let v = Double(mantissa) / exactPowers[scale]
+        return (negative ? -v : v, i)
     }
 
-    /// Number and value of the decimal digits at the start of eight
-    /// little-endian bytes (first byte = most significant digit).
+    /// High bit set in each byte of `x` that is zero (exact, no false hits).
     @inline(__always)
-    private static func leadingDigits(_ word: UInt64) -> (count: Int, value: UInt64) {
+    private static func zeroBytes(_ x: UInt64) -> UInt64 {
+        ~(((x & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | x) & 0x8080_8080_8080_8080
+    }
+
+    /// How many of the word's bytes, from the first, are ASCII digits.
+    @inline(__always)
+    private static func leadingDigitCount(_ word: UInt64) -> UInt64 {
         let highBits: UInt64 = 0x8080_8080_8080_8080
         let low7 = word & 0x7F7F_7F7F_7F7F_7F7F
         // Per byte, the high bit of low7 + k is set iff low7 >= 0x80 - k; no carries cross bytes.
         let atLeastZero = low7 &+ 0x5050_5050_5050_5050
         let aboveNine = low7 &+ 0x4646_4646_4646_4646
         let isDigit = atLeastZero & ~aboveNine & ~word & highBits
-        let count = (~isDigit & highBits).trailingZeroBitCount >> 3
-        if count == 0 { return (0, 0) }
-        // Keep the digit bytes, moved up so the zero bytes below act as leading zeros.
-        var v = (word &- 0x3030_3030_3030_3030) << UInt64(64 - 8 * count)
-        v = (v &* 10 &+ (v >> 8)) & 0x00FF_00FF_00FF_00FF        // 2-digit groups
-        v = (v &* 100 &+ (v >> 16)) & 0x0000_FFFF_0000_FFFF      // 4-digit groups
-        return (count, (v & 0xFFFF) &* 10_000 &+ (v >> 32))
+        return UInt64(truncatingIfNeeded: (~isDigit & highBits).trailingZeroBitCount) &>> 3
+    }
+
+    /// Value of eight digit bytes (0...9 each, first byte most significant).
+    @inline(__always)
+    private static func eightDigits(_ word: UInt64) -> UInt64 {
+        var v = (word &* 10 &+ (word >> 8)) & 0x00FF_00FF_00FF_00FF   // pairs
+        v = (v &* 100 &+ (v >> 16)) & 0x0000_FFFF_0000_FFFF           // quadruples
+        return (v & 0xFFFF) &* 10_000 &+ (v >> 32)
     }
 
     /// Parses `[spaces] [+-] digits [. digits] [(e|E) [+-] digits] [spaces]`

@@ -14,7 +14,7 @@ public enum FitPipeline {
         csv.textColumns = Set([roles.target] + [roles.id, roles.time].compactMap { $0 })
         let table = try timings.measure("ingest") { try CSVReader.read(path: dataPath, options: csv) }
         let design = try timings.measure("design") { try DesignBuilder.build(table, roles: roles, naValues: naValues) }
-        let digest = try timings.measure("sha256") { try SHA256.hex(ofFileAt: dataPath) }
+        let digest = try timings.measure("sha256") { try FileDigest.sha256Hex(path: dataPath) }
         let source = TrainingSource(file: (dataPath as NSString).lastPathComponent, sha256: digest, rows: table.rowCount)
         return Trainer.train(design: design, source: source, options: options, timings: &timings)
     }

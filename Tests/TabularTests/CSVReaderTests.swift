@@ -355,11 +355,34 @@ private func quoted(_ cell: String, always: Bool = false) -> String {
         }
     }
 
+    /// The cell fast path, both as a one-word read and (at the end of the
+    /// buffer) as a byte loop.
+    private func viaCell(_ s: String, padded: Bool) -> Double? {
+        let bytes = Array(s.utf8) + (padded ? Array(",xxxxxxxx".utf8) : [])
+        return bytes.withUnsafeBufferPointer { b in
+            FastFloat.parsePlainCell(b.baseAddress!, start: 0, end: s.utf8.count, limit: b.count)
+        }
+    }
+
     private func check(_ s: String, sourceLocation: SourceLocation = #_sourceLocation) {
         let expected = Double(s)
         #expect(viaFastFloat(s)?.bitPattern == expected?.bitPattern, "\(s)", sourceLocation: sourceLocation)
-        if let plain = viaPlain(s) {
-            #expect(plain.bitPattern == expected?.bitPattern, "plain \(s)", sourceLocation: sourceLocation)
+        for value in [viaPlain(s), viaCell(s, padded: true), s.isEmpty ? nil : viaCell(s, padded: false)] {
+            if let value {
+                #expect(value.bitPattern == expected?.bitPattern, "fast path \(s)", sourceLocation: sourceLocation)
+            }
+        }
+    }
+
+    @Test func cellFastPathTakesThePlainShapes() {
+        for s in ["0", "-0", "7", "42", "-42", "12.3456", "-1.234567", "99999999", "-9999999", ".5", "5.", "-.5",
+                  "0.000001", "12345678901", "3.14159265358979"] {
+            #expect(viaCell(s, padded: true)?.bitPattern == Double(s)?.bitPattern, "\(s)")
+            #expect(viaCell(s, padded: false)?.bitPattern == Double(s)?.bitPattern, "\(s)")
+        }
+        for s in ["-", ".", "-.", "1.2.3", "1-2", "--1", "+1", "1e5", " 1", "1 ", "12a", "a", "1..", "1,2"] {
+            #expect(viaCell(s, padded: true) == nil, "\(s)")
+            #expect(viaCell(s, padded: false) == nil, "\(s)")
         }
     }
 
