@@ -9,36 +9,63 @@ struct Standardization {
         let n = design.rows, p = design.cols
         var means = [Double](repeating: 0, count: p)
         var scales = [Double](repeating: 1, count: p)
-        var constant: [Int] = []
+        var constant = [Bool](repeating: false, count: p)
         let weightSum = weights?.reduce(0, +) ?? Double(n)
+        // Columns are independent: split them across cores.
+        let columns = Parallel.chunks(max(0, p - 1), minimumChunk: max(1, 1 << 20 / max(n, 1)))
         design.storage.withUnsafeMutableBufferPointer { s in
-            for j in 1..<max(1, p) {
-                let col = s.baseAddress! + j * n
-                var mean = 0.0
-                if let w = weights { for i in 0..<n { mean += w[i] * col[i] } } else { for i in 0..<n { mean += col[i] } }
-                mean /= weightSum
-                var ss = 0.0
-                if let w = weights {
-                    for i in 0..<n { let d = col[i] - mean; ss += w[i] * d * d }
-                } else {
-                    for i in 0..<n { let d = col[i] - mean; ss += d * d }
+            let base = s.baseAddress!
+            means.withUnsafeMutableBufferPointer { m in
+                scales.withUnsafeMutableBufferPointer { sc in
+                    constant.withUnsafeMutableBufferPointer { cst in
+                        withOptionalPointer(weights) { w in
+                            Parallel.forEach(columns) { _, range in
+                                for j in range.lazy.map({ $0 + 1 }) {
+                                    let col = base + j * n
+                                    let mean = weightedSum(col, w, n) { $0 } / weightSum
+                                    let sd = (weightedSum(col, w, n) { ($0 - mean) * ($0 - mean) } / weightSum).squareRoot()
+                                    m[j] = mean
+                                    // Two-pass variance is exactly zero for a constant column; anything at the
+                                    // rounding level of the mean is constant too.
+                                    if !(sd > 1e-13 * max(abs(mean), 1e-300)) {
+                                        cst[j] = true
+                                        for i in 0..<n { col[i] = 0 }
+                                        continue
+                                    }
+                                    sc[j] = sd
+                                    let inv = 1 / sd
+                                    for i in 0..<n { col[i] = (col[i] - mean) * inv }
+                                }
+                            }
+                        }
+                    }
                 }
-                let sd = (ss / weightSum).squareRoot()
-                means[j] = mean
-                // Two-pass variance is exactly zero for a constant column; anything at rounding level
-                // of the mean is constant too.
-                if !(sd > 1e-13 * max(abs(mean), 1e-300)) {
-                    constant.append(j)
-                    scales[j] = 1
-                    for i in 0..<n { col[i] = 0 }
-                    continue
-                }
-                scales[j] = sd
-                let inv = 1 / sd
-                for i in 0..<n { col[i] = (col[i] - mean) * inv }
             }
         }
-        return Standardization(means: means, scales: scales, constantColumns: constant)
+        return Standardization(means: means, scales: scales,
+                               constantColumns: (0..<p).filter { constant[$0] })
+    }
+
+    /// Σ wᵢ·f(xᵢ) with four accumulators, so the sum is not bound by the latency of one add chain.
+    @inline(__always)
+    private static func weightedSum(_ x: UnsafePointer<Double>, _ w: UnsafePointer<Double>?, _ n: Int,
+                                    _ f: (Double) -> Double) -> Double {
+        var a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0
+        var i = 0
+        if let w {
+            while i + 4 <= n {
+                a0 += w[i] * f(x[i]); a1 += w[i + 1] * f(x[i + 1]); a2 += w[i + 2] * f(x[i + 2]); a3 += w[i + 3] * f(x[i + 3])
+                i += 4
+            }
+            while i < n { a0 += w[i] * f(x[i]); i += 1 }
+        } else {
+            while i + 4 <= n {
+                a0 += f(x[i]); a1 += f(x[i + 1]); a2 += f(x[i + 2]); a3 += f(x[i + 3])
+                i += 4
+            }
+            while i < n { a0 += f(x[i]); i += 1 }
+        }
+        return (a0 + a1) + (a2 + a3)
     }
 
     /// β_j = β̃_j / s_j and β_0 = β̃_0 − Σ m_j β̃_j / s_j; Cov = T Coṽ Tᵀ for that linear map T.

@@ -343,6 +343,38 @@ public enum CSVReader {
         return Double(stop - from) / Double(max(1, newlines))
     }
 
+    /// Concatenates each all-numeric column's chunk arrays (nil for columns
+    /// that became text). The first chunk's arrays already have room for the
+    /// whole file, so only later chunks are copied, one column per task.
+    private static func mergeNumericColumns(_ chunks: [ChunkParser]) -> [[Double]?] {
+        let width = chunks[0].columnCount
+        // Moved out of the chunks first, so each array stays uniquely referenced
+        // and appending to the first one does not copy it.
+        var parts: [[[Double]]?] = (0..<width).map { c in
+            guard chunks.allSatisfy({ $0.kind(c) == ChunkParser.numericKind }) else { return nil }
+            return chunks.map { chunk in
+                var taken: [Double] = []
+                swap(&taken, &chunk.numeric[c])
+                return taken
+            }
+        }
+        if chunks.count == 1 { return parts.map { $0?[0] } }
+        var merged = [[Double]?](repeating: nil, count: width)
+        parts.withUnsafeMutableBufferPointer { partSlots in
+            merged.withUnsafeMutableBufferPointer { mergedSlots in
+                DispatchQueue.concurrentPerform(iterations: width) { c in
+                    guard var list = partSlots[c] else { return }
+                    partSlots[c] = nil
+                    var column = list.removeFirst()
+                    for part in list { column.append(contentsOf: part) }
+                    list.removeAll()
+                    mergedSlots[c] = column
+                }
+            }
+        }
+        return merged
+    }
+
     /// Joins the chunks column by column and applies the whole-column checks.
     private static func assemble(chunks: [ChunkParser], rowBases: [Int], lineBases: [Int],
                                  plan: ParsePlan) throws -> RawTable {
@@ -357,20 +389,16 @@ public enum CSVReader {
             recordLines.append(contentsOf: chunk.recordLines.lazy.map { $0 &+ offset })
         }
 
+        var merged = mergeNumericColumns(chunks)
         var columns: [RawColumn] = []
         columns.reserveCapacity(names.count)
         var firstInfinity: (row: Int, line: Int, column: Int, sighting: InfSighting)?
         for c in 0..<names.count {
             let missing: Int
             let values: ColumnValues
-            if chunks.allSatisfy({ $0.kind(c) == ChunkParser.numericKind }) {
-                var merged: [Double] = []
-                swap(&merged, &chunks[0].numeric[c])
-                for chunk in chunks.dropFirst() {
-                    merged.append(contentsOf: chunk.numeric[c])
-                    chunk.numeric[c] = []
-                }
-                values = .numeric(merged)
+            if let numbers = merged[c] {
+                merged[c] = nil
+                values = .numeric(numbers)
                 missing = chunks.reduce(0) { $0 + $1.missing(c) }
                 if let k = chunks.firstIndex(where: { $0.infinities[c] != nil }) {
                     let s = chunks[k].infinities[c]!
