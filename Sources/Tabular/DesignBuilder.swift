@@ -27,7 +27,6 @@ public struct Design: Sendable {
     public var response: [Double]
     /// The data-file record (1-based) behind each design row.
     public var sourceRecords: [Int]
-    public var ids: [String]?
     public var schema: InputSchema
     public var nDropped: Int
     public var nImputedCells: Int
@@ -60,7 +59,7 @@ public enum DesignBuilder {
             throw err(roles.target, "the target column is also listed in --exclude", "remove '\(roles.target)' from --exclude")
         }
         let targetColumn = try require(roles.target, role: "the target", flag: "--target")
-        let idColumn = try roles.id.map { try require($0, role: "the id", flag: "--id") }
+        if let id = roles.id { _ = try require(id, role: "the id", flag: "--id") }
         if let t = roles.time { _ = try require(t, role: "the snapshot time", flag: "--time") }
         for e in roles.exclude { _ = try require(e, role: "--exclude", flag: "--exclude") }
         for (flag, name) in [("--id", roles.id), ("--time", roles.time)] where name == roles.target {
@@ -119,21 +118,27 @@ public enum DesignBuilder {
             }
             switch c.values {
             case .numeric(let values):
-                var sum = 0.0, count = 0
-                for i in rowsKept where !values[i].isNaN { sum += values[i]; count += 1 }
-                let mean = sum / Double(max(count, 1))
-                var ss = 0.0
-                for i in rowsKept where !values[i].isNaN { let d = values[i] - mean; ss += d * d }
-                var spec = FeatureSpec(column: c.name, kind: .numeric, mean: mean,
-                                       standardDeviation: (ss / Double(max(count, 1))).squareRoot(),
+                let (mean, sd) = values.withUnsafeBufferPointer { v in
+                    var sum = 0.0, count = 0
+                    for i in rowsKept where !v[i].isNaN { sum += v[i]; count += 1 }
+                    let mean = sum / Double(max(count, 1))
+                    var ss = 0.0
+                    for i in rowsKept where !v[i].isNaN { let d = v[i] - mean; ss += d * d }
+                    return (mean, (ss / Double(max(count, 1))).squareRoot())
+                }
+                var spec = FeatureSpec(column: c.name, kind: .numeric, mean: mean, standardDeviation: sd,
                                        missingShare: Double(missingInKept) / Double(n))
                 termNames.append(c.name)
                 termSources.append((c.name, nil))
                 if n == table.rowCount && missingInKept == 0 {
                     storage.append(contentsOf: values)
                 } else {
+                    let base = storage.count
+                    storage.append(contentsOf: repeatElement(0, count: n))
                     values.withUnsafeBufferPointer { v in
-                        for i in rowsKept { let x = v[i]; storage.append(x.isNaN ? mean : x) }
+                        storage.withUnsafeMutableBufferPointer { out in
+                            for (r, i) in rowsKept.enumerated() { let x = v[i]; out[base + r] = x.isNaN ? mean : x }
+                        }
                     }
                 }
                 if roles.missing == .impute {
@@ -149,10 +154,10 @@ public enum DesignBuilder {
                 }
                 features.append(spec)
             case .text(let codes, let levels):
-                var present = Set<Int32>()
-                for i in rowsKept where codes[i] >= 0 { present.insert(codes[i]) }
-                var levelNames = present.map { levels[Int($0)] }
-                    .sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+                var present = [Bool](repeating: false, count: levels.count)
+                for i in rowsKept where codes[i] >= 0 { present[Int(codes[i])] = true }
+                var levelNames = levels.indices.filter { present[$0] }.map { levels[$0] }
+                    .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
                 if levelNames.count > identifierLevelLimit && levelNames.count * 2 > n {
                     throw err(c.name, "text column with \(levelNames.count) distinct values in \(n) rows looks like an identifier or free text",
                               "pass --id \(c.name) or --exclude \(c.name)")
@@ -164,17 +169,18 @@ public enum DesignBuilder {
                 guard let reference = levelNames.first else { continue }
                 let spec = FeatureSpec(column: c.name, kind: .categorical, levels: levelNames, reference: reference,
                                        missingShare: Double(missingInKept) / Double(n))
-                var index: [Int32: Int] = [:]
-                for (pos, name) in levelNames.enumerated() {
-                    if let code = levels.firstIndex(of: name) { index[Int32(code)] = pos }
-                }
+                var position: [String: Int] = [:]
+                for (pos, name) in levelNames.enumerated() { position[name] = pos }
+                let index = levels.map { position[$0] ?? -1 }  // code → position among levelNames
                 let missingPos = levelNames.count - 1
                 let base = storage.count
                 let dummies = levelNames.count - 1
                 storage.append(contentsOf: repeatElement(0, count: n * dummies))
-                for (r, i) in rowsKept.enumerated() {
-                    let pos = codes[i] < 0 ? missingPos : index[codes[i]]!
-                    if pos > 0 { storage[base + (pos - 1) * n + r] = 1 }
+                storage.withUnsafeMutableBufferPointer { out in
+                    for (r, i) in rowsKept.enumerated() {
+                        let pos = codes[i] < 0 ? missingPos : index[Int(codes[i])]
+                        if pos > 0 { out[base + (pos - 1) * n + r] = 1 }
+                    }
                 }
                 for level in levelNames.dropFirst() {
                     termNames.append(FeatureSpec.levelTerm(c.name, level))
@@ -183,15 +189,11 @@ public enum DesignBuilder {
                 features.append(spec)
             }
         }
-        let ids: [String]? = idColumn.map { col in
-            if case .text(let codes, let levels) = col.values { return rowsKept.map { codes[$0] < 0 ? "" : levels[Int(codes[$0])] } }
-            return rowsKept.map { col.text(at: $0) ?? "" }
-        }
         let schema = InputSchema(target: TargetSpec(column: roles.target, positive: label.positive, negative: label.negatives),
                                  id: roles.id, time: roles.time, excluded: roles.exclude, missingPolicy: roles.missing,
                                  naValues: naValues, features: features)
         return Design(rows: n, termNames: termNames, storage: storage, response: response,
-                      sourceRecords: rowsKept.map { $0 + 1 }, ids: ids, schema: schema,
+                      sourceRecords: rowsKept.map { $0 + 1 }, schema: schema,
                       nDropped: table.rowCount - n, nImputedCells: imputedCells, dropReasons: dropReasons,
                       termSources: termSources)
     }
@@ -226,32 +228,56 @@ enum LabelCoding {
     struct Coded { var values: [Double]; var positive: String; var negatives: [String] }
 
     static func code(_ column: RawColumn, positive: String?, file: String, table: RawTable) throws -> Coded {
-        let n = table.rowCount
-        var distinct: [String: Int] = [:]  // value → first record
-        for i in 0..<n { if let t = column.text(at: i), distinct[t] == nil { distinct[t] = i + 1 } }
-        let shown = distinct.keys.sorted().prefix(8).map { "'\($0)'" }.joined(separator: ", ")
+        // Work on distinct values, then map rows by code: a million-row label costs no String per row.
+        let (codes, levels) = column.levelCodes()
+        var seen = [Bool](repeating: false, count: levels.count)
+        for c in codes where c >= 0 { seen[Int(c)] = true }
+        let distinct = levels.indices.filter { seen[$0] }.map { levels[$0] }
+        let shown = distinct.sorted().prefix(8).map { "'\($0)'" }.joined(separator: ", ")
+        let isPositive: [Bool]
+        let positiveText: String
         if let positive {
-            guard distinct[positive] != nil else {
+            guard distinct.contains(positive) else {
                 throw DataError(file: file, row: nil, line: nil, column: column.name,
                                 problem: "--positive '\(positive)' does not occur in the label (values: \(shown))",
                                 fix: "pass one of the label values to --positive")
             }
-            return Coded(values: (0..<n).map { i in column.text(at: i).map { $0 == positive ? 1 : 0 } ?? .nan },
-                         positive: positive, negatives: distinct.keys.filter { $0 != positive }.sorted())
+            isPositive = levels.map { $0 == positive }
+            positiveText = positive
+        } else {
+            let lowered = Set(distinct.map(normalised))
+            guard let pair = pairs.first(where: { lowered.isSubset(of: [$0.positive, $0.negative]) }) else {
+                let example = distinct.sorted().first ?? "churned"
+                throw DataError(file: file, row: nil, line: nil, column: column.name,
+                                problem: "the label is not binary 0/1, true/false or yes/no (values: \(shown)\(distinct.count > 8 ? ", …" : ""))",
+                                fix: "pass --positive VALUE naming the value that means churned, e.g. --positive \(example)")
+            }
+            isPositive = levels.map { normalised($0) == pair.positive }
+            positiveText = distinct.first { normalised($0) == pair.positive } ?? pair.positive
         }
-        let lowered = Set(distinct.keys.map(normalised))
-        guard let pair = pairs.first(where: { lowered.isSubset(of: [$0.positive, $0.negative]) }) else {
-            let example = distinct.keys.sorted().first ?? "churned"
-            throw DataError(file: file, row: nil, line: nil, column: column.name,
-                            problem: "the label is not binary 0/1, true/false or yes/no (values: \(shown)\(distinct.count > 8 ? ", …" : ""))",
-                            fix: "pass --positive VALUE naming the value that means churned, e.g. --positive \(example)")
+        let values = codes.map { $0 < 0 ? Double.nan : (isPositive[Int($0)] ? 1 : 0) }
+        let negatives = distinct.filter { !isPositive[levels.firstIndex(of: $0)!] }.sorted()
+        return Coded(values: values, positive: positiveText, negatives: negatives)
+    }
+}
+
+extension RawColumn {
+    /// Codes and levels for any column; a numeric column's distinct values become text levels.
+    func levelCodes() -> (codes: [Int32], levels: [String]) {
+        switch values {
+        case .text(let codes, let levels): return (codes, levels)
+        case .numeric(let v):
+            var index: [Double: Int32] = [:]
+            var levels: [String] = []
+            let codes = v.map { x -> Int32 in
+                if x.isNaN { return -1 }
+                if let c = index[x] { return c }
+                let c = Int32(levels.count)
+                index[x] = c
+                levels.append(x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : String(x))
+                return c
+            }
+            return (codes, levels)
         }
-        let positiveText = distinct.keys.first { normalised($0) == pair.positive } ?? pair.positive
-        let values: [Double] = (0..<n).map { i in
-            guard let t = column.text(at: i) else { return .nan }
-            return normalised(t) == pair.positive ? 1 : 0
-        }
-        return Coded(values: values, positive: positiveText,
-                     negatives: distinct.keys.filter { normalised($0) != pair.positive }.sorted())
     }
 }
