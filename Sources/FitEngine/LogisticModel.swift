@@ -22,9 +22,10 @@ public struct LogisticProblem: Sendable {
 public struct FitOptions: Sendable {
     /// Newton iterations at most; separated data need up to ~40 before the decrement settles.
     public var maxIterations = 100
-    /// Stop when half the Newton decrement, gᵀH⁻¹g/2 (the predicted gain in log-likelihood),
-    /// falls below `tolerance·(|ℓ| + 1)`; the final full step then makes the error quadratic in it.
-    public var tolerance = 1e-12
+    /// Stop when half the Newton decrement, gᵀH⁻¹g/2 (the gain in log-likelihood a Newton step
+    /// predicts), falls below `tolerance·(|ℓ| + 1)`: by default the rounding of ℓ itself.
+    /// Newton converges quadratically, so this costs about one iteration more than a loose rule.
+    public var tolerance = Double.ulpOfOne
     /// A term is aliased when 1 − R² of its column on the earlier columns is below this.
     /// Exact duplicates land near 1e-15, mlc_churn's charge-vs-minutes columns near 1e-7.
     public var aliasTolerance = 1e-10

@@ -9,40 +9,59 @@ import Foundation
 /// (κ of mlc_churn's design drops from ~1e11 to ~6,600), then maps back to the original scale.
 public enum LogisticRegression {
     public static func fit(_ problem: consuming LogisticProblem, options: FitOptions = FitOptions()) -> LogisticFit {
-        var design = problem.design
+        // Take the design out of the problem so standardising it in place does not copy it.
+        var design = Matrix(rows: 0, cols: 0)
+        swap(&design, &problem.design)
         let y = problem.response
         let weights = problem.weights
+        let termNames = problem.termNames
         let n = design.rows
         let p = design.cols
         precondition(p >= 1, "the design needs at least the intercept column")
 
         BLAS.setThreads(1)
         let scaling = Standardization.apply(to: &design, weights: weights)
+        let weightSum = weights?.reduce(0, +) ?? Double(n)
+        let events = weights.map { w in zip(w, y).reduce(0.0) { $0 + $1.0 * $1.1 } } ?? y.reduce(0, +)
+        let yBar = events / weightSum
+        // Start at the intercept-only optimum: with centred columns the other slopes are zero there.
+        let startEta = log(yBar / (1 - yBar))
+        var state = SolverState(rows: n, cols: p)
+        state.eta = [Double](repeating: startEta, count: n)
+        let nullDeviance = deviance(state.eta, y, weights)
+        state.deviance = nullDeviance
+
+        // At the start every weight is v·ȳ(1 − ȳ), so the first information matrix is a multiple of
+        // XᵀVX: rank detection reads it, and the first Newton iteration reuses it.
+        var firstInformation: SymmetricMatrix? = nil
+        var allGradient: [Double] = []
+        design.storage.withUnsafeBufferPointer { xb in
+            let (g, h) = state.derivatives(x: xb.baseAddress!, y: y, weights: weights,
+                                           kernels: DesignKernels(rows: n, cols: p))
+            allGradient = g
+            firstInformation = h
+        }
         var aliased = scaling.constantColumns
         let candidate = (0..<p).filter { !aliased.contains($0) }
-        let rankCheck = RankDetection.detect(design: design, weights: weights, columns: candidate,
-                                             tolerance: options.aliasTolerance)
+        let rankCheck = RankDetection.detect(gram: firstInformation!, columns: candidate, tolerance: options.aliasTolerance)
         aliased.append(contentsOf: rankCheck.aliased)
         aliased.sort()
         let active = rankCheck.kept
         compact(&design, keeping: active)
         let k = active.count
         let kernels = DesignKernels(rows: n, cols: k)
-
-        var state = SolverState(rows: n, cols: k)
-        let weightSum = weights?.reduce(0, +) ?? Double(n)
-        let yBar = zip(y.indices, y).reduce(0.0) { $0 + (weights?[$1.0] ?? 1) * $1.1 } / weightSum
-        // Start at the intercept-only optimum: the other slopes are zero after centring.
-        state.beta[0] = log(yBar / (1 - yBar))
-        state.eta = [Double](repeating: state.beta[0], count: n)
-        let nullDeviance = deviance(state.eta, y, weights)
-        state.deviance = nullDeviance
+        state.beta = [Double](repeating: 0, count: k)
+        state.beta[0] = startEta
+        var pending: (gradient: [Double], information: SymmetricMatrix)? =
+            (active.map { allGradient[$0] }, firstInformation!.submatrix(active))
+        firstInformation = nil
 
         var history: [IterationRecord] = []
         var converged = false
         var lastDecrement = Double.infinity
         var ridgeUsed = 0.0
         var iterations = 0
+        var information: SymmetricMatrix? = nil
 
         design.storage.withUnsafeBufferPointer { xb in
             let x = xb.baseAddress!
@@ -50,17 +69,29 @@ public enum LogisticRegression {
                 let started = DispatchTime.now().uptimeNanoseconds
                 iterations = iteration
                 // 1–2. Gradient and information at the current η.
-                let (gradient, information) = state.derivatives(x: x, y: y, weights: weights, kernels: kernels)
+                let (gradient, info) = pending ?? state.derivatives(x: x, y: y, weights: weights, kernels: kernels)
+                pending = nil
+                information = info
                 // 3. Newton direction.
-                guard let solve = NewtonStep.solve(information, gradient) else { break }
+                guard let solve = NewtonStep.solve(info, gradient) else { break }
                 ridgeUsed = max(ridgeUsed, solve.ridge)
                 let delta = solve.step
                 let decrement = zip(gradient, delta).reduce(0) { $0 + $1.0 * $1.1 }
                 lastDecrement = decrement
                 let objective = state.deviance / 2
-                // 4. Converged: the predicted gain is below tolerance; the final step below only polishes.
-                //    (A rule on the change in β alone was rejected: it stops early on flat likelihoods.)
-                let done = decrement / 2 <= options.tolerance * (objective + 1)
+                // 4. Converged when the gain in log-likelihood a Newton step predicts, gᵀH⁻¹g/2, is
+                //    below the rounding of ℓ itself. The step is still taken (its error is quadratic in
+                //    an already negligible one) and, as R's glm does, the covariance uses the information
+                //    from the start of this last iteration. (A rule on the change in β alone was
+                //    rejected: it stops early on flat likelihoods.)
+                if decrement / 2 <= options.tolerance * (objective + 1) {
+                    converged = true
+                    for j in 0..<k { state.beta[j] += delta[j] }
+                    history.append(IterationRecord(iteration: iteration, deviance: state.deviance, decrement: decrement,
+                                                    stepSize: 1, halvings: 0,
+                                                    seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9))
+                    break
+                }
                 // 5. Backtracking line search on the deviance, with slack for rounding near the optimum.
                 var u = [Double](repeating: 0, count: n)
                 u.withUnsafeMutableBufferPointer { kernels.multiply(x, delta, into: $0.baseAddress!) }
@@ -74,13 +105,15 @@ public enum LogisticRegression {
                 }
                 if accepted {
                     for j in 0..<k { state.beta[j] += t * delta[j] }
-                    for i in 0..<n { state.eta[i] += t * u[i] }
+                    state.eta.withUnsafeMutableBufferPointer { e in
+                        u.withUnsafeBufferPointer { ub in for i in 0..<n { e[i] += t * ub[i] } }
+                    }
                     state.deviance = trial * 2
+                    information = nil
                 }
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
                 history.append(IterationRecord(iteration: iteration, deviance: state.deviance, decrement: decrement,
                                                 stepSize: accepted ? t : 0, halvings: halvings, seconds: seconds))
-                if done { converged = true; break }
                 if !accepted {
                     // No descent is possible in floating point: converged if the decrement is already at
                     // the precision floor, otherwise report a failure rather than loop.
@@ -90,27 +123,26 @@ public enum LogisticRegression {
             }
         }
 
-        // Finalise at the last β: exact η, fitted values and the information for the covariance.
-        let finalStats = design.storage.withUnsafeBufferPointer { xb -> (SymmetricMatrix, [Double]) in
+        // Exact η at the final β (the loop updated it incrementally) and, if the loop ended on a
+        // step, the information there.
+        design.storage.withUnsafeBufferPointer { xb in
             let x = xb.baseAddress!
             state.eta.withUnsafeMutableBufferPointer { kernels.multiply(x, state.beta, into: $0.baseAddress!) }
             state.deviance = deviance(state.eta, y, weights)
-            let (_, info) = state.derivatives(x: x, y: y, weights: weights, kernels: kernels)
-            return (info, state.eta)
+            if information == nil {
+                information = state.derivatives(x: x, y: y, weights: weights, kernels: kernels).1
+            }
         }
-        let information = finalStats.0
-        let fitted = finalStats.1.map { LogisticLoss.probabilities($0).mu }
+        let fitted = state.eta.map { LogisticLoss.probabilities($0).mu }
 
         var warnings: [FitWarning] = []
         if !aliased.isEmpty { warnings.append(.aliased(terms: aliased)) }
         if ridgeUsed > 0 { warnings.append(.singularInformation(ridge: ridgeUsed)) }
         if !converged { warnings.append(.notConverged(iterations: iterations, decrement: lastDecrement)) }
-        let separation = SeparationCheck.run(design: design, activeTerms: active, fitted: fitted, response: y,
-                                             weights: weights, betaStandardised: state.beta,
-                                             originalDesign: problem.design)
-        warnings.append(contentsOf: separation)
+        warnings.append(contentsOf: SeparationCheck.run(design: design, activeTerms: active, fitted: fitted, response: y,
+                                                        weights: weights, betaStandardised: state.beta))
 
-        let covarianceStd = NewtonStep.inverse(information)
+        let covarianceStd = NewtonStep.inverse(information!)
         let original = scaling.toOriginalScale(beta: state.beta, covariance: covarianceStd, active: active)
 
         var coefficients = [Double?](repeating: nil, count: p)
@@ -122,7 +154,7 @@ public enum LogisticRegression {
                 standardErrors[j] = v >= 0 && v.isFinite ? v.squareRoot() : nil
             }
         }
-        return LogisticFit(termNames: problem.termNames, coefficients: coefficients, standardErrors: standardErrors,
+        return LogisticFit(termNames: termNames, coefficients: coefficients, standardErrors: standardErrors,
                            covariance: original.covariance, activeTerms: active, aliasedTerms: aliased,
                            nObservations: n, weightSum: weightSum, deviance: state.deviance,
                            nullDeviance: nullDeviance, iterations: iterations, converged: converged,

@@ -10,7 +10,7 @@ enum SeparationCheck {
     static let perfectFitTolerance = 1e-7
 
     static func run(design: Matrix, activeTerms: [Int], fitted: [Double], response: [Double],
-                    weights: [Double]?, betaStandardised: [Double], originalDesign: Matrix) -> [FitWarning] {
+                    weights: [Double]?, betaStandardised: [Double]) -> [FitWarning] {
         let n = design.rows, k = design.cols
         var involved = Set<Int>()
         var strict = false

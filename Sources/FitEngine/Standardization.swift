@@ -107,15 +107,8 @@ struct Standardization {
 /// does: columns are taken in order and a column whose residual 1 − R² falls below the tolerance
 /// is aliased. LAPACK's unpivoted Cholesky computes exactly those residuals on its diagonal.
 enum RankDetection {
-    static func detect(design: Matrix, weights: [Double]?, columns: [Int], tolerance: Double)
-        -> (kept: [Int], aliased: [Int]) {
-        let n = design.rows
-        let sqrtW = weights?.map { $0.squareRoot() } ?? [Double](repeating: 1, count: n)
-        let gram = design.storage.withUnsafeBufferPointer { x in
-            sqrtW.withUnsafeBufferPointer { sw in
-                DesignKernels(rows: n, cols: design.cols).weightedGram(x.baseAddress!, sqrtWeights: sw.baseAddress!)
-            }
-        }
+    /// `gram` is XᵀWX for any positive weights (the rank does not depend on them) over all columns.
+    static func detect(gram: SymmetricMatrix, columns: [Int], tolerance: Double) -> (kept: [Int], aliased: [Int]) {
         var kept = columns
         var aliased: [Int] = []
         while !kept.isEmpty {

@@ -68,7 +68,7 @@ public enum Trainer {
             lrStatistic: lr, lrDegreesOfFreedom: k - 1,
             lrPValue: Inference.chiSquaredUpperTail(lr, degreesOfFreedom: k - 1),
             rank: k, iterations: fit.iterations, converged: fit.converged,
-            convergenceRule: "Newton decrement gᵀH⁻¹g/2 ≤ 1e-12·(|ℓ|+1), then one full step",
+            convergenceRule: "Newton decrement gᵀH⁻¹g/2 ≤ \(FitOptions().tolerance)·(|ℓ|+1) (the rounding of ℓ)",
             history: fit.history.map {
                 IterationSummary(iteration: $0.iteration, deviance: $0.deviance, decrement: $0.decrement,
                                  stepSize: $0.stepSize, halvings: $0.halvings)
