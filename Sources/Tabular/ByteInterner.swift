@@ -1,13 +1,23 @@
 /// Maps the raw bytes of text cells to dense level codes in order of first
 /// appearance. Lookups hash the bytes in place, so a repeated level costs no
 /// allocation; a String is built (and UTF-8 checked) only for a new level.
-struct ByteInterner {
+///
+/// A final class over manually managed buffers: it is hit once per text cell
+/// (millions of times for an id column), and array storage reached through a
+/// class costs a retain/release pair per access.
+final class ByteInterner {
     private(set) var levels: [String] = []
-    private var arena: [UInt8] = []
-    private var spans: [(start: Int, count: Int)] = []
+    private var arena: UnsafeMutablePointer<UInt8>
+    private var arenaCount = 0
+    private var arenaCapacity = 4096
+    /// Per level: where its bytes start in the arena, their count, and their hash.
+    private var spanStart: UnsafeMutablePointer<Int>
+    private var spanCount: UnsafeMutablePointer<Int>
+    private var hashes: UnsafeMutablePointer<UInt64>
+    private var levelCapacity = 64
     /// Open addressing; each slot holds code + 1, 0 marks an empty slot.
-    private var slots: [Int32] = Array(repeating: 0, count: 64)
-    private var hashes: [UInt64] = []
+    private var slots: UnsafeMutablePointer<Int32>
+    private var slotCount = 128
 
     enum Outcome {
         case code(Int32)
@@ -15,32 +25,58 @@ struct ByteInterner {
         case invalidUTF8(at: Int)
     }
 
+    init() {
+        arena = .allocate(capacity: arenaCapacity)
+        spanStart = .allocate(capacity: levelCapacity)
+        spanCount = .allocate(capacity: levelCapacity)
+        hashes = .allocate(capacity: levelCapacity)
+        slots = .allocate(capacity: slotCount)
+        slots.initialize(repeating: 0, count: slotCount)
+    }
+
+    deinit {
+        arena.deallocate()
+        spanStart.deallocate()
+        spanCount.deallocate()
+        hashes.deallocate()
+        slots.deallocate()
+    }
+
     var count: Int { levels.count }
 
-    mutating func intern(_ bytes: UnsafeBufferPointer<UInt8>) -> Outcome {
-        let h = ByteInterner.hash(bytes)
-        let mask = slots.count - 1
+    func intern(_ bytes: UnsafeBufferPointer<UInt8>) -> Outcome {
+        let n = bytes.count
+        let p = bytes.baseAddress
+        let h = ByteInterner.hash(p, n)
+        let mask = slotCount - 1
         var slot = Int(truncatingIfNeeded: h) & mask
         while slots[slot] != 0 {
             let code = Int(slots[slot] - 1)
-            if hashes[code] == h && matches(code, bytes) { return .code(Int32(code)) }
+            if hashes[code] == h && spanCount[code] == n
+                && (n == 0 || memcmpEqual(arena + spanStart[code], p!, n)) {
+                return .code(Int32(code))
+            }
             slot = (slot + 1) & mask
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             return .invalidUTF8(at: ByteInterner.firstInvalidUTF8(bytes))
         }
         let code = levels.count
+        if code == levelCapacity { growLevels() }
+        if arenaCount + n > arenaCapacity { growArena(atLeast: arenaCount + n) }
         levels.append(text)
-        hashes.append(h)
-        spans.append((arena.count, bytes.count))
-        arena.append(contentsOf: bytes)
+        hashes[code] = h
+        spanStart[code] = arenaCount
+        spanCount[code] = n
+        if n > 0 { (arena + arenaCount).update(from: p!, count: n) }
+        arenaCount += n
         slots[slot] = Int32(code + 1)
-        if levels.count * 2 > slots.count { grow() }
+        if levels.count * 2 > slotCount { growSlots() }
         return .code(Int32(code))
     }
 
     /// For levels that are already Strings (merging chunk results).
-    mutating func intern(_ level: String) -> Int32 {
+    func intern(_ level: String) -> Int32 {
         var copy = level
         return copy.withUTF8 { buf in
             if case .code(let c) = intern(buf) { return c }
@@ -48,29 +84,49 @@ struct ByteInterner {
         }
     }
 
-    private func matches(_ code: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        let span = spans[code]
-        guard span.count == bytes.count else { return false }
-        return arena.withUnsafeBufferPointer { a in
-            span.count == 0 || memcmpEqual(a.baseAddress! + span.start, bytes.baseAddress!, span.count)
+    private func growLevels() {
+        let bigger = levelCapacity * 2
+        func moved<T>(_ old: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<T> {
+            let new = UnsafeMutablePointer<T>.allocate(capacity: bigger)
+            new.moveInitialize(from: old, count: levelCapacity)
+            old.deallocate()
+            return new
         }
+        spanStart = moved(spanStart)
+        spanCount = moved(spanCount)
+        hashes = moved(hashes)
+        levelCapacity = bigger
     }
 
-    private mutating func grow() {
-        var bigger = [Int32](repeating: 0, count: slots.count * 2)
-        let mask = bigger.count - 1
+    private func growArena(atLeast needed: Int) {
+        var bigger = arenaCapacity * 2
+        while bigger < needed { bigger *= 2 }
+        let new = UnsafeMutablePointer<UInt8>.allocate(capacity: bigger)
+        new.update(from: arena, count: arenaCount)
+        arena.deallocate()
+        arena = new
+        arenaCapacity = bigger
+    }
+
+    private func growSlots() {
+        let bigger = slotCount * 2
+        let new = UnsafeMutablePointer<Int32>.allocate(capacity: bigger)
+        new.initialize(repeating: 0, count: bigger)
+        let mask = bigger - 1
         for code in 0..<levels.count {
             var slot = Int(truncatingIfNeeded: hashes[code]) & mask
-            while bigger[slot] != 0 { slot = (slot + 1) & mask }
-            bigger[slot] = Int32(code + 1)
+            while new[slot] != 0 { slot = (slot + 1) & mask }
+            new[slot] = Int32(code + 1)
         }
-        slots = bigger
+        slots.deallocate()
+        slots = new
+        slotCount = bigger
     }
 
     /// FNV-1a with a final avalanche, so the low bits used for slots are mixed.
-    private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+    private static func hash(_ p: UnsafePointer<UInt8>?, _ n: Int) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        if let p { for i in 0..<n { h = (h ^ UInt64(p[i])) &* 0x100_0000_01b3 } }
         h ^= h >> 33
         h = h &* 0xff51_afd7_ed55_8ccd
         h ^= h >> 33

@@ -295,7 +295,7 @@ final class ParsePlan: @unchecked Sendable {
 }
 
 final class TextBuilder {
-    var interner = ByteInterner()
+    let interner = ByteInterner()
     var codes: [Int32] = []
 }
 
@@ -333,6 +333,10 @@ final class ChunkParser: @unchecked Sendable {
 
     var numeric: [[Double]]
     var text: [TextBuilder?]
+    /// Unretained views of `text` and of the plan's pieces for the per-cell text path.
+    private let textBuilders: UnsafeMutablePointer<Unmanaged<TextBuilder>?>
+    private let naMatcher: NAMatcher
+    private let textBase: UnsafePointer<UInt8>
     var infinities: [InfSighting?]
     private(set) var recordStarts: [Int] = []
     private(set) var recordLines: [Int32] = []
@@ -351,6 +355,10 @@ final class ChunkParser: @unchecked Sendable {
         missingStore = .allocate(capacity: n)
         missingStore.initialize(repeating: 0, count: n)
         staging = .allocate(capacity: n * ChunkParser.stride)
+        textBuilders = .allocate(capacity: n)
+        textBuilders.initialize(repeating: nil, count: n)
+        naMatcher = plan.na
+        textBase = plan.tokenizer.base
         numeric = Array(repeating: [], count: n)
         text = Array(repeating: nil, count: n)
         infinities = Array(repeating: nil, count: n)
@@ -360,6 +368,7 @@ final class ChunkParser: @unchecked Sendable {
                 let builder = TextBuilder()
                 builder.codes.reserveCapacity(self.expectedRows)
                 text[c] = builder
+                textBuilders[c] = Unmanaged.passUnretained(builder)
             } else {
                 kindStore[c] = ChunkParser.numericKind
                 numeric[c].reserveCapacity(self.expectedRows)
@@ -390,6 +399,7 @@ final class ChunkParser: @unchecked Sendable {
         kindStore.deallocate()
         missingStore.deallocate()
         staging.deallocate()
+        textBuilders.deallocate()
     }
 
     func kind(_ c: Int) -> UInt8 { kindStore[c] }
@@ -470,11 +480,24 @@ final class ChunkParser: @unchecked Sendable {
     @inline(never)
     private func appendText(_ c: Int, start: Int, end: Int, escaped: Bool, row: Int,
                             starts: [Int], lines: [Int32]) throws {
-        let builder = text[c]!
-        let code = try textCode(start: start, end: end, escaped: escaped, interner: &builder.interner,
-                                row: row, column: c, starts: starts, lines: lines)
-        if code < 0 { missingStore[c] += 1 }
-        builder.codes.append(code)
+        // Borrow the builder and matcher: copying `plan.tokenizer` or `plan.na` per cell would retain
+        // their arrays, which used to cost more than the parse itself on id columns.
+        try textBuilders[c]!._withUnsafeGuaranteedRef { builder in
+            var code: Int32 = -1
+            if !escaped, case let p = textBase + start, !naMatcher.matches(p, count: end &- start) {
+                if case .code(let k) = builder.interner.intern(UnsafeBufferPointer(start: p, count: end &- start)) {
+                    code = k
+                } else {
+                    code = try textCode(start: start, end: end, escaped: escaped, interner: builder.interner,
+                                        row: row, column: c, starts: starts, lines: lines)
+                }
+            } else if escaped {
+                code = try textCode(start: start, end: end, escaped: escaped, interner: builder.interner,
+                                    row: row, column: c, starts: starts, lines: lines)
+            }
+            if code < 0 { missingStore[c] += 1 }
+            builder.codes.append(code)
+        }
     }
 
     private func flush(_ rows: Int) {
@@ -541,23 +564,24 @@ final class ChunkParser: @unchecked Sendable {
         let builder = TextBuilder()
         builder.codes.reserveCapacity(expectedRows)
         let missingCount = try rescan(column: c, rows: 0..<rows, starts: starts, lines: lines,
-                                      interner: &builder.interner, codes: &builder.codes)
+                                      interner: builder.interner, codes: &builder.codes)
         kindStore[c] = ChunkParser.textKind
         missingStore[c] = missingCount
         numeric[c] = []
         infinities[c] = nil
         text[c] = builder
+        textBuilders[c] = Unmanaged.passUnretained(builder)
     }
 
     /// Re-reads one column of this chunk's rows into `interner`/`codes`
     /// (also used when merging a numeric chunk into a text column).
-    func rescanAsText(column c: Int, interner: inout ByteInterner, codes: inout [Int32]) throws -> Int {
+    func rescanAsText(column c: Int, interner: ByteInterner, codes: inout [Int32]) throws -> Int {
         try rescan(column: c, rows: 0..<rowCount, starts: recordStarts, lines: recordLines,
-                   interner: &interner, codes: &codes)
+                   interner: interner, codes: &codes)
     }
 
     private func rescan(column c: Int, rows: Range<Int>, starts: [Int], lines: [Int32],
-                        interner: inout ByteInterner, codes: inout [Int32]) throws -> Int {
+                        interner: ByteInterner, codes: inout [Int32]) throws -> Int {
         let tk = plan.tokenizer
         var missingCount = 0
         for r in rows {
@@ -569,7 +593,7 @@ final class ChunkParser: @unchecked Sendable {
                 line += f.newlines
                 f = try tk.field(at: pos, row: r + 1, line: line, column: k + 1)
             }
-            let code = try textCode(start: f.start, end: f.end, escaped: f.escaped, interner: &interner,
+            let code = try textCode(start: f.start, end: f.end, escaped: f.escaped, interner: interner,
                                     row: r, column: c, starts: starts, lines: lines)
             if code < 0 { missingCount += 1 }
             codes.append(code)
@@ -578,7 +602,7 @@ final class ChunkParser: @unchecked Sendable {
     }
 
     /// Level code of a text cell, or -1 for an NA token.
-    private func textCode(start: Int, end: Int, escaped: Bool, interner: inout ByteInterner,
+    private func textCode(start: Int, end: Int, escaped: Bool, interner: ByteInterner,
                           row: Int, column: Int, starts: [Int], lines: [Int32]) throws -> Int32 {
         let tk = plan.tokenizer
         let na = plan.na

@@ -412,7 +412,7 @@ public enum CSVReader {
                 values = .text(codes: builder.codes, levels: builder.interner.levels)
                 missing = chunks[0].missing(c)
             } else {
-                var interner = ByteInterner()
+                let interner = ByteInterner()
                 var codes: [Int32] = []
                 codes.reserveCapacity(rowCount)
                 var missingSum = 0
@@ -422,7 +422,7 @@ public enum CSVReader {
                         codes.append(contentsOf: builder.codes.lazy.map { $0 < 0 ? -1 : remap[Int($0)] })
                         missingSum += chunk.missing(c)
                     } else {
-                        missingSum += try chunk.rescanAsText(column: c, interner: &interner, codes: &codes)
+                        missingSum += try chunk.rescanAsText(column: c, interner: interner, codes: &codes)
                     }
                 }
                 values = .text(codes: codes, levels: interner.levels)
