@@ -10,7 +10,7 @@ struct DesignKernels {
         self.rows = rows
         self.cols = cols
         // A block of √w-scaled rows should sit in L2: ≈ 256 KiB of doubles per block.
-        self.blockRows = max(64, min(4096, 32_768 / max(1, cols)))
+        self.blockRows = max(256, min(8192, 262_144 / max(1, cols)))
     }
 
     /// out = X β

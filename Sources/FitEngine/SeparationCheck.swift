@@ -14,8 +14,14 @@ enum SeparationCheck {
         let n = design.rows, k = design.cols
         var involved = Set<Int>()
         var strict = false
+        var verdicts = [Univariate](repeating: .none, count: k)
+        verdicts.withUnsafeMutableBufferPointer { out in
+            Parallel.forEach(Parallel.chunks(max(0, k - 1), minimumChunk: max(1, 1 << 20 / max(n, 1)))) { _, range in
+                for a in range { out[a + 1] = univariate(design, column: a + 1, response: response, weights: weights) }
+            }
+        }
         for a in 1..<max(1, k) {
-            switch univariate(design, column: a, response: response, weights: weights) {
+            switch verdicts[a] {
             case .complete: involved.insert(a); strict = true
             case .quasi: involved.insert(a)
             case .none: break
@@ -58,10 +64,12 @@ enum SeparationCheck {
         var min0 = Double.infinity, max0 = -Double.infinity, min1 = Double.infinity, max1 = -Double.infinity
         let n = x.rows
         x.storage.withUnsafeBufferPointer { s in
-            let col = s.baseAddress! + a * n
-            for i in 0..<n where (weights?[i] ?? 1) > 0 {
-                let v = col[i]
-                if response[i] > 0.5 { min1 = min(min1, v); max1 = max(max1, v) } else { min0 = min(min0, v); max0 = max(max0, v) }
+            response.withUnsafeBufferPointer { y in
+                let col = s.baseAddress! + a * n
+                for i in 0..<n where weights.map({ $0[i] > 0 }) ?? true {
+                    let v = col[i]
+                    if y[i] > 0.5 { min1 = min(min1, v); max1 = max(max1, v) } else { min0 = min(min0, v); max0 = max(max0, v) }
+                }
             }
         }
         guard min0.isFinite, min1.isFinite else { return .none }

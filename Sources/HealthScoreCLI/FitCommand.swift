@@ -83,6 +83,8 @@ struct Fit: ParsableCommand {
         }
         if timings {
             for (name, seconds) in clock.phases { printError("timing \(name)_seconds=\(String(format: "%.4f", seconds))") }
+            let perIteration = result.fit.history.map { String(format: "%.4f", $0.seconds) }.joined(separator: ",")
+            printError("timing newton_iteration_seconds=\(perIteration)")
             printError("timing blas_core=\(BLASInfo.coreName) blas_threads=\(BLASInfo.threads) iterations=\(result.model.fit.iterations)")
         }
     }
