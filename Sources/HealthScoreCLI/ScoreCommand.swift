@@ -34,11 +34,12 @@ struct Score: ParsableCommand {
                 if let row = e.row { located.problem = "line \(table.line(ofRecord: row)): " + e.problem }
                 throw DataFileError(path: data, inner: located)
             }
-            let idColumn = artifact.schema.id.flatMap { table.column(named: $0) }
-            var csv = (idColumn.map { "\($0.name)," } ?? "row,") + "churn_probability,health_score\n"
-            csv.reserveCapacity(scores.count * 40)
+            // Key columns, when the model names them and the input has them: id and snapshot time.
+            let keys = [artifact.schema.id, artifact.schema.time].compactMap { $0.flatMap { table.column(named: $0) } }
+            var csv = (keys.isEmpty ? "row" : keys.map { CSVField.quote($0.name) }.joined(separator: ",")) + ",churn_probability,health_score\n"
+            csv.reserveCapacity(scores.count * 48)
             for (i, s) in scores.enumerated() {
-                let key = idColumn.map { CSVField.quote($0.text(at: i) ?? "") } ?? String(i + 1)
+                let key = keys.isEmpty ? String(i + 1) : keys.map { CSVField.quote($0.text(at: i) ?? "") }.joined(separator: ",")
                 csv += "\(key),\(s.churnProbability),\(ModelSummary.fixed(s.healthScore, 2))\n"
             }
             if let out {

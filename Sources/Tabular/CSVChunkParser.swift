@@ -280,11 +280,13 @@ struct Tokenizer: @unchecked Sendable {
 final class ParsePlan: @unchecked Sendable {
     let tokenizer: Tokenizer
     let forcedText: [Bool]
+    let skipped: [Bool]
     let na: NAMatcher
 
-    init(tokenizer: Tokenizer, forcedText: [Bool], na: NAMatcher) {
+    init(tokenizer: Tokenizer, forcedText: [Bool], skipped: [Bool], na: NAMatcher) {
         self.tokenizer = tokenizer
         self.forcedText = forcedText
+        self.skipped = skipped
         self.na = na
     }
 
@@ -315,6 +317,7 @@ struct InfSighting {
 final class ChunkParser: @unchecked Sendable {
     static let numericKind: UInt8 = 0
     static let textKind: UInt8 = 1
+    static let skippedKind: UInt8 = 2
     private static let blockRows = 256
     /// Padded so the columns' staging rows fall into different cache sets.
     private static let stride = blockRows + 8
@@ -363,7 +366,9 @@ final class ChunkParser: @unchecked Sendable {
         text = Array(repeating: nil, count: n)
         infinities = Array(repeating: nil, count: n)
         for c in 0..<n {
-            if plan.forcedText[c] {
+            if plan.skipped[c] {
+                kindStore[c] = ChunkParser.skippedKind
+            } else if plan.forcedText[c] {
                 kindStore[c] = ChunkParser.textKind
                 let builder = TextBuilder()
                 builder.codes.reserveCapacity(self.expectedRows)
@@ -453,7 +458,7 @@ final class ChunkParser: @unchecked Sendable {
                         try numericSlowPath(c, start: s, end: e, escaped: escaped, row: row,
                                             value: cell, starts: starts, lines: lines)
                     }
-                } else {
+                } else if kinds[c] == ChunkParser.textKind {
                     try appendText(c, start: f.start, end: f.end, escaped: f.escaped, row: row, starts: starts, lines: lines)
                 }
                 pos = f.next

@@ -15,6 +15,9 @@ public struct CSVOptions: Sendable {
     public var naValues: Set<String> = ["", "NA", "N/A", "NULL", "NaN"]
     /// Columns kept as text (ids, the label) even when every cell looks numeric.
     public var textColumns: Set<String> = []
+    /// Columns the caller does not need: their cells are still tokenised (the record structure is
+    /// checked) but not converted, and the table lists them in `skippedColumns` only.
+    public var skipColumns: Set<String> = []
     /// Parsing threads; 0 means one per core (at most 8). The result does not depend on it.
     public var threads: Int = 0
     /// Below this many bytes per chunk a file is not worth splitting; lowered by tests.
@@ -51,13 +54,16 @@ public struct RawTable: Sendable {
     public let rowCount: Int
     /// 1-based physical line where each data record starts.
     public let recordLines: [Int32]
+    /// Header names that were read past without conversion (`CSVOptions.skipColumns`).
+    public let skippedColumns: [String]
     private let index: [String: Int]
 
-    public init(path: String, columns: [RawColumn], rowCount: Int, recordLines: [Int32]) {
+    public init(path: String, columns: [RawColumn], rowCount: Int, recordLines: [Int32], skippedColumns: [String] = []) {
         self.path = path
         self.columns = columns
         self.rowCount = rowCount
         self.recordLines = recordLines
+        self.skippedColumns = skippedColumns
         var index: [String: Int] = [:]
         for (i, column) in columns.enumerated() where index[column.name] == nil { index[column.name] = i }
         self.index = index
@@ -66,6 +72,9 @@ public struct RawTable: Sendable {
     public func column(named name: String) -> RawColumn? {
         index[name].map { columns[$0] }
     }
+
+    /// Whether the header has this column, read or skipped.
+    public func hasColumn(_ name: String) -> Bool { index[name] != nil || skippedColumns.contains(name) }
 
     /// Physical line of a 1-based data record, for error messages.
     public func line(ofRecord record: Int) -> Int {
@@ -196,6 +205,7 @@ public enum CSVReader {
         let tokenizer = Tokenizer(base: base, end: end, path: path, names: names)
         let plan = ParsePlan(tokenizer: tokenizer,
                              forcedText: names.map { options.textColumns.contains($0) },
+                             skipped: names.map { options.skipColumns.contains($0) },
                              na: NAMatcher(options.naValues))
 
         let (chunks, rowBases, lineBases) = try parseChunks(plan: plan, dataStart: dataStart,
@@ -393,7 +403,9 @@ public enum CSVReader {
         var columns: [RawColumn] = []
         columns.reserveCapacity(names.count)
         var firstInfinity: (row: Int, line: Int, column: Int, sighting: InfSighting)?
+        var skipped: [String] = []
         for c in 0..<names.count {
+            if plan.skipped[c] { skipped.append(names[c]); continue }
             let missing: Int
             let values: ColumnValues
             if let numbers = merged[c] {
@@ -412,11 +424,20 @@ public enum CSVReader {
                 values = .text(codes: builder.codes, levels: builder.interner.levels)
                 missing = chunks[0].missing(c)
             } else {
-                let interner = ByteInterner()
+                // The first text chunk's interner and codes carry over unchanged; later chunks are
+                // remapped into it (an id column has as many levels as rows, so this halves the work).
+                var interner = ByteInterner()
                 var codes: [Int32] = []
-                codes.reserveCapacity(rowCount)
                 var missingSum = 0
-                for chunk in chunks {
+                var rest = chunks[...]
+                if let first = chunks.first, let builder = first.text[c], first.kind(c) == ChunkParser.textKind {
+                    interner = builder.interner
+                    codes = builder.codes
+                    missingSum = first.missing(c)
+                    rest = chunks.dropFirst()
+                }
+                codes.reserveCapacity(rowCount)
+                for chunk in rest {
                     if let builder = chunk.text[c], chunk.kind(c) == ChunkParser.textKind {
                         let remap = builder.interner.levels.map { interner.intern($0) }
                         codes.append(contentsOf: builder.codes.lazy.map { $0 < 0 ? -1 : remap[Int($0)] })
@@ -444,6 +465,7 @@ public enum CSVReader {
                             problem: "the column is entirely missing (all \(rowCount) cells are NA)",
                             fix: "drop it or pass --exclude")
         }
-        return RawTable(path: path, columns: columns, rowCount: rowCount, recordLines: recordLines)
+        return RawTable(path: path, columns: columns, rowCount: rowCount, recordLines: recordLines,
+                        skippedColumns: skipped)
     }
 }

@@ -47,21 +47,23 @@ public enum DesignBuilder {
         func err(_ column: String?, _ problem: String, _ fix: String, row: Int? = nil) -> DataError {
             DataError(file: file, row: row, line: row.map { table.line(ofRecord: $0) }, column: column, problem: problem, fix: fix)
         }
-        let names = table.columns.map(\.name)
-        func require(_ name: String, role: String, flag: String) throws -> RawColumn {
-            guard let c = table.column(named: name) else {
+        let names = table.columns.map(\.name) + table.skippedColumns
+        func require(_ name: String, role: String, flag: String) throws {
+            guard table.hasColumn(name) else {
                 throw err(nil, "no column named '\(name)' for \(role) (columns: \(names.prefix(12).joined(separator: ", "))\(names.count > 12 ? ", …" : ""))",
                           "pass one of the header names to \(flag)")
             }
-            return c
         }
         if roles.exclude.contains(roles.target) {
             throw err(roles.target, "the target column is also listed in --exclude", "remove '\(roles.target)' from --exclude")
         }
-        let targetColumn = try require(roles.target, role: "the target", flag: "--target")
-        if let id = roles.id { _ = try require(id, role: "the id", flag: "--id") }
-        if let t = roles.time { _ = try require(t, role: "the snapshot time", flag: "--time") }
-        for e in roles.exclude { _ = try require(e, role: "--exclude", flag: "--exclude") }
+        try require(roles.target, role: "the target", flag: "--target")
+        guard let targetColumn = table.column(named: roles.target) else {
+            throw err(roles.target, "the target column was not read", "do not skip the target column")
+        }
+        if let id = roles.id { try require(id, role: "the id", flag: "--id") }
+        if let t = roles.time { try require(t, role: "the snapshot time", flag: "--time") }
+        for e in roles.exclude { try require(e, role: "--exclude", flag: "--exclude") }
         for (flag, name) in [("--id", roles.id), ("--time", roles.time)] where name == roles.target {
             throw err(roles.target, "the target column is also given as \(flag)", "use different columns for \(flag) and --target")
         }

@@ -11,7 +11,10 @@ public enum FitPipeline {
                            options: FitOptions = FitOptions(), timings: inout Timings) throws -> TrainingResult {
         var csv = CSVOptions()
         csv.naValues = Set(naValues)
-        csv.textColumns = Set([roles.target] + [roles.id, roles.time].compactMap { $0 })
+        csv.textColumns = [roles.target]
+        // The fit reads neither ids, times nor excluded columns: their cells are checked for
+        // structure but not converted (an id column costs as much as ten metrics to intern).
+        csv.skipColumns = Set(([roles.id, roles.time].compactMap { $0 } + roles.exclude).filter { $0 != roles.target })
         let table = try timings.measure("ingest") { try CSVReader.read(path: dataPath, options: csv) }
         let design = try timings.measure("design") { try DesignBuilder.build(table, roles: roles, naValues: naValues) }
         let digest = try timings.measure("sha256") { try FileDigest.sha256Hex(path: dataPath) }
@@ -26,7 +29,7 @@ public enum ScoringInput {
         var csv = CSVOptions()
         csv.naValues = Set(model.schema.naValues)
         csv.textColumns = Set(model.schema.features.filter { $0.kind == .categorical }.map(\.column)
-                              + [model.schema.id].compactMap { $0 })
+                              + [model.schema.id, model.schema.time].compactMap { $0 })
         let table = try CSVReader.read(path: path, options: csv)
         var columns: [String: ScoringColumn] = [:]
         for f in model.schema.features {

@@ -1,28 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import FitEngine
-
-/// Deterministic generator for test data (SplitMix64 + Box–Muller).
-struct TestRandom {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Double { Double(next() >> 11) * 0x1p-53 }
-    mutating func normal() -> Double {
-        let u = max(uniform(), 1e-300), v = uniform()
-        return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
-    }
-}
 
 /// n rows of a design with an intercept and correlated, shifted, scaled columns, and y drawn
 /// from the logistic model with `beta`.
 func simulate(n: Int, beta: [Double], seed: UInt64) -> LogisticProblem {
-    var rng = TestRandom(state: seed)
+    var rng = SeededRandom(seed: seed)
     let p = beta.count
     var x = Matrix(rows: n, cols: p, repeating: 1)
     var y = [Double](repeating: 0, count: n)
@@ -98,7 +82,7 @@ func simulate(n: Int, beta: [Double], seed: UInt64) -> LogisticProblem {
     }
 
     @Test func perfectlySeparatingMetricIsNamed() {
-        var rng = TestRandom(state: 5)
+        var rng = SeededRandom(seed: 5)
         let n = 400
         var x = Matrix(rows: n, cols: 3, repeating: 1)
         var y = [Double](repeating: 0, count: n)
@@ -120,7 +104,7 @@ func simulate(n: Int, beta: [Double], seed: UInt64) -> LogisticProblem {
     }
 
     @Test func rareLevelWithOneClassIsQuasiSeparation() {
-        var rng = TestRandom(state: 9)
+        var rng = SeededRandom(seed: 9)
         let n = 2_000
         var x = Matrix(rows: n, cols: 3, repeating: 1)
         var y = [Double](repeating: 0, count: n)
@@ -151,4 +135,3 @@ func simulate(n: Int, beta: [Double], seed: UInt64) -> LogisticProblem {
     }
 }
 
-func relativeError(_ a: Double, _ b: Double) -> Double { abs(a - b) / max(abs(b), 1e-300) }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Tabular
 
 // MARK: - Helpers
@@ -62,18 +63,6 @@ private func withOptions(threads: Int = 0, minChunkBytes: Int? = nil, _ change: 
     if let minChunkBytes { o.minChunkBytes = minChunkBytes }
     change(&o)
     return o
-}
-
-/// Deterministic generator so failures reproduce.
-private struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 /// RFC 4180 quoting, applied only when needed (and sometimes anyway).
@@ -407,7 +396,7 @@ private func quoted(_ cell: String, always: Bool = false) -> String {
     }
 
     @Test func randomInputsAgreeWithTheStandardLibrary() {
-        var rng = SplitMix(state: 42)
+        var rng = SeededRandom(seed: 42)
         for _ in 0..<40_000 {
             var s = Bool.random(using: &rng) ? "-" : ""
             let intDigits = Int.random(in: 0...22, using: &rng)
@@ -439,7 +428,7 @@ private func quoted(_ cell: String, always: Bool = false) -> String {
     /// A table with quoted multi-line cells throughout, so guessed chunk
     /// boundaries regularly land inside quotes and must be repaired.
     private func awkwardCSV(rows: Int, seed: UInt64) -> String {
-        var rng = SplitMix(state: seed)
+        var rng = SeededRandom(seed: seed)
         var csv = "id,amount,note,mixed,sparse\n"
         for i in 0..<rows {
             let amount = Double(Int.random(in: -100_000...100_000, using: &rng)) / 100
@@ -492,7 +481,7 @@ private func quoted(_ cell: String, always: Bool = false) -> String {
     }
 
     @Test func randomTablesRoundTrip() throws {
-        var rng = SplitMix(state: 2024)
+        var rng = SeededRandom(seed: 2024)
         let pieces = ["a", "Z", "é", "日本", "🙂", ",", "\"", "\n", "\r\n", " ", "  ", "NA", "1", "2.5", "-", "e", "'", "\t", ";"]
         let na = CSVOptions().naValues
         for trial in 0..<25 {

@@ -25,3 +25,24 @@ import TestSupport
         #expect(throws: DataError.self) { try FileDigest.sha256Hex(path: "/nonexistent/file.csv") }
     }
 }
+
+@Suite struct SkipColumnsTests {
+    func read(_ text: String, skip: Set<String>) throws -> RawTable {
+        var o = CSVOptions()
+        o.skipColumns = skip
+        return try CSVReader.read(data: Array(text.utf8), path: "t.csv", options: o)
+    }
+
+    @Test func skippedColumnsAreListedButNotRead() throws {
+        let t = try read("id,x,notes\nA,1,\nB,2,\n", skip: ["id", "notes"])
+        #expect(t.columns.map(\.name) == ["x"])
+        #expect(t.skippedColumns == ["id", "notes"])
+        #expect(t.hasColumn("id") && t.hasColumn("x") && !t.hasColumn("y"))
+        #expect(t.column(named: "id") == nil)
+    }
+
+    @Test func recordStructureIsStillChecked() {
+        #expect(throws: DataError.self) { try read("id,x\nA,1\nB\n", skip: ["id"]) }
+        #expect(throws: DataError.self) { try read("id,x\n\"A,1\n", skip: ["id"]) }
+    }
+}
