@@ -12,9 +12,9 @@ public enum Fixtures {
         packageRoot.appendingPathComponent("datasets").appendingPathComponent(name).path
     }
 
-    /// `../shared/reference/` beside the repository, where R's results live.
+    /// R's results on mlc_churn (`Tests/Reference/`, copied from the project's shared references).
     public static func reference(_ name: String) -> String {
-        packageRoot.deletingLastPathComponent().appendingPathComponent("shared/reference").appendingPathComponent(name).path
+        packageRoot.appendingPathComponent("Tests/Reference").appendingPathComponent(name).path
     }
 
     /// A fresh temporary directory for one test.
