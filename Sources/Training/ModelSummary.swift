@@ -14,6 +14,10 @@ public enum ModelSummary {
         let rule = String(repeating: "=", count: width)
         let thin = String(repeating: "-", count: width)
         line("healthscore logistic regression: P(\(model.schema.target.column) = \(model.schema.target.positive))")
+        let untrustworthy = model.warnings.filter { ["separation", "quasi_separation", "not_converged"].contains($0.code) }
+        if !untrustworthy.isEmpty {
+            line("NOT TRUSTWORTHY: \(untrustworthy.map(\.code).joined(separator: ", ")) — see the warnings below the table.")
+        }
         line(rule)
         pair("Data:", model.training.file, "SHA-256:", String(model.training.sha256.prefix(16)) + "…")
         pair("Observations:", "\(f.nObservations)", "Churners:", "\(f.nEvents) (\(fixed(100 * Double(f.nEvents) / Double(max(f.nObservations, 1)), 1))%)")
