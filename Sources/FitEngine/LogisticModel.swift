@@ -31,6 +31,8 @@ public struct FitOptions: Sendable {
     public var aliasTolerance = 1e-10
     /// Halvings of the Newton step before the line search gives up.
     public var maxHalvings = 30
+    /// The covariance reported with the coefficients.
+    public var covariance: CovarianceEstimator = .model
     public init() {}
 }
 

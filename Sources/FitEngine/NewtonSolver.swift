@@ -142,7 +142,9 @@ public enum LogisticRegression {
         warnings.append(contentsOf: SeparationCheck.run(design: design, activeTerms: active, fitted: fitted, response: y,
                                                         weights: weights, betaStandardised: state.beta))
 
-        let covarianceStd = NewtonStep.inverse(information!)
+        let covarianceStd = NewtonStep.inverse(information!).flatMap {
+            RobustCovariance.sandwich(options.covariance, bread: $0, design: design, fitted: fitted, response: y, weights: weights)
+        }
         let original = scaling.toOriginalScale(beta: state.beta, covariance: covarianceStd, active: active)
 
         var coefficients = [Double?](repeating: nil, count: p)

@@ -57,17 +57,40 @@ struct Fit: ParsableCommand {
     @Option(help: "Newton iterations at most.")
     var maxIterations: Int = 100
 
+    @Option(help: ArgumentHelp("Standard errors: model (inverse information), hc0, hc1 (heteroskedasticity-robust) or cluster:COL (cluster-robust, e.g. cluster:customer_id for repeated snapshots).",
+                               valueName: "kind"))
+    var covariance: String = "model"
+
     func validate() throws {
         guard maxIterations >= 1 else { throw ValidationError("--max-iterations must be at least 1") }
+        _ = try covarianceChoice()
+    }
+
+    /// The estimator and, for cluster:COL, the grouping column.
+    func covarianceChoice() throws -> (CovarianceEstimator, String?) {
+        switch covariance {
+        case "model": return (.model, nil)
+        case "hc0": return (.hc0, nil)
+        case "hc1": return (.hc1, nil)
+        default:
+            if covariance.hasPrefix("cluster:"), case let column = String(covariance.dropFirst("cluster:".count)), !column.isEmpty {
+                return (.cluster(codes: []), column)
+            }
+            throw ValidationError("--covariance must be model, hc0, hc1 or cluster:COLUMN (got '\(covariance)')")
+        }
     }
 
     func run() throws {
         var options = FitOptions()
         options.maxIterations = maxIterations
+        let (estimator, clusterColumn) = try covarianceChoice()
+        options.covariance = estimator
+        var columnRoles = roles.roles
+        columnRoles.cluster = clusterColumn
         var clock = Timings()
         let result: TrainingResult
         do {
-            result = try FitPipeline.run(dataPath: data, roles: roles.roles, naValues: roles.naValues, options: options, timings: &clock)
+            result = try FitPipeline.run(dataPath: data, roles: columnRoles, naValues: roles.naValues, options: options, timings: &clock)
         } catch { fail(error) }
         let encoded: Data
         do { encoded = try result.model.encoded() } catch { fail(error) }

@@ -61,6 +61,8 @@ public struct InputSchema: Codable, Sendable, Equatable {
     public var missingPolicy: MissingPolicy
     public var naValues: [String]
     public var features: [FeatureSpec]
+    /// The column that grouped rows for cluster-robust standard errors, if any.
+    public var clusterColumn: String?
 
     public init(target: TargetSpec, id: String?, time: String?, excluded: [String], missingPolicy: MissingPolicy,
                 naValues: [String], features: [FeatureSpec]) {
@@ -167,6 +169,8 @@ public struct FitSummary: Codable, Sendable, Equatable {
     public var iterations: Int
     public var converged: Bool
     public var convergenceRule: String
+    /// How standard errors were estimated: model, hc0, hc1 or cluster:COLUMN (G clusters).
+    public var covariance: String = "model"
     public var history: [IterationSummary]
 
     public init(method: String, nObservations: Int, nDropped: Int, nImputedCells: Int, nEvents: Int,

@@ -10,11 +10,13 @@ public struct ColumnRoles: Sendable {
     /// The label value meaning "churned"; inferred for 0/1, true/false, yes/no when nil.
     public var positive: String?
     public var missing: MissingPolicy = .drop
+    /// Column whose values group rows for cluster-robust standard errors (may be the id).
+    public var cluster: String?
 
     public init(target: String, id: String? = nil, time: String? = nil, exclude: [String] = [],
-                positive: String? = nil, missing: MissingPolicy = .drop) {
+                positive: String? = nil, missing: MissingPolicy = .drop, cluster: String? = nil) {
         self.target = target; self.id = id; self.time = time; self.exclude = exclude
-        self.positive = positive; self.missing = missing
+        self.positive = positive; self.missing = missing; self.cluster = cluster
     }
 }
 
@@ -34,6 +36,9 @@ public struct Design: Sendable {
     public var dropReasons: [String: Int]
     /// For each term, the feature column it comes from (nil for the intercept) and the level.
     public var termSources: [(column: String?, level: String?)]
+    /// Dense cluster code per design row (`ColumnRoles.cluster`), and the number of clusters.
+    public var clusterCodes: [Int32]?
+    public var clusterCount: Int = 0
 }
 
 /// Turns a typed table into a treatment-coded design and a 0/1 response.
@@ -64,6 +69,7 @@ public enum DesignBuilder {
         if let id = roles.id { try require(id, role: "the id", flag: "--id") }
         if let t = roles.time { try require(t, role: "the snapshot time", flag: "--time") }
         for e in roles.exclude { try require(e, role: "--exclude", flag: "--exclude") }
+        if let c = roles.cluster { try require(c, role: "clustering", flag: "--covariance cluster:") }
         for (flag, name) in [("--id", roles.id), ("--time", roles.time)] where name == roles.target {
             throw err(roles.target, "the target column is also given as \(flag)", "use different columns for \(flag) and --target")
         }
@@ -81,6 +87,17 @@ public enum DesignBuilder {
         var dropReasons: [String: Int] = [:]
         let missingLabels = keep.filter { !$0 }.count
         if missingLabels > 0 { dropReasons["missing label"] = missingLabels }
+        var clusterColumn: RawColumn? = nil
+        if let name = roles.cluster {
+            guard let c = table.column(named: name) else {
+                throw err(name, "the cluster column was not read", "do not exclude the cluster column")
+            }
+            clusterColumn = c
+            let missing = c.missingMask()
+            var dropped = 0
+            for i in 0..<table.rowCount where keep[i] && missing[i] { keep[i] = false; dropped += 1 }
+            if dropped > 0 { dropReasons["missing \(name) (cluster)"] = dropped }
+        }
         if roles.missing == .drop {
             for c in featureColumns where c.missingCount > 0 {
                 var dropped = 0
@@ -191,13 +208,26 @@ public enum DesignBuilder {
                 features.append(spec)
             }
         }
-        let schema = InputSchema(target: TargetSpec(column: roles.target, positive: label.positive, negative: label.negatives),
+        var clusterCodes: [Int32]? = nil
+        var clusterCount = 0
+        if let c = clusterColumn {
+            // Dense codes 0..<G over the kept rows.
+            let (codes, levels) = c.levelCodes()
+            var dense = [Int32](repeating: -1, count: levels.count)
+            clusterCodes = rowsKept.map { i in
+                let code = Int(codes[i])
+                if dense[code] < 0 { dense[code] = Int32(clusterCount); clusterCount += 1 }
+                return dense[code]
+            }
+        }
+        var schema = InputSchema(target: TargetSpec(column: roles.target, positive: label.positive, negative: label.negatives),
                                  id: roles.id, time: roles.time, excluded: roles.exclude, missingPolicy: roles.missing,
                                  naValues: naValues, features: features)
+        schema.clusterColumn = roles.cluster
         return Design(rows: n, termNames: termNames, storage: storage, response: response,
                       sourceRecords: rowsKept.map { $0 + 1 }, schema: schema,
                       nDropped: table.rowCount - n, nImputedCells: imputedCells, dropReasons: dropReasons,
-                      termSources: termSources)
+                      termSources: termSources, clusterCodes: clusterCodes, clusterCount: clusterCount)
     }
 }
 

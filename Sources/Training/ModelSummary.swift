@@ -27,6 +27,7 @@ public enum ModelSummary {
         pair("Deviance:", fixed(f.deviance, 4), "Null deviance:", fixed(f.nullDeviance, 4))
         pair("AIC:", fixed(f.aic, 4), "BIC:", fixed(f.bic, 4))
         pair("Pseudo R² (McF.):", fixed(f.pseudoR2, 4), "LR χ²(\(f.lrDegreesOfFreedom)):", "\(fixed(f.lrStatistic, 2)), p \(pValue(f.lrPValue))")
+        pair("Covariance:", f.covariance, "", "")
         line(rule)
         let header = pad("term", 30) + lpad("coef", 11) + lpad("std err", 11) + lpad("z", 9) + lpad("P>|z|", 9)
             + lpad("[0.025", 11) + lpad("0.975]", 10) + lpad("Δ churn", 16)

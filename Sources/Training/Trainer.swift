@@ -29,15 +29,23 @@ public enum Trainer {
         let sources = design.termSources
         let schema = design.schema
         let nDropped = design.nDropped, nImputed = design.nImputedCells, dropReasons = design.dropReasons
+        var options = options
+        var covarianceLabel = options.covariance.name
+        if case .cluster = options.covariance {
+            guard let codes = design.clusterCodes else { preconditionFailure("cluster covariance needs ColumnRoles.cluster") }
+            options.covariance = .cluster(codes: codes)
+            covarianceLabel = "cluster:\(schema.clusterColumn ?? "") (\(design.clusterCount) clusters)"
+        }
         var designStorage: [Double] = []
         swap(&designStorage, &design.storage)
         let problem = LogisticProblem(design: Matrix(rows: design.rows, cols: names.count, columnMajor: designStorage),
                                       response: design.response, termNames: names)
         designStorage = []
         let fit = timings.measure("fit") { LogisticRegression.fit(problem, options: options) }
-        let model = artifact(fit: fit, names: names, sources: sources, schema: schema, source: source,
+        var model = artifact(fit: fit, names: names, sources: sources, schema: schema, source: source,
                              nDropped: nDropped, nImputed: nImputed, dropReasons: dropReasons,
                              events: Int(design.response.reduce(0, +)))
+        model.fit.covariance = covarianceLabel
         return TrainingResult(model: model, fit: fit)
     }
 
