@@ -9,6 +9,24 @@ struct HealthScore: ParsableCommand {
         version: "0.1.0",
         subcommands: [Fit.self, Score.self, Simulate.self]
     )
+
+    /// Parses and runs like ArgumentParser's own main, but usage errors are one line with the fix,
+    /// like every other error of the tool.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            let message = HealthScore.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            printError("healthscore: error: \(message). Fix: see 'healthscore help' or the command's --help")
+            Foundation.exit(code.rawValue)
+        }
+    }
 }
 
 /// Prints a one-line error to stderr and exits non-zero; the message already names file, row,
