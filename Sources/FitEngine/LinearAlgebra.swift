@@ -93,3 +93,13 @@ enum LAPACK {
         return info == 0 ? (w, v) : nil
     }
 }
+
+extension BLAS {
+    /// B ← B·L⁻ᵀ for an m×k column-major block B and the lower Cholesky factor L (k×k).
+    static func solveRightLowerTransposed(_ factor: UnsafePointer<Double>, order k: Int,
+                                          _ b: UnsafeMutablePointer<Double>, rows m: Int) {
+        guard m > 0, k > 0 else { return }
+        cblas_dtrsm(CblasColMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, Int32(m), Int32(k), 1.0,
+                    factor, Int32(k), b, Int32(m))
+    }
+}

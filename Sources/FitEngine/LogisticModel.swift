@@ -33,6 +33,8 @@ public struct FitOptions: Sendable {
     public var maxHalvings = 30
     /// The covariance reported with the coefficients.
     public var covariance: CovarianceEstimator = .model
+    /// Firth's bias-reduced likelihood (ℓ + ½·log|I|) instead of the plain one.
+    public var firth = false
     public init() {}
 }
 

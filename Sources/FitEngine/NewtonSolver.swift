@@ -68,23 +68,31 @@ public enum LogisticRegression {
             for iteration in 1...max(1, options.maxIterations) {
                 let started = DispatchTime.now().uptimeNanoseconds
                 iterations = iteration
-                // 1–2. Gradient and information at the current η.
-                let (gradient, info) = pending ?? state.derivatives(x: x, y: y, weights: weights, kernels: kernels)
+                // 1–2. Gradient and information at the current η (Firth: the modified score and the
+                //      penalised objective deviance/2 − ½·log|I|).
+                let (plainGradient, info) = pending ?? state.derivatives(x: x, y: y, weights: weights, kernels: kernels)
                 pending = nil
                 information = info
+                var gradient = plainGradient
+                var objective = state.deviance / 2
+                if options.firth {
+                    guard let (halfLogDet, factor) = FirthAdjustment.halfLogDet(info) else { break }
+                    gradient = FirthAdjustment.adjustedGradient(plainGradient, factor: factor, x: x, eta: state.eta,
+                                                                weights: weights, kernels: kernels)
+                    objective -= halfLogDet
+                }
                 // 3. Newton direction.
                 guard let solve = NewtonStep.solve(info, gradient) else { break }
                 ridgeUsed = max(ridgeUsed, solve.ridge)
                 let delta = solve.step
                 let decrement = zip(gradient, delta).reduce(0) { $0 + $1.0 * $1.1 }
                 lastDecrement = decrement
-                let objective = state.deviance / 2
                 // 4. Converged when the gain in log-likelihood a Newton step predicts, gᵀH⁻¹g/2, is
                 //    below the rounding of ℓ itself. The step is still taken (its error is quadratic in
                 //    an already negligible one) and, as R's glm does, the covariance uses the information
                 //    from the start of this last iteration. (A rule on the change in β alone was
                 //    rejected: it stops early on flat likelihoods.)
-                if decrement / 2 <= options.tolerance * (objective + 1) {
+                if decrement / 2 <= options.tolerance * (abs(objective) + 1) {
                     converged = true
                     for j in 0..<k { state.beta[j] += delta[j] }
                     history.append(IterationRecord(iteration: iteration, deviance: state.deviance, decrement: decrement,
@@ -95,10 +103,28 @@ public enum LogisticRegression {
                 // 5. Backtracking line search on the deviance, with slack for rounding near the optimum.
                 var u = [Double](repeating: 0, count: n)
                 u.withUnsafeMutableBufferPointer { kernels.multiply(x, delta, into: $0.baseAddress!) }
-                let slack = 64 * Double.ulpOfOne * (objective + 1)
-                var t = 1.0, halvings = 0, accepted = false, trial = 0.0
-                while halvings <= options.maxHalvings {
-                    trial = state.trialDeviance(direction: u, step: t, y: y, weights: weights) / 2
+                let slack = 64 * Double.ulpOfOne * (abs(objective) + 1)
+                var t = 1.0, halvings = 0, accepted = false, trial = 0.0, trialDeviance = 0.0
+                // Near the optimum ½·log|I| carries more rounding than the gain a Firth step predicts,
+                // so a line search would stall on noise; the modified-score iteration is a contraction
+                // there and full steps converge (as in logistf and brglm2).
+                let fullFirthStep = options.firth && decrement / 2 <= 1e-6 * (abs(objective) + 1)
+                if fullFirthStep {
+                    trialDeviance = state.trialDeviance(direction: u, step: 1, y: y, weights: weights)
+                    accepted = true
+                }
+                while !accepted && halvings <= options.maxHalvings {
+                    trialDeviance = state.trialDeviance(direction: u, step: t, y: y, weights: weights)
+                    trial = trialDeviance / 2
+                    if options.firth {
+                        // The penalty needs the information at the trial point.
+                        let trialEta = zip(state.eta, u).map { $0 + t * $1 }
+                        var probe = SolverState(rows: n, cols: k)
+                        probe.eta = trialEta
+                        let h = probe.derivatives(x: x, y: y, weights: weights, kernels: kernels).1
+                        guard let (halfLogDet, _) = FirthAdjustment.halfLogDet(h) else { t /= 2; halvings += 1; continue }
+                        trial -= halfLogDet
+                    }
                     if trial <= objective - 1e-4 * t * decrement + slack { accepted = true; break }
                     t /= 2
                     halvings += 1
@@ -108,7 +134,7 @@ public enum LogisticRegression {
                     state.eta.withUnsafeMutableBufferPointer { e in
                         u.withUnsafeBufferPointer { ub in for i in 0..<n { e[i] += t * ub[i] } }
                     }
-                    state.deviance = trial * 2
+                    state.deviance = trialDeviance
                     information = nil
                 }
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
@@ -117,7 +143,7 @@ public enum LogisticRegression {
                 if !accepted {
                     // No descent is possible in floating point: converged if the decrement is already at
                     // the precision floor, otherwise report a failure rather than loop.
-                    converged = decrement / 2 <= Double.ulpOfOne.squareRoot() * (objective + 1)
+                    converged = decrement / 2 <= Double.ulpOfOne.squareRoot() * (abs(objective) + 1)
                     break
                 }
             }
@@ -139,8 +165,11 @@ public enum LogisticRegression {
         if !aliased.isEmpty { warnings.append(.aliased(terms: aliased)) }
         if ridgeUsed > 0 { warnings.append(.singularInformation(ridge: ridgeUsed)) }
         if !converged { warnings.append(.notConverged(iterations: iterations, decrement: lastDecrement)) }
-        warnings.append(contentsOf: SeparationCheck.run(design: design, activeTerms: active, fitted: fitted, response: y,
-                                                        weights: weights, betaStandardised: state.beta))
+        // Firth's estimates stay finite under separation, which is why one would choose it.
+        if !options.firth {
+            warnings.append(contentsOf: SeparationCheck.run(design: design, activeTerms: active, fitted: fitted, response: y,
+                                                            weights: weights, betaStandardised: state.beta))
+        }
 
         let covarianceStd = NewtonStep.inverse(information!).flatMap {
             RobustCovariance.sandwich(options.covariance, bread: $0, design: design, fitted: fitted, response: y, weights: weights)

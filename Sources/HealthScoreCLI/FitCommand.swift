@@ -35,6 +35,10 @@ struct DataRoleOptions: ParsableArguments {
 
 extension MissingPolicy: ExpressibleByArgument {}
 
+enum PenaltyChoice: String, ExpressibleByArgument, CaseIterable {
+    case none, firth
+}
+
 struct Fit: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fit logistic-regression health-score weights from a churn history CSV.",
@@ -56,6 +60,9 @@ struct Fit: ParsableCommand {
 
     @Option(help: "Newton iterations at most.")
     var maxIterations: Int = 100
+
+    @Option(help: "none (maximum likelihood) or firth (bias-reduced; finite weights under separation, for rare churn).")
+    var penalty: PenaltyChoice = .none
 
     @Option(help: ArgumentHelp("Standard errors: model (inverse information), hc0, hc1 (heteroskedasticity-robust) or cluster:COL (cluster-robust, e.g. cluster:customer_id for repeated snapshots).",
                                valueName: "kind"))
@@ -85,6 +92,7 @@ struct Fit: ParsableCommand {
         options.maxIterations = maxIterations
         let (estimator, clusterColumn) = try covarianceChoice()
         options.covariance = estimator
+        options.firth = penalty == .firth
         var columnRoles = roles.roles
         columnRoles.cluster = clusterColumn
         var clock = Timings()

@@ -171,6 +171,8 @@ public struct FitSummary: Codable, Sendable, Equatable {
     public var convergenceRule: String
     /// How standard errors were estimated: model, hc0, hc1 or cluster:COLUMN (G clusters).
     public var covariance: String = "model"
+    /// none, or firth (the likelihood maximised is ℓ + ½·log|I|; logLikelihood stays the plain ℓ).
+    public var penalty: String = "none"
     public var history: [IterationSummary]
 
     public init(method: String, nObservations: Int, nDropped: Int, nImputedCells: Int, nEvents: Int,

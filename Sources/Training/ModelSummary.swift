@@ -27,7 +27,10 @@ public enum ModelSummary {
         pair("Deviance:", fixed(f.deviance, 4), "Null deviance:", fixed(f.nullDeviance, 4))
         pair("AIC:", fixed(f.aic, 4), "BIC:", fixed(f.bic, 4))
         pair("Pseudo R² (McF.):", fixed(f.pseudoR2, 4), "LR χ²(\(f.lrDegreesOfFreedom)):", "\(fixed(f.lrStatistic, 2)), p \(pValue(f.lrPValue))")
-        pair("Covariance:", f.covariance, "", "")
+        pair("Covariance:", f.covariance, "Penalty:", f.penalty)
+        if f.penalty == "firth" {
+            line("Firth fit: estimates maximise ℓ + ½·log|I|; the log-likelihood, AIC, BIC and LR test above use the plain ℓ at these estimates.")
+        }
         line(rule)
         let header = pad("term", 30) + lpad("coef", 11) + lpad("std err", 11) + lpad("z", 9) + lpad("P>|z|", 9)
             + lpad("[0.025", 11) + lpad("0.975]", 10) + lpad("Δ churn", 16)

@@ -46,6 +46,10 @@ public enum Trainer {
                              nDropped: nDropped, nImputed: nImputed, dropReasons: dropReasons,
                              events: Int(design.response.reduce(0, +)))
         model.fit.covariance = covarianceLabel
+        if options.firth {
+            model.fit.penalty = "firth"
+            model.fit.method = "Firth's bias-reduced likelihood ℓ + ½·log|I| (Newton with the modified score, Armijo backtracking)"
+        }
         return TrainingResult(model: model, fit: fit)
     }
 
@@ -102,7 +106,7 @@ public enum Trainer {
             let t = terms.map { names[$0] }
             let kind = complete ? "complete separation" : "quasi-complete separation"
             return ModelWarning(code: complete ? "separation" : "quasi_separation",
-                                message: "\(kind): \(t.isEmpty ? "a combination of terms" : t.joined(separator: ", ")) predict churn perfectly for \(rows) row(s); the maximum-likelihood weights do not exist and these estimates and standard errors are not trustworthy. Remove the terms or pool their rare levels before trusting the weights",
+                                message: "\(kind): \(t.isEmpty ? "a combination of terms" : t.joined(separator: ", ")) predict churn perfectly for \(rows) row(s); the maximum-likelihood weights do not exist and these estimates and standard errors are not trustworthy. Refit with --penalty firth (finite, bias-reduced weights), or remove the terms or pool their rare levels",
                                 terms: t)
         case .extremeFittedProbabilities(let rows):
             return ModelWarning(code: "extreme_probabilities", message: "\(rows) row(s) have fitted probabilities numerically 0 or 1; check them for data errors")
