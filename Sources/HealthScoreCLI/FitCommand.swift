@@ -24,16 +24,24 @@ struct DataRoleOptions: ParsableArguments {
     @Option(help: "Missing metric values: drop (complete cases, as R's glm) or impute (mean + indicator).")
     var missing: MissingPolicy = .drop
 
+    @Option(help: "Column of non-negative sample weights.")
+    var weights: String?
+
+    @Option(help: "none, or balanced (each class weighted to N/2, as scikit-learn; probabilities are then not calibrated).")
+    var classWeight: ClassWeight = .none
+
     @Option(name: .customLong("na-values"), help: "Comma-separated tokens read as missing (default: empty, NA, N/A, NULL, NaN).",
             transform: { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) })
     var naValues: [String] = FitPipeline.defaultNAValues
 
     var roles: ColumnRoles {
-        ColumnRoles(target: target, id: id, time: time, exclude: exclude, positive: positive, missing: missing)
+        ColumnRoles(target: target, id: id, time: time, exclude: exclude, positive: positive, missing: missing,
+                    weights: weights, classWeight: classWeight)
     }
 }
 
 extension MissingPolicy: ExpressibleByArgument {}
+extension ClassWeight: ExpressibleByArgument {}
 
 enum PenaltyChoice: String, ExpressibleByArgument, CaseIterable {
     case none, firth

@@ -63,6 +63,9 @@ public struct InputSchema: Codable, Sendable, Equatable {
     public var features: [FeatureSpec]
     /// The column that grouped rows for cluster-robust standard errors, if any.
     public var clusterColumn: String?
+    /// Sample-weights column and class weighting used in training (not needed to score).
+    public var weightsColumn: String?
+    public var classWeight: String?
 
     public init(target: TargetSpec, id: String?, time: String?, excluded: [String], missingPolicy: MissingPolicy,
                 naValues: [String], features: [FeatureSpec]) {

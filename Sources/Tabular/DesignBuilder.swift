@@ -12,13 +12,21 @@ public struct ColumnRoles: Sendable {
     public var missing: MissingPolicy = .drop
     /// Column whose values group rows for cluster-robust standard errors (may be the id).
     public var cluster: String?
+    /// Non-negative sample (frequency) weights.
+    public var weights: String?
+    /// `balanced` reweights each class to N/(2·N_class), as scikit-learn does.
+    public var classWeight: ClassWeight = .none
 
     public init(target: String, id: String? = nil, time: String? = nil, exclude: [String] = [],
-                positive: String? = nil, missing: MissingPolicy = .drop, cluster: String? = nil) {
+                positive: String? = nil, missing: MissingPolicy = .drop, cluster: String? = nil,
+                weights: String? = nil, classWeight: ClassWeight = .none) {
         self.target = target; self.id = id; self.time = time; self.exclude = exclude
         self.positive = positive; self.missing = missing; self.cluster = cluster
+        self.weights = weights; self.classWeight = classWeight
     }
 }
+
+public enum ClassWeight: String, Sendable, CaseIterable { case none, balanced }
 
 /// A numeric design ready for the fit: column-major, column 0 the intercept.
 public struct Design: Sendable {
@@ -36,6 +44,8 @@ public struct Design: Sendable {
     public var dropReasons: [String: Int]
     /// For each term, the feature column it comes from (nil for the intercept) and the level.
     public var termSources: [(column: String?, level: String?)]
+    /// Per design row: sample weight × class weight, or nil when both are absent.
+    public var weights: [Double]?
     /// Dense cluster code per design row (`ColumnRoles.cluster`), and the number of clusters.
     public var clusterCodes: [Int32]?
     public var clusterCount: Int = 0
@@ -70,6 +80,10 @@ public enum DesignBuilder {
         if let t = roles.time { try require(t, role: "the snapshot time", flag: "--time") }
         for e in roles.exclude { try require(e, role: "--exclude", flag: "--exclude") }
         if let c = roles.cluster { try require(c, role: "clustering", flag: "--covariance cluster:") }
+        if let w = roles.weights {
+            try require(w, role: "the weights", flag: "--weights")
+            if w == roles.target { throw err(w, "the target column is also given as --weights", "use a separate weights column") }
+        }
         for (flag, name) in [("--id", roles.id), ("--time", roles.time)] where name == roles.target {
             throw err(roles.target, "the target column is also given as \(flag)", "use different columns for \(flag) and --target")
         }
@@ -78,7 +92,7 @@ public enum DesignBuilder {
         let label = try LabelCoding.code(targetColumn, positive: roles.positive, file: file, table: table)
 
         // 2. Which rows survive, and the features.
-        let skip = Set([roles.target] + [roles.id, roles.time].compactMap { $0 } + roles.exclude)
+        let skip = Set([roles.target] + [roles.id, roles.time, roles.weights].compactMap { $0 } + roles.exclude)
         let featureColumns = table.columns.filter { !skip.contains($0.name) }
         for c in featureColumns where c.missingCount == table.rowCount {
             throw err(c.name, "every value is missing", "drop the column or pass --exclude \(c.name)")
@@ -87,6 +101,21 @@ public enum DesignBuilder {
         var dropReasons: [String: Int] = [:]
         let missingLabels = keep.filter { !$0 }.count
         if missingLabels > 0 { dropReasons["missing label"] = missingLabels }
+        var weightValues: [Double]? = nil
+        if let name = roles.weights {
+            guard let c = table.column(named: name), case .numeric(let w) = c.values else {
+                throw err(name, "the weights column is not numeric", "give one non-negative number per row")
+            }
+            var dropped = 0
+            for i in 0..<table.rowCount {
+                if w[i].isNaN { if keep[i] { keep[i] = false; dropped += 1 }; continue }
+                if w[i] < 0 {
+                    throw err(name, "negative weight \(w[i])", "weights must be zero or positive", row: i + 1)
+                }
+            }
+            if dropped > 0 { dropReasons["missing \(name) (weight)"] = dropped }
+            weightValues = w
+        }
         var clusterColumn: RawColumn? = nil
         if let name = roles.cluster {
             guard let c = table.column(named: name) else {
@@ -112,6 +141,20 @@ public enum DesignBuilder {
                       roles.missing == .drop ? "pass --missing impute, or --exclude the mostly-missing columns" : "check the label column")
         }
         let response = rowsKept.map { label.values[$0] }
+        var weights: [Double]? = weightValues.map { w in rowsKept.map { w[$0] } }
+        if let w = weights, !w.contains(where: { $0 > 0 }) {
+            throw err(roles.weights, "every weight is zero", "give the rows to fit a positive weight")
+        }
+        if roles.classWeight == .balanced {
+            // scikit-learn's "balanced": each class gets total weight N/2.
+            let base = weights ?? [Double](repeating: 1, count: response.count)
+            var total = [0.0, 0.0]
+            for (yi, wi) in zip(response, base) { total[Int(yi)] += wi }
+            let all = total[0] + total[1]
+            if total[0] > 0 && total[1] > 0 {
+                weights = zip(response, base).map { $1 * all / (2 * total[Int($0)]) }
+            }
+        }
         let events = response.reduce(0, +)
         if events == 0 || events == Double(response.count) {
             let only = events == 0 ? "non-churners" : "churners"
@@ -224,10 +267,12 @@ public enum DesignBuilder {
                                  id: roles.id, time: roles.time, excluded: roles.exclude, missingPolicy: roles.missing,
                                  naValues: naValues, features: features)
         schema.clusterColumn = roles.cluster
+        schema.weightsColumn = roles.weights
+        schema.classWeight = roles.classWeight == .none ? nil : roles.classWeight.rawValue
         return Design(rows: n, termNames: termNames, storage: storage, response: response,
                       sourceRecords: rowsKept.map { $0 + 1 }, schema: schema,
                       nDropped: table.rowCount - n, nImputedCells: imputedCells, dropReasons: dropReasons,
-                      termSources: termSources, clusterCodes: clusterCodes, clusterCount: clusterCount)
+                      termSources: termSources, weights: weights, clusterCodes: clusterCodes, clusterCount: clusterCount)
     }
 }
 

@@ -39,7 +39,7 @@ public enum Trainer {
         var designStorage: [Double] = []
         swap(&designStorage, &design.storage)
         let problem = LogisticProblem(design: Matrix(rows: design.rows, cols: names.count, columnMajor: designStorage),
-                                      response: design.response, termNames: names)
+                                      response: design.response, weights: design.weights, termNames: names)
         designStorage = []
         let fit = timings.measure("fit") { LogisticRegression.fit(problem, options: options) }
         var model = artifact(fit: fit, names: names, sources: sources, schema: schema, source: source,
