@@ -124,7 +124,7 @@ final class ByteInterner {
     }
 
     /// FNV-1a with a final avalanche, so the low bits used for slots are mixed.
-    private static func hash(_ p: UnsafePointer<UInt8>?, _ n: Int) -> UInt64 {
+    static func hash(_ p: UnsafePointer<UInt8>?, _ n: Int) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         if let p { for i in 0..<n { h = (h ^ UInt64(p[i])) &* 0x100_0000_01b3 } }
         h ^= h >> 33

@@ -281,12 +281,14 @@ final class ParsePlan: @unchecked Sendable {
     let tokenizer: Tokenizer
     let forcedText: [Bool]
     let skipped: [Bool]
+    let hashed: [Bool]
     let na: NAMatcher
 
-    init(tokenizer: Tokenizer, forcedText: [Bool], skipped: [Bool], na: NAMatcher) {
+    init(tokenizer: Tokenizer, forcedText: [Bool], skipped: [Bool], hashed: [Bool], na: NAMatcher) {
         self.tokenizer = tokenizer
         self.forcedText = forcedText
         self.skipped = skipped
+        self.hashed = hashed
         self.na = na
     }
 
@@ -318,6 +320,8 @@ final class ChunkParser: @unchecked Sendable {
     static let numericKind: UInt8 = 0
     static let textKind: UInt8 = 1
     static let skippedKind: UInt8 = 2
+    /// Identity columns: one 64-bit hash of the cell's bytes per row, no level table.
+    static let hashedKind: UInt8 = 3
     private static let blockRows = 256
     /// Padded so the columns' staging rows fall into different cache sets.
     private static let stride = blockRows + 8
@@ -335,6 +339,8 @@ final class ChunkParser: @unchecked Sendable {
     private let staging: UnsafeMutablePointer<Double>
 
     var numeric: [[Double]]
+    /// Per hashed column; 0 marks a missing cell.
+    var hashed: [[UInt64]]
     var text: [TextBuilder?]
     /// Unretained views of `text` and of the plan's pieces for the per-cell text path.
     private let textBuilders: UnsafeMutablePointer<Unmanaged<TextBuilder>?>
@@ -363,10 +369,14 @@ final class ChunkParser: @unchecked Sendable {
         naMatcher = plan.na
         textBase = plan.tokenizer.base
         numeric = Array(repeating: [], count: n)
+        hashed = Array(repeating: [], count: n)
         text = Array(repeating: nil, count: n)
         infinities = Array(repeating: nil, count: n)
         for c in 0..<n {
-            if plan.skipped[c] {
+            if plan.hashed[c] {
+                kindStore[c] = ChunkParser.hashedKind
+                hashed[c].reserveCapacity(self.expectedRows)
+            } else if plan.skipped[c] {
                 kindStore[c] = ChunkParser.skippedKind
             } else if plan.forcedText[c] {
                 kindStore[c] = ChunkParser.textKind
@@ -460,6 +470,8 @@ final class ChunkParser: @unchecked Sendable {
                     }
                 } else if kinds[c] == ChunkParser.textKind {
                     try appendText(c, start: f.start, end: f.end, escaped: f.escaped, row: row, starts: starts, lines: lines)
+                } else if kinds[c] == ChunkParser.hashedKind {
+                    appendHash(c, start: f.start, end: f.end, escaped: f.escaped)
                 }
                 pos = f.next
                 line &+= f.newlines
@@ -503,6 +515,15 @@ final class ChunkParser: @unchecked Sendable {
             if code < 0 { missingStore[c] += 1 }
             builder.codes.append(code)
         }
+    }
+
+    private func appendHash(_ c: Int, start: Int, end: Int, escaped: Bool) {
+        let h: UInt64 = plan.tokenizer.withBytes(start: start, end: end, escaped: escaped) { b in
+            if naMatcher.matches(b.baseAddress ?? textBase, count: b.count) { return 0 }
+            return max(1, ByteInterner.hash(b.baseAddress, b.count))
+        }
+        if h == 0 { missingStore[c] += 1 }
+        hashed[c].append(h)
     }
 
     private func flush(_ rows: Int) {

@@ -18,6 +18,10 @@ public struct CSVOptions: Sendable {
     /// Columns the caller does not need: their cells are still tokenised (the record structure is
     /// checked) but not converted, and the table lists them in `skippedColumns` only.
     public var skipColumns: Set<String> = []
+    /// Identity columns (customer ids) read as one 64-bit hash per cell instead of interned text:
+    /// enough to tell rows of one customer apart at a fraction of the cost. Listed in
+    /// `RawTable.hashedColumns`.
+    public var hashColumns: Set<String> = []
     /// Parsing threads; 0 means one per core (at most 8). The result does not depend on it.
     public var threads: Int = 0
     /// Below this many bytes per chunk a file is not worth splitting; lowered by tests.
@@ -56,14 +60,18 @@ public struct RawTable: Sendable {
     public let recordLines: [Int32]
     /// Header names that were read past without conversion (`CSVOptions.skipColumns`).
     public let skippedColumns: [String]
+    /// `CSVOptions.hashColumns`: per column, a hash of each cell's bytes (0 = missing).
+    public let hashedColumns: [String: [UInt64]]
     private let index: [String: Int]
 
-    public init(path: String, columns: [RawColumn], rowCount: Int, recordLines: [Int32], skippedColumns: [String] = []) {
+    public init(path: String, columns: [RawColumn], rowCount: Int, recordLines: [Int32], skippedColumns: [String] = [],
+                hashedColumns: [String: [UInt64]] = [:]) {
         self.path = path
         self.columns = columns
         self.rowCount = rowCount
         self.recordLines = recordLines
         self.skippedColumns = skippedColumns
+        self.hashedColumns = hashedColumns
         var index: [String: Int] = [:]
         for (i, column) in columns.enumerated() where index[column.name] == nil { index[column.name] = i }
         self.index = index
@@ -74,7 +82,9 @@ public struct RawTable: Sendable {
     }
 
     /// Whether the header has this column, read or skipped.
-    public func hasColumn(_ name: String) -> Bool { index[name] != nil || skippedColumns.contains(name) }
+    public func hasColumn(_ name: String) -> Bool {
+        index[name] != nil || skippedColumns.contains(name) || hashedColumns[name] != nil
+    }
 
     /// Physical line of a 1-based data record, for error messages.
     public func line(ofRecord record: Int) -> Int {
@@ -206,6 +216,7 @@ public enum CSVReader {
         let plan = ParsePlan(tokenizer: tokenizer,
                              forcedText: names.map { options.textColumns.contains($0) },
                              skipped: names.map { options.skipColumns.contains($0) },
+                             hashed: names.map { options.hashColumns.contains($0) },
                              na: NAMatcher(options.naValues))
 
         let (chunks, rowBases, lineBases) = try parseChunks(plan: plan, dataStart: dataStart,
@@ -404,7 +415,15 @@ public enum CSVReader {
         columns.reserveCapacity(names.count)
         var firstInfinity: (row: Int, line: Int, column: Int, sighting: InfSighting)?
         var skipped: [String] = []
+        var hashed: [String: [UInt64]] = [:]
         for c in 0..<names.count {
+            if plan.hashed[c] {
+                var all: [UInt64] = []
+                all.reserveCapacity(rowCount)
+                for chunk in chunks { all.append(contentsOf: chunk.hashed[c]) }
+                hashed[names[c]] = all
+                continue
+            }
             if plan.skipped[c] { skipped.append(names[c]); continue }
             let missing: Int
             let values: ColumnValues
@@ -466,6 +485,6 @@ public enum CSVReader {
                             fix: "drop it or pass --exclude")
         }
         return RawTable(path: path, columns: columns, rowCount: rowCount, recordLines: recordLines,
-                        skippedColumns: skipped)
+                        skippedColumns: skipped, hashedColumns: hashed)
     }
 }

@@ -44,6 +44,8 @@ public struct Design: Sendable {
     public var dropReasons: [String: Int]
     /// For each term, the feature column it comes from (nil for the intercept) and the level.
     public var termSources: [(column: String?, level: String?)]
+    /// Distinct customers among the design rows, when the id column was read (`--id`).
+    public var distinctIds: Int?
     /// Per design row: sample weight × class weight, or nil when both are absent.
     public var weights: [Double]?
     /// Dense cluster code per design row (`ColumnRoles.cluster`), and the number of clusters.
@@ -251,6 +253,17 @@ public enum DesignBuilder {
                 features.append(spec)
             }
         }
+        var distinctIds: Int? = nil
+        if let id = roles.id {
+            if let hashes = table.hashedColumns[id] {
+                distinctIds = Set(rowsKept.lazy.map { hashes[$0] }).count
+            } else if let c = table.column(named: id) {
+                let (codes, levels) = c.levelCodes()
+                var seen = [Bool](repeating: false, count: levels.count)
+                for i in rowsKept where codes[i] >= 0 { seen[Int(codes[i])] = true }
+                distinctIds = seen.filter { $0 }.count
+            }
+        }
         var clusterCodes: [Int32]? = nil
         var clusterCount = 0
         if let c = clusterColumn {
@@ -272,7 +285,7 @@ public enum DesignBuilder {
         return Design(rows: n, termNames: termNames, storage: storage, response: response,
                       sourceRecords: rowsKept.map { $0 + 1 }, schema: schema,
                       nDropped: table.rowCount - n, nImputedCells: imputedCells, dropReasons: dropReasons,
-                      termSources: termSources, weights: weights, clusterCodes: clusterCodes, clusterCount: clusterCount)
+                      termSources: termSources, distinctIds: distinctIds, weights: weights, clusterCodes: clusterCodes, clusterCount: clusterCount)
     }
 }
 

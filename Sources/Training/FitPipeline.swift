@@ -12,10 +12,12 @@ public enum FitPipeline {
         var csv = CSVOptions()
         csv.naValues = Set(naValues)
         csv.textColumns = Set([roles.target] + [roles.cluster].compactMap { $0 })
-        // The fit reads neither ids, times nor excluded columns: their cells are checked for
-        // structure but not converted (an id column costs as much as ten metrics to intern).
-        csv.skipColumns = Set(([roles.id, roles.time].compactMap { $0 } + roles.exclude)
-            .filter { $0 != roles.target && $0 != roles.cluster })
+        // The fit reads neither times nor excluded columns: their cells are checked for structure
+        // but not converted.
+        csv.skipColumns = Set(([roles.time].compactMap { $0 } + roles.exclude)
+            .filter { $0 != roles.target && $0 != roles.cluster && $0 != roles.weights })
+        // Ids are only compared (are rows repeated per customer?), so a hash per cell is enough.
+        if let id = roles.id, id != roles.cluster { csv.hashColumns = [id] }
         let table = try timings.measure("ingest") { try CSVReader.read(path: dataPath, options: csv) }
         let design = try timings.measure("design") { try DesignBuilder.build(table, roles: roles, naValues: naValues) }
         let digest = try timings.measure("sha256") { try FileDigest.sha256Hex(path: dataPath) }

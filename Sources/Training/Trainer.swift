@@ -30,6 +30,7 @@ public enum Trainer {
         let schema = design.schema
         let nDropped = design.nDropped, nImputed = design.nImputedCells, dropReasons = design.dropReasons
         var options = options
+        let distinctIds = design.distinctIds
         var covarianceLabel = options.covariance.name
         if case .cluster = options.covariance {
             guard let codes = design.clusterCodes else { preconditionFailure("cluster covariance needs ColumnRoles.cluster") }
@@ -46,6 +47,12 @@ public enum Trainer {
                              nDropped: nDropped, nImputed: nImputed, dropReasons: dropReasons,
                              events: Int(design.response.reduce(0, +)))
         model.fit.covariance = covarianceLabel
+        if let ids = distinctIds, ids < model.fit.nObservations, let id = schema.id,
+           !covarianceLabel.hasPrefix("cluster:\(id) ") {
+            model.warnings.append(ModelWarning(
+                code: "repeated_ids",
+                message: "\(model.fit.nObservations) rows for \(ids) customers ('\(id)'): snapshots of one customer are not independent, so standard errors from --covariance \(covarianceLabel) are too small; refit with --covariance cluster:\(id)"))
+        }
         if options.firth {
             model.fit.penalty = "firth"
             model.fit.method = "Firth's bias-reduced likelihood ℓ + ½·log|I| (Newton with the modified score, Armijo backtracking)"

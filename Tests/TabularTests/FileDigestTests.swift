@@ -46,3 +46,33 @@ import TestSupport
         #expect(throws: DataError.self) { try read("id,x\n\"A,1\n", skip: ["id"]) }
     }
 }
+
+@Suite struct HashColumnsTests {
+    @Test func equalCellsHashEquallyAndMissingIsZero() throws {
+        var o = CSVOptions()
+        o.hashColumns = ["id"]
+        o.threads = 1
+        let t = try CSVReader.read(data: Array("id,x\nA,1\nB,2\n\"A\",3\n,4\nNA,5\n".utf8), path: "t.csv", options: o)
+        let h = try #require(t.hashedColumns["id"])
+        #expect(h.count == 5)
+        #expect(h[0] == h[2] && h[0] != h[1])
+        #expect(h[3] == 0 && h[4] == 0)
+        #expect(t.column(named: "id") == nil && t.hasColumn("id"))
+    }
+
+    @Test func sameHashesWithAnyThreadCount() throws {
+        var text = "id,x\n"
+        for i in 0..<20_000 { text += "C\(i % 7_000),\(i)\n" }
+        func hashes(_ threads: Int) throws -> [UInt64] {
+            var o = CSVOptions()
+            o.hashColumns = ["id"]
+            o.threads = threads
+            o.minChunkBytes = 1_024
+            return try CSVReader.read(data: Array(text.utf8), path: "t.csv", options: o).hashedColumns["id"]!
+        }
+        let one = try hashes(1)
+        #expect(try hashes(2) == one)
+        #expect(try hashes(3) == one)
+        #expect(Set(one).count == 7_000)
+    }
+}

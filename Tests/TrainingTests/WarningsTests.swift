@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import FitEngine
 import ScoringCore
 import Tabular
 import TestSupport
@@ -67,5 +68,34 @@ import TestSupport
         #expect(!w.terms.isEmpty)
         #expect(w.terms.allSatisfy { $0.hasPrefix("state[") })
         #expect(!model.warnings.contains { $0.code == "separation" })
+    }
+}
+
+@Suite struct RepeatedIdsTests {
+    @Test func repeatedSnapshotsRecommendClusterRobustErrors() throws {
+        var csv = "customer,month,logins,churned\n"
+        var rng = SeededRandom(seed: 3)
+        for c in 0..<150 { for m in 1...4 { csv += "C\(c),2024-0\(m)-01,\(Int(rng.uniform() * 20)),\(rng.uniform() < 0.2 ? 1 : 0)\n" } }
+        let plain = try WarningsTests.fit(csv, ColumnRoles(target: "churned", id: "customer", time: "month")).model
+        let w = try #require(plain.warnings.first { $0.code == "repeated_ids" })
+        #expect(w.message.contains("600 rows for 150 customers"))
+        #expect(w.message.contains("--covariance cluster:customer"))
+        var clock = Timings()
+        var options = FitOptions()
+        options.covariance = .cluster(codes: [])
+        let dir = Fixtures.temporaryDirectory()
+        let path = dir.appendingPathComponent("data.csv").path
+        try Data(csv.utf8).write(to: URL(fileURLWithPath: path))
+        let clustered = try FitPipeline.run(dataPath: path, roles: ColumnRoles(target: "churned", id: "customer", time: "month", cluster: "customer"),
+                                            options: options, timings: &clock).model
+        #expect(clustered.fit.covariance == "cluster:customer (150 clusters)")
+        #expect(!clustered.warnings.contains { $0.code == "repeated_ids" })
+    }
+
+    @Test func oneRowPerCustomerRaisesNothing() throws {
+        var csv = "customer,logins,churned\n"
+        for c in 0..<100 { csv += "C\(c),\(c % 9),\(c % 5 == 0 ? 1 : 0)\n" }
+        let model = try WarningsTests.fit(csv, ColumnRoles(target: "churned", id: "customer")).model
+        #expect(!model.warnings.contains { $0.code == "repeated_ids" })
     }
 }
