@@ -298,6 +298,10 @@ final class ParsePlan: @unchecked Sendable {
     var plainNumbersAreNeverNA: Bool { !na.hasNumericToken }
 }
 
+final class HashBuilder {
+    var values: [UInt64] = []
+}
+
 final class TextBuilder {
     let interner = ByteInterner()
     var codes: [Int32] = []
@@ -340,7 +344,8 @@ final class ChunkParser: @unchecked Sendable {
 
     var numeric: [[Double]]
     /// Per hashed column; 0 marks a missing cell.
-    var hashed: [[UInt64]]
+    var hashed: [HashBuilder?]
+    private let hashBuilders: UnsafeMutablePointer<Unmanaged<HashBuilder>?>
     var text: [TextBuilder?]
     /// Unretained views of `text` and of the plan's pieces for the per-cell text path.
     private let textBuilders: UnsafeMutablePointer<Unmanaged<TextBuilder>?>
@@ -369,13 +374,18 @@ final class ChunkParser: @unchecked Sendable {
         naMatcher = plan.na
         textBase = plan.tokenizer.base
         numeric = Array(repeating: [], count: n)
-        hashed = Array(repeating: [], count: n)
+        hashed = Array(repeating: nil, count: n)
+        hashBuilders = .allocate(capacity: n)
+        hashBuilders.initialize(repeating: nil, count: n)
         text = Array(repeating: nil, count: n)
         infinities = Array(repeating: nil, count: n)
         for c in 0..<n {
             if plan.hashed[c] {
                 kindStore[c] = ChunkParser.hashedKind
-                hashed[c].reserveCapacity(self.expectedRows)
+                let builder = HashBuilder()
+                builder.values.reserveCapacity(self.expectedRows)
+                hashed[c] = builder
+                hashBuilders[c] = Unmanaged.passUnretained(builder)
             } else if plan.skipped[c] {
                 kindStore[c] = ChunkParser.skippedKind
             } else if plan.forcedText[c] {
@@ -415,6 +425,7 @@ final class ChunkParser: @unchecked Sendable {
         missingStore.deallocate()
         staging.deallocate()
         textBuilders.deallocate()
+        hashBuilders.deallocate()
     }
 
     func kind(_ c: Int) -> UInt8 { kindStore[c] }
@@ -518,12 +529,17 @@ final class ChunkParser: @unchecked Sendable {
     }
 
     private func appendHash(_ c: Int, start: Int, end: Int, escaped: Bool) {
-        let h: UInt64 = plan.tokenizer.withBytes(start: start, end: end, escaped: escaped) { b in
-            if naMatcher.matches(b.baseAddress ?? textBase, count: b.count) { return 0 }
-            return max(1, ByteInterner.hash(b.baseAddress, b.count))
+        let h: UInt64
+        if !escaped {
+            let p = textBase + start, n = end &- start
+            h = naMatcher.matches(p, count: n) ? 0 : max(1, ByteInterner.hash(p, n))
+        } else {
+            h = plan.tokenizer.withBytes(start: start, end: end, escaped: true) { b in
+                naMatcher.matches(b.baseAddress ?? textBase, count: b.count) ? 0 : max(1, ByteInterner.hash(b.baseAddress, b.count))
+            }
         }
         if h == 0 { missingStore[c] += 1 }
-        hashed[c].append(h)
+        hashBuilders[c]!._withUnsafeGuaranteedRef { $0.values.append(h) }
     }
 
     private func flush(_ rows: Int) {

@@ -420,7 +420,7 @@ public enum CSVReader {
             if plan.hashed[c] {
                 var all: [UInt64] = []
                 all.reserveCapacity(rowCount)
-                for chunk in chunks { all.append(contentsOf: chunk.hashed[c]) }
+                for chunk in chunks { all.append(contentsOf: chunk.hashed[c]?.values ?? []) }
                 hashed[names[c]] = all
                 continue
             }

@@ -256,7 +256,12 @@ public enum DesignBuilder {
         var distinctIds: Int? = nil
         if let id = roles.id {
             if let hashes = table.hashedColumns[id] {
-                distinctIds = Set(rowsKept.lazy.map { hashes[$0] }).count
+                // Sorting 8-byte keys beats a million-entry hash set.
+                var sorted = rowsKept.map { hashes[$0] }
+                sorted.sort()
+                var distinct = sorted.isEmpty ? 0 : 1
+                for i in sorted.indices.dropFirst() where sorted[i] != sorted[i - 1] { distinct += 1 }
+                distinctIds = distinct
             } else if let c = table.column(named: id) {
                 let (codes, levels) = c.levelCodes()
                 var seen = [Bool](repeating: false, count: levels.count)

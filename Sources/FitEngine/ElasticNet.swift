@@ -1,0 +1,578 @@
+import Foundation
+
+// Elastic-net penalised logistic regression with glmnet's objective (standardize = TRUE):
+//
+//   F(β₀, β̃) = (1/N)·Σᵢ vᵢ·[softplus(ηᵢ) − yᵢηᵢ] + λ·Σⱼ pfⱼ·((1−α)/2·β̃ⱼ² + α·|β̃ⱼ|),   N = Σᵢ vᵢ,
+//
+// with β̃ the slopes of the columns standardised by their weighted mean and 1/N standard deviation.
+// The solver works on that scale and reports the original one. It runs in rounds:
+//   1. coordinate descent inside a proximal-Newton (IRLS) loop finds the active set;
+//   2. Newton's method on the smooth problem left once the signs of the active slopes are fixed
+//      (the L1 term is linear there) solves it to the rounding level with a Cholesky factor, where
+//      coordinate descent alone crawls on a nearly collinear design;
+//   3. the KKT conditions of every inactive term are checked; a violator joins and the round repeats.
+// Ridge (α = 0) has no L1 part, so step 2 on all terms is the whole answer.
+
+/// glmnet's elastic-net penalty λ·Σⱼ pfⱼ·((1−α)/2·β̃ⱼ² + α·|β̃ⱼ|) on the standardised slopes.
+/// The intercept is never penalised.
+public struct ElasticNetPenalty: Sendable {
+    /// 0 = ridge, 1 = lasso.
+    public var alpha: Double
+    public var lambda: Double
+    /// One factor per non-intercept design column, in design order (glmnet's `penalty.factor`);
+    /// nil means all 1 and 0 leaves a term unpenalised. Rescaled, as glmnet does, to sum to the
+    /// number of non-intercept columns, so λ keeps its meaning whatever the factors' overall size.
+    public var penaltyFactors: [Double]?
+
+    public init(alpha: Double, lambda: Double, penaltyFactors: [Double]? = nil) {
+        self.alpha = alpha
+        self.lambda = lambda
+        self.penaltyFactors = penaltyFactors
+    }
+}
+
+public struct ElasticNetOptions: Sendable {
+    /// A fit is converged when its KKT residual (`PenalizedFit.kktViolation`) is at most this.
+    /// Absolute on purpose: on the standardised scale every component of the loss gradient,
+    /// (1/N)·Σᵢ vᵢ(μᵢ − yᵢ)x̃ᵢⱼ, is at most 1 in size (Cauchy–Schwarz: unit-variance columns and
+    /// |μ − y| ≤ 1), so 1e-12 is relative to the largest gradient possible, yet well above the
+    /// rounding of the gradient sum itself (≈ ε·√n).
+    public var kktTolerance = 1e-12
+    /// Rounds of (coordinate descent, Newton polish, KKT check) before giving up.
+    public var maxRounds = 20
+    /// Proximal-Newton (IRLS) iterations in one coordinate-descent phase.
+    public var maxOuterIterations = 100
+    /// The coordinate-descent phase stops once the decrease its quadratic model predicts is below
+    /// this × (|F| + 1): by then the active set is found, and the polish solves the rest exactly.
+    public var outerTolerance = 1e-10
+    /// Coordinate descent on one quadratic model stops after a full sweep in which no coordinate
+    /// move changed the model by more than this × (|F| + 1) (glmnet's rule, max Hⱼⱼ·Δβⱼ²).
+    public var coordinateTolerance = 1e-14
+    /// Cap on coordinate-descent sweeps per quadratic model (a sweep over the nonzero
+    /// coordinates counts as one).
+    public var maxSweeps = 5_000
+    /// Newton iterations per polish.
+    public var maxPolishIterations = 50
+    /// The default path: this many λ, log-spaced from λmax down to `lambdaMinRatio`·λmax.
+    public var lambdaCount = 100
+    public var lambdaMinRatio = 1e-4
+    /// On a path, start each λ's working set from the sequential strong rule (Tibshirani et al.,
+    /// 2012): term j is a candidate when |∂L/∂β̃ⱼ| at the previous solution ≥ α·pfⱼ·(2λ − λ_prev).
+    /// A heuristic only: the KKT check afterwards adds whatever it missed.
+    public var strongRule = true
+
+    public init() {}
+}
+
+/// One penalised fit, coefficients on the original scale of the design.
+public struct PenalizedFit: Sendable {
+    public var termNames: [String]
+    /// Index 0 is the intercept; exactly 0 for inactive terms and constant columns.
+    public var coefficients: [Double]
+    public var alpha: Double
+    public var lambda: Double
+    /// glmnet's objective F at the solution (mean loss plus penalty).
+    public var objective: Double
+    /// Proximal-Newton iterations plus Newton polish iterations, over all rounds.
+    public var iterations: Int
+    /// kktViolation ≤ `ElasticNetOptions.kktTolerance`.
+    public var converged: Bool
+    /// Largest KKT residual over the terms, on the standardised scale: |∂f/∂β̃ⱼ + λα·pfⱼ·sign(β̃ⱼ)| for an
+    /// active term (f the smooth part, ridge included), max(0, |∂f/∂β̃ⱼ| − λα·pfⱼ) for an inactive one,
+    /// |∂f/∂β̃ⱼ| for the intercept and unpenalised terms.
+    public var kktViolation: Double
+    /// Binomial deviance 2·Σᵢ vᵢ·[softplus(ηᵢ) − yᵢηᵢ].
+    public var deviance: Double
+    /// Nonzero coefficients, intercept excluded (glmnet's `df`).
+    public var nonZero: Int
+}
+
+public enum ElasticNet {
+    /// Minimises glmnet's objective for one (α, λ). `warmStart`: coefficients on the original scale
+    /// (index 0 the intercept), e.g. the fit at a nearby λ.
+    public static func fit(_ problem: LogisticProblem, penalty: ElasticNetPenalty,
+                           options: ElasticNetOptions = .init(), warmStart: [Double]? = nil) -> PenalizedFit {
+        precondition(penalty.alpha >= 0 && penalty.alpha <= 1, "alpha must be in [0, 1]")
+        precondition(penalty.lambda >= 0 && penalty.lambda.isFinite, "lambda must be finite and ≥ 0")
+        let engine = PenalizedEngine(problem, penaltyFactors: penalty.penaltyFactors)
+        let weights = engine.penaltyWeights(lambda: penalty.lambda, alpha: penalty.alpha)
+        var beta: [Double]
+        if let warmStart {
+            beta = engine.standardised(warmStart)
+        } else {
+            beta = engine.nullFit(options: options).beta
+        }
+        let working = (0..<engine.p).map { engine.usable[$0] && (weights.l1[$0] == 0 || beta[$0] != 0) }
+        let outcome = engine.solve(beta: &beta, weights: weights, working: working, options: options)
+        return engine.result(beta: beta, outcome: outcome, weights: weights, termNames: problem.termNames)
+    }
+
+    /// The smallest λ at which every penalised slope is zero: max over penalised j of
+    /// |∂L/∂β̃ⱼ| / (α·pfⱼ) at the fit with only the intercept and unpenalised terms. For α = 0 no
+    /// finite λ zeroes a slope; like glmnet we then use α = 0.001 to place the top of the path.
+    public static func lambdaMax(_ problem: LogisticProblem, alpha: Double, penaltyFactors: [Double]? = nil) -> Double {
+        let engine = PenalizedEngine(problem, penaltyFactors: penaltyFactors)
+        let null = engine.nullFit(options: .init())
+        return engine.lambdaMax(gradient: null.point.gradient, alpha: alpha)
+    }
+
+    /// Fits a sequence of λ with warm starts (each fit starts at the previous solution), so give
+    /// `lambdas` in decreasing order. Default: `options.lambdaCount` values log-spaced from λmax
+    /// down to `options.lambdaMinRatio`·λmax.
+    public static func path(_ problem: LogisticProblem, alpha: Double, lambdas: [Double]? = nil,
+                            penaltyFactors: [Double]? = nil, options: ElasticNetOptions = .init()) -> [PenalizedFit] {
+        precondition(alpha >= 0 && alpha <= 1, "alpha must be in [0, 1]")
+        let engine = PenalizedEngine(problem, penaltyFactors: penaltyFactors)
+        let null = engine.nullFit(options: options)
+        let top = engine.lambdaMax(gradient: null.point.gradient, alpha: alpha)
+        let grid: [Double]
+        if let lambdas {
+            grid = lambdas
+        } else {
+            let count = max(1, options.lambdaCount)
+            grid = (0..<count).map { k in
+                count == 1 ? top : top * pow(options.lambdaMinRatio, Double(k) / Double(count - 1))
+            }
+        }
+        var beta = null.beta
+        var gradient = null.point.gradient
+        var previousLambda = top
+        var everActive = (0..<engine.p).map { beta[$0] != 0 }
+        var fits: [PenalizedFit] = []
+        fits.reserveCapacity(grid.count)
+        for lambda in grid {
+            precondition(lambda >= 0 && lambda.isFinite, "lambda must be finite and ≥ 0")
+            let weights = engine.penaltyWeights(lambda: lambda, alpha: alpha)
+            var working = (0..<engine.p).map { engine.usable[$0] && (weights.l1[$0] == 0 || everActive[$0]) }
+            if options.strongRule {
+                let cut = 2 * lambda - previousLambda
+                for j in 0..<engine.p where engine.usable[j] && abs(gradient[j]) >= alpha * engine.factors[j] * cut {
+                    working[j] = true
+                }
+            }
+            let outcome = engine.solve(beta: &beta, weights: weights, working: working, options: options)
+            fits.append(engine.result(beta: beta, outcome: outcome, weights: weights, termNames: problem.termNames))
+            gradient = outcome.point.gradient
+            previousLambda = lambda
+            for j in 0..<engine.p where beta[j] != 0 { everActive[j] = true }
+        }
+        return fits
+    }
+}
+
+// MARK: - The engine
+
+/// The standardised problem shared by every λ of a path, with scratch space for η, √w and residuals.
+final class PenalizedEngine {
+    let n: Int
+    let p: Int
+    /// Standardised design, column-major; column 0 is the intercept, constant columns are zero.
+    let x: [Double]
+    let y: [Double]
+    let rowWeights: [Double]?
+    let weightSum: Double
+    let scaling: Standardization
+    /// Rescaled penalty factor per design column; 0 for the intercept.
+    let factors: [Double]
+    /// false for constant columns, whose coefficient stays 0 (they cannot move the fit).
+    let usable: [Bool]
+    let kernels: DesignKernels
+    private let eta: UnsafeMutablePointer<Double>
+    private let sqrtW: UnsafeMutablePointer<Double>
+    private let residual: UnsafeMutablePointer<Double>
+    private let direction: UnsafeMutablePointer<Double>
+
+    /// Penalty per design column at one (λ, α): L1 weight λα·pf and ridge weight λ(1−α)·pf.
+    struct Weights {
+        var lambda: Double
+        var alpha: Double
+        var l1: [Double]
+        var l2: [Double]
+    }
+
+    /// Everything one pass over the data gives at a point.
+    struct Point {
+        /// ∂f/∂β̃ (f = mean loss + ridge part), per design column.
+        var gradient: [Double]
+        /// (1/N)·Σ vᵢ·[softplus(ηᵢ) − yᵢηᵢ]
+        var loss: Double
+        var objective: Double
+    }
+
+    struct Outcome {
+        var point: Point
+        var iterations: Int
+        var kkt: Double
+        var converged: Bool
+    }
+
+    init(_ problem: LogisticProblem, penaltyFactors: [Double]?) {
+        var design = problem.design
+        n = design.rows
+        p = design.cols
+        precondition(p >= 1, "the design needs at least the intercept column")
+        BLAS.setThreads(1)
+        scaling = Standardization.apply(to: &design, weights: problem.weights)
+        x = design.storage
+        y = problem.response
+        rowWeights = problem.weights
+        weightSum = problem.weights?.reduce(0, +) ?? Double(n)
+        precondition(weightSum > 0, "the weights sum to zero")
+
+        var f = [Double](repeating: 1, count: p)
+        f[0] = 0
+        if let given = penaltyFactors {
+            precondition(given.count == p - 1, "penaltyFactors needs one factor per non-intercept column (\(p - 1))")
+            precondition(given.allSatisfy { $0 >= 0 && $0.isFinite }, "penalty factors must be finite and ≥ 0")
+            for j in 1..<p { f[j] = given[j - 1] }
+            // glmnet's convention: factors sum to the number of columns. All zero: nothing is penalised.
+            let total = given.reduce(0, +)
+            if total > 0 { for j in 1..<p { f[j] *= Double(p - 1) / total } }
+        }
+        factors = f
+        let constant = Set(scaling.constantColumns)
+        usable = (0..<p).map { !constant.contains($0) }
+        kernels = DesignKernels(rows: n, cols: p)
+        eta = .allocate(capacity: max(1, n))
+        sqrtW = .allocate(capacity: max(1, n))
+        residual = .allocate(capacity: max(1, n))
+        direction = .allocate(capacity: max(1, n))
+    }
+
+    deinit {
+        eta.deallocate(); sqrtW.deallocate(); residual.deallocate(); direction.deallocate()
+    }
+
+    func penaltyWeights(lambda: Double, alpha: Double) -> Weights {
+        Weights(lambda: lambda, alpha: alpha,
+                l1: factors.map { lambda * alpha * $0 }, l2: factors.map { lambda * (1 - alpha) * $0 })
+    }
+
+    func penalty(_ beta: [Double], _ w: Weights) -> Double {
+        var s = 0.0
+        for j in 0..<p where beta[j] != 0 { s += w.l2[j] / 2 * beta[j] * beta[j] + w.l1[j] * abs(beta[j]) }
+        return s
+    }
+
+    /// Original-scale coefficients → standardised: β̃ⱼ = βⱼ·sⱼ, β̃₀ = β₀ + Σ mⱼβⱼ.
+    func standardised(_ original: [Double]) -> [Double] {
+        precondition(original.count == p, "warm start needs one coefficient per design column (\(p))")
+        var beta = [Double](repeating: 0, count: p)
+        beta[0] = original[0]
+        for j in 1..<p where usable[j] {
+            beta[j] = original[j] * scaling.scales[j]
+            beta[0] += scaling.means[j] * original[j]
+        }
+        return beta
+    }
+
+    // MARK: Passes over the data
+
+    /// η = X̃β, then μ, √w, the gradient of f and the objective: two passes over the design.
+    func evaluate(_ beta: [Double], _ w: Weights) -> Point {
+        x.withUnsafeBufferPointer { kernels.multiply($0.baseAddress!, beta, into: eta) }
+        return pointAtCurrentEta(beta, w)
+    }
+
+    private func pointAtCurrentEta(_ beta: [Double], _ w: Weights) -> Point {
+        let deviance = y.withUnsafeBufferPointer { yb in
+            withOptionalPointer(rowWeights) { v -> Double in
+                LogisticLoss.weightsAndResiduals(eta: eta, y: yb.baseAddress!, weights: v, rows: n,
+                                                 sqrtW: sqrtW, residual: residual)
+                return LogisticLoss.deviance(eta: eta, y: yb.baseAddress!, weights: v, rows: n)
+            }
+        }
+        // residual = v(y − μ), so ∂L/∂β̃ = −X̃ᵀresidual / N.
+        let xtr = x.withUnsafeBufferPointer { kernels.multiplyTransposed($0.baseAddress!, residual) }
+        var gradient = [Double](repeating: 0, count: p)
+        for j in 0..<p where usable[j] { gradient[j] = -xtr[j] / weightSum + w.l2[j] * beta[j] }
+        let loss = deviance / (2 * weightSum)
+        return Point(gradient: gradient, loss: loss, objective: loss + penalty(beta, w))
+    }
+
+    /// F(β + t·d) given u = X̃d in `direction`, without materialising the trial η.
+    private func trialObjective(_ beta: [Double], _ d: [Double], step t: Double, _ w: Weights) -> Double {
+        let deviance = y.withUnsafeBufferPointer { yb in
+            withOptionalPointer(rowWeights) { v in
+                LogisticLoss.deviance(eta: eta, direction: direction, step: t, y: yb.baseAddress!, weights: v, rows: n)
+            }
+        }
+        var trial = beta
+        for j in 0..<p { trial[j] += t * d[j] }
+        return deviance / (2 * weightSum) + penalty(trial, w)
+    }
+
+    /// (1/N)·X̃_Sᵀ W X̃_S + diag(λ(1−α)·pf) over the columns S, with W from the last evaluation:
+    /// rows gathered in L2-sized blocks scaled by √w, then `dsyrk`; one accumulator per core.
+    func hessian(_ columns: [Int], _ w: Weights) -> SymmetricMatrix {
+        let k = columns.count
+        var h = SymmetricMatrix(order: k)
+        guard k > 0 else { return h }
+        let blockRows = max(256, min(8192, 262_144 / k))
+        let ranges = Parallel.chunks(n, minimumChunk: 16_384)
+        var partial = [Double](repeating: 0, count: k * k * ranges.count)
+        let n = self.n, sw = sqrtW
+        x.withUnsafeBufferPointer { xb in
+            partial.withUnsafeMutableBufferPointer { pb in
+                let xp = xb.baseAddress!, accumulators = pb.baseAddress!
+                Parallel.forEach(ranges) { t, r in
+                    let block = UnsafeMutablePointer<Double>.allocate(capacity: blockRows * k)
+                    defer { block.deallocate() }
+                    var start = r.lowerBound
+                    while start < r.upperBound {
+                        let m = min(blockRows, r.upperBound - start)
+                        for (c, j) in columns.enumerated() {
+                            let src = xp + j * n + start, dst = block + c * m, s = sw + start
+                            for i in 0..<m { dst[i] = src[i] * s[i] }
+                        }
+                        BLAS.syrkAccumulate(block, rows: m, cols: k, ldb: m, into: accumulators + t * k * k)
+                        start += m
+                    }
+                }
+            }
+        }
+        let inverseN = 1 / weightSum
+        for t in 0..<ranges.count { for idx in 0..<(k * k) { h.storage[idx] += partial[t * k * k + idx] } }
+        for idx in 0..<(k * k) { h.storage[idx] *= inverseN }
+        h.symmetrizeFromLower()
+        for (c, j) in columns.enumerated() { h[c, c] += w.l2[j] }
+        return h
+    }
+
+    /// Fills `direction` with X̃d.
+    private func setDirection(_ d: [Double]) {
+        x.withUnsafeBufferPointer { kernels.multiply($0.baseAddress!, d, into: direction) }
+    }
+
+    // MARK: Solver
+
+    /// The fit with only the intercept and the unpenalised terms: where every path starts, and
+    /// where λmax is read.
+    func nullFit(options: ElasticNetOptions) -> (beta: [Double], point: Point) {
+        let events = rowWeights.map { v in zip(v, y).reduce(0.0) { $0 + $1.0 * $1.1 } } ?? y.reduce(0, +)
+        let mean = min(max(events / weightSum, 1e-12), 1 - 1e-12)
+        var beta = [Double](repeating: 0, count: p)
+        beta[0] = log(mean / (1 - mean))
+        let free = (0..<p).map { usable[$0] && factors[$0] == 0 }
+        let polished = polish(beta: &beta, allowed: free, weights: penaltyWeights(lambda: 0, alpha: 1), options: options)
+        return (beta, polished.point)
+    }
+
+    func lambdaMax(gradient: [Double], alpha: Double) -> Double {
+        let a = max(alpha, 1e-3)
+        var top = 0.0
+        for j in 1..<max(1, p) where usable[j] && factors[j] > 0 { top = max(top, abs(gradient[j]) / (a * factors[j])) }
+        return top
+    }
+
+    /// Rounds of coordinate descent, Newton polish and a KKT check, from `beta` (standardised scale).
+    /// `working`: the terms coordinate descent may move at first; it grows with KKT violators.
+    func solve(beta: inout [Double], weights w: Weights, working initial: [Bool], options: ElasticNetOptions) -> Outcome {
+        var working = initial
+        let hasL1 = (0..<p).contains { usable[$0] && w.l1[$0] > 0 }
+        var iterations = 0
+        var rounds = 0
+        var point: Point
+        var violated: Bool
+        // Stopping rule: a round ends with no inactive term outside its subgradient bound (beyond the
+        // tolerance), or `maxRounds` rounds have run.
+        repeat {
+            rounds += 1
+            if hasL1 { iterations += coordinatePhase(beta: &beta, working: &working, weights: w, options: options) }
+            let polished = polish(beta: &beta, allowed: usable, weights: w, options: options)
+            iterations += polished.iterations
+            point = polished.point
+            violated = false
+            for j in 0..<p where usable[j] && beta[j] == 0 && w.l1[j] > 0
+                && abs(point.gradient[j]) - w.l1[j] > options.kktTolerance {
+                working[j] = true
+                violated = true
+            }
+        } while violated && rounds < options.maxRounds
+        let kkt = kktResidual(point.gradient, beta, w)
+        return Outcome(point: point, iterations: iterations, kkt: kkt, converged: kkt <= options.kktTolerance)
+    }
+
+    func kktResidual(_ gradient: [Double], _ beta: [Double], _ w: Weights) -> Double {
+        var worst = 0.0
+        for j in 0..<p where usable[j] {
+            let g = gradient[j], l1 = w.l1[j]
+            let r: Double
+            if l1 == 0 { r = abs(g) } else if beta[j] == 0 { r = max(0, abs(g) - l1) } else { r = abs(g + (beta[j] > 0 ? l1 : -l1)) }
+            worst = max(worst, r.isNaN ? .infinity : r)
+        }
+        return worst
+    }
+
+    /// Proximal Newton, glmnet's IRLS: at β, minimise the quadratic model of the smooth part plus the
+    /// exact L1 term by coordinate descent over the working set, then backtrack along the step until
+    /// F falls (Armijo). Returns the iterations taken.
+    private func coordinatePhase(beta: inout [Double], working: inout [Bool], weights w: Weights,
+                                 options: ElasticNetOptions) -> Int {
+        var iterations = 0
+        // Stopping rules (besides `maxOuterIterations`): the model predicts no decrease, the line search
+        // cannot find one, or the predicted decrease is below outerTolerance·(|F| + 1).
+        while iterations < options.maxOuterIterations {
+            iterations += 1
+            let point = evaluate(beta, w)
+            let scale = abs(point.objective) + 1
+            // Any term outside its subgradient bound here joins the working set.
+            for j in 0..<p where usable[j] && !working[j] && abs(point.gradient[j]) - w.l1[j] > options.kktTolerance {
+                working[j] = true
+            }
+            let set = (0..<p).filter { working[$0] && usable[$0] }
+            let h = hessian(set, w)
+            let g = set.map { point.gradient[$0] }, b = set.map { beta[$0] }, l1 = set.map { w.l1[$0] }
+            let z = Self.coordinateDescent(h: h, gradient: g, start: b, l1: l1,
+                                           tolerance: options.coordinateTolerance * scale, maxSweeps: options.maxSweeps)
+            var d = [Double](repeating: 0, count: p)
+            // Δ = gᵀd + Σ l1(|z| − |b|) bounds the slope of F along d from above (it is ≤ −dᵀHd < 0).
+            var predicted = 0.0
+            for (a, j) in set.enumerated() {
+                d[j] = z[a] - b[a]
+                predicted += g[a] * d[j] + l1[a] * (abs(z[a]) - abs(b[a]))
+            }
+            guard predicted < 0 else { break }
+            setDirection(d)
+            let slack = 64 * Double.ulpOfOne * scale
+            var t = 1.0, accepted = false
+            for _ in 0...30 {
+                if trialObjective(beta, d, step: t, w) <= point.objective + 1e-4 * t * predicted + slack { accepted = true; break }
+                t /= 2
+            }
+            guard accepted else { break }
+            // A full step lands exactly on the model's minimiser, zeros included.
+            for (a, j) in set.enumerated() { beta[j] = t == 1 ? z[a] : beta[j] + t * d[j] }
+            if -predicted <= options.outerTolerance * scale { break }
+        }
+        return iterations
+    }
+
+    /// Cyclic coordinate descent on the penalised quadratic model
+    ///   q(z) = gᵀ(z − b) + ½(z − b)ᵀH(z − b) + Σⱼ l1ⱼ·|zⱼ|
+    /// (arrays indexed by working-set position). Covariance updates: the model gradient
+    /// G = g + H(z − b) is kept current, so a coordinate costs O(k), not a pass over the rows.
+    static func coordinateDescent(h: SymmetricMatrix, gradient g: [Double], start b: [Double], l1: [Double],
+                                  tolerance: Double, maxSweeps: Int) -> [Double] {
+        let k = g.count
+        var z = b
+        var G = g
+        var sweeps = 0
+        h.storage.withUnsafeBufferPointer { hb in
+            let H = hb.baseAddress!
+            z.withUnsafeMutableBufferPointer { zb in
+                G.withUnsafeMutableBufferPointer { Gb in
+                    /// One sweep; returns the largest Hⱼⱼ·Δzⱼ² (what a move changed the model by, to first order).
+                    func sweep(nonzeroOnly: Bool) -> Double {
+                        var largest = 0.0
+                        for j in 0..<k {
+                            if nonzeroOnly && zb[j] == 0 && l1[j] > 0 { continue }
+                            let hjj = H[j * k + j]
+                            guard hjj > 0 else { continue }
+                            let a = hjj * zb[j] - Gb[j]
+                            let zNew = (a > l1[j] ? a - l1[j] : a < -l1[j] ? a + l1[j] : 0) / hjj
+                            let delta = zNew - zb[j]
+                            if delta == 0 { continue }
+                            zb[j] = zNew
+                            let column = H + j * k
+                            for i in 0..<k { Gb[i] += delta * column[i] }
+                            largest = max(largest, hjj * delta * delta)
+                        }
+                        return largest
+                    }
+                    // Stopping rule: a full sweep in which no move changed the model by more than
+                    // `tolerance`, or `maxSweeps` sweeps. Between full sweeps, cycle over the nonzero
+                    // coordinates alone until they settle by the same rule: the support rarely changes.
+                    while sweeps < maxSweeps {
+                        // Refresh G from scratch so rounding from many rank-one updates does not build up.
+                        for i in 0..<k {
+                            var s = g[i]
+                            for j in 0..<k where zb[j] != b[j] { s += H[j * k + i] * (zb[j] - b[j]) }
+                            Gb[i] = s
+                        }
+                        sweeps += 1
+                        if sweep(nonzeroOnly: false) <= tolerance { break }
+                        while sweeps < maxSweeps {
+                            sweeps += 1
+                            if sweep(nonzeroOnly: true) <= tolerance { break }
+                        }
+                    }
+                }
+            }
+        }
+        return z
+    }
+
+    /// Newton's method on the smooth problem left when the active set and the signs of its slopes
+    /// are fixed: minimise f(β_A) + Σ_A λα·pfⱼ·sign(βⱼ)·βⱼ, with a Cholesky solve of the Hessian on A.
+    /// A = the `allowed` terms that are unpenalised by L1 or nonzero. A step that would flip the sign
+    /// of an active slope is cut where it reaches zero and that slope leaves A: the sign-fixed
+    /// objective equals F only inside the orthant.
+    func polish(beta: inout [Double], allowed: [Bool], weights w: Weights,
+                options: ElasticNetOptions) -> (iterations: Int, point: Point) {
+        var iterations = 0
+        var point = evaluate(beta, w)
+        var previousResidual = Double.infinity
+        var unguarded = false
+        while true {
+            let active = (0..<p).filter { allowed[$0] && (w.l1[$0] == 0 || beta[$0] != 0) }
+            let r = active.map { j in point.gradient[j] + (w.l1[j] == 0 ? 0 : beta[j] > 0 ? w.l1[j] : -w.l1[j]) }
+            let residual = r.reduce(0.0) { max($0, abs($1)) }
+            // Stopping rules: (1) the KKT residual on A is within tolerance; (2) a full Newton step
+            // taken inside the rounding region of F did not halve it: the floating-point floor;
+            // (3) `maxPolishIterations`.
+            if residual <= options.kktTolerance || !residual.isFinite { break }
+            if unguarded && residual > previousResidual / 2 { break }
+            if iterations >= options.maxPolishIterations { break }
+            iterations += 1
+            let h = hessian(active, w)
+            guard let solution = NewtonStep.solve(h, r) else { break }
+            let delta = solution.step.map { -$0 }
+            var decrement = 0.0
+            for a in 0..<active.count { decrement -= r[a] * delta[a] }
+            // Orthant cap: the first active slope to reach zero along δ blocks the step there.
+            var tMax = 1.0
+            var blocking: [Int] = []
+            for (a, j) in active.enumerated() where w.l1[j] > 0 && beta[j] * delta[a] < 0 {
+                let reach = -beta[j] / delta[a]
+                if reach < tMax { tMax = reach; blocking = [j] } else if reach == tMax && tMax < 1 { blocking.append(j) }
+            }
+            var d = [Double](repeating: 0, count: p)
+            for (a, j) in active.enumerated() { d[j] = delta[a] }
+            let scale = abs(point.objective) + 1
+            var t = tMax
+            // Within a thousand roundings of F the Armijo test only sees noise, and Newton is in its
+            // quadratic region: take the step as it is and let rule (2) judge it.
+            let inRoundingRegion = decrement / 2 <= 1e3 * Double.ulpOfOne * scale
+            unguarded = inRoundingRegion && tMax == 1
+            if !inRoundingRegion {
+                setDirection(d)
+                let slack = 64 * Double.ulpOfOne * scale
+                var accepted = false
+                for _ in 0...30 {
+                    if trialObjective(beta, d, step: t, w) <= point.objective - 1e-4 * t * decrement + slack { accepted = true; break }
+                    t /= 2
+                }
+                guard accepted else { break }
+            }
+            previousResidual = residual
+            for (a, j) in active.enumerated() {
+                let moved = beta[j] + t * delta[a]
+                // A penalised slope that reached (or, by rounding, crossed) zero leaves A at exactly 0.
+                beta[j] = w.l1[j] > 0 && (moved > 0) != (beta[j] > 0) ? 0 : moved
+            }
+            if t == tMax && tMax < 1 { for j in blocking { beta[j] = 0 } }
+            point = evaluate(beta, w)
+        }
+        return (iterations, point)
+    }
+
+    func result(beta: [Double], outcome: Outcome, weights w: Weights, termNames: [String]) -> PenalizedFit {
+        let original = scaling.toOriginalScale(beta: beta, covariance: nil, active: Array(0..<p)).beta
+        return PenalizedFit(termNames: termNames, coefficients: original, alpha: w.alpha, lambda: w.lambda,
+                            objective: outcome.point.objective, iterations: outcome.iterations,
+                            converged: outcome.converged, kktViolation: outcome.kkt,
+                            deviance: 2 * weightSum * outcome.point.loss,
+                            nonZero: (1..<max(1, p)).filter { beta[$0] != 0 }.count)
+    }
+}
