@@ -88,6 +88,9 @@ public struct LogisticFit: Sendable {
     public var warnings: [FitWarning]
     /// Fitted churn probability per training row.
     public var fittedProbabilities: [Double]
+    /// Variance inflation factor per term (nil for the intercept and aliased terms): 1/(1 − R²) of the
+    /// term's column on the other active columns, in the fit's weighting.
+    public var varianceInflation: [Double?] = []
     /// Column means and standard deviations used for internal standardisation (intercept: 0, 1).
     public var columnMeans: [Double]
     public var columnScales: [Double]

@@ -54,6 +54,9 @@ public enum LogisticRegression {
         state.beta[0] = startEta
         var pending: (gradient: [Double], information: SymmetricMatrix)? =
             (active.map { allGradient[$0] }, firstInformation!.submatrix(active))
+        // The first information is a multiple of the weighted Gram matrix of the centred columns:
+        // scaled to unit diagonal it is their correlation matrix, whose inverse diagonal is the VIF.
+        let inflation = VarianceInflation.compute(gram: firstInformation!, columns: Array(active.dropFirst()))
         firstInformation = nil
 
         var history: [IterationRecord] = []
@@ -176,6 +179,8 @@ public enum LogisticRegression {
         }
         let original = scaling.toOriginalScale(beta: state.beta, covariance: covarianceStd, active: active)
 
+        var varianceInflation = [Double?](repeating: nil, count: p)
+        for (j, v) in inflation { varianceInflation[j] = v }
         var coefficients = [Double?](repeating: nil, count: p)
         var standardErrors = [Double?](repeating: nil, count: p)
         for (a, j) in active.enumerated() {
@@ -190,6 +195,7 @@ public enum LogisticRegression {
                            nObservations: n, weightSum: weightSum, deviance: state.deviance,
                            nullDeviance: nullDeviance, iterations: iterations, converged: converged,
                            history: history, warnings: warnings, fittedProbabilities: fitted,
+                           varianceInflation: varianceInflation,
                            columnMeans: scaling.means, columnScales: scaling.scales)
     }
 

@@ -129,6 +129,9 @@ public struct Coefficient: Codable, Sendable, Equatable {
     public var ciLower: Double?
     public var ciUpper: Double?
     public var oddsRatio: Double?
+    /// Variance inflation factor: how much collinearity with the other terms inflates this
+    /// estimate's variance (1 = none; above 10 the weight cannot be read on its own).
+    public var vif: Double?
 
     public init(term: String, column: String?, level: String?, estimate: Double, standardError: Double?,
                 z: Double?, pValue: Double?, ciLower: Double?, ciUpper: Double?, oddsRatio: Double?) {

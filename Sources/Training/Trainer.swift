@@ -73,6 +73,7 @@ public enum Trainer {
                 standardError: se, z: z, pValue: z.map(Inference.twoSidedP),
                 ciLower: se.map { beta - Inference.z95 * $0 }, ciUpper: se.map { beta + Inference.z95 * $0 },
                 oddsRatio: exp(beta).isFinite ? exp(beta) : nil))
+            coefficients[coefficients.count - 1].vif = fit.varianceInflation.indices.contains(j) ? fit.varianceInflation[j] : nil
         }
         let n = Double(fit.nObservations)
         let k = fit.rank
@@ -93,6 +94,15 @@ public enum Trainer {
                                  stepSize: $0.stepSize, halvings: $0.halvings)
             })
         var warnings = fit.warnings.map { warning(for: $0, names: names) }
+        let collinear = coefficients.filter { ($0.vif ?? 0) > 10 }
+        if !collinear.isEmpty {
+            let listed = collinear.sorted { $0.vif! > $1.vif! }.prefix(8)
+                .map { "\($0.term) (VIF \(ModelSummary.fixed($0.vif!, 0)))" }.joined(separator: ", ")
+            warnings.append(ModelWarning(
+                code: "collinear",
+                message: "\(collinear.count) term(s) have variance inflation above 10: \(listed)\(collinear.count > 8 ? ", …" : ""); their individual weights and Δ churn cannot be read on their own — drop or combine one of each correlated group",
+                terms: collinear.map(\.term)))
+        }
         if nDropped > 0 {
             let reasons = dropReasons.sorted { $0.value > $1.value }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
             warnings.append(ModelWarning(code: "dropped_rows", message: "\(nDropped) rows dropped (\(reasons)); pass --missing impute to keep rows with missing metrics"))

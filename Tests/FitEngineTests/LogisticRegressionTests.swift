@@ -135,3 +135,32 @@ func simulate(n: Int, beta: [Double], seed: UInt64) -> LogisticProblem {
     }
 }
 
+
+@Suite struct VarianceInflationTests {
+    /// With two slopes, VIF = 1/(1 − r²) for their sample correlation r.
+    @Test func twoColumnsGiveOneOverOneMinusRSquared() {
+        var rng = SeededRandom(seed: 21)
+        let n = 2_000
+        var x = Matrix(rows: n, cols: 3, repeating: 1)
+        var y = [Double](repeating: 0, count: n)
+        for i in 0..<n {
+            let a = rng.normal(), b = 0.8 * a + 0.6 * rng.normal()
+            x[i, 1] = 3 + 2 * a
+            x[i, 2] = -1 + 0.5 * b
+            y[i] = rng.uniform() < 1 / (1 + exp(-(0.3 * a - 0.2 * b))) ? 1 : 0
+        }
+        var m1 = 0.0, m2 = 0.0
+        for i in 0..<n { m1 += x[i, 1]; m2 += x[i, 2] }
+        m1 /= Double(n); m2 /= Double(n)
+        var s11 = 0.0, s22 = 0.0, s12 = 0.0
+        for i in 0..<n {
+            let d1 = x[i, 1] - m1, d2 = x[i, 2] - m2
+            s11 += d1 * d1; s22 += d2 * d2; s12 += d1 * d2
+        }
+        let r2 = s12 * s12 / (s11 * s22)
+        let fit = LogisticRegression.fit(LogisticProblem(design: x, response: y, termNames: ["(Intercept)", "a", "b"]))
+        #expect(fit.varianceInflation[0] == nil)
+        #expect(relativeError(fit.varianceInflation[1]!, 1 / (1 - r2)) <= 1e-10)
+        #expect(relativeError(fit.varianceInflation[2]!, 1 / (1 - r2)) <= 1e-10)
+    }
+}

@@ -89,3 +89,16 @@ import TestSupport
         }
     }
 }
+
+@Suite struct CollinearityReportTests {
+    @Test func chargeAndMinutesAreFlaggedAsCollinear() throws {
+        let model = RConformanceTests.fitted.model
+        let w = try #require(model.warnings.first { $0.code == "collinear" })
+        #expect(w.terms.contains("total_day_charge") && w.terms.contains("total_day_minutes"))
+        #expect(!w.terms.contains("account_length"))
+        let vif = Dictionary(uniqueKeysWithValues: model.coefficients.map { ($0.term, $0.vif) })
+        #expect((vif["total_day_charge"]! ?? 0) > 1e6)
+        #expect((vif["account_length"]! ?? 99) < 2)
+        #expect(vif["(Intercept)"]! == nil)
+    }
+}
