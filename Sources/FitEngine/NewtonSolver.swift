@@ -185,9 +185,11 @@ public enum LogisticRegression {
         var standardErrors = [Double?](repeating: nil, count: p)
         for (a, j) in active.enumerated() {
             coefficients[j] = original.beta[a]
-            if let cov = original.covariance {
-                let v = cov[a, a]
-                standardErrors[j] = v >= 0 && v.isFinite ? v.squareRoot() : nil
+            // Slopes: √(standardised variance)/s_j, which cannot underflow the way the variance
+            // 1/s_j² can for columns near the overflow limit.
+            let v = a == 0 ? original.covariance?[0, 0] : covarianceStd.map { $0[a, a] }
+            if let v, v >= 0, v.isFinite {
+                standardErrors[j] = a == 0 ? v.squareRoot() : v.squareRoot() / scaling.scales[j]
             }
         }
         return LogisticFit(termNames: termNames, coefficients: coefficients, standardErrors: standardErrors,

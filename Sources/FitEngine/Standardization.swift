@@ -22,8 +22,16 @@ struct Standardization {
                             Parallel.forEach(columns) { _, range in
                                 for j in range.lazy.map({ $0 + 1 }) {
                                     let col = base + j * n
-                                    let mean = weightedSum(col, w, n) { $0 } / weightSum
-                                    let sd = (weightedSum(col, w, n) { ($0 - mean) * ($0 - mean) } / weightSum).squareRoot()
+                                    var mean = weightedSum(col, w, n) { $0 } / weightSum
+                                    var sd = (weightedSum(col, w, n) { ($0 - mean) * ($0 - mean) } / weightSum).squareRoot()
+                                    if !mean.isFinite || !sd.isFinite {
+                                        // Values near the overflow limit: the same moments of x/max|x|.
+                                        var top = 0.0
+                                        for i in 0..<n { top = max(top, abs(col[i])) }
+                                        let scaledMean = weightedSum(col, w, n) { $0 / top } / weightSum
+                                        mean = scaledMean * top
+                                        sd = (weightedSum(col, w, n) { ($0 / top - scaledMean) * ($0 / top - scaledMean) } / weightSum).squareRoot() * top
+                                    }
                                     m[j] = mean
                                     // Two-pass variance is exactly zero for a constant column; anything at the
                                     // rounding level of the mean is constant too.

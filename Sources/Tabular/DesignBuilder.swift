@@ -183,12 +183,16 @@ public enum DesignBuilder {
             switch c.values {
             case .numeric(let values):
                 let (mean, sd) = values.withUnsafeBufferPointer { v in
-                    var sum = 0.0, count = 0
-                    for i in rowsKept where !v[i].isNaN { sum += v[i]; count += 1 }
-                    let mean = sum / Double(max(count, 1))
+                    // Moments of x/max|x| times max|x|: finite even for values near the overflow limit.
+                    var top = 0.0, count = 0
+                    for i in rowsKept where !v[i].isNaN { top = max(top, abs(v[i])); count += 1 }
+                    let scale = top > 0 ? top : 1
+                    var sum = 0.0
+                    for i in rowsKept where !v[i].isNaN { sum += v[i] / scale }
+                    let scaledMean = sum / Double(max(count, 1))
                     var ss = 0.0
-                    for i in rowsKept where !v[i].isNaN { let d = v[i] - mean; ss += d * d }
-                    return (mean, (ss / Double(max(count, 1))).squareRoot())
+                    for i in rowsKept where !v[i].isNaN { let d = v[i] / scale - scaledMean; ss += d * d }
+                    return (scaledMean * scale, (ss / Double(max(count, 1))).squareRoot() * scale)
                 }
                 var spec = FeatureSpec(column: c.name, kind: .numeric, mean: mean, standardDeviation: sd,
                                        missingShare: Double(missingInKept) / Double(n))

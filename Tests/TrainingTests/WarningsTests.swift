@@ -99,3 +99,17 @@ import TestSupport
         #expect(!model.warnings.contains { $0.code == "repeated_ids" })
     }
 }
+
+@Suite struct ExtremeValuesTests {
+    /// Values near the overflow limit give finite statistics and a model that encodes and scores.
+    @Test func metricNearTheOverflowLimit() throws {
+        let csv = "x,big,y\n1,1e308,0\n2,-1e308,1\n3,1e308,1\n4,1e307,0\n5,-1e308,0\n6,1e308,1\n7,-5e307,0\n8,2e307,1\n"
+        let result = try WarningsTests.fit(csv, ColumnRoles(target: "y"))
+        let model = result.model
+        _ = try model.encoded()
+        let big = try #require(model.coefficients.first { $0.term == "big" })
+        #expect(big.estimate.isFinite && big.standardError.map { $0 > 0 && $0.isFinite } == true)
+        #expect(model.schema.features.allSatisfy { ($0.standardDeviation ?? 0).isFinite && ($0.mean ?? 0).isFinite })
+        #expect(result.fit.fittedProbabilities.allSatisfy { $0 > 0 && $0 < 1 })
+    }
+}
