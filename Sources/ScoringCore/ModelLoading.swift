@@ -22,6 +22,10 @@ extension ModelArtifact {
         struct Header: Decodable { var format: String?; var formatVersion: Int? }
         let notAModel = ModelError(path: path, problem: "not a healthscore model (no \"format\": \"\(formatName)\")",
                                    fix: "pass the JSON written by 'healthscore fit --out model.json'")
+        guard (try? JSONSerialization.jsonObject(with: data)) != nil else {
+            throw ModelError(path: path, problem: "not valid JSON (a truncated copy, or not a model file)",
+                             fix: "pass the complete JSON written by 'healthscore fit --out model.json'")
+        }
         guard let header = try? JSONDecoder().decode(Header.self, from: data) else { throw notAModel }
         guard header.format == formatName else { throw notAModel }
         guard let version = header.formatVersion, version <= currentFormatVersion, version >= 1 else {

@@ -98,3 +98,19 @@ import TestSupport
         #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
     }
 }
+
+@Suite struct DamagedModelTests {
+    @Test func truncatedModelIsReportedAsSuch() throws {
+        let dir = Fixtures.temporaryDirectory()
+        let model = dir.appendingPathComponent("m.json").path
+        #expect(try CLI.run(["fit", Fixtures.dataset("mlc_churn.csv"), "--target", "churn", "--out", model]).status == 0)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: model))
+        let cut = dir.appendingPathComponent("cut.json")
+        try bytes.prefix(bytes.count / 2).write(to: cut)
+        let out = dir.appendingPathComponent("s.csv").path
+        let r = try CLI.run(["score", cut.path, Fixtures.dataset("mlc_churn.csv"), "--out", out])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("cut.json") && r.stderr.contains("not valid JSON"))
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+}
