@@ -44,7 +44,9 @@ extension MissingPolicy: ExpressibleByArgument {}
 extension ClassWeight: ExpressibleByArgument {}
 
 enum PenaltyChoice: String, ExpressibleByArgument, CaseIterable {
-    case none, firth
+    case none, firth, l2, l1, elasticnet
+
+    var defaultAlpha: Double { self == .l2 ? 0 : (self == .l1 ? 1 : 0.5) }
 }
 
 struct Fit: ParsableCommand {
@@ -69,8 +71,14 @@ struct Fit: ParsableCommand {
     @Option(help: "Newton iterations at most.")
     var maxIterations: Int = 100
 
-    @Option(help: "none (maximum likelihood) or firth (bias-reduced; finite weights under separation, for rare churn).")
+    @Option(help: "none (maximum likelihood), firth (bias-reduced; finite weights under separation), or l2, l1, elasticnet (glmnet's objective; needs --lambda).")
     var penalty: PenaltyChoice = .none
+
+    @Option(help: "Elastic-net mix: 0 = ridge, 1 = lasso (default: 0 for l2, 1 for l1, 0.5 for elasticnet).")
+    var alpha: Double?
+
+    @Option(help: "Penalty strength λ for l2/l1/elasticnet, on glmnet's scale (deviance/2n + λ·penalty on standardised metrics).")
+    var lambda: Double?
 
     @Option(help: ArgumentHelp("Standard errors: model (inverse information), hc0, hc1 (heteroskedasticity-robust) or cluster:COL (cluster-robust, e.g. cluster:customer_id for repeated snapshots).",
                                valueName: "kind"))
@@ -79,6 +87,16 @@ struct Fit: ParsableCommand {
     func validate() throws {
         guard maxIterations >= 1 else { throw ValidationError("--max-iterations must be at least 1") }
         _ = try covarianceChoice()
+        switch penalty {
+        case .none, .firth:
+            guard alpha == nil, lambda == nil else { throw ValidationError("--alpha and --lambda go with --penalty l2, l1 or elasticnet") }
+        case .l2, .l1, .elasticnet:
+            guard let lambda, lambda.isFinite, lambda >= 0 else {
+                throw ValidationError("--penalty \(penalty.rawValue) needs --lambda, a number ≥ 0 (cross-validated 'auto' is not available yet)")
+            }
+            if let alpha, !(0...1).contains(alpha) { throw ValidationError("--alpha must be between 0 and 1") }
+            guard covariance == "model" else { throw ValidationError("--covariance does not apply to penalised fits (no standard errors are reported)") }
+        }
     }
 
     /// The estimator and, for cluster:COL, the grouping column.
@@ -104,12 +122,22 @@ struct Fit: ParsableCommand {
         var columnRoles = roles.roles
         columnRoles.cluster = clusterColumn
         var clock = Timings()
-        let result: TrainingResult
+        let model: ModelArtifact
+        var iterationSeconds: [Double] = []
         do {
-            result = try FitPipeline.run(dataPath: data, roles: columnRoles, naValues: roles.naValues, options: options, timings: &clock)
+            if let lambda, [.l2, .l1, .elasticnet].contains(penalty) {
+                let penalised = try FitPipeline.runPenalized(dataPath: data, roles: columnRoles, naValues: roles.naValues,
+                                                             penalty: ElasticNetPenalty(alpha: alpha ?? penalty.defaultAlpha, lambda: lambda),
+                                                             timings: &clock)
+                model = penalised.model
+            } else {
+                let result = try FitPipeline.run(dataPath: data, roles: columnRoles, naValues: roles.naValues, options: options, timings: &clock)
+                model = result.model
+                iterationSeconds = result.fit.history.map(\.seconds)
+            }
         } catch { fail(error) }
         let encoded: Data
-        do { encoded = try result.model.encoded() } catch { fail(error) }
+        do { encoded = try model.encoded() } catch { fail(error) }
         if let out {
             do { try AtomicFile.write(encoded, to: out) } catch { fail(error) }
         }
@@ -117,14 +145,14 @@ struct Fit: ParsableCommand {
             FileHandle.standardOutput.write(encoded)
             print()
         } else {
-            print(ModelSummary.render(result.model), terminator: "")
+            print(ModelSummary.render(model), terminator: "")
             if let out { print("Model written to \(out)") }
         }
         if timings {
             for (name, seconds) in clock.phases { printError("timing \(name)_seconds=\(String(format: "%.4f", seconds))") }
-            let perIteration = result.fit.history.map { String(format: "%.4f", $0.seconds) }.joined(separator: ",")
+            let perIteration = iterationSeconds.map { String(format: "%.4f", $0) }.joined(separator: ",")
             printError("timing newton_iteration_seconds=\(perIteration)")
-            printError("timing blas_core=\(BLASInfo.coreName) blas_threads=\(BLASInfo.threads) iterations=\(result.model.fit.iterations)")
+            printError("timing blas_core=\(BLASInfo.coreName) blas_threads=\(BLASInfo.threads) iterations=\(model.fit.iterations)")
         }
     }
 }

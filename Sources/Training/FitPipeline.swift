@@ -9,6 +9,18 @@ public enum FitPipeline {
 
     public static func run(dataPath: String, roles: ColumnRoles, naValues: [String] = defaultNAValues,
                            options: FitOptions = FitOptions(), timings: inout Timings) throws -> TrainingResult {
+        let (design, source) = try prepare(dataPath: dataPath, roles: roles, naValues: naValues, timings: &timings)
+        return Trainer.train(design: design, source: source, options: options, timings: &timings)
+    }
+
+    /// The same pipeline with an elastic-net penalty at one λ.
+    public static func runPenalized(dataPath: String, roles: ColumnRoles, naValues: [String] = defaultNAValues,
+                                    penalty: ElasticNetPenalty, timings: inout Timings) throws -> (model: ModelArtifact, fit: PenalizedFit) {
+        let (design, source) = try prepare(dataPath: dataPath, roles: roles, naValues: naValues, timings: &timings)
+        return Trainer.trainPenalized(design: design, source: source, penalty: penalty, timings: &timings)
+    }
+
+    static func prepare(dataPath: String, roles: ColumnRoles, naValues: [String], timings: inout Timings) throws -> (Design, TrainingSource) {
         var csv = CSVOptions()
         csv.naValues = Set(naValues)
         csv.textColumns = Set([roles.target] + [roles.cluster].compactMap { $0 })
@@ -22,7 +34,7 @@ public enum FitPipeline {
         let design = try timings.measure("design") { try DesignBuilder.build(table, roles: roles, naValues: naValues) }
         let digest = try timings.measure("sha256") { try FileDigest.sha256Hex(path: dataPath) }
         let source = TrainingSource(file: (dataPath as NSString).lastPathComponent, sha256: digest, rows: table.rowCount)
-        return Trainer.train(design: design, source: source, options: options, timings: &timings)
+        return (design, source)
     }
 }
 

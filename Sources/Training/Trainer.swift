@@ -60,6 +60,74 @@ public enum Trainer {
         return TrainingResult(model: model, fit: fit)
     }
 
+    /// An elastic-net fit at one λ (glmnet's objective). Standard errors, z, p and intervals are
+    /// left out: they are not valid for penalised estimates, and the summary says so.
+    public static func trainPenalized(design: consuming Design, source: TrainingSource, penalty: ElasticNetPenalty,
+                                      timings: inout Timings) -> (model: ModelArtifact, fit: PenalizedFit) {
+        let names = design.termNames
+        let n = design.rows
+        // Column means for the average customer of the business reading.
+        var means = [Double](repeating: 0, count: names.count)
+        var scales = [Double](repeating: 0, count: names.count)
+        design.storage.withUnsafeBufferPointer { s in
+            for j in names.indices {
+                var m = 0.0
+                for i in 0..<n { m += s[j * n + i] }
+                m /= Double(max(n, 1))
+                var ss = 0.0
+                for i in 0..<n { let d = s[j * n + i] - m; ss += d * d }
+                means[j] = m
+                scales[j] = (ss / Double(max(n, 1))).squareRoot()
+            }
+        }
+        let problem = LogisticProblem(design: Matrix(rows: n, cols: names.count, columnMajor: design.storage),
+                                      response: design.response, weights: design.weights, termNames: names)
+        let fit = timings.measure("fit") { ElasticNet.fit(problem, penalty: penalty) }
+        var coefficients: [Coefficient] = []
+        for (j, name) in names.enumerated() {
+            let beta = fit.coefficients[j]
+            coefficients.append(Coefficient(term: name, column: design.termSources[j].column, level: design.termSources[j].level,
+                                            estimate: beta, standardError: nil, z: nil, pValue: nil, ciLower: nil, ciUpper: nil,
+                                            oddsRatio: exp(beta).isFinite ? exp(beta) : nil))
+        }
+        let events = Int(design.response.reduce(0, +))
+        let nullDeviance: Double = {
+            let p = Double(events) / Double(n)
+            return -2 * Double(n) * (p * log(p) + (1 - p) * log(1 - p))
+        }()
+        let k = fit.nonZero + 1
+        let kind = penalty.alpha == 0 ? "l2 (ridge)" : (penalty.alpha == 1 ? "l1 (lasso)" : "elastic net")
+        let summary = FitSummary(
+            method: "penalised likelihood, glmnet's objective: IRLS + coordinate descent, Newton polish on the active set, KKT-checked",
+            nObservations: n, nDropped: design.nDropped, nImputedCells: design.nImputedCells, nEvents: events,
+            logLikelihood: -fit.deviance / 2, nullLogLikelihood: -nullDeviance / 2,
+            deviance: fit.deviance, nullDeviance: nullDeviance,
+            aic: fit.deviance + 2 * Double(k), bic: fit.deviance + log(Double(n)) * Double(k),
+            pseudoR2: 1 - fit.deviance / nullDeviance, lrStatistic: max(0, nullDeviance - fit.deviance),
+            lrDegreesOfFreedom: k - 1, lrPValue: Inference.chiSquaredUpperTail(max(0, nullDeviance - fit.deviance), degreesOfFreedom: k - 1),
+            rank: k, iterations: fit.iterations, converged: fit.converged,
+            convergenceRule: "KKT residual ≤ 1e-12 on the standardised scale (measured \(fit.kktViolation))",
+            history: [])
+        var warnings: [ModelWarning] = [ModelWarning(
+            code: "penalised_inference",
+            message: "\(kind) fit at λ = \(penalty.lambda), α = \(penalty.alpha): standard errors, z, p-values and intervals are not reported because they are not valid for penalised estimates; AIC/BIC count the \(k) non-zero terms")]
+        if !fit.converged {
+            warnings.append(ModelWarning(code: "not_converged", message: "the penalised fit did not reach its KKT tolerance (residual \(fit.kktViolation))"))
+        }
+        if design.nDropped > 0 {
+            warnings.append(ModelWarning(code: "dropped_rows", message: "\(design.nDropped) rows dropped; pass --missing impute to keep rows with missing metrics"))
+        }
+        var model = ModelArtifact(
+            toolVersion: toolVersion, createdAt: ISO8601DateFormatter().string(from: Date()), training: source,
+            schema: design.schema, coefficients: coefficients, aliased: [], fit: summary, warnings: warnings,
+            impacts: [])
+        model.fit.penalty = "\(kind): alpha=\(penalty.alpha), lambda=\(penalty.lambda)"
+        model.fit.covariance = "not estimated (penalised)"
+        model.impacts = impactsFrom(coefficients: fit.coefficients.map { Optional($0) }, means: means, scales: scales,
+                                    names: names, sources: design.termSources, schema: design.schema)
+        return (model, fit)
+    }
+
     static func artifact(fit: LogisticFit, names: [String], sources: [(column: String?, level: String?)],
                          schema: InputSchema, source: TrainingSource, nDropped: Int, nImputed: Int,
                          dropReasons: [String: Int], events: Int) -> ModelArtifact {
@@ -138,25 +206,31 @@ public enum Trainer {
     /// switching from the reference level for a category level.
     static func impacts(fit: LogisticFit, names: [String], sources: [(column: String?, level: String?)],
                         schema: InputSchema) -> [MetricImpact] {
+        impactsFrom(coefficients: fit.coefficients, means: fit.columnMeans, scales: fit.columnScales,
+                    names: names, sources: sources, schema: schema)
+    }
+
+    static func impactsFrom(coefficients: [Double?], means: [Double], scales: [Double], names: [String],
+                            sources: [(column: String?, level: String?)], schema: InputSchema) -> [MetricImpact] {
         var etaBar = 0.0
-        for j in names.indices { if let b = fit.coefficients[j] { etaBar += b * (j == 0 ? 1 : fit.columnMeans[j]) } }
+        for j in names.indices { if let b = coefficients[j] { etaBar += b * (j == 0 ? 1 : means[j]) } }
         func prob(_ eta: Double) -> Double { Scorer.score(eta: eta).churnProbability }
         let base = prob(etaBar)
         var out: [MetricImpact] = []
         for j in names.indices.dropFirst() {
-            guard let beta = fit.coefficients[j], let column = sources[j].column,
+            guard let beta = coefficients[j], let column = sources[j].column,
                   let spec = schema.features.first(where: { $0.column == column }) else { continue }
             if sources[j].level != nil {
                 // Remove this column's average dummy mix, then set the one level.
                 var etaRef = etaBar
                 for l in names.indices where sources[l].column == column && sources[l].level != nil {
-                    etaRef -= (fit.coefficients[l] ?? 0) * fit.columnMeans[l]
+                    etaRef -= (coefficients[l] ?? 0) * means[l]
                 }
                 out.append(MetricImpact(term: names[j], change: "vs \(spec.reference ?? "reference")",
                                         baseProbability: prob(etaRef), newProbability: prob(etaRef + beta)))
             } else if names[j] == column {
                 out.append(MetricImpact(term: names[j], change: "+1 sd",
-                                        baseProbability: base, newProbability: prob(etaBar + beta * fit.columnScales[j])))
+                                        baseProbability: base, newProbability: prob(etaBar + beta * scales[j])))
             }
         }
         return out
