@@ -25,8 +25,8 @@ import TestSupport
             let f = line.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
             // Some cells are written as np.float64(…) by the script that made the file.
             let cell = f[column].replacingOccurrences(of: "np.float64(", with: "").replacingOccurrences(of: ")", with: "")
-            let value: Double? = Double(cell)
-            reference[f[0]] = try #require(value, "\(f[column])")
+            guard let value = Double(cell) else { Issue.record("unreadable reference cell \(f[column])"); continue }
+            reference[f[0]] = value
         }
         for c in model.coefficients {
             let r = try #require(reference[RConformanceTests.rName(c)], "\(c.term)")
