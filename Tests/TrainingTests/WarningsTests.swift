@@ -9,11 +9,7 @@ import TestSupport
 /// Rank deficiency and separation, end to end from CSV files.
 @Suite struct WarningsTests {
     static func fit(_ csv: String, _ roles: ColumnRoles) throws -> TrainingResult {
-        let dir = Fixtures.temporaryDirectory()
-        let path = dir.appendingPathComponent("data.csv").path
-        try Data(csv.utf8).write(to: URL(fileURLWithPath: path))
-        var clock = Timings()
-        return try FitPipeline.run(dataPath: path, roles: roles, timings: &clock)
+        try fitCSV(csv, roles)
     }
 
     /// mlc_churn with one column repeated under another name.
@@ -80,14 +76,10 @@ import TestSupport
         let w = try #require(plain.warnings.first { $0.code == "repeated_ids" })
         #expect(w.message.contains("600 rows for 150 customers"))
         #expect(w.message.contains("--covariance cluster:customer"))
-        var clock = Timings()
         var options = FitOptions()
         options.covariance = .cluster(codes: [])
-        let dir = Fixtures.temporaryDirectory()
-        let path = dir.appendingPathComponent("data.csv").path
-        try Data(csv.utf8).write(to: URL(fileURLWithPath: path))
-        let clustered = try FitPipeline.run(dataPath: path, roles: ColumnRoles(target: "churned", id: "customer", time: "month", cluster: "customer"),
-                                            options: options, timings: &clock).model
+        let clustered = try fitCSV(csv, ColumnRoles(target: "churned", id: "customer", time: "month", cluster: "customer"),
+                                   options: options).model
         #expect(clustered.fit.covariance == "cluster:customer (150 clusters)")
         #expect(!clustered.warnings.contains { $0.code == "repeated_ids" })
     }

@@ -7,13 +7,7 @@ import TestSupport
 @testable import Training
 
 @Suite struct WeightsTests {
-    static func fit(_ csv: String, _ roles: ColumnRoles) throws -> TrainingResult {
-        let dir = Fixtures.temporaryDirectory()
-        let path = dir.appendingPathComponent("data.csv").path
-        try Data(csv.utf8).write(to: URL(fileURLWithPath: path))
-        var clock = Timings()
-        return try FitPipeline.run(dataPath: path, roles: roles, timings: &clock)
-    }
+    static func fit(_ csv: String, _ roles: ColumnRoles) throws -> TrainingResult { try fitCSV(csv, roles) }
 
     /// Rows with integer weights and the same rows repeated that many times give one likelihood.
     @Test func frequencyWeightsEqualRepeatedRows() throws {
