@@ -8,9 +8,16 @@ public struct Timings: Sendable {
     public var phases: [(name: String, seconds: Double)] = []
     public init() {}
     public mutating func measure<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
-        let start = DispatchTime.now().uptimeNanoseconds
-        defer { phases.append((name, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)) }
+        let start = Timings.now()
+        defer { record(name, since: start) }
         return try body()
+    }
+
+    /// For work that must not run inside a closure (a closure capture would keep a second
+    /// reference to a large array that the work mutates in place).
+    public static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+    public mutating func record(_ name: String, since start: UInt64) {
+        phases.append((name, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
     }
 }
 
@@ -42,7 +49,10 @@ public enum Trainer {
         let problem = LogisticProblem(design: Matrix(rows: design.rows, cols: names.count, columnMajor: designStorage),
                                       response: design.response, weights: design.weights, termNames: names)
         designStorage = []
-        let fit = timings.measure("fit") { LogisticRegression.fit(problem, options: options) }
+        // Handed over with `consume`: the fit standardises the design in place, without a copy.
+        let started = Timings.now()
+        let fit = LogisticRegression.fit(consume problem, options: options)
+        timings.record("fit", since: started)
         var model = artifact(fit: fit, names: names, sources: sources, schema: schema, source: source,
                              nDropped: nDropped, nImputed: nImputed, dropReasons: dropReasons,
                              events: Int(design.response.reduce(0, +)))
