@@ -77,8 +77,17 @@ struct Fit: ParsableCommand {
     @Option(help: "Elastic-net mix: 0 = ridge, 1 = lasso (default: 0 for l2, 1 for l1, 0.5 for elasticnet).")
     var alpha: Double?
 
-    @Option(help: "Penalty strength λ for l2/l1/elasticnet, on glmnet's scale (deviance/2n + λ·penalty on standardised metrics).")
-    var lambda: Double?
+    @Option(help: "Penalty strength λ for l2/l1/elasticnet on glmnet's scale (deviance/2n + λ·penalty on standardised metrics), or auto: K-fold cross-validation, folds grouped by --id.")
+    var lambda: LambdaChoice?
+
+    @Option(help: "Folds for --lambda auto.")
+    var folds: Int = 10
+
+    @Option(help: "Seed for the fold split of --lambda auto.")
+    var seed: UInt64 = 1
+
+    @Option(name: .customLong("lambda-select"), help: "With --lambda auto: min (lowest CV deviance) or 1se (sparsest within one standard error).")
+    var lambdaSelect: LambdaSelection = .oneSE
 
     @Option(help: ArgumentHelp("Standard errors: model (inverse information), hc0, hc1 (heteroskedasticity-robust) or cluster:COL (cluster-robust, e.g. cluster:customer_id for repeated snapshots).",
                                valueName: "kind"))
@@ -91,9 +100,10 @@ struct Fit: ParsableCommand {
         case .none, .firth:
             guard alpha == nil, lambda == nil else { throw ValidationError("--alpha and --lambda go with --penalty l2, l1 or elasticnet") }
         case .l2, .l1, .elasticnet:
-            guard let lambda, lambda.isFinite, lambda >= 0 else {
-                throw ValidationError("--penalty \(penalty.rawValue) needs --lambda, a number ≥ 0 (cross-validated 'auto' is not available yet)")
+            guard let lambda else {
+                throw ValidationError("--penalty \(penalty.rawValue) needs --lambda: a number ≥ 0, or auto")
             }
+            if lambda == .auto && folds < 2 { throw ValidationError("--folds must be at least 2") }
             if let alpha, !(0...1).contains(alpha) { throw ValidationError("--alpha must be between 0 and 1") }
             guard covariance == "model" else { throw ValidationError("--covariance does not apply to penalised fits (no standard errors are reported)") }
         }
@@ -124,12 +134,21 @@ struct Fit: ParsableCommand {
         var clock = Timings()
         let model: ModelArtifact
         var iterationSeconds: [Double] = []
+        var cvResult: CVResult? = nil
         do {
             if let lambda, [.l2, .l1, .elasticnet].contains(penalty) {
-                let penalised = try FitPipeline.runPenalized(dataPath: data, roles: columnRoles, naValues: roles.naValues,
-                                                             penalty: ElasticNetPenalty(alpha: alpha ?? penalty.defaultAlpha, lambda: lambda),
-                                                             timings: &clock)
-                model = penalised.model
+                let mix = alpha ?? penalty.defaultAlpha
+                switch lambda {
+                case .auto:
+                    let result = try FitPipeline.runCrossValidated(dataPath: data, roles: columnRoles, naValues: roles.naValues,
+                                                                   alpha: mix, folds: folds, seed: seed, select: lambdaSelect,
+                                                                   timings: &clock)
+                    model = result.model
+                    cvResult = result.cv
+                case .value(let value):
+                    model = try FitPipeline.runPenalized(dataPath: data, roles: columnRoles, naValues: roles.naValues,
+                                                         penalty: ElasticNetPenalty(alpha: mix, lambda: value), timings: &clock).model
+                }
             } else {
                 let result = try FitPipeline.run(dataPath: data, roles: columnRoles, naValues: roles.naValues, options: options, timings: &clock)
                 model = result.model
@@ -146,6 +165,7 @@ struct Fit: ParsableCommand {
             print()
         } else {
             print(ModelSummary.render(model), terminator: "")
+            if let cvResult { printPathTable(cvResult) }
             if let out { print("Model written to \(out)") }
         }
         if timings {

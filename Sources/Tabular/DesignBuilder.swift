@@ -51,6 +51,9 @@ public struct Design: Sendable {
     /// Dense cluster code per design row (`ColumnRoles.cluster`), and the number of clusters.
     public var clusterCodes: [Int32]?
     public var clusterCount: Int = 0
+    /// Per design row, a 64-bit code of the customer id (`ColumnRoles.id`): equal ids, equal codes.
+    /// Cross-validation keeps a customer's snapshots in one fold with it.
+    public var idHashes: [UInt64]? = nil
 }
 
 /// Turns a typed table into a treatment-coded design and a 0/1 response.
@@ -258,8 +261,10 @@ public enum DesignBuilder {
             }
         }
         var distinctIds: Int? = nil
+        var idHashes: [UInt64]? = nil
         if let id = roles.id {
             if let hashes = table.hashedColumns[id] {
+                idHashes = rowsKept.map { hashes[$0] }
                 // Sorting 8-byte keys beats a million-entry hash set.
                 var sorted = rowsKept.map { hashes[$0] }
                 sorted.sort()
@@ -268,6 +273,7 @@ public enum DesignBuilder {
                 distinctIds = distinct
             } else if let c = table.column(named: id) {
                 let (codes, levels) = c.levelCodes()
+                idHashes = rowsKept.map { UInt64(bitPattern: Int64(codes[$0])) }
                 var seen = [Bool](repeating: false, count: levels.count)
                 for i in rowsKept where codes[i] >= 0 { seen[Int(codes[i])] = true }
                 distinctIds = seen.filter { $0 }.count
@@ -294,7 +300,8 @@ public enum DesignBuilder {
         return Design(rows: n, termNames: termNames, storage: storage, response: response,
                       sourceRecords: rowsKept.map { $0 + 1 }, schema: schema,
                       nDropped: table.rowCount - n, nImputedCells: imputedCells, dropReasons: dropReasons,
-                      termSources: termSources, distinctIds: distinctIds, weights: weights, clusterCodes: clusterCodes, clusterCount: clusterCount)
+                      termSources: termSources, distinctIds: distinctIds, weights: weights, clusterCodes: clusterCodes, clusterCount: clusterCount,
+                      idHashes: idHashes)
     }
 }
 

@@ -66,3 +66,21 @@ import TestSupport
         #expect(rows.count == 2 && rows[0] == rows[1])
     }
 }
+
+@Suite struct LambdaAutoTests {
+    @Test func crossValidatedLassoPrintsThePathAndRecordsTheChoice() throws {
+        let r = try CLI.run(["fit", Fixtures.dataset("simulated_history.csv"), "--target", "churned_next_month",
+                             "--id", "customer_id", "--time", "snapshot_date", "--penalty", "l1", "--lambda", "auto", "--folds", "4"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("Cross-validation: 4 folds"))
+        #expect(r.stdout.contains("cross_validation: λ chosen by 4-fold cross-validation"))
+        #expect(r.stdout.contains("grouped by 'customer_id'"))
+        #expect(r.stdout.contains("^") && r.stdout.contains("*"))
+    }
+
+    @Test func penaltyWithoutLambdaIsAOneLineError() throws {
+        let r = try CLI.run(["fit", Fixtures.dataset("mlc_churn.csv"), "--target", "churn", "--penalty", "l2"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("--lambda") && r.stderr.split(separator: "\n").count == 1)
+    }
+}

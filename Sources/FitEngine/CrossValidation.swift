@@ -1,0 +1,207 @@
+import Foundation
+
+/// One split of the design rows: fit on `train`, score `test`. Both sorted ascending.
+public struct CVFold: Sendable {
+    public var train: [Int]
+    public var test: [Int]
+
+    public init(train: [Int], test: [Int]) {
+        self.train = train
+        self.test = test
+    }
+}
+
+public enum CVFolds {
+    /// K folds; rows with the same group code are always in the same fold; stratified on the label as
+    /// far as grouping allows; deterministic for a seed.
+    ///
+    /// Groups (a row each when `groups` is nil) are put in a seeded random order, then taken largest
+    /// first, each into the fold where it least raises Σ over folds and classes of (class count in
+    /// the fold / class total)² — that sum is smallest when every fold holds 1/K of each class.
+    /// Largest first keeps the big groups from unbalancing the folds at the end.
+    public static func make(rows: Int, k: Int, groups: [UInt64]?, response: [Double], seed: UInt64) -> [CVFold] {
+        precondition(response.count == rows, "one response per row")
+        precondition(groups == nil || groups!.count == rows, "one group code per row")
+        // Dense group index per row, numbered by first appearance so the result never depends on
+        // the process's hash seed.
+        var groupOf = [Int](repeating: 0, count: rows)
+        var groupCount = 0
+        if let groups {
+            var index: [UInt64: Int] = [:]
+            index.reserveCapacity(rows / 2)
+            for i in 0..<rows {
+                if let g = index[groups[i]] {
+                    groupOf[i] = g
+                } else {
+                    index[groups[i]] = groupCount
+                    groupOf[i] = groupCount
+                    groupCount += 1
+                }
+            }
+        } else {
+            for i in 0..<rows { groupOf[i] = i }
+            groupCount = rows
+        }
+        precondition(k >= 2 && k <= groupCount, "need 2 ≤ K ≤ number of groups (\(groupCount))")
+
+        var positives = [Int](repeating: 0, count: groupCount)
+        var sizes = [Int](repeating: 0, count: groupCount)
+        for i in 0..<rows {
+            sizes[groupOf[i]] += 1
+            if response[i] > 0.5 { positives[groupOf[i]] += 1 }
+        }
+        var rng = SplitMix64(seed: seed)
+        var rank = Array(0..<groupCount)
+        for i in stride(from: groupCount - 1, to: 0, by: -1) {
+            rank.swapAt(i, Int(rng.next() % UInt64(i + 1)))
+        }
+        var position = [Int](repeating: 0, count: groupCount)
+        for (r, g) in rank.enumerated() { position[g] = r }
+        let order = (0..<groupCount).sorted { sizes[$0] != sizes[$1] ? sizes[$0] > sizes[$1] : position[$0] < position[$1] }
+
+        let totalPositive = Double(positives.reduce(0, +))
+        let totalNegative = Double(rows) - totalPositive
+        var foldPositive = [Double](repeating: 0, count: k)
+        var foldNegative = [Double](repeating: 0, count: k)
+        var foldRows = [Int](repeating: 0, count: k)
+        var foldOf = [Int](repeating: 0, count: groupCount)
+        for g in order {
+            let a = Double(positives[g]), b = Double(sizes[g] - positives[g])
+            var best = 0
+            var bestCost = Double.infinity
+            for f in 0..<k {
+                let p = totalPositive > 0 ? a * (2 * foldPositive[f] + a) / (totalPositive * totalPositive) : 0
+                let q = totalNegative > 0 ? b * (2 * foldNegative[f] + b) / (totalNegative * totalNegative) : 0
+                let cost = p + q
+                if cost < bestCost || (cost == bestCost && foldRows[f] < foldRows[best]) { bestCost = cost; best = f }
+            }
+            foldOf[g] = best
+            foldPositive[best] += a
+            foldNegative[best] += b
+            foldRows[best] += sizes[g]
+        }
+
+        var tests = [[Int]](repeating: [], count: k)
+        for i in 0..<rows { tests[foldOf[groupOf[i]]].append(i) }
+        return tests.indices.map { f in
+            var train: [Int] = []
+            train.reserveCapacity(rows - tests[f].count)
+            for (h, other) in tests.enumerated() where h != f { train.append(contentsOf: other) }
+            train.sort()
+            return CVFold(train: train, test: tests[f])
+        }
+    }
+}
+
+/// SplitMix64 (Steele, Lea & Flood 2014): a tiny, well-mixed generator, enough for shuffling folds.
+struct SplitMix64 {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+public struct CVResult: Sendable {
+    /// Decreasing.
+    public var lambdas: [Double]
+    /// Per λ: the folds' mean test deviance per row, averaged over folds weighted by their test weight.
+    public var meanDeviance: [Double]
+    /// Standard error of `meanDeviance` across folds.
+    public var sdError: [Double]
+    /// Non-zero slopes per λ on the full-data path.
+    public var nonZero: [Int]
+    public var lambdaMin: Double
+    public var lambda1se: Double
+    public var folds: [CVFold]
+    /// The full-data fit per λ, for callers that want the whole path.
+    public var path: [PenalizedFit]
+}
+
+public enum CrossValidatedElasticNet {
+    /// Path on the full data (its λ sequence from λmax down to 1e-4·λmax, 100 values by default), then per fold the
+    /// same λ sequence on the training rows; test deviance per row (binomial deviance, prior weights respected) per λ;
+    /// λmin = argmin mean; λ1se = largest λ whose mean ≤ min + its standard error (glmnet's rules).
+    ///
+    /// Fold summaries follow cv.glmnet with grouped = TRUE: the mean is weighted by each fold's test weight and
+    /// the standard error is √(weighted variance of the fold means / (K − 1)).
+    public static func run(_ problem: LogisticProblem, alpha: Double, folds: [CVFold], lambdas: [Double]? = nil,
+                           options: ElasticNetOptions = .init()) -> CVResult {
+        precondition(folds.count >= 2, "cross-validation needs at least two folds")
+        let full = ElasticNet.path(problem, alpha: alpha, lambdas: lambdas, options: options)
+        let grid = full.map(\.lambda)
+        let m = grid.count
+        var foldDeviance = [[Double]](repeating: [], count: folds.count)
+        var foldWeight = [Double](repeating: 0, count: folds.count)
+        for (f, fold) in folds.enumerated() {
+            let train = subset(problem, rows: fold.train)
+            let test = subset(problem, rows: fold.test)
+            let fits = ElasticNet.path(train, alpha: alpha, lambdas: grid, options: options)
+            let weight = test.weights?.reduce(0, +) ?? Double(test.response.count)
+            foldWeight[f] = weight
+            foldDeviance[f] = fits.map { weight > 0 ? deviance(test, coefficients: $0.coefficients) / weight : 0 }
+        }
+        let totalWeight = foldWeight.reduce(0, +)
+        let k = Double(folds.count)
+        var mean = [Double](repeating: 0, count: m)
+        var se = [Double](repeating: 0, count: m)
+        for l in 0..<m {
+            var s = 0.0
+            for f in folds.indices { s += foldWeight[f] * foldDeviance[f][l] }
+            let mu = s / totalWeight
+            var v = 0.0
+            for f in folds.indices { let d = foldDeviance[f][l] - mu; v += foldWeight[f] * d * d }
+            mean[l] = mu
+            se[l] = (v / totalWeight / (k - 1)).squareRoot()
+        }
+        // First index wins ties: with λ decreasing that is the largest λ at the minimum, as glmnet.
+        var best = 0
+        for l in 1..<max(m, 1) where mean[l] < mean[best] { best = l }
+        let bound = mean[best] + se[best]
+        var oneSE = best
+        for l in 0..<m where mean[l] <= bound { oneSE = l; break }
+        return CVResult(lambdas: grid, meanDeviance: mean, sdError: se, nonZero: full.map(\.nonZero),
+                        lambdaMin: grid[best], lambda1se: grid[oneSE], folds: folds, path: full)
+    }
+
+    /// The rows' part of the problem, copied column by column.
+    static func subset(_ problem: LogisticProblem, rows: [Int]) -> LogisticProblem {
+        let n = problem.design.rows, p = problem.design.cols, r = rows.count
+        var storage = [Double](repeating: 0, count: r * p)
+        problem.design.storage.withUnsafeBufferPointer { src in
+            storage.withUnsafeMutableBufferPointer { dst in
+                for j in 0..<p {
+                    let from = j * n, to = j * r
+                    for (a, i) in rows.enumerated() { dst[to + a] = src[from + i] }
+                }
+            }
+        }
+        return LogisticProblem(design: Matrix(rows: r, cols: p, columnMajor: storage),
+                               response: rows.map { problem.response[$0] },
+                               weights: problem.weights.map { w in rows.map { w[$0] } },
+                               termNames: problem.termNames)
+    }
+
+    /// Binomial deviance 2·Σ vᵢ·[softplus(ηᵢ) − yᵢηᵢ] of original-scale coefficients on the problem's rows.
+    static func deviance(_ problem: LogisticProblem, coefficients beta: [Double]) -> Double {
+        let n = problem.design.rows
+        var eta = [Double](repeating: 0, count: n)
+        problem.design.storage.withUnsafeBufferPointer { x in
+            for j in 0..<problem.design.cols where beta[j] != 0 {
+                let b = beta[j], base = j * n
+                for i in 0..<n { eta[i] += b * x[base + i] }
+            }
+        }
+        var total = 0.0
+        for i in 0..<n {
+            let e = eta[i]
+            let softplus = e > 0 ? e + log1p(exp(-e)) : log1p(exp(e))
+            total += (problem.weights?[i] ?? 1) * (softplus - problem.response[i] * e)
+        }
+        return 2 * total
+    }
+}

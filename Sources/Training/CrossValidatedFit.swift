@@ -1,0 +1,45 @@
+import Foundation
+import FitEngine
+import ScoringCore
+import Tabular
+
+/// Which cross-validated λ the final model is fitted at.
+public enum LambdaSelection: String, Sendable, CaseIterable {
+    /// The λ with the smallest mean test deviance.
+    case min
+    /// glmnet's default for reporting: the sparsest model within one standard error of the minimum.
+    case oneSE = "1se"
+}
+
+extension FitPipeline {
+    /// `--lambda auto`: K-fold cross-validation over the elastic-net path, folds grouped by customer
+    /// id when `roles.id` is set (a customer's snapshots are correlated, so splitting them between
+    /// train and test would flatter the small λ), then the final fit on all rows at the chosen λ.
+    public static func runCrossValidated(dataPath: String, roles: ColumnRoles, naValues: [String] = defaultNAValues,
+                                         alpha: Double, folds k: Int = 10, seed: UInt64 = 1,
+                                         select: LambdaSelection = .oneSE, options: ElasticNetOptions = .init(),
+                                         timings: inout Timings) throws -> (model: ModelArtifact, cv: CVResult) {
+        let (design, source) = try prepare(dataPath: dataPath, roles: roles, naValues: naValues, timings: &timings)
+        let groups = roles.id == nil ? nil : design.idHashes
+        let groupCount = groups.map { Set($0).count } ?? design.rows
+        guard k >= 2 && k <= groupCount else {
+            throw DataError(file: dataPath, row: nil, line: nil, column: roles.id,
+                            problem: "\(k)-fold cross-validation needs at least \(k) \(groups == nil ? "rows" : "customers") (found \(groupCount))",
+                            fix: "pass --folds between 2 and \(groupCount)")
+        }
+        let problem = LogisticProblem(design: Matrix(rows: design.rows, cols: design.termNames.count, columnMajor: design.storage),
+                                      response: design.response, weights: design.weights, termNames: design.termNames)
+        let cv = timings.measure("cross_validation") {
+            let folds = CVFolds.make(rows: design.rows, k: k, groups: groups, response: design.response, seed: seed)
+            return CrossValidatedElasticNet.run(problem, alpha: alpha, folds: folds, options: options)
+        }
+        let lambda = select == .min ? cv.lambdaMin : cv.lambda1se
+        var (model, _) = Trainer.trainPenalized(design: design, source: source,
+                                                penalty: ElasticNetPenalty(alpha: alpha, lambda: lambda), timings: &timings)
+        let grouping = groups == nil ? "rows split individually (no --id)" : "grouped by '\(roles.id!)' (\(groupCount) customers, each in one fold)"
+        model.warnings.append(ModelWarning(
+            code: "cross_validation",
+            message: "λ chosen by \(k)-fold cross-validation (seed \(seed)), \(grouping), \(cv.lambdas.count) λ on binomial deviance: λmin = \(cv.lambdaMin), λ1se = \(cv.lambda1se); the model uses λ\(select == .min ? "min" : "1se") = \(lambda)"))
+        return (model, cv)
+    }
+}
