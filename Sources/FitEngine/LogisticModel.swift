@@ -35,6 +35,10 @@ public struct FitOptions: Sendable {
     public var covariance: CovarianceEstimator = .model
     /// Firth's bias-reduced likelihood (ℓ + ½·log|I|) instead of the plain one.
     public var firth = false
+    /// Box constraints per design column on the original scale (−∞/+∞ = free), e.g. a sign the
+    /// business already knows; the intercept must stay free.
+    public var lowerBounds: [Double]?
+    public var upperBounds: [Double]?
     public init() {}
 }
 
@@ -88,6 +92,10 @@ public struct LogisticFit: Sendable {
     public var warnings: [FitWarning]
     /// Fitted churn probability per training row.
     public var fittedProbabilities: [Double]
+    /// Terms held at a bound with the likelihood pushing against it: the data disagree with the prior.
+    public var bindingTerms: [Int] = []
+    /// Largest KKT residual of the constrained problem (projected gradient, standardised scale, per row).
+    public var kktResidual: Double = 0
     /// Variance inflation factor per term (nil for the intercept and aliased terms): 1/(1 − R²) of the
     /// term's column on the other active columns, in the fit's weighting.
     public var varianceInflation: [Double?] = []

@@ -58,6 +58,24 @@ public enum LogisticRegression {
         // scaled to unit diagonal it is their correlation matrix, whose inverse diagonal is the VIF.
         let inflation = VarianceInflation.compute(gram: firstInformation!, columns: Array(active.dropFirst()))
         firstInformation = nil
+        // Bounds on the standardised scale: β̃ = β·s for slopes, so a bound scales and keeps its sign.
+        var lower = [Double](repeating: -.infinity, count: k), upper = [Double](repeating: .infinity, count: k)
+        for (a, j) in active.enumerated() where j != 0 {
+            if let l = options.lowerBounds?[j] { lower[a] = l * scaling.scales[j] }
+            if let u = options.upperBounds?[j] { upper[a] = u * scaling.scales[j] }
+        }
+        let bounded = lower.contains { $0 > -.infinity } || upper.contains { $0 < .infinity }
+        if bounded {
+            for a in 0..<k { state.beta[a] = min(max(state.beta[a], lower[a]), upper[a]) }
+            if state.beta.dropFirst().contains(where: { $0 != 0 }) {
+                pending = nil
+                design.storage.withUnsafeBufferPointer { xb in
+                    state.eta.withUnsafeMutableBufferPointer { kernels.multiply(xb.baseAddress!, state.beta, into: $0.baseAddress!) }
+                }
+                state.deviance = deviance(state.eta, y, weights)
+            }
+        }
+        var fixed = [Bool](repeating: false, count: k)
 
         var history: [IterationRecord] = []
         var converged = false
@@ -84,10 +102,41 @@ public enum LogisticRegression {
                                                                 weights: weights, kernels: kernels)
                     objective -= halfLogDet
                 }
-                // 3. Newton direction.
-                guard let solve = NewtonStep.solve(info, gradient) else { break }
-                ridgeUsed = max(ridgeUsed, solve.ridge)
-                let delta = solve.step
+                // 3. Newton direction; with bounds, on the terms not held at a bound by the gradient.
+                var delta: [Double]
+                var stepLimit = 1.0
+                if bounded {
+                    for a in 0..<k {
+                        fixed[a] = (state.beta[a] <= lower[a] && gradient[a] <= 0) || (state.beta[a] >= upper[a] && gradient[a] >= 0)
+                    }
+                    // A term at its bound whose Newton step points outward is held too, and the step
+                    // re-solved (at most k rounds): otherwise the step length would be zero.
+                    var solved: [Double]? = nil
+                    for _ in 0..<k {
+                        let free = (0..<k).filter { !fixed[$0] }
+                        guard let solve = NewtonStep.solve(info.submatrix(free), free.map { gradient[$0] }) else { break }
+                        ridgeUsed = max(ridgeUsed, solve.ridge)
+                        var step = [Double](repeating: 0, count: k)
+                        for (b, a) in free.enumerated() { step[a] = solve.step[b] }
+                        let outward = free.filter { (state.beta[$0] <= lower[$0] && step[$0] < 0) || (state.beta[$0] >= upper[$0] && step[$0] > 0) }
+                        solved = step
+                        if outward.isEmpty { break }
+                        for a in outward { fixed[a] = true }
+                        solved = nil
+                    }
+                    guard let step = solved else { break }
+                    delta = step
+                    let free = (0..<k).filter { !fixed[$0] }
+                    // Stop at the first bound the step would cross; that term is held next iteration.
+                    for a in free where delta[a] != 0 {
+                        let room = delta[a] > 0 ? (upper[a] - state.beta[a]) / delta[a] : (lower[a] - state.beta[a]) / delta[a]
+                        stepLimit = min(stepLimit, max(0, room))
+                    }
+                } else {
+                    guard let solve = NewtonStep.solve(info, gradient) else { break }
+                    ridgeUsed = max(ridgeUsed, solve.ridge)
+                    delta = solve.step
+                }
                 let decrement = zip(gradient, delta).reduce(0) { $0 + $1.0 * $1.1 }
                 lastDecrement = decrement
                 // 4. Converged when the gain in log-likelihood a Newton step predicts, gᵀH⁻¹g/2, is
@@ -97,7 +146,7 @@ public enum LogisticRegression {
                 //    rejected: it stops early on flat likelihoods.)
                 if decrement / 2 <= options.tolerance * (abs(objective) + 1) {
                     converged = true
-                    for j in 0..<k { state.beta[j] += delta[j] }
+                    for j in 0..<k { state.beta[j] = min(max(state.beta[j] + stepLimit * delta[j], lower[j]), upper[j]) }
                     history.append(IterationRecord(iteration: iteration, deviance: state.deviance, decrement: decrement,
                                                     stepSize: 1, halvings: 0,
                                                     seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9))
@@ -107,7 +156,7 @@ public enum LogisticRegression {
                 var u = [Double](repeating: 0, count: n)
                 u.withUnsafeMutableBufferPointer { kernels.multiply(x, delta, into: $0.baseAddress!) }
                 let slack = 64 * Double.ulpOfOne * (abs(objective) + 1)
-                var t = 1.0, halvings = 0, accepted = false, trial = 0.0, trialDeviance = 0.0
+                var t = stepLimit, halvings = 0, accepted = false, trial = 0.0, trialDeviance = 0.0
                 // Near the optimum ½·log|I| carries more rounding than the gain a Firth step predicts,
                 // so a line search would stall on noise; the modified-score iteration is a contraction
                 // there and full steps converge (as in logistf and brglm2).
@@ -133,7 +182,8 @@ public enum LogisticRegression {
                     halvings += 1
                 }
                 if accepted {
-                    for j in 0..<k { state.beta[j] += t * delta[j] }
+                    // Clamped so rounding cannot leave a term a hair outside its bound.
+                    for j in 0..<k { state.beta[j] = min(max(state.beta[j] + t * delta[j], lower[j]), upper[j]) }
                     state.eta.withUnsafeMutableBufferPointer { e in
                         u.withUnsafeBufferPointer { ub in for i in 0..<n { e[i] += t * ub[i] } }
                     }
@@ -174,9 +224,19 @@ public enum LogisticRegression {
                                                             weights: weights, betaStandardised: state.beta))
         }
 
-        let covarianceStd = NewtonStep.inverse(information!).flatMap {
+        // Binding terms are held at their bound: the covariance is that of the free terms given them.
+        let binding = bounded ? (0..<k).filter { fixed[$0] } : []
+        let freeTerms = (0..<k).filter { !binding.contains($0) }
+        let bread: SymmetricMatrix? = binding.isEmpty ? NewtonStep.inverse(information!) : NewtonStep.inverse(information!.submatrix(freeTerms)).map { sub in
+            var full = SymmetricMatrix(order: k)
+            for (b, a) in freeTerms.enumerated() { for (d, c) in freeTerms.enumerated() { full[c, a] = sub[d, b] } }
+            return full
+        }
+        let covarianceStd = bread.flatMap {
             RobustCovariance.sandwich(options.covariance, bread: $0, design: design, fitted: fitted, response: y, weights: weights)
         }
+        let kkt = bounded ? kktResidual(design: design, fitted: fitted, response: y, weights: weights, beta: state.beta,
+                                         lower: lower, upper: upper) : 0
         let original = scaling.toOriginalScale(beta: state.beta, covariance: covarianceStd, active: active)
 
         var varianceInflation = [Double?](repeating: nil, count: p)
@@ -188,7 +248,7 @@ public enum LogisticRegression {
             // Slopes: √(standardised variance)/s_j, which cannot underflow the way the variance
             // 1/s_j² can for columns near the overflow limit.
             let v = a == 0 ? original.covariance?[0, 0] : covarianceStd.map { $0[a, a] }
-            if let v, v >= 0, v.isFinite {
+            if let v, v >= 0, v.isFinite, !binding.contains(a) {
                 standardErrors[j] = a == 0 ? v.squareRoot() : v.squareRoot() / scaling.scales[j]
             }
         }
@@ -197,8 +257,29 @@ public enum LogisticRegression {
                            nObservations: n, weightSum: weightSum, deviance: state.deviance,
                            nullDeviance: nullDeviance, iterations: iterations, converged: converged,
                            history: history, warnings: warnings, fittedProbabilities: fitted,
+                           bindingTerms: binding.map { active[$0] }, kktResidual: kkt,
                            varianceInflation: varianceInflation,
                            columnMeans: scaling.means, columnScales: scaling.scales)
+    }
+
+    /// Projected gradient of ℓ per row at the final β (standardised scale): zero for free terms,
+    /// and only pushing against the bound for held ones.
+    static func kktResidual(design: Matrix, fitted: [Double], response y: [Double], weights: [Double]?, beta: [Double],
+                            lower: [Double], upper: [Double]) -> Double {
+        let n = design.rows
+        var r = [Double](repeating: 0, count: n)
+        for i in 0..<n { r[i] = (weights?[i] ?? 1) * (y[i] - fitted[i]) }
+        let g = design.storage.withUnsafeBufferPointer { xb in
+            r.withUnsafeBufferPointer { DesignKernels(rows: n, cols: design.cols).multiplyTransposed(xb.baseAddress!, $0.baseAddress!) }
+        }
+        var worst = 0.0
+        for a in g.indices {
+            var projected = g[a]
+            if beta[a] <= lower[a] { projected = max(projected, 0) }
+            if beta[a] >= upper[a] { projected = min(projected, 0) }
+            worst = max(worst, abs(projected) / Double(max(n, 1)))
+        }
+        return worst
     }
 
     static func deviance(_ eta: [Double], _ y: [Double], _ weights: [Double]?) -> Double {

@@ -74,6 +74,9 @@ struct Fit: ParsableCommand {
     @Option(help: "none (maximum likelihood), firth (bias-reduced; finite weights under separation), or l2, l1, elasticnet (glmnet's objective; needs --lambda).")
     var penalty: PenaltyChoice = .none
 
+    @Option(help: ArgumentHelp("Constrain a term, e.g. --bound 'logins<=0' (more logins may not raise churn) or --bound 'days_late>=0'; repeatable. Binding bounds are reported.", valueName: "term<=v|term>=v"))
+    var bound: [String] = []
+
     @Option(help: "Elastic-net mix: 0 = ridge, 1 = lasso (default: 0 for l2, 1 for l1, 0.5 for elasticnet).")
     var alpha: Double?
 
@@ -96,6 +99,10 @@ struct Fit: ParsableCommand {
     func validate() throws {
         guard maxIterations >= 1 else { throw ValidationError("--max-iterations must be at least 1") }
         _ = try covarianceChoice()
+        for b in bound where TermBound(parsing: b) == nil {
+            throw ValidationError("--bound '\(b)' is not TERM<=VALUE or TERM>=VALUE")
+        }
+        if !bound.isEmpty && penalty != .none { throw ValidationError("--bound goes with --penalty none for now") }
         switch penalty {
         case .none, .firth:
             guard alpha == nil, lambda == nil else { throw ValidationError("--alpha and --lambda go with --penalty l2, l1 or elasticnet") }
@@ -150,7 +157,8 @@ struct Fit: ParsableCommand {
                                                          penalty: ElasticNetPenalty(alpha: mix, lambda: value), timings: &clock).model
                 }
             } else {
-                let result = try FitPipeline.run(dataPath: data, roles: columnRoles, naValues: roles.naValues, options: options, timings: &clock)
+                let result = try FitPipeline.run(dataPath: data, roles: columnRoles, naValues: roles.naValues, options: options,
+                                                 bounds: bound.compactMap(TermBound.init(parsing:)), timings: &clock)
                 model = result.model
                 iterationSeconds = result.fit.history.map(\.seconds)
             }

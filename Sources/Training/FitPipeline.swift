@@ -8,9 +8,9 @@ public enum FitPipeline {
     public static let defaultNAValues = ["", "NA", "N/A", "NULL", "NaN"]
 
     public static func run(dataPath: String, roles: ColumnRoles, naValues: [String] = defaultNAValues,
-                           options: FitOptions = FitOptions(), timings: inout Timings) throws -> TrainingResult {
+                           options: FitOptions = FitOptions(), bounds: [TermBound] = [], timings: inout Timings) throws -> TrainingResult {
         let (design, source) = try prepare(dataPath: dataPath, roles: roles, naValues: naValues, timings: &timings)
-        return Trainer.train(design: design, source: source, options: options, timings: &timings)
+        return try Trainer.train(design: design, source: source, options: options, bounds: bounds, timings: &timings)
     }
 
     /// The same pipeline with an elastic-net penalty at one λ.

@@ -21,6 +21,31 @@ public struct Timings: Sendable {
     }
 }
 
+/// A bound on one term, original scale: `term <= value` or `term >= value`.
+public struct TermBound: Sendable, Equatable {
+    public var term: String
+    public var lower: Double?
+    public var upper: Double?
+    public init(term: String, lower: Double? = nil, upper: Double? = nil) { self.term = term; self.lower = lower; self.upper = upper }
+
+    /// Parses `logins<=0`, `days_late>=0` or `plan[pro]<=0.5`.
+    public init?(parsing text: String) {
+        for (op, isUpper) in [("<=", true), (">=", false)] {
+            if let r = text.range(of: op), let v = Double(text[r.upperBound...].trimmingCharacters(in: .whitespaces)), v.isFinite {
+                let term = text[..<r.lowerBound].trimmingCharacters(in: .whitespaces)
+                guard !term.isEmpty else { return nil }
+                self.init(term: term, lower: isUpper ? nil : v, upper: isUpper ? v : nil)
+                return
+            }
+        }
+        return nil
+    }
+}
+
+public struct TrainingError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+}
+
 public struct TrainingResult: Sendable {
     public var model: ModelArtifact
     public var fit: LogisticFit
@@ -31,12 +56,27 @@ public enum Trainer {
     public static let toolVersion = "0.1.0"
 
     public static func train(design: consuming Design, source: TrainingSource, options: FitOptions = FitOptions(),
-                             timings: inout Timings) -> TrainingResult {
+                             bounds: [TermBound] = [], timings: inout Timings) throws -> TrainingResult {
         let names = design.termNames
         let sources = design.termSources
         let schema = design.schema
         let nDropped = design.nDropped, nImputed = design.nImputedCells, dropReasons = design.dropReasons
         var options = options
+        if !bounds.isEmpty {
+            var lower = [Double](repeating: -.infinity, count: names.count), upper = [Double](repeating: .infinity, count: names.count)
+            for b in bounds {
+                guard let j = names.firstIndex(of: b.term), j != 0 else {
+                    throw TrainingError(description: "--bound names '\(b.term)', which is not a term of this model (terms: \(names.dropFirst().prefix(10).joined(separator: ", "))\(names.count > 11 ? ", …" : "")). Fix: use a term name as printed in the summary, e.g. plan[pro]<=0")
+                }
+                if let l = b.lower { lower[j] = max(lower[j], l) }
+                if let u = b.upper { upper[j] = min(upper[j], u) }
+                guard lower[j] <= upper[j] else {
+                    throw TrainingError(description: "--bound gives '\(b.term)' an empty range [\(lower[j]), \(upper[j])]. Fix: check the bounds")
+                }
+            }
+            options.lowerBounds = lower
+            options.upperBounds = upper
+        }
         let distinctIds = design.distinctIds
         var covarianceLabel = options.covariance.name
         if case .cluster = options.covariance {
@@ -63,6 +103,14 @@ public enum Trainer {
                 code: "repeated_ids",
                 message: "\(model.fit.nObservations) rows for \(ids) customers ('\(id)'): snapshots of one customer are not independent, so standard errors from --covariance \(covarianceLabel) are too small; refit with --covariance cluster:\(id)"))
         }
+        if !fit.bindingTerms.isEmpty {
+            let t = fit.bindingTerms.map { names[$0] }
+            model.warnings.append(ModelWarning(
+                code: "binding_constraint",
+                message: "the data disagree with the business prior: \(t.joined(separator: ", ")) held at \(t.count == 1 ? "its bound" : "their bounds") (the likelihood pushes past \(t.count == 1 ? "it" : "them")); no standard error is given for held terms and the others are conditional on them. KKT residual \(String(format: "%.1e", fit.kktResidual))",
+                terms: t))
+        }
+        if !bounds.isEmpty { model.fit.method += "; box-constrained (active-set Newton)" }
         if options.firth {
             model.fit.penalty = "firth"
             model.fit.method = "Firth's bias-reduced likelihood ℓ + ½·log|I| (Newton with the modified score, Armijo backtracking)"

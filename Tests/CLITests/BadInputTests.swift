@@ -53,6 +53,8 @@ import TestSupport
         Case(name: "unknown --covariance", csv: bytes(good), arguments: fit + ["--covariance", "cluster:"], mentions: ["--covariance"]),
         Case(name: "cluster column that does not exist", csv: bytes(good), arguments: fit + ["--covariance", "cluster:region"],
              mentions: ["data.csv", "region"]),
+        Case(name: "malformed --bound", csv: bytes(good), arguments: fit + ["--bound", "logins=0"], mentions: ["--bound"]),
+        Case(name: "--bound on an unknown term", csv: bytes(good), arguments: fit + ["--bound", "visits<=0"], mentions: ["visits", "--bound"]),
         Case(name: "text in a numeric column at scoring", csv: bytes("customer,logins,plan\nA,3,basic\nB,lots,pro\n"),
              arguments: ["score", "MODEL", "DATA", "--out", "OUT"], mentions: ["data.csv", "row 2", "logins", "lots"]),
     ]
