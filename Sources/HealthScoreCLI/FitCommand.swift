@@ -24,6 +24,12 @@ struct DataRoleOptions: ParsableArguments {
     @Option(help: "Missing metric values: drop (complete cases, as R's glm) or impute (mean + indicator).")
     var missing: MissingPolicy = .drop
 
+    @Option(help: ArgumentHelp("Transform a numeric metric before fitting, learned on the training rows and stored in the model: COL=log1p, COL=asinh, COL=clip (1st–99th percentile), or a chain such as COL=clip+log1p; repeatable.", valueName: "col=kind"))
+    var transform: [String] = []
+
+    @Flag(help: "log1p (asinh when negative values occur) every numeric metric with skewness above 2 that has no --transform.")
+    var autoTransform = false
+
     @Option(help: "Column of non-negative sample weights.")
     var weights: String?
 
@@ -35,9 +41,27 @@ struct DataRoleOptions: ParsableArguments {
     var naValues: [String] = FitPipeline.defaultNAValues
 
     var roles: ColumnRoles {
-        ColumnRoles(target: target, id: id, time: time, exclude: exclude, positive: positive, missing: missing,
-                    weights: weights, classWeight: classWeight)
+        var r = ColumnRoles(target: target, id: id, time: time, exclude: exclude, positive: positive, missing: missing,
+                            weights: weights, classWeight: classWeight)
+        r.transforms = (try? parsedTransforms()) ?? [:]
+        r.autoTransform = autoTransform
+        return r
     }
+
+    func parsedTransforms() throws -> [String: [MetricTransform.Kind]] {
+        var out: [String: [MetricTransform.Kind]] = [:]
+        for item in transform {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            let kinds = parts.count == 2 ? parts[1].split(separator: "+").map { MetricTransform.Kind(rawValue: String($0).trimmingCharacters(in: .whitespaces)) } : []
+            guard parts.count == 2, !parts[0].isEmpty, !kinds.isEmpty, kinds.allSatisfy({ $0 != nil }) else {
+                throw ValidationError("--transform '\(item)' is not COL=log1p|asinh|clip (chains with +, e.g. COL=clip+log1p)")
+            }
+            out[parts[0]] = kinds.compactMap { $0 }
+        }
+        return out
+    }
+
+    func validate() throws { _ = try parsedTransforms() }
 }
 
 extension MissingPolicy: ExpressibleByArgument {}

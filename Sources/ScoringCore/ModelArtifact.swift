@@ -101,6 +101,9 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
     /// Impute policy: the indicator term added when the column had missing values in training.
     public var missingIndicator: String?
     public var missingShare: Double
+    /// Numeric: transforms applied in order before the weight (mean, sd and imputeValue are on the
+    /// transformed scale).
+    public var transforms: [MetricTransform]?
 
     public init(column: String, kind: FeatureKind, levels: [String]? = nil, reference: String? = nil,
                 mean: Double? = nil, standardDeviation: Double? = nil, imputeValue: Double? = nil,

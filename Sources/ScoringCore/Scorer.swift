@@ -91,7 +91,7 @@ public struct Scorer: Sendable {
                         throw ScoringError(row: i + 1, column: name, problem: "infinite value",
                                            fix: "replace it with a finite number or an empty cell")
                     } else {
-                        eta[i] += f.slope * v
+                        eta[i] += f.slope * (try transformed(v, f.spec, row: i))
                     }
                 }
             case (.numeric, .strings(let values)):
@@ -105,7 +105,7 @@ public struct Scorer: Sendable {
                         throw ScoringError(row: i + 1, column: name, problem: "'\(s)' is not a number and the model treats this column as numeric",
                                            fix: "clean the value, or leave the cell empty for missing")
                     }
-                    eta[i] += f.slope * v
+                    eta[i] += f.slope * (try transformed(v, f.spec, row: i))
                 }
             case (.categorical, _):
                 let text: (Int) -> String? = {
@@ -141,6 +141,16 @@ public struct Scorer: Sendable {
         let p = eta >= 0 ? s : e * s
         let q = eta >= 0 ? e * s : s
         return Score(churnProbability: p, healthScore: 100 * q)
+    }
+
+    private func transformed(_ v: Double, _ spec: FeatureSpec, row: Int) throws -> Double {
+        guard let chain = spec.transforms, !chain.isEmpty else { return v }
+        guard let t = MetricTransform.apply(chain, to: v) else {
+            throw ScoringError(row: row + 1, column: spec.column,
+                               problem: "value \(v) is outside the domain of the model's \(chain.map(\.name).joined(separator: " then ")) transform",
+                               fix: "check the value; log1p needs values above −1")
+        }
+        return t
     }
 
     private func missingError(row: Int, column: String) -> ScoringError {

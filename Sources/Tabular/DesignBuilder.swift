@@ -16,6 +16,11 @@ public struct ColumnRoles: Sendable {
     public var weights: String?
     /// `balanced` reweights each class to N/(2·N_class), as scikit-learn does.
     public var classWeight: ClassWeight = .none
+    /// Per numeric column, transforms to learn and apply in order (clip learns its percentiles).
+    public var transforms: [String: [MetricTransform.Kind]] = [:]
+    /// Columns without an explicit transform get log1p (asinh if any value is negative) when their
+    /// skewness exceeds `TransformRule.skewThreshold`.
+    public var autoTransform = false
 
     public init(target: String, id: String? = nil, time: String? = nil, exclude: [String] = [],
                 positive: String? = nil, missing: MissingPolicy = .drop, cluster: String? = nil,
@@ -89,6 +94,7 @@ public enum DesignBuilder {
             try require(w, role: "the weights", flag: "--weights")
             if w == roles.target { throw err(w, "the target column is also given as --weights", "use a separate weights column") }
         }
+        for name in roles.transforms.keys { try require(name, role: "--transform", flag: "--transform") }
         for (flag, name) in [("--id", roles.id), ("--time", roles.time)] where name == roles.target {
             throw err(roles.target, "the target column is also given as \(flag)", "use different columns for \(flag) and --target")
         }
@@ -184,7 +190,10 @@ public enum DesignBuilder {
                 missingInKept = rowsKept.reduce(0) { $0 + (missing[$1] ? 1 : 0) }
             }
             switch c.values {
-            case .numeric(let values):
+            case .numeric(let rawValues):
+                let (values, chain) = try TransformRule.learn(rawValues, rows: rowsKept, column: c.name,
+                                                              requested: roles.transforms[c.name], auto: roles.autoTransform,
+                                                              error: { err(c.name, $0, $1) })
                 let (mean, sd) = values.withUnsafeBufferPointer { v in
                     // Moments of x/max|x| times max|x|: finite even for values near the overflow limit.
                     var top = 0.0, count = 0
@@ -199,6 +208,7 @@ public enum DesignBuilder {
                 }
                 var spec = FeatureSpec(column: c.name, kind: .numeric, mean: mean, standardDeviation: sd,
                                        missingShare: Double(missingInKept) / Double(n))
+                spec.transforms = chain.isEmpty ? nil : chain
                 termNames.append(c.name)
                 termSources.append((c.name, nil))
                 if n == table.rowCount && missingInKept == 0 {
@@ -385,5 +395,65 @@ extension RawColumn {
             }
             return (codes, levels)
         }
+    }
+}
+
+
+/// Learns a numeric column's transforms from the rows the fit uses.
+public enum TransformRule {
+    /// Skewness above which `--auto-transform` logs a metric (counts such as logins or days late
+    /// typically sit far above it; roughly symmetric metrics near 0).
+    public static let skewThreshold = 2.0
+
+    static func learn(_ values: [Double], rows: [Int], column: String, requested: [MetricTransform.Kind]?, auto: Bool,
+                      error: (String, String) -> DataError) throws -> ([Double], [MetricTransform]) {
+        var kinds = requested ?? []
+        if requested == nil && auto {
+            let present = rows.lazy.map { values[$0] }.filter { !$0.isNaN }
+            let distinct = Set(present.prefix(1_000))
+            if distinct.count > 2, skewness(Array(present)) > skewThreshold {
+                kinds = [(present.min() ?? 0) >= 0 ? .log1p : .asinh]
+            }
+        }
+        guard !kinds.isEmpty else { return (values, []) }
+        var current = values
+        var chain: [MetricTransform] = []
+        for kind in kinds {
+            var t = MetricTransform(kind: kind)
+            if kind == .clip {
+                let sorted = rows.map { current[$0] }.filter { !$0.isNaN }.sorted()
+                guard !sorted.isEmpty else { continue }
+                t.lower = quantile(sorted, 0.01)
+                t.upper = quantile(sorted, 0.99)
+            }
+            var next = current
+            for i in rows where !current[i].isNaN {
+                guard let v = t.apply(current[i]) else {
+                    throw error("value \(current[i]) in row \(i + 1) is outside the domain of \(kind.rawValue)",
+                                "use asinh for metrics that can be −1 or below")
+                }
+                next[i] = v
+            }
+            current = next
+            chain.append(t)
+        }
+        return (current, chain)
+    }
+
+    /// Type-7 quantile (linear interpolation), as R's default.
+    static func quantile(_ sorted: [Double], _ q: Double) -> Double {
+        let h = Double(sorted.count - 1) * q
+        let lo = Int(h.rounded(.down)), hi = min(lo + 1, sorted.count - 1)
+        return sorted[lo] + (h - Double(lo)) * (sorted[hi] - sorted[lo])
+    }
+
+    public static func skewness(_ x: [Double]) -> Double {
+        guard x.count > 2 else { return 0 }
+        let n = Double(x.count)
+        let mean = x.reduce(0, +) / n
+        var m2 = 0.0, m3 = 0.0
+        for v in x { let d = v - mean; m2 += d * d; m3 += d * d * d }
+        m2 /= n; m3 /= n
+        return m2 > 0 ? m3 / pow(m2, 1.5) : 0
     }
 }

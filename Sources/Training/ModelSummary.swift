@@ -28,6 +28,8 @@ public enum ModelSummary {
         pair("AIC:", fixed(f.aic, 4), "BIC:", fixed(f.bic, 4))
         pair("Pseudo R² (McF.):", fixed(f.pseudoR2, 4), "LR χ²(\(f.lrDegreesOfFreedom)):", "\(fixed(f.lrStatistic, 2)), p \(pValue(f.lrPValue))")
         pair("Covariance:", f.covariance, "Penalty:", f.penalty)
+        let transformed = model.schema.features.compactMap { f in f.transforms.map { "\(f.column): \($0.map(\.name).joined(separator: " then "))" } }
+        if !transformed.isEmpty { line("Transforms:       " + transformed.joined(separator: "; ")) }
         if f.penalty == "firth" {
             line("Firth fit: estimates maximise ℓ + ½·log|I|; the log-likelihood, AIC, BIC and LR test above use the plain ℓ at these estimates.")
         }
