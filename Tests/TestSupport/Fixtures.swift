@@ -74,3 +74,29 @@ public enum CLI {
                       stderr: String(decoding: errData, as: UTF8.self))
     }
 }
+
+extension Fixtures {
+    /// One numeric column of a reference CSV in Tests/Reference/, keyed by its first column (R's term
+    /// name). Cells written as `np.float64(…)` by the script that made some files are read as numbers.
+    public static func referenceColumn(_ file: String, _ column: String) throws -> [String: Double] {
+        let text = try String(contentsOfFile: reference(file), encoding: .utf8)
+        func fields(_ line: Substring) -> [String] {
+            line.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+        }
+        let lines = text.split(separator: "\n")
+        guard let header = lines.first.map(fields), let index = header.firstIndex(of: column) else {
+            throw ReferenceError(description: "\(file) has no column '\(column)'")
+        }
+        var out: [String: Double] = [:]
+        for line in lines.dropFirst() {
+            let f = fields(line)
+            var cell = f[index]
+            if cell.hasPrefix("np.float64(") { cell = String(cell.dropFirst("np.float64(".count).dropLast()) }
+            guard let value = Double(cell) else { throw ReferenceError(description: "\(file): unreadable cell '\(f[index])'") }
+            out[f[0]] = value
+        }
+        return out
+    }
+
+    public struct ReferenceError: Error, CustomStringConvertible { public var description: String }
+}

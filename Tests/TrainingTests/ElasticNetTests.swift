@@ -25,15 +25,11 @@ import TestSupport
     /// Columns `estimate` (the exact optimum) and `glmnet_thresh_1e-22` (glmnet itself) of a reference
     /// file, by R term name; the intercept's estimate is written `np.float64(…)`.
     static func reference(alpha: String, lambda: String) throws -> [String: (exact: Double, glmnet: Double)] {
-        let text = try String(contentsOfFile: Fixtures.reference("mlc_glmnet_alpha\(alpha)_lambda\(lambda).csv"), encoding: .utf8)
+        let file = "mlc_glmnet_alpha\(alpha)_lambda\(lambda).csv"
+        let exact = try Fixtures.referenceColumn(file, "estimate")
+        let glmnet = try Fixtures.referenceColumn(file, "glmnet_thresh_1e-22")
         var out: [String: (exact: Double, glmnet: Double)] = [:]
-        for line in text.split(separator: "\n").dropFirst() {
-            let f = line.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
-            var value = f[1]
-            if value.hasPrefix("np.float64(") { value = String(value.dropFirst("np.float64(".count).dropLast()) }
-            guard let exact = Double(value), let glmnet = Double(f[2]) else { throw CocoaError(.fileReadCorruptFile) }
-            out[f[0]] = (exact, glmnet)
-        }
+        for (term, b) in exact { out[term] = (b, glmnet[term]!) }
         return out
     }
 

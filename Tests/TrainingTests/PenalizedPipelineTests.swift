@@ -16,18 +16,7 @@ import TestSupport
         let (model, fit) = try FitPipeline.runPenalized(dataPath: Fixtures.dataset("mlc_churn.csv"), roles: ColumnRoles(target: "churn"),
                                                         penalty: ElasticNetPenalty(alpha: alpha, lambda: lambda), timings: &clock)
         #expect(fit.converged)
-        let text = try String(contentsOfFile: Fixtures.reference(file), encoding: .utf8)
-        let lines = text.split(separator: "\n")
-        let header = lines[0].split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
-        let column = try #require(header.firstIndex(of: "estimate"))
-        var reference: [String: Double] = [:]
-        for line in lines.dropFirst() {
-            let f = line.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
-            // Some cells are written as np.float64(…) by the script that made the file.
-            let cell = f[column].replacingOccurrences(of: "np.float64(", with: "").replacingOccurrences(of: ")", with: "")
-            guard let value = Double(cell) else { Issue.record("unreadable reference cell \(f[column])"); continue }
-            reference[f[0]] = value
-        }
+        let reference = try Fixtures.referenceColumn(file, "estimate")
         for c in model.coefficients {
             let r = try #require(reference[RConformanceTests.rName(c)], "\(c.term)")
             #expect(abs(c.estimate - r) <= 1e-6, "\(c.term)")

@@ -11,12 +11,11 @@ import TestSupport
     struct RRow { var estimate: Double; var se: Double; var z: Double; var p: Double }
 
     static func referenceTable() throws -> [String: RRow] {
-        let text = try String(contentsOfFile: Fixtures.reference("mlc_glm_coefficients.csv"), encoding: .utf8)
+        let file = "mlc_glm_coefficients.csv"
+        let estimate = try Fixtures.referenceColumn(file, "estimate"), se = try Fixtures.referenceColumn(file, "std_error")
+        let z = try Fixtures.referenceColumn(file, "z"), p = try Fixtures.referenceColumn(file, "p_value")
         var rows: [String: RRow] = [:]
-        for line in text.split(separator: "\n").dropFirst() {
-            let f = line.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
-            rows[f[0]] = RRow(estimate: Double(f[1])!, se: Double(f[2])!, z: Double(f[3])!, p: Double(f[4])!)
-        }
+        for (term, b) in estimate { rows[term] = RRow(estimate: b, se: se[term]!, z: z[term]!, p: p[term]!) }
         return rows
     }
 

@@ -10,16 +10,7 @@ import TestSupport
 /// full mlc_churn glm, from Tests/Reference/.
 @Suite struct RobustCovarianceTests {
     static func referenceSE(_ file: String, column: String) throws -> [String: Double] {
-        let text = try String(contentsOfFile: Fixtures.reference(file), encoding: .utf8)
-        let lines = text.split(separator: "\n")
-        let header = lines[0].split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
-        let index = try #require(header.firstIndex(of: column))
-        var out: [String: Double] = [:]
-        for line in lines.dropFirst() {
-            let f = line.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
-            out[f[0]] = Double(f[index])!
-        }
-        return out
+        try Fixtures.referenceColumn(file, column)
     }
 
     static func fit(_ estimator: CovarianceEstimator, cluster: String? = nil) throws -> ModelArtifact {
