@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Dependency arrows point one way:
-//   healthscore (CLI) → Training → FitEngine / Tabular → ScoringCore
+//   healthscore (CLI) → Training → FitEngine / Tabular / MetricConfig → ScoringCore
+//   ModelMetrics (accuracy measures) depends on nothing but Foundation.
 // ScoringCore is pure Swift + Foundation: it is what production embeds, so it
 // must never see CLapack or FitEngine.
 let package = Package(
@@ -13,6 +14,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -29,11 +31,13 @@ let package = Package(
         .target(name: "Tabular", dependencies: ["ScoringCore", "CCrypto"]),
         .target(name: "FitEngine", dependencies: ["CLapack"]),
         .target(name: "Simulator"),
-        .target(name: "Training", dependencies: ["FitEngine", "Tabular", "ScoringCore"]),
+        .target(name: "ModelMetrics"),
+        .target(name: "MetricConfig", dependencies: ["ScoringCore", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Training", dependencies: ["FitEngine", "Tabular", "ScoringCore", "MetricConfig"]),
         .executableTarget(
             name: "HealthScoreCLI",
             dependencies: [
-                "Training", "Tabular", "ScoringCore", "Simulator", "FitEngine",
+                "Training", "Tabular", "ScoringCore", "Simulator", "FitEngine", "MetricConfig", "ModelMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -42,9 +46,11 @@ let package = Package(
         .testTarget(name: "TabularTests", dependencies: ["Tabular", "TestSupport"]),
         .testTarget(name: "FitEngineTests", dependencies: ["FitEngine", "TestSupport"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "TestSupport"]),
+        .testTarget(name: "ModelMetricsTests", dependencies: ["ModelMetrics", "TestSupport"]),
+        .testTarget(name: "MetricConfigTests", dependencies: ["MetricConfig", "TestSupport"]),
         .testTarget(
             name: "TrainingTests",
-            dependencies: ["Training", "Tabular", "ScoringCore", "FitEngine", "Simulator", "TestSupport"]
+            dependencies: ["Training", "Tabular", "ScoringCore", "FitEngine", "Simulator", "MetricConfig", "TestSupport"]
         ),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ],

@@ -1,0 +1,1 @@
+// The analyst's metric configuration (YAML): roles, directions, transforms, groups.

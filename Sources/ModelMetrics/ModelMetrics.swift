@@ -1,0 +1,1 @@
+// Accuracy measures for churn scores: ranking, calibration, lift. Pure Swift, exact.
