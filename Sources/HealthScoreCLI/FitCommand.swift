@@ -5,68 +5,6 @@ import ScoringCore
 import Tabular
 import Training
 
-struct DataRoleOptions: ParsableArguments {
-    @Option(help: "The label column: 1 = churned (0/1, true/false, yes/no, or see --positive).")
-    var target: String
-
-    @Option(help: "Customer id column (kept out of the metrics; used for grouping and output).")
-    var id: String?
-
-    @Option(help: "Snapshot date column (kept out of the metrics).")
-    var time: String?
-
-    @Option(help: "Comma-separated columns to leave out.", transform: { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } })
-    var exclude: [String] = []
-
-    @Option(help: "The label value that means churned, when it is not 1/true/yes.")
-    var positive: String?
-
-    @Option(help: "Missing metric values: drop (complete cases, as R's glm) or impute (mean + indicator).")
-    var missing: MissingPolicy = .drop
-
-    @Option(help: ArgumentHelp("Transform a numeric metric before fitting, learned on the training rows and stored in the model: COL=log1p, COL=asinh, COL=clip (1st–99th percentile), or a chain such as COL=clip+log1p; repeatable.", valueName: "col=kind"))
-    var transform: [String] = []
-
-    @Flag(help: "log1p (asinh when negative values occur) every numeric metric with skewness above 2 that has no --transform.")
-    var autoTransform = false
-
-    @Option(help: "Column of non-negative sample weights.")
-    var weights: String?
-
-    @Option(help: "none, or balanced (each class weighted to N/2, as scikit-learn; probabilities are then not calibrated).")
-    var classWeight: ClassWeight = .none
-
-    @Option(name: .customLong("na-values"), help: "Comma-separated tokens read as missing (default: empty, NA, N/A, NULL, NaN).",
-            transform: { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) })
-    var naValues: [String] = FitPipeline.defaultNAValues
-
-    var roles: ColumnRoles {
-        var r = ColumnRoles(target: target, id: id, time: time, exclude: exclude, positive: positive, missing: missing,
-                            weights: weights, classWeight: classWeight)
-        r.transforms = (try? parsedTransforms()) ?? [:]
-        r.autoTransform = autoTransform
-        return r
-    }
-
-    func parsedTransforms() throws -> [String: [MetricTransform.Kind]] {
-        var out: [String: [MetricTransform.Kind]] = [:]
-        for item in transform {
-            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
-            let kinds = parts.count == 2 ? parts[1].split(separator: "+").map { MetricTransform.Kind(rawValue: String($0).trimmingCharacters(in: .whitespaces)) } : []
-            guard parts.count == 2, !parts[0].isEmpty, !kinds.isEmpty, kinds.allSatisfy({ $0 != nil }) else {
-                throw ValidationError("--transform '\(item)' is not COL=log1p|asinh|clip (chains with +, e.g. COL=clip+log1p)")
-            }
-            out[parts[0]] = kinds.compactMap { $0 }
-        }
-        return out
-    }
-
-    func validate() throws { _ = try parsedTransforms() }
-}
-
-extension MissingPolicy: ExpressibleByArgument {}
-extension ClassWeight: ExpressibleByArgument {}
-
 enum PenaltyChoice: String, ExpressibleByArgument, CaseIterable {
     case none, firth, l2, l1, elasticnet
 
@@ -160,13 +98,13 @@ struct Fit: ParsableCommand {
         let (estimator, clusterColumn) = try covarianceChoice()
         options.covariance = estimator
         options.firth = penalty == .firth
-        var columnRoles = roles.roles
-        columnRoles.cluster = clusterColumn
         var clock = Timings()
         let model: ModelArtifact
         var iterationSeconds: [Double] = []
         var cvResult: CVResult? = nil
         do {
+            var columnRoles = try roles.resolved()
+            columnRoles.cluster = clusterColumn
             if let lambda, [.l2, .l1, .elasticnet].contains(penalty) {
                 let mix = alpha ?? penalty.defaultAlpha
                 switch lambda {

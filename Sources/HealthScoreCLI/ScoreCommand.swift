@@ -18,8 +18,8 @@ struct Score: ParsableCommand {
     @Option(help: "Write the scores CSV here (default: standard output).")
     var out: String?
 
-    @Option(help: "Category levels not seen in training: error, or reference (score as the reference level).")
-    var unknownLevel: UnknownLevelPolicy = .error
+    @Option(help: "Category levels not seen in training: error, reference (score as the reference level) or other (as the pooled rare levels). Default: the policy stored in the model, else error.")
+    var unknownLevel: UnknownLevelPolicy?
 
     func run() throws {
         do {

@@ -66,6 +66,9 @@ public struct InputSchema: Codable, Sendable, Equatable {
     /// Sample-weights column and class weighting used in training (not needed to score).
     public var weightsColumn: String?
     public var classWeight: String?
+    /// What scoring does with a category level training never saw (nil: error). A model fitted with
+    /// rare-level pooling usually says `other`: unseen levels are rare by nature.
+    public var unseenLevels: UnknownLevelPolicy?
 
     public init(target: TargetSpec, id: String?, time: String?, excluded: [String], missingPolicy: MissingPolicy,
                 naValues: [String], features: [FeatureSpec]) {
@@ -84,7 +87,36 @@ public struct TargetSpec: Codable, Sendable, Equatable {
     }
 }
 
-public enum FeatureKind: String, Codable, Sendable { case numeric, categorical }
+public enum FeatureKind: String, Codable, Sendable {
+    case numeric, categorical
+    /// The average of several metrics' oriented standard scores, fitted as one term.
+    case group
+}
+
+/// How a missing number is filled under the impute policy (the fill is learned on training rows).
+public enum ImputeStatistic: String, Codable, Sendable, CaseIterable { case mean, median }
+
+/// One metric inside a group: its standard score (t(x) − mean)/sd, times `sign` so that every
+/// member of a group points the same way.
+public struct GroupMember: Codable, Sendable, Equatable {
+    public var column: String
+    public var transforms: [MetricTransform]?
+    public var mean: Double
+    public var standardDeviation: Double
+    public var sign: Double
+    /// Impute policy: the member's fill on the transformed scale.
+    public var imputeValue: Double?
+    public init(column: String, transforms: [MetricTransform]?, mean: Double, standardDeviation: Double,
+                sign: Double, imputeValue: Double? = nil) {
+        self.column = column; self.transforms = transforms; self.mean = mean
+        self.standardDeviation = standardDeviation; self.sign = sign; self.imputeValue = imputeValue
+    }
+
+    /// The oriented standard score of one (already transformed) value.
+    public func standardScore(_ transformed: Double) -> Double {
+        sign * (transformed - mean) / standardDeviation
+    }
+}
 
 /// One input column and how it becomes design terms.
 public struct FeatureSpec: Codable, Sendable, Equatable {
@@ -104,6 +136,16 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
     /// Numeric: transforms applied in order before the weight (mean, sd and imputeValue are on the
     /// transformed scale).
     public var transforms: [MetricTransform]?
+    /// Impute policy, numeric: which statistic `imputeValue` is.
+    public var imputation: ImputeStatistic?
+    /// Categorical: training levels too rare to get their own weight, scored as `otherLevel`.
+    public var pooledLevels: [String]?
+    /// Group: its members; the group's value is the mean of their standard scores.
+    public var members: [GroupMember]?
+    /// The analyst's name for the metric (from the metric configuration).
+    public var displayName: String?
+    /// The business direction, "higher" or "lower" is healthier, when the analyst gave one.
+    public var healthierWhen: String?
 
     public init(column: String, kind: FeatureKind, levels: [String]? = nil, reference: String? = nil,
                 mean: Double? = nil, standardDeviation: Double? = nil, imputeValue: Double? = nil,
@@ -115,6 +157,8 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
 
     /// The label given to a missing category under the impute policy.
     public static let missingLevel = "(missing)"
+    /// The level that pooled rare levels (and, under the `other` policy, unseen ones) share.
+    public static let otherLevel = "(other)"
 
     public static func levelTerm(_ column: String, _ level: String) -> String { "\(column)[\(level)]" }
     public static func indicatorTerm(_ column: String) -> String { "missing(\(column))" }
@@ -182,6 +226,9 @@ public struct FitSummary: Codable, Sendable, Equatable {
     public var covariance: String = "model"
     /// none, or firth (the likelihood maximised is ℓ + ½·log|I|; logLikelihood stays the plain ℓ).
     public var penalty: String = "none"
+    /// Sign and box constraints the fit respected, e.g. "logins <= 0", with " (binding)" on those the
+    /// data pushed against; nil for an unconstrained fit.
+    public var constraints: [String]?
     public var history: [IterationSummary]
 
     public init(method: String, nObservations: Int, nDropped: Int, nImputedCells: Int, nEvents: Int,

@@ -57,9 +57,18 @@ extension ModelArtifact {
             guard let col = c.column, columns.contains(col) else { throw fail("coefficient '\(c.term)' names no input column") }
             guard c.estimate.isFinite else { throw fail("coefficient '\(c.term)' is not finite") }
         }
-        for f in schema.features where f.kind == .categorical {
-            guard let levels = f.levels, let ref = f.reference, levels.contains(ref) else {
-                throw fail("categorical column '\(f.column)' has no reference level")
+        for f in schema.features {
+            switch f.kind {
+            case .categorical:
+                guard let levels = f.levels, let ref = f.reference, levels.contains(ref) else {
+                    throw fail("categorical column '\(f.column)' has no reference level")
+                }
+            case .group:
+                guard let members = f.members, !members.isEmpty else { throw fail("group '\(f.column)' has no members") }
+                for m in members where !(m.standardDeviation > 0 && m.standardDeviation.isFinite && m.mean.isFinite && abs(m.sign) == 1) {
+                    throw fail("group '\(f.column)' member '\(m.column)' has no usable mean, standard deviation or sign")
+                }
+            case .numeric: break
             }
         }
     }

@@ -7,11 +7,13 @@ public enum ScoringColumn: Sendable {
 }
 
 /// What to do with a category level the model never saw.
-public enum UnknownLevelPolicy: String, Sendable, CaseIterable {
+public enum UnknownLevelPolicy: String, Codable, Sendable, CaseIterable {
     /// Refuse the batch, naming row and column.
     case error
     /// Score the row as if it had the reference level (all of the column's dummies zero).
     case reference
+    /// Score it as the pooled rare levels, `(other)`; as the reference level when the column has no pool.
+    case other
 }
 
 public struct ScoringError: Error, CustomStringConvertible, Sendable {
@@ -43,13 +45,15 @@ public struct Scorer: Sendable {
         var slope: Double
         var indicatorSlope: Double
         var levelSlopes: [String: Double]
+        var pooled: Set<String>
     }
     private let intercept: Double
     private let features: [CompiledFeature]
 
-    public init(model: ModelArtifact, unknownLevels: UnknownLevelPolicy = .error) {
+    /// `unknownLevels`: nil follows the policy stored in the model (error when it stores none).
+    public init(model: ModelArtifact, unknownLevels: UnknownLevelPolicy? = nil) {
         self.model = model
-        self.unknownLevels = unknownLevels
+        self.unknownLevels = unknownLevels ?? model.schema.unseenLevels ?? .error
         var byTerm: [String: Double] = [:]
         for c in model.coefficients { byTerm[c.term] = c.estimate }
         intercept = byTerm[Coefficient.interceptTerm] ?? 0
@@ -63,71 +67,111 @@ public struct Scorer: Sendable {
             }
             return CompiledFeature(spec: f, slope: byTerm[f.column] ?? 0,
                                    indicatorSlope: f.missingIndicator.flatMap { byTerm[$0] } ?? 0,
-                                   levelSlopes: levelSlopes)
+                                   levelSlopes: levelSlopes, pooled: Set(f.pooledLevels ?? []))
         }
     }
 
-    /// Columns the model needs, in schema order.
-    public var requiredColumns: [String] { model.schema.features.map(\.column) }
+    /// Input columns the model needs, in schema order (a group needs each of its members).
+    public var requiredColumns: [String] {
+        var out: [String] = []
+        for f in model.schema.features {
+            if f.kind == .group { out += (f.members ?? []).map(\.column) } else { out.append(f.column) }
+        }
+        return out
+    }
 
     /// The linear predictor per row; throws on the first row that cannot be scored.
     public func linearPredictor(rowCount: Int, columns: [String: ScoringColumn]) throws -> [Double] {
         var eta = [Double](repeating: intercept, count: rowCount)
         let impute = model.schema.missingPolicy == .impute
-        for f in features {
-            let name = f.spec.column
-            guard let column = columns[name] else {
+        func column(_ name: String) throws -> ScoringColumn {
+            guard let c = columns[name] else {
                 throw ScoringError(row: nil, column: name, problem: "the model needs this column and the input has none",
                                    fix: "add the column '\(name)' to the input (same name as in training)")
             }
-            switch (f.spec.kind, column) {
-            case (.numeric, .numbers(let values)):
+            return c
+        }
+        for f in features {
+            let name = f.spec.column
+            switch f.spec.kind {
+            case .numeric:
+                let values = try column(name)
                 for i in 0..<rowCount {
-                    let v = values[i]
-                    if v.isNaN {
-                        guard impute else { throw missingError(row: i, column: name) }
-                        eta[i] += f.slope * (f.spec.imputeValue ?? 0) + f.indicatorSlope
-                    } else if !v.isFinite {
-                        throw ScoringError(row: i + 1, column: name, problem: "infinite value",
-                                           fix: "replace it with a finite number or an empty cell")
+                    if let v = try Self.number(values, row: i, column: name) {
+                        eta[i] += f.slope * (try transformed(v, f.spec.transforms, column: name, row: i))
                     } else {
-                        eta[i] += f.slope * (try transformed(v, f.spec, row: i))
-                    }
-                }
-            case (.numeric, .strings(let values)):
-                for i in 0..<rowCount {
-                    guard let s = values[i] else {
                         guard impute else { throw missingError(row: i, column: name) }
                         eta[i] += f.slope * (f.spec.imputeValue ?? 0) + f.indicatorSlope
-                        continue
                     }
-                    guard let v = Double(s.trimmingCharacters(in: .whitespaces)), v.isFinite else {
-                        throw ScoringError(row: i + 1, column: name, problem: "'\(s)' is not a number and the model treats this column as numeric",
-                                           fix: "clean the value, or leave the cell empty for missing")
-                    }
-                    eta[i] += f.slope * (try transformed(v, f.spec, row: i))
                 }
-            case (.categorical, _):
+            case .group:
+                let members = f.spec.members ?? []
+                var sum = [Double](repeating: 0, count: rowCount)
+                for m in members {
+                    let values = try column(m.column)
+                    for i in 0..<rowCount {
+                        let t: Double
+                        if let v = try Self.number(values, row: i, column: m.column) {
+                            t = try transformed(v, m.transforms, column: m.column, row: i)
+                        } else {
+                            guard impute, let fill = m.imputeValue else { throw missingError(row: i, column: m.column) }
+                            t = fill
+                        }
+                        sum[i] += m.standardScore(t)
+                    }
+                }
+                let k = Double(max(members.count, 1))
+                for i in 0..<rowCount { eta[i] += f.slope * (sum[i] / k) }
+            case .categorical:
+                let values = try column(name)
                 let text: (Int) -> String? = {
-                    switch column {
+                    switch values {
                     case .strings(let s): return s[$0]
                     case .numbers(let x): return x[$0].isNaN ? nil : Self.numberText(x[$0])
                     }
                 }
                 for i in 0..<rowCount {
-                    let level = text(i) ?? (impute ? FeatureSpec.missingLevel : nil)
-                    guard let level else { throw missingError(row: i, column: name) }
+                    guard var level = text(i) ?? (impute ? FeatureSpec.missingLevel : nil) else {
+                        throw missingError(row: i, column: name)
+                    }
+                    if f.pooled.contains(level) { level = FeatureSpec.otherLevel }
                     if let slope = f.levelSlopes[level] {
                         eta[i] += slope
-                    } else if unknownLevels == .error {
-                        throw ScoringError(row: i + 1, column: name,
-                                           problem: "level '\(level)' was not seen in training (known: \(Self.preview(f.spec.levels ?? [])))",
-                                           fix: "map it to a known level, or score with --unknown-level reference")
+                    } else {
+                        switch unknownLevels {
+                        case .error:
+                            throw ScoringError(row: i + 1, column: name,
+                                               problem: "level '\(level)' was not seen in training (known: \(Self.preview(f.spec.levels ?? [])))",
+                                               fix: "map it to a known level, or score with --unknown-level reference (or other)")
+                        case .reference: break
+                        case .other: eta[i] += f.levelSlopes[FeatureSpec.otherLevel] ?? 0
+                        }
                     }
                 }
             }
         }
         return eta
+    }
+
+    /// The cell as a number, nil when missing; text that is not a finite number is an error.
+    private static func number(_ column: ScoringColumn, row i: Int, column name: String) throws -> Double? {
+        switch column {
+        case .numbers(let values):
+            let v = values[i]
+            if v.isNaN { return nil }
+            guard v.isFinite else {
+                throw ScoringError(row: i + 1, column: name, problem: "infinite value",
+                                   fix: "replace it with a finite number or an empty cell")
+            }
+            return v
+        case .strings(let values):
+            guard let s = values[i] else { return nil }
+            guard let v = Double(s.trimmingCharacters(in: .whitespaces)), v.isFinite else {
+                throw ScoringError(row: i + 1, column: name, problem: "'\(s)' is not a number and the model treats this column as numeric",
+                                   fix: "clean the value, or leave the cell empty for missing")
+            }
+            return v
+        }
     }
 
     public func score(rowCount: Int, columns: [String: ScoringColumn]) throws -> [Score] {
@@ -143,10 +187,10 @@ public struct Scorer: Sendable {
         return Score(churnProbability: p, healthScore: 100 * q)
     }
 
-    private func transformed(_ v: Double, _ spec: FeatureSpec, row: Int) throws -> Double {
-        guard let chain = spec.transforms, !chain.isEmpty else { return v }
+    private func transformed(_ v: Double, _ chain: [MetricTransform]?, column: String, row: Int) throws -> Double {
+        guard let chain, !chain.isEmpty else { return v }
         guard let t = MetricTransform.apply(chain, to: v) else {
-            throw ScoringError(row: row + 1, column: spec.column,
+            throw ScoringError(row: row + 1, column: column,
                                problem: "value \(v) is outside the domain of the model's \(chain.map(\.name).joined(separator: " then ")) transform",
                                fix: "check the value; log1p needs values above −1")
         }

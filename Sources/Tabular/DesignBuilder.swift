@@ -21,6 +21,24 @@ public struct ColumnRoles: Sendable {
     /// Columns without an explicit transform get log1p (asinh if any value is negative) when their
     /// skewness exceeds `TransformRule.skewThreshold`.
     public var autoTransform = false
+    /// Impute policy: the fill for a missing number.
+    public var impute: ImputeStatistic = .mean
+    /// Category levels with a smaller share of the training rows are pooled into `(other)`.
+    public var rareLevelShare: Double?
+    /// Stored in the model for scoring: what an unseen category level becomes.
+    public var unseenLevels: UnknownLevelPolicy?
+    /// Metrics fitted as one averaged standard score each.
+    public var groups: [MetricGroup] = []
+    /// Read as categories even when every value is a number (e.g. area codes).
+    public var categorical: Set<String> = []
+    /// From the metric configuration, stored per feature for reports.
+    public var displayNames: [String: String] = [:]
+    public var healthierWhen: [String: String] = [:]
+    /// When set, only these columns (plus the role columns) are metrics.
+    public var onlyColumns: Set<String>?
+    /// Numeric metrics whose absolute Pearson correlation on the training rows exceeds this are
+    /// averaged into one group each (connected components), members turned to agree in sign.
+    public var correlationThreshold: Double?
 
     public init(target: String, id: String? = nil, time: String? = nil, exclude: [String] = [],
                 positive: String? = nil, missing: MissingPolicy = .drop, cluster: String? = nil,
@@ -32,6 +50,17 @@ public struct ColumnRoles: Sendable {
 }
 
 public enum ClassWeight: String, Sendable, CaseIterable { case none, balanced }
+
+/// Correlated metrics fitted as one term: the mean of their standard scores, each member turned by
+/// `sign` (+1/−1) so that all point the same way.
+public struct MetricGroup: Sendable, Equatable {
+    public var name: String
+    public var members: [(column: String, sign: Double)]
+    public init(name: String, members: [(column: String, sign: Double)]) { self.name = name; self.members = members }
+    public static func == (a: Self, b: Self) -> Bool {
+        a.name == b.name && a.members.map(\.column) == b.members.map(\.column) && a.members.map(\.sign) == b.members.map(\.sign)
+    }
+}
 
 /// A numeric design ready for the fit: column-major, column 0 the intercept.
 public struct Design: Sendable {
@@ -95,6 +124,7 @@ public enum DesignBuilder {
             if w == roles.target { throw err(w, "the target column is also given as --weights", "use a separate weights column") }
         }
         for name in roles.transforms.keys { try require(name, role: "--transform", flag: "--transform") }
+        var memberOf = try MetricGrouping.validate(roles.groups, table: table, roles: roles, error: { err($0, $1, $2) })
         for (flag, name) in [("--id", roles.id), ("--time", roles.time)] where name == roles.target {
             throw err(roles.target, "the target column is also given as \(flag)", "use different columns for \(flag) and --target")
         }
@@ -104,7 +134,7 @@ public enum DesignBuilder {
 
         // 2. Which rows survive, and the features.
         let skip = Set([roles.target] + [roles.id, roles.time, roles.weights].compactMap { $0 } + roles.exclude)
-        let featureColumns = table.columns.filter { !skip.contains($0.name) }
+        let featureColumns = table.columns.filter { !skip.contains($0.name) && (roles.onlyColumns?.contains($0.name) ?? true) }
         for c in featureColumns where c.missingCount == table.rowCount {
             throw err(c.name, "every value is missing", "drop the column or pass --exclude \(c.name)")
         }
@@ -173,6 +203,17 @@ public enum DesignBuilder {
                       "check --positive and the label values, or use a file with both churned and retained customers")
         }
 
+        var groups = roles.groups
+        if let threshold = roles.correlationThreshold {
+            let candidates = featureColumns.filter { c in
+                if case .numeric = c.values { return memberOf[c.name] == nil } else { return false }
+            }
+            for g in MetricGrouping.correlated(candidates, rows: rowsKept, threshold: threshold, roles: roles) {
+                groups.append(g)
+                for m in g.members { memberOf[m.column] = g.name }
+            }
+        }
+
         // 3. Terms, column by column.
         let n = rowsKept.count
         var termNames = [Coefficient.interceptTerm]
@@ -181,7 +222,7 @@ public enum DesignBuilder {
         storage.reserveCapacity(n * (1 + featureColumns.count))
         var features: [FeatureSpec] = []
         var imputedCells = 0
-        for c in featureColumns {
+        for c in featureColumns where memberOf[c.name] == nil {
             let missingInKept: Int
             if c.missingCount == 0 {
                 missingInKept = 0
@@ -191,39 +232,29 @@ public enum DesignBuilder {
             }
             switch c.values {
             case .numeric(let rawValues):
-                let (values, chain) = try TransformRule.learn(rawValues, rows: rowsKept, column: c.name,
-                                                              requested: roles.transforms[c.name], auto: roles.autoTransform,
-                                                              error: { err(c.name, $0, $1) })
-                let (mean, sd) = values.withUnsafeBufferPointer { v in
-                    // Moments of x/max|x| times max|x|: finite even for values near the overflow limit.
-                    var top = 0.0, count = 0
-                    for i in rowsKept where !v[i].isNaN { top = max(top, abs(v[i])); count += 1 }
-                    let scale = top > 0 ? top : 1
-                    var sum = 0.0
-                    for i in rowsKept where !v[i].isNaN { sum += v[i] / scale }
-                    let scaledMean = sum / Double(max(count, 1))
-                    var ss = 0.0
-                    for i in rowsKept where !v[i].isNaN { let d = v[i] / scale - scaledMean; ss += d * d }
-                    return (scaledMean * scale, (ss / Double(max(count, 1))).squareRoot() * scale)
-                }
-                var spec = FeatureSpec(column: c.name, kind: .numeric, mean: mean, standardDeviation: sd,
+                let prepared = try NumericMetric.prepare(rawValues, rows: rowsKept, column: c.name, roles: roles,
+                                                         error: { err(c.name, $0, $1) })
+                let values = prepared.values
+                var spec = FeatureSpec(column: c.name, kind: .numeric, mean: prepared.mean, standardDeviation: prepared.sd,
                                        missingShare: Double(missingInKept) / Double(n))
-                spec.transforms = chain.isEmpty ? nil : chain
+                spec.transforms = prepared.chain.isEmpty ? nil : prepared.chain
                 termNames.append(c.name)
                 termSources.append((c.name, nil))
                 if n == table.rowCount && missingInKept == 0 {
                     storage.append(contentsOf: values)
                 } else {
                     let base = storage.count
+                    let fill = prepared.fill
                     storage.append(contentsOf: repeatElement(0, count: n))
                     values.withUnsafeBufferPointer { v in
                         storage.withUnsafeMutableBufferPointer { out in
-                            for (r, i) in rowsKept.enumerated() { let x = v[i]; out[base + r] = x.isNaN ? mean : x }
+                            for (r, i) in rowsKept.enumerated() { let x = v[i]; out[base + r] = x.isNaN ? fill : x }
                         }
                     }
                 }
                 if roles.missing == .impute {
-                    spec.imputeValue = mean
+                    spec.imputeValue = prepared.fill
+                    spec.imputation = roles.impute
                     if missingInKept > 0 {
                         imputedCells += missingInKept
                         let term = FeatureSpec.indicatorTerm(c.name)
@@ -235,24 +266,33 @@ public enum DesignBuilder {
                 }
                 features.append(spec)
             case .text(let codes, let levels):
-                var present = [Bool](repeating: false, count: levels.count)
-                for i in rowsKept where codes[i] >= 0 { present[Int(codes[i])] = true }
-                var levelNames = levels.indices.filter { present[$0] }.map { levels[$0] }
+                var counts = [Int](repeating: 0, count: levels.count)
+                for i in rowsKept where codes[i] >= 0 { counts[Int(codes[i])] += 1 }
+                let minimum = (roles.rareLevelShare ?? 0) * Double(n)
+                let pooled = levels.indices.filter { counts[$0] > 0 && Double(counts[$0]) < minimum }.map { levels[$0] }
                     .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-                if levelNames.count > identifierLevelLimit && levelNames.count * 2 > n {
-                    throw err(c.name, "text column with \(levelNames.count) distinct values in \(n) rows looks like an identifier or free text",
+                var levelNames = levels.indices.filter { Double(counts[$0]) >= max(minimum, 1) }.map { levels[$0] }
+                    .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+                let distinct = counts.reduce(0) { $0 + ($1 > 0 ? 1 : 0) }
+                if distinct > identifierLevelLimit && distinct * 2 > n {
+                    throw err(c.name, "text column with \(distinct) distinct values in \(n) rows looks like an identifier or free text",
                               "pass --id \(c.name) or --exclude \(c.name)")
                 }
+                if !pooled.isEmpty { levelNames.append(FeatureSpec.otherLevel) }
                 if missingInKept > 0 { // impute policy only: drop removed them
                     imputedCells += missingInKept
                     levelNames.append(FeatureSpec.missingLevel)
                 }
                 guard let reference = levelNames.first else { continue }
-                let spec = FeatureSpec(column: c.name, kind: .categorical, levels: levelNames, reference: reference,
+                var spec = FeatureSpec(column: c.name, kind: .categorical, levels: levelNames, reference: reference,
                                        missingShare: Double(missingInKept) / Double(n))
+                spec.pooledLevels = pooled.isEmpty ? nil : pooled
                 var position: [String: Int] = [:]
                 for (pos, name) in levelNames.enumerated() { position[name] = pos }
-                let index = levels.map { position[$0] ?? -1 }  // code → position among levelNames
+                let otherPos = position[FeatureSpec.otherLevel] ?? -1
+                let pooledSet = Set(pooled)
+                // code → position among levelNames
+                let index = levels.map { pooledSet.contains($0) ? otherPos : (position[$0] ?? -1) }
                 let missingPos = levelNames.count - 1
                 let base = storage.count
                 let dummies = levelNames.count - 1
@@ -269,6 +309,21 @@ public enum DesignBuilder {
                 }
                 features.append(spec)
             }
+        }
+        for group in groups {
+            let built = try MetricGrouping.build(group, table: table, rows: rowsKept, roles: roles, error: { err($0, $1, $2) })
+            termNames.append(group.name)
+            termSources.append((group.name, nil))
+            storage.append(contentsOf: built.values)
+            var spec = built.spec
+            // Members are turned to agree with the first, so the group shares its direction when all have one.
+            let directions = group.members.map { roles.healthierWhen[$0.column] }
+            if directions.allSatisfy({ $0 != nil }) { spec.healthierWhen = directions[0] }
+            features.append(spec)
+        }
+        for i in features.indices {
+            if let name = roles.displayNames[features[i].column] { features[i].displayName = name }
+            if let d = roles.healthierWhen[features[i].column] { features[i].healthierWhen = d }
         }
         var distinctIds: Int? = nil
         var idHashes: [UInt64]? = nil
@@ -307,6 +362,7 @@ public enum DesignBuilder {
         schema.clusterColumn = roles.cluster
         schema.weightsColumn = roles.weights
         schema.classWeight = roles.classWeight == .none ? nil : roles.classWeight.rawValue
+        schema.unseenLevels = roles.unseenLevels
         return Design(rows: n, termNames: termNames, storage: storage, response: response,
                       sourceRecords: rowsKept.map { $0 + 1 }, schema: schema,
                       nDropped: table.rowCount - n, nImputedCells: imputedCells, dropReasons: dropReasons,
@@ -332,6 +388,18 @@ extension RawColumn {
             return v[i] == v[i].rounded() && abs(v[i]) < 1e15 ? String(Int64(v[i])) : String(v[i])
         case .text(let codes, let levels): return codes[i] < 0 ? nil : levels[Int(codes[i])]
         }
+    }
+}
+
+extension DesignBuilder {
+    /// The label as 1 (churned), 0, or NaN when missing, with the positive value it settled on.
+    public static func label(_ table: RawTable, target: String, positive: String?) throws -> (values: [Double], positive: String) {
+        guard let column = table.column(named: target) else {
+            throw DataError(file: table.path, row: nil, line: nil, column: target, problem: "no column named '\(target)' for the target",
+                            fix: "pass one of the header names to --target")
+        }
+        let coded = try LabelCoding.code(column, positive: positive, file: table.path, table: table)
+        return (coded.values, coded.positive)
     }
 }
 

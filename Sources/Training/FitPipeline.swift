@@ -10,7 +10,8 @@ public enum FitPipeline {
     public static func run(dataPath: String, roles: ColumnRoles, naValues: [String] = defaultNAValues,
                            options: FitOptions = FitOptions(), bounds: [TermBound] = [], timings: inout Timings) throws -> TrainingResult {
         let (design, source) = try prepare(dataPath: dataPath, roles: roles, naValues: naValues, timings: &timings)
-        return try Trainer.train(design: design, source: source, options: options, bounds: bounds, timings: &timings)
+        let allBounds = TermBound.implied(by: design.schema, explicit: bounds)
+        return try Trainer.train(design: design, source: source, options: options, bounds: allBounds, timings: &timings)
     }
 
     /// The same pipeline with an elastic-net penalty at one λ.
@@ -23,7 +24,7 @@ public enum FitPipeline {
     static func prepare(dataPath: String, roles: ColumnRoles, naValues: [String], timings: inout Timings) throws -> (Design, TrainingSource) {
         var csv = CSVOptions()
         csv.naValues = Set(naValues)
-        csv.textColumns = Set([roles.target] + [roles.cluster].compactMap { $0 })
+        csv.textColumns = Set([roles.target] + [roles.cluster].compactMap { $0 }).union(roles.categorical)
         // The fit reads neither times nor excluded columns: their cells are checked for structure
         // but not converted.
         csv.skipColumns = Set(([roles.time].compactMap { $0 } + roles.exclude)
@@ -47,11 +48,11 @@ public enum ScoringInput {
                               + [model.schema.id, model.schema.time].compactMap { $0 })
         let table = try CSVReader.read(path: path, options: csv)
         var columns: [String: ScoringColumn] = [:]
-        for f in model.schema.features {
-            guard let c = table.column(named: f.column) else { continue }
+        for name in Scorer(model: model).requiredColumns {
+            guard let c = table.column(named: name) else { continue }
             switch c.values {
-            case .numeric(let v): columns[f.column] = .numbers(v)
-            case .text: columns[f.column] = .strings((0..<table.rowCount).map { c.text(at: $0) })
+            case .numeric(let v): columns[name] = .numbers(v)
+            case .text: columns[name] = .strings((0..<table.rowCount).map { c.text(at: $0) })
             }
         }
         return (table, columns)

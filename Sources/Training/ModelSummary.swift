@@ -30,6 +30,26 @@ public enum ModelSummary {
         pair("Covariance:", f.covariance, "Penalty:", f.penalty)
         let transformed = model.schema.features.compactMap { f in f.transforms.map { "\(f.column): \($0.map(\.name).joined(separator: " then "))" } }
         if !transformed.isEmpty { line("Transforms:       " + transformed.joined(separator: "; ")) }
+        let groups = model.schema.features.filter { $0.kind == .group }
+        for g in groups {
+            let members = (g.members ?? []).map { ($0.sign < 0 ? "−" : "") + "z(\($0.column))" }.joined(separator: ", ")
+            line("Group:            \(g.column) = mean of \(members)")
+        }
+        for c in model.schema.features where c.pooledLevels != nil {
+            line("Pooled levels:    \(c.column): \(c.pooledLevels!.joined(separator: ", ")) → \(FeatureSpec.otherLevel)")
+        }
+        if let constraints = f.constraints {
+            line("Constraints:      " + constraints.joined(separator: "; "))
+            if constraints.contains(where: { $0.hasSuffix("(binding)") }) {
+                line("Validity: terms held at a bound have no standard error, z, p or interval; those of the free terms treat the")
+                line("held terms as fixed and are approximate (at a boundary the usual asymptotics do not hold). ℓ, AIC and BIC are")
+                line("those of the constrained fit.")
+            }
+        }
+        if f.penalty != "none" && f.penalty != "firth" {
+            line("Validity: penalised estimates are biased toward zero by design; standard errors, z, p-values and intervals")
+            line("are not reported because they would mislead (for L1 no plain p-value exists). Compare models by CV deviance.")
+        }
         if f.penalty == "firth" {
             line("Firth fit: estimates maximise ℓ + ½·log|I|; the log-likelihood, AIC, BIC and LR test above use the plain ℓ at these estimates.")
         }

@@ -110,12 +110,29 @@ public enum Trainer {
                 message: "the data disagree with the business prior: \(t.joined(separator: ", ")) held at \(t.count == 1 ? "its bound" : "their bounds") (the likelihood pushes past \(t.count == 1 ? "it" : "them")); no standard error is given for held terms and the others are conditional on them. KKT residual \(String(format: "%.1e", fit.kktResidual))",
                 terms: t))
         }
-        if !bounds.isEmpty { model.fit.method += "; box-constrained (active-set Newton)" }
+        if !bounds.isEmpty {
+            model.fit.method += "; box-constrained (active-set Newton)"
+            model.fit.constraints = describe(bounds, binding: Set(fit.bindingTerms.map { names[$0] }))
+        }
         if options.firth {
             model.fit.penalty = "firth"
             model.fit.method = "Firth's bias-reduced likelihood ℓ + ½·log|I| (Newton with the modified score, Armijo backtracking)"
         }
         return TrainingResult(model: model, fit: fit)
+    }
+
+    /// "term <= v" / "term >= v" / "l <= term <= u", marked when binding.
+    static func describe(_ bounds: [TermBound], binding: Set<String>) -> [String] {
+        bounds.map { b in
+            var text: String
+            switch (b.lower, b.upper) {
+            case let (l?, u?): text = "\(l) <= \(b.term) <= \(u)"
+            case let (l?, nil): text = "\(b.term) >= \(l)"
+            case let (nil, u?): text = "\(b.term) <= \(u)"
+            case (nil, nil): text = b.term
+            }
+            return binding.contains(b.term) ? text + " (binding)" : text
+        }
     }
 
     /// An elastic-net fit at one λ (glmnet's objective). Standard errors, z, p and intervals are

@@ -98,5 +98,8 @@ extension Fixtures {
         return out
     }
 
-    public struct ReferenceError: Error, CustomStringConvertible { public var description: String }
+    public struct ReferenceError: Error, CustomStringConvertible {
+        public var description: String
+        public init(description: String) { self.description = description }
+    }
 }

@@ -1,1 +1,0 @@
-// The analyst's metric configuration (YAML): roles, directions, transforms, groups.

@@ -1,0 +1,90 @@
+import Foundation
+import MetricConfig
+import ScoringCore
+import Tabular
+
+/// Column statistics behind `healthscore init`'s starter configuration.
+public enum DataProfile {
+    /// Metrics correlated above this are proposed (commented) as a group.
+    public static let groupThreshold = 0.9
+
+    public static func starter(dataPath: String, target: String, positive: String?, id: String?, time: String?,
+                               naValues: [String] = FitPipeline.defaultNAValues) throws -> String {
+        var csv = CSVOptions()
+        csv.naValues = Set(naValues)
+        csv.textColumns = Set([target, id, time].compactMap { $0 })
+        let table = try CSVReader.read(path: dataPath, options: csv)
+        for name in [id, time].compactMap({ $0 }) where !table.hasColumn(name) {
+            throw DataError(file: dataPath, row: nil, line: nil, column: name, problem: "no column named '\(name)'",
+                            fix: "pass one of the header names (\(table.columns.prefix(8).map(\.name).joined(separator: ", ")))")
+        }
+        let label = try DesignBuilder.label(table, target: target, positive: positive)
+        let y = label.values
+        let labelled = y.filter { !$0.isNaN }
+        let churnRate = labelled.isEmpty ? 0 : labelled.reduce(0, +) / Double(labelled.count)
+        var profiles = table.columns.map { profile($0, table: table, target: target, y: y) }
+        proposeGroups(&profiles, table: table)
+        return StarterConfig.render(dataFile: (dataPath as NSString).lastPathComponent, rows: table.rowCount, target: target,
+                                    positive: label.positive, churnRate: churnRate, id: id, time: time, profiles: profiles)
+    }
+
+    static func profile(_ c: RawColumn, table: RawTable, target: String, y: [Double]) -> ColumnProfile {
+        let n = table.rowCount
+        let share = n > 0 ? Double(c.missingCount) / Double(n) : 0
+        if c.name == target { return ColumnProfile(name: c.name, role: .target, type: .categorical, missingShare: share) }
+        switch c.values {
+        case .numeric(let v):
+            var p = ColumnProfile(name: c.name, role: .metric, type: .numeric, missingShare: share)
+            let present = v.filter { !$0.isNaN }
+            guard !present.isEmpty else { p.role = .exclude; return p }
+            let (mean, sd) = NumericMetric.moments(present)
+            p.mean = mean; p.sd = sd
+            p.min = present.min(); p.max = present.max()
+            let skew = TransformRule.skewness(present)
+            p.skew = skew
+            if Set(present.prefix(1_000)).count > 2 && skew > TransformRule.skewThreshold {
+                p.proposedTransform = [(p.min ?? 0) >= 0 ? .log1p : .asinh]
+            }
+            var sums = [0.0, 0.0], counts = [0.0, 0.0]
+            for i in 0..<n where !v[i].isNaN && !y[i].isNaN { sums[Int(y[i])] += v[i]; counts[Int(y[i])] += 1 }
+            if counts[0] > 0 && counts[1] > 0 { p.churnerMean = sums[1] / counts[1]; p.otherMean = sums[0] / counts[0] }
+            if Set(present).count == 1 { p.role = .exclude }
+            return p
+        case .text(let codes, let levels):
+            var p = ColumnProfile(name: c.name, role: .metric, type: .categorical, missingShare: share)
+            var counts = [Int](repeating: 0, count: levels.count)
+            for code in codes where code >= 0 { counts[Int(code)] += 1 }
+            let distinct = counts.filter { $0 > 0 }.count
+            p.levels = distinct
+            let present = max(n - c.missingCount, 1)
+            p.topLevels = levels.indices.sorted { counts[$0] > counts[$1] }.prefix(3).filter { counts[$0] > 0 }
+                .map { (levels[$0], Double(counts[$0]) / Double(present)) }
+            // An identifier or free text: nearly one level per row.
+            if distinct > DesignBuilder.identifierLevelLimit && distinct * 2 > n || distinct <= 1 { p.role = .exclude }
+            return p
+        }
+    }
+
+    /// Links numeric metrics with |r| above `groupThreshold` and names each linked set.
+    static func proposeGroups(_ profiles: inout [ColumnProfile], table: RawTable) {
+        let numeric = profiles.indices.filter { profiles[$0].role == .metric && profiles[$0].type == .numeric }
+        let values: [[Double]] = numeric.map { i in
+            if case .numeric(let v) = table.columns[i].values { return v }
+            return []
+        }
+        var parent = Array(numeric.indices)
+        func root(_ i: Int) -> Int { var i = i; while parent[i] != i { i = parent[i] }; return i }
+        for a in numeric.indices {
+            for b in numeric.indices where b > a {
+                let r = MetricGrouping.pearson(values[a], values[b])
+                guard abs(r) > groupThreshold else { continue }
+                profiles[numeric[a]].correlated.append((profiles[numeric[b]].name, r))
+                profiles[numeric[b]].correlated.append((profiles[numeric[a]].name, r))
+                parent[root(b)] = root(a)
+            }
+        }
+        for a in numeric.indices where !profiles[numeric[a]].correlated.isEmpty {
+            profiles[numeric[a]].proposedGroup = profiles[numeric[root(a)]].name + "_group"
+        }
+    }
+}
