@@ -24,6 +24,9 @@ struct Fit: ParsableCommand {
     @Option(help: "Write the model artifact (JSON) here.")
     var out: String?
 
+    @Option(help: ArgumentHelp("Write the correlation matrix of the model's terms (CSV) here; the summary lists pairs with |r| ≥ 0.8.", valueName: "file.csv"))
+    var correlations: String?
+
     @Flag(help: "Print the model artifact as JSON instead of the summary.")
     var json = false
 
@@ -120,8 +123,12 @@ struct Fit: ParsableCommand {
                 }
             } else {
                 let result = try FitPipeline.run(dataPath: data, roles: columnRoles, naValues: roles.naValues, options: options,
-                                                 bounds: bound.compactMap(TermBound.init(parsing:)), timings: &clock)
+                                                 bounds: bound.compactMap(TermBound.init(parsing:)), correlations: correlations != nil,
+                                                 timings: &clock)
                 model = result.model
+                if let correlations, let matrix = result.correlations {
+                    try AtomicFile.write(Data(matrix.csv().utf8), to: correlations)
+                }
                 iterationSeconds = result.fit.history.map(\.seconds)
             }
         } catch { fail(error) }

@@ -229,6 +229,8 @@ public struct FitSummary: Codable, Sendable, Equatable {
     /// Sign and box constraints the fit respected, e.g. "logins <= 0", with " (binding)" on those the
     /// data pushed against; nil for an unconstrained fit.
     public var constraints: [String]?
+    /// Term pairs with |r| ≥ 0.8 on the training rows (only when correlations were asked for).
+    public var strongCorrelations: [CorrelatedPair]?
     public var history: [IterationSummary]
 
     public init(method: String, nObservations: Int, nDropped: Int, nImputedCells: Int, nEvents: Int,
@@ -244,6 +246,13 @@ public struct FitSummary: Codable, Sendable, Equatable {
         self.iterations = iterations; self.converged = converged; self.convergenceRule = convergenceRule
         self.history = history
     }
+}
+
+public struct CorrelatedPair: Codable, Sendable, Equatable {
+    public var a: String
+    public var b: String
+    public var r: Double
+    public init(a: String, b: String, r: Double) { self.a = a; self.b = b; self.r = r }
 }
 
 public struct ModelWarning: Codable, Sendable, Equatable {

@@ -7,11 +7,20 @@ import Tabular
 public enum FitPipeline {
     public static let defaultNAValues = ["", "NA", "N/A", "NULL", "NaN"]
 
+    /// `correlations`: also compute the correlation matrix of the design's terms (returned, and its
+    /// strong pairs stored in the model).
     public static func run(dataPath: String, roles: ColumnRoles, naValues: [String] = defaultNAValues,
-                           options: FitOptions = FitOptions(), bounds: [TermBound] = [], timings: inout Timings) throws -> TrainingResult {
+                           options: FitOptions = FitOptions(), bounds: [TermBound] = [], correlations: Bool = false,
+                           timings: inout Timings) throws -> TrainingResult {
         let (design, source) = try prepare(dataPath: dataPath, roles: roles, naValues: naValues, timings: &timings)
         let allBounds = TermBound.implied(by: design.schema, explicit: bounds)
-        return try Trainer.train(design: design, source: source, options: options, bounds: allBounds, timings: &timings)
+        let matrix = correlations ? timings.measure("correlations") { TermCorrelations(design) } : nil
+        var result = try Trainer.train(design: design, source: source, options: options, bounds: allBounds, timings: &timings)
+        if let matrix {
+            result.correlations = matrix
+            result.model.fit.strongCorrelations = matrix.pairs(atLeast: TermCorrelations.strong)
+        }
+        return result
     }
 
     /// The same pipeline with an elastic-net penalty at one λ.
@@ -36,6 +45,37 @@ public enum FitPipeline {
         let digest = try timings.measure("sha256") { try FileDigest.sha256Hex(path: dataPath) }
         let source = TrainingSource(file: (dataPath as NSString).lastPathComponent, sha256: digest, rows: table.rowCount)
         return (design, source)
+    }
+}
+
+/// Pearson correlations between the design's terms (intercept left out).
+public struct TermCorrelations: Sendable {
+    public static let strong = 0.8
+    public var terms: [String]
+    public var matrix: SymmetricMatrix
+
+    init(_ design: Design) {
+        terms = Array(design.termNames.dropFirst())
+        matrix = Correlation.matrix(columnMajor: Array(design.storage[design.rows...]), rows: design.rows, cols: terms.count)
+    }
+
+    /// Pairs with |r| ≥ threshold, strongest first.
+    public func pairs(atLeast threshold: Double) -> [CorrelatedPair] {
+        var out: [CorrelatedPair] = []
+        for j in terms.indices { for i in terms.indices where i > j && abs(matrix[i, j]) >= threshold {
+            out.append(CorrelatedPair(a: terms[j], b: terms[i], r: matrix[i, j]))
+        } }
+        return out.sorted { abs($0.r) > abs($1.r) }
+    }
+
+    /// The matrix as CSV: a header of terms, then one row per term.
+    public func csv() -> String {
+        func q(_ s: String) -> String { s.contains(where: { $0 == "," || $0 == "\"" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
+        var out = "term," + terms.map(q).joined(separator: ",") + "\n"
+        for i in terms.indices {
+            out += q(terms[i]) + "," + terms.indices.map { String(matrix[i, $0]) }.joined(separator: ",") + "\n"
+        }
+        return out
     }
 }
 

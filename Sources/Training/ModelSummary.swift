@@ -77,6 +77,12 @@ public enum ModelSummary {
             line("Δ churn: change in churn probability (percentage points) for the average customer (churn \(fixed(100 * base, 1))%)")
             line("when a metric rises by one standard deviation, or a category moves from its reference level.")
         }
+        if let pairs = model.fit.strongCorrelations, !pairs.isEmpty {
+            line()
+            line("Strongly correlated terms (|r| ≥ 0.8):")
+            for p in pairs.prefix(12) { line("  r = \(fixed(p.r, 4))  \(p.a) ~ \(p.b)") }
+            if pairs.count > 12 { line("  … \(pairs.count - 12) more in the model file") }
+        }
         if !model.warnings.isEmpty {
             line()
             line("Warnings:")

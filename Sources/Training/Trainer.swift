@@ -49,6 +49,7 @@ public struct TrainingError: Error, CustomStringConvertible, Sendable {
 public struct TrainingResult: Sendable {
     public var model: ModelArtifact
     public var fit: LogisticFit
+    public var correlations: TermCorrelations? = nil
 }
 
 /// Fits a design and turns the result into a model artifact with its inference table.
@@ -243,7 +244,7 @@ public enum Trainer {
                 .map { "\($0.term) (VIF \(ModelSummary.fixed($0.vif!, 0)))" }.joined(separator: ", ")
             warnings.append(ModelWarning(
                 code: "collinear",
-                message: "\(collinear.count) term(s) have variance inflation above 10: \(listed)\(collinear.count > 8 ? ", …" : ""); their individual weights and Δ churn cannot be read on their own — drop or combine one of each correlated group",
+                message: "\(collinear.count) term(s) have variance inflation above 10: \(listed)\(collinear.count > 8 ? ", …" : ""); their individual weights and Δ churn cannot be read on their own — drop or combine one of each correlated group (a config group, or --group-correlated 0.9)",
                 terms: collinear.map(\.term)))
         }
         if nDropped > 0 {

@@ -175,4 +175,26 @@ import TestSupport
         #expect { _ = try fit("target: churn\nmetrics:\n  area_code: {group: state}\n  account_length: {group: state}\n") }
             throws: { "\($0)".contains("also a column") }
     }
+
+    /// The BLAS correlation matrix equals pairwise Pearson computed directly, and the strong pairs
+    /// stored in the model are the minutes/charge twins.
+    @Test func correlationMatrixMatchesDirectPearson() throws {
+        var clock = Timings()
+        let result = try FitPipeline.run(dataPath: Self.mlc, roles: ColumnRoles(target: "churn"), correlations: true, timings: &clock)
+        let c = try #require(result.correlations)
+        let table = try CSVReader.read(path: Self.mlc)
+        func column(_ name: String) -> [Double] {
+            if case .numeric(let v)? = table.column(named: name)?.values { return v }
+            return []
+        }
+        let names = ["account_length", "total_day_minutes", "total_day_charge", "number_customer_service_calls", "total_intl_calls"]
+        for a in names { for b in names {
+            let i = c.terms.firstIndex(of: a)!, j = c.terms.firstIndex(of: b)!
+            let direct = a == b ? 1 : MetricGrouping.pearson(column(a), column(b))
+            #expect(abs(c.matrix[i, j] - direct) <= 1e-12, "\(a) ~ \(b): \(c.matrix[i, j]) vs \(direct)")
+        } }
+        let strong = try #require(result.model.fit.strongCorrelations)
+        #expect(strong.prefix(4).allSatisfy { $0.a.hasSuffix("minutes") && $0.b.hasSuffix("charge") && $0.r > 0.9999 })
+        #expect(c.csv().split(separator: "\n").count == c.terms.count + 1)
+    }
 }
