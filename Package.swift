@@ -3,6 +3,7 @@ import PackageDescription
 
 // Dependency arrows point one way:
 //   healthscore (CLI) → Training → FitEngine / Tabular / MetricConfig → ScoringCore
+//   healthscore (CLI) → Evaluation → Training / ModelMetrics / Scorecards
 //   ModelMetrics (accuracy measures) depends on nothing but Foundation.
 // ScoringCore is pure Swift + Foundation: it is what production embeds, so it
 // must never see CLapack or FitEngine.
@@ -34,10 +35,15 @@ let package = Package(
         .target(name: "ModelMetrics"),
         .target(name: "MetricConfig", dependencies: ["ScoringCore", .product(name: "Yams", package: "Yams")]),
         .target(name: "Training", dependencies: ["FitEngine", "Tabular", "ScoringCore", "MetricConfig"]),
+        .target(name: "Scorecards", dependencies: ["ScoringCore", .product(name: "Yams", package: "Yams")]),
+        .target(
+            name: "Evaluation",
+            dependencies: ["Training", "Tabular", "FitEngine", "ScoringCore", "ModelMetrics", "MetricConfig", "Scorecards"]
+        ),
         .executableTarget(
             name: "HealthScoreCLI",
             dependencies: [
-                "Training", "Tabular", "ScoringCore", "Simulator", "FitEngine", "MetricConfig", "ModelMetrics",
+                "Training", "Tabular", "ScoringCore", "Simulator", "FitEngine", "MetricConfig", "ModelMetrics", "Scorecards", "Evaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -48,6 +54,11 @@ let package = Package(
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "TestSupport"]),
         .testTarget(name: "ModelMetricsTests", dependencies: ["ModelMetrics", "TestSupport"]),
         .testTarget(name: "MetricConfigTests", dependencies: ["MetricConfig", "TestSupport"]),
+        .testTarget(name: "ScorecardsTests", dependencies: ["Scorecards", "ScoringCore", "TestSupport"]),
+        .testTarget(
+            name: "EvaluationTests",
+            dependencies: ["Evaluation", "Training", "Tabular", "ModelMetrics", "Scorecards", "ScoringCore", "Simulator", "TestSupport"]
+        ),
         .testTarget(
             name: "TrainingTests",
             dependencies: ["Training", "Tabular", "ScoringCore", "FitEngine", "Simulator", "MetricConfig", "TestSupport"]

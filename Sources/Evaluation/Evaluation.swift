@@ -1,0 +1,1 @@
+// Backtests, cross-validation and model comparison.
