@@ -13,6 +13,16 @@ import Foundation
 //      slopes are fixed (the L1 term is linear there), to the rounding level of the gradient;
 //   3. the KKT conditions of every inactive term are checked; a violator joins and the round repeats.
 // Ridge (α = 0) has no L1 part, so step 2 on all terms is the whole answer.
+//
+// Box constraints lⱼ ≤ βⱼ ≤ uⱼ (original scale, e.g. a sign the business knows) become
+// lⱼ·sⱼ ≤ β̃ⱼ ≤ uⱼ·sⱼ on the standardised scale (sⱼ > 0). Every step respects them: coordinate descent
+// clamps each coordinate's exact minimiser into its box (the 1-D model is convex, so that is the
+// constrained minimiser); the Cholesky finish holds a term at a bound fixed, and the polish does too
+// unless F falls as it moves inward; both stop a step where a free term reaches its bound, which then
+// holds it; the KKT check allows for a bound's multiplier, and a term the bound holds against the fit
+// is reported as binding. With bounds the rounds run coordinate descent for ridge too: it is what
+// reliably moves a term off a bound. Without any finite bound every computation is the unconstrained
+// one, operation for operation (the results are bit-for-bit those of the unbounded solver).
 
 /// glmnet's elastic-net penalty λ·Σⱼ pfⱼ·((1−α)/2·β̃ⱼ² + α·|β̃ⱼ|) on the standardised slopes.
 /// The intercept is never penalised.
@@ -24,11 +34,21 @@ public struct ElasticNetPenalty: Sendable {
     /// nil means all 1 and 0 leaves a term unpenalised. Rescaled, as glmnet does, to sum to the
     /// number of non-intercept columns, so λ keeps its meaning whatever the factors' overall size.
     public var penaltyFactors: [Double]?
+    /// Box constraints per design column, index 0 the intercept, on the ORIGINAL scale of the design
+    /// (`FitOptions.lowerBounds`/`upperBounds`' convention): −∞ / +∞ leave a side free, nil leaves
+    /// every column free, and the intercept must stay free. E.g. upper bound 0 on a metric the business
+    /// knows cannot raise churn. lⱼ ≤ uⱼ; lⱼ = uⱼ fixes the term. A constant column whose box excludes 0
+    /// is reported at the bound nearest 0, the intercept absorbing it.
+    public var lowerBounds: [Double]?
+    public var upperBounds: [Double]?
 
-    public init(alpha: Double, lambda: Double, penaltyFactors: [Double]? = nil) {
+    public init(alpha: Double, lambda: Double, penaltyFactors: [Double]? = nil,
+                lowerBounds: [Double]? = nil, upperBounds: [Double]? = nil) {
         self.alpha = alpha
         self.lambda = lambda
         self.penaltyFactors = penaltyFactors
+        self.lowerBounds = lowerBounds
+        self.upperBounds = upperBounds
     }
 }
 
@@ -66,6 +86,10 @@ public struct ElasticNetOptions: Sendable {
     /// 2012): term j is a candidate when |∂L/∂β̃ⱼ| at the previous solution ≥ α·pfⱼ·(2λ − λ_prev).
     /// A heuristic only: the KKT check afterwards adds whatever it missed.
     public var strongRule = true
+    /// A term at a bound is reported in `PenalizedFit.bindingTerms` when the bound's multiplier — how
+    /// fast F would fall moving the term past the bound, on the standardised scale, where a gradient
+    /// component is at most 1 — exceeds this.
+    public var bindingTolerance = 1e-10
 
     public init() {}
 }
@@ -85,26 +109,34 @@ public struct PenalizedFit: Sendable {
     public var converged: Bool
     /// Largest KKT residual over the terms, on the standardised scale: |∂f/∂β̃ⱼ + λα·pfⱼ·sign(β̃ⱼ)| for an
     /// active term (f the smooth part, ridge included), max(0, |∂f/∂β̃ⱼ| − λα·pfⱼ) for an inactive one,
-    /// |∂f/∂β̃ⱼ| for the intercept and unpenalised terms.
+    /// |∂f/∂β̃ⱼ| for the intercept and unpenalised terms. A term at a bound counts only the directions it
+    /// may move in: how fast F falls along the better of them (0 if neither lowers F).
     public var kktViolation: Double
     /// Binomial deviance 2·Σᵢ vᵢ·[softplus(ηᵢ) − yᵢηᵢ].
     public var deviance: Double
     /// Nonzero coefficients, intercept excluded (glmnet's `df`).
     public var nonZero: Int
+    /// Design columns held at a bound that the fit pushes against (the bound's multiplier exceeds
+    /// `ElasticNetOptions.bindingTolerance`): without the bound the term would move past it. A term
+    /// at a bound of 0 that the L1 penalty alone would keep at 0 is not binding.
+    public var bindingTerms: [Int] = []
 }
 
 public enum ElasticNet {
-    /// Minimises glmnet's objective for one (α, λ). `warmStart`: coefficients on the original scale
-    /// (index 0 the intercept), e.g. the fit at a nearby λ.
+    /// Minimises glmnet's objective for one (α, λ), within the penalty's bounds if it has any.
+    /// `warmStart`: coefficients on the original scale (index 0 the intercept), e.g. the fit at a
+    /// nearby λ; projected into the bounds.
     public static func fit(_ problem: LogisticProblem, penalty: ElasticNetPenalty,
                            options: ElasticNetOptions = .init(), warmStart: [Double]? = nil) -> PenalizedFit {
         precondition(penalty.alpha >= 0 && penalty.alpha <= 1, "alpha must be in [0, 1]")
         precondition(penalty.lambda >= 0 && penalty.lambda.isFinite, "lambda must be finite and ≥ 0")
-        let engine = PenalizedEngine(problem, penaltyFactors: penalty.penaltyFactors)
+        let engine = PenalizedEngine(problem, penaltyFactors: penalty.penaltyFactors,
+                                     lowerBounds: penalty.lowerBounds, upperBounds: penalty.upperBounds)
         let weights = engine.penaltyWeights(lambda: penalty.lambda, alpha: penalty.alpha)
         var beta: [Double]
         if let warmStart {
             beta = engine.standardised(warmStart)
+            if engine.bounded { for j in 1..<engine.p where engine.usable[j] { beta[j] = engine.project(beta[j], j) } }
         } else {
             beta = engine.nullFit(options: options).beta
         }
@@ -116,21 +148,32 @@ public enum ElasticNet {
     /// The smallest λ at which every penalised slope is zero: max over penalised j of
     /// |∂L/∂β̃ⱼ| / (α·pfⱼ) at the fit with only the intercept and unpenalised terms. For α = 0 no
     /// finite λ zeroes a slope; like glmnet we then use α = 0.001 to place the top of the path.
-    public static func lambdaMax(_ problem: LogisticProblem, alpha: Double, penaltyFactors: [Double]? = nil) -> Double {
-        let engine = PenalizedEngine(problem, penaltyFactors: penaltyFactors)
+    ///
+    /// With bounds (original scale, as in `ElasticNetPenalty`) the null fit is the constrained one:
+    /// each penalised slope sits at the point of its box nearest 0 — 0 itself when the box holds it —
+    /// which is where it goes as λ → ∞, and the intercept and unpenalised terms are fitted within
+    /// their boxes. λmax is then the smallest λ at which no penalised slope moves from there: per term
+    /// only the gradient component in a direction the box allows counts, e.g. for a slope at 0 with
+    /// box [0, ∞), max(0, −∂L/∂β̃ⱼ)/(α·pfⱼ); a slope held at a bound b ≠ 0 resists with the whole
+    /// penalty slope, α + (1 − α)·|b̃|, per unit of λ·pfⱼ.
+    public static func lambdaMax(_ problem: LogisticProblem, alpha: Double, penaltyFactors: [Double]? = nil,
+                                 lowerBounds: [Double]? = nil, upperBounds: [Double]? = nil) -> Double {
+        let engine = PenalizedEngine(problem, penaltyFactors: penaltyFactors, lowerBounds: lowerBounds, upperBounds: upperBounds)
         let null = engine.nullFit(options: .init())
-        return engine.lambdaMax(gradient: null.point.gradient, alpha: alpha)
+        return engine.lambdaMax(gradient: null.point.gradient, beta: null.beta, alpha: alpha)
     }
 
     /// Fits a sequence of λ with warm starts (each fit starts at the previous solution), so give
     /// `lambdas` in decreasing order. Default: `options.lambdaCount` values log-spaced from λmax
-    /// down to `options.lambdaMinRatio`·λmax.
+    /// down to `options.lambdaMinRatio`·λmax. Bounds as in `ElasticNetPenalty` hold at every λ; the
+    /// path then starts at the constrained null fit and λmax is read there (see `lambdaMax`).
     public static func path(_ problem: LogisticProblem, alpha: Double, lambdas: [Double]? = nil,
-                            penaltyFactors: [Double]? = nil, options: ElasticNetOptions = .init()) -> [PenalizedFit] {
+                            penaltyFactors: [Double]? = nil, lowerBounds: [Double]? = nil, upperBounds: [Double]? = nil,
+                            options: ElasticNetOptions = .init()) -> [PenalizedFit] {
         precondition(alpha >= 0 && alpha <= 1, "alpha must be in [0, 1]")
-        let engine = PenalizedEngine(problem, penaltyFactors: penaltyFactors)
+        let engine = PenalizedEngine(problem, penaltyFactors: penaltyFactors, lowerBounds: lowerBounds, upperBounds: upperBounds)
         let null = engine.nullFit(options: options)
-        let top = engine.lambdaMax(gradient: null.point.gradient, alpha: alpha)
+        let top = engine.lambdaMax(gradient: null.point.gradient, beta: null.beta, alpha: alpha)
         let grid: [Double]
         if let lambdas {
             grid = lambdas
@@ -182,6 +225,16 @@ final class PenalizedEngine {
     let factors: [Double]
     /// false for constant columns, whose coefficient stays 0 (they cannot move the fit).
     let usable: [Bool]
+    /// The box per design column on the standardised scale, lⱼ·sⱼ ≤ β̃ⱼ ≤ uⱼ·sⱼ; −∞/+∞ for free sides,
+    /// the intercept and constant columns.
+    let lower: [Double]
+    let upper: [Double]
+    /// The bounds as given (original scale; −∞/+∞ when none), so a slope held at a bound is reported
+    /// exactly at it rather than at (uⱼ·sⱼ)/sⱼ.
+    let originalLower: [Double]
+    let originalUpper: [Double]
+    /// Some usable column has a finite bound. When false, no bound is ever consulted.
+    let bounded: Bool
     let kernels: DesignKernels
     private let eta: UnsafeMutablePointer<Double>
     private let sqrtW: UnsafeMutablePointer<Double>
@@ -210,9 +263,11 @@ final class PenalizedEngine {
         var iterations: Int
         var kkt: Double
         var converged: Bool
+        /// Design columns at a bound with a positive multiplier.
+        var binding: [Int] = []
     }
 
-    init(_ problem: LogisticProblem, penaltyFactors: [Double]?) {
+    init(_ problem: LogisticProblem, penaltyFactors: [Double]?, lowerBounds: [Double]? = nil, upperBounds: [Double]? = nil) {
         var design = problem.design
         n = design.rows
         p = design.cols
@@ -238,6 +293,31 @@ final class PenalizedEngine {
         factors = f
         let constant = Set(scaling.constantColumns)
         usable = (0..<p).map { !constant.contains($0) }
+
+        let givenLower = lowerBounds ?? [Double](repeating: -.infinity, count: p)
+        let givenUpper = upperBounds ?? [Double](repeating: .infinity, count: p)
+        precondition(givenLower.count == p, "lowerBounds needs one bound per design column (\(p)), the intercept included")
+        precondition(givenUpper.count == p, "upperBounds needs one bound per design column (\(p)), the intercept included")
+        precondition(givenLower[0] == -.infinity && givenUpper[0] == .infinity, "the intercept must be free (bounds −∞, +∞)")
+        for j in 0..<p {
+            let l = givenLower[j], u = givenUpper[j]
+            precondition(!l.isNaN && !u.isNaN && l < .infinity && u > -.infinity && l <= u,
+                         "bounds of column \(j) must satisfy −∞ ≤ lower ≤ upper ≤ +∞ with lower < +∞ and upper > −∞ (got [\(l), \(u)])")
+        }
+        var lo = [Double](repeating: -.infinity, count: p), hi = [Double](repeating: .infinity, count: p)
+        for j in 1..<max(1, p) where usable[j] {
+            // β̃ = β·s with s > 0: a bound scales and keeps its sign (a bound of 0 stays exactly +0).
+            let l = givenLower[j] * scaling.scales[j], u = givenUpper[j] * scaling.scales[j]
+            precondition(l < .infinity && u > -.infinity, "the bounds of column \(j) overflow on the standardised scale")
+            lo[j] = l == 0 ? 0 : l
+            hi[j] = u == 0 ? 0 : u
+        }
+        lower = lo
+        upper = hi
+        originalLower = givenLower
+        originalUpper = givenUpper
+        let usableColumns = usable
+        bounded = (0..<p).contains { usableColumns[$0] && (lo[$0] > -.infinity || hi[$0] < .infinity) }
         kernels = DesignKernels(rows: n, cols: p)
         eta = .allocate(capacity: max(1, n))
         sqrtW = .allocate(capacity: max(1, n))
@@ -248,6 +328,12 @@ final class PenalizedEngine {
     deinit {
         eta.deallocate(); sqrtW.deallocate(); residual.deallocate(); direction.deallocate()
     }
+
+    /// v clamped into column j's box (standardised scale).
+    @inline(__always) func project(_ v: Double, _ j: Int) -> Double { min(max(v, lower[j]), upper[j]) }
+
+    /// β̃ⱼ = v sits at a finite bound of column j (false for every finite v without bounds).
+    @inline(__always) func atBound(_ v: Double, _ j: Int) -> Bool { v <= lower[j] || v >= upper[j] }
 
     func penaltyWeights(lambda: Double, alpha: Double) -> Weights {
         Weights(lambda: lambda, alpha: alpha,
@@ -353,21 +439,47 @@ final class PenalizedEngine {
     // MARK: Solver
 
     /// The fit with only the intercept and the unpenalised terms: where every path starts, and
-    /// where λmax is read.
+    /// where λmax is read. With bounds, penalised slopes sit at the point of their box nearest 0 (where
+    /// they go as λ → ∞) and the unpenalised terms are fitted within their boxes.
     func nullFit(options: ElasticNetOptions) -> (beta: [Double], point: Point) {
         let events = rowWeights.map { v in zip(v, y).reduce(0.0) { $0 + $1.0 * $1.1 } } ?? y.reduce(0, +)
         let mean = min(max(events / weightSum, 1e-12), 1 - 1e-12)
         var beta = [Double](repeating: 0, count: p)
         beta[0] = log(mean / (1 - mean))
+        if bounded { for j in 1..<p where usable[j] { beta[j] = project(0, j) } }
         let free = (0..<p).map { usable[$0] && factors[$0] == 0 }
-        let polished = polish(beta: &beta, allowed: free, weights: penaltyWeights(lambda: 0, alpha: 1), options: options)
+        let weights = penaltyWeights(lambda: 0, alpha: 1)
+        var polished = polish(beta: &beta, allowed: free, weights: weights, options: options)
+        // The polish re-examines held terms at every step; another pass only picks up one it held
+        // because its Newton step pointed outward until the others settled.
+        if bounded {
+            for _ in 1..<max(1, options.maxRounds) {
+                let settled = (0..<p).allSatisfy { j in
+                    !free[j] || !(Self.violation(gradient: polished.point.gradient[j], at: beta[j], l1: 0,
+                                                 lower: lower[j], upper: upper[j]) > options.kktTolerance)
+                }
+                if settled { break }
+                polished = polish(beta: &beta, allowed: free, weights: weights, options: options)
+            }
+        }
         return (beta, polished.point)
     }
 
-    func lambdaMax(gradient: [Double], alpha: Double) -> Double {
+    /// λmax from the loss gradient and β̃ at the null fit (see `ElasticNet.lambdaMax`).
+    func lambdaMax(gradient: [Double], beta: [Double], alpha: Double) -> Double {
         let a = max(alpha, 1e-3)
         var top = 0.0
-        for j in 1..<max(1, p) where usable[j] && factors[j] > 0 { top = max(top, abs(gradient[j]) / (a * factors[j])) }
+        for j in 1..<max(1, p) where usable[j] && factors[j] > 0 {
+            guard bounded else { top = max(top, abs(gradient[j]) / (a * factors[j])); continue }
+            // How fast the loss falls moving the slope the way its box allows, against how fast the
+            // penalty rises that way per unit of λ (α·pf at 0; α·pf + (1 − α)·pf·|b̃| at a bound b̃ ≠ 0).
+            let g = gradient[j], b = beta[j]
+            var pull = 0.0
+            if b < upper[j] { pull = max(pull, -g) }
+            if b > lower[j] { pull = max(pull, g) }
+            let resistance = b == 0 ? a * factors[j] : factors[j] * (a + (1 - a) * abs(b))
+            top = max(top, pull / resistance)
+        }
         return top
     }
 
@@ -382,32 +494,76 @@ final class PenalizedEngine {
         var violated: Bool
         // Stopping rule: a round ends with no inactive term outside its subgradient bound (beyond the
         // tolerance), or `maxRounds` rounds have run.
+        // Bounds: coordinate descent also runs for ridge, since it is what moves a term off a bound.
         repeat {
             rounds += 1
-            if hasL1 { iterations += coordinatePhase(beta: &beta, working: &working, weights: w, options: options) }
+            if hasL1 || bounded { iterations += coordinatePhase(beta: &beta, working: &working, weights: w, options: options) }
             let polished = polish(beta: &beta, allowed: usable, weights: w, options: options)
             iterations += polished.iterations
             point = polished.point
             violated = false
-            for j in 0..<p where usable[j] && beta[j] == 0 && w.l1[j] > 0
-                && abs(point.gradient[j]) - w.l1[j] > options.kktTolerance {
-                working[j] = true
-                violated = true
+            for j in 0..<p where usable[j] {
+                let g = point.gradient[j]
+                let outside: Bool
+                if bounded && atBound(beta[j], j) {
+                    outside = Self.violation(gradient: g, at: beta[j], l1: w.l1[j], lower: lower[j], upper: upper[j]) > options.kktTolerance
+                } else {
+                    outside = beta[j] == 0 && w.l1[j] > 0 && abs(g) - w.l1[j] > options.kktTolerance
+                }
+                if outside {
+                    working[j] = true
+                    violated = true
+                }
             }
         } while violated && rounds < options.maxRounds
         let kkt = kktResidual(point.gradient, beta, w)
-        return Outcome(point: point, iterations: iterations, kkt: kkt, converged: kkt <= options.kktTolerance)
+        let binding = !bounded ? [] : (0..<p).filter { j in
+            usable[j] && atBound(beta[j], j)
+                && Self.boundMultiplier(gradient: point.gradient[j], at: beta[j], l1: w.l1[j],
+                                        lower: lower[j], upper: upper[j]) > options.bindingTolerance
+        }
+        return Outcome(point: point, iterations: iterations, kkt: kkt, converged: kkt <= options.kktTolerance, binding: binding)
     }
 
     func kktResidual(_ gradient: [Double], _ beta: [Double], _ w: Weights) -> Double {
         var worst = 0.0
         for j in 0..<p where usable[j] {
-            let g = gradient[j], l1 = w.l1[j]
-            let r: Double
-            if l1 == 0 { r = abs(g) } else if beta[j] == 0 { r = max(0, abs(g) - l1) } else { r = abs(g + (beta[j] > 0 ? l1 : -l1)) }
+            let r = Self.violation(gradient: gradient[j], at: beta[j], l1: w.l1[j], lower: lower[j], upper: upper[j])
             worst = max(worst, r.isNaN ? .infinity : r)
         }
         return worst
+    }
+
+    /// One term's KKT residual for F = f + l1·|b| on the box [lo, hi], from g = ∂f/∂b.
+    /// Inside the box: |g| (l1 = 0), max(0, |g| − l1) at b = 0, |g + l1·sign(b)| otherwise.
+    /// At a bound only the directions the box allows count: the residual is how fast F falls along
+    /// the better of them, 0 if neither lowers F. F's one-sided slopes at b are g + l1 (b ≥ 0) or
+    /// g − l1 (b < 0) moving up, and −g − l1 (b > 0) or −g + l1 (b ≤ 0) moving down. So at an upper
+    /// bound u the residual is max(0, g + l1) for u > 0 and max(0, g − l1) for u ≤ 0 (at u = 0 the
+    /// term may go negative only if g exceeds the L1 threshold); at a lower bound l it is
+    /// max(0, −g − l1) for l ≥ 0 and max(0, l1 − g) for l < 0. NaN when g is.
+    static func violation(gradient g: Double, at b: Double, l1: Double, lower lo: Double, upper hi: Double) -> Double {
+        let atLower = b <= lo, atUpper = b >= hi
+        if !atLower && !atUpper {
+            if l1 == 0 { return abs(g) }
+            if b == 0 { return max(0, abs(g) - l1) }
+            return abs(g + (b > 0 ? l1 : -l1))
+        }
+        if g.isNaN { return .nan }
+        var worst = 0.0
+        if !atUpper { worst = max(worst, -(g + (b < 0 ? -l1 : l1))) }   // −(slope moving up)
+        if !atLower { worst = max(worst, g + (b > 0 ? l1 : -l1)) }      // −(slope moving down)
+        return worst
+    }
+
+    /// The multiplier of the bound a term sits at: how fast F would fall moving it past the bound
+    /// (0 when the fit does not push against it, e.g. a term at a bound of 0 that the L1 penalty
+    /// alone holds there: |g| ≤ l1).
+    static func boundMultiplier(gradient g: Double, at b: Double, l1: Double, lower lo: Double, upper hi: Double) -> Double {
+        var m = 0.0
+        if b >= hi { m = max(m, -(g + (b < 0 ? -l1 : l1))) }
+        if b <= lo { m = max(m, g + (b > 0 ? l1 : -l1)) }
+        return m
     }
 
     /// Proximal Newton, glmnet's IRLS: at β, minimise the quadratic model of the smooth part plus the
@@ -424,14 +580,19 @@ final class PenalizedEngine {
             if kktResidual(point.gradient, beta, w) <= options.kktTolerance { break }
             iterations += 1
             let scale = abs(point.objective) + 1
-            // Any term outside its subgradient bound here joins the working set.
-            for j in 0..<p where usable[j] && !working[j] && abs(point.gradient[j]) - w.l1[j] > options.kktTolerance {
-                working[j] = true
+            // Any term outside its subgradient bound here joins the working set (with bounds: any term
+            // that could lower F moving the way its box allows).
+            for j in 0..<p where usable[j] && !working[j] {
+                let outside = bounded
+                    ? Self.violation(gradient: point.gradient[j], at: beta[j], l1: w.l1[j], lower: lower[j], upper: upper[j]) > options.kktTolerance
+                    : abs(point.gradient[j]) - w.l1[j] > options.kktTolerance
+                if outside { working[j] = true }
             }
             let set = (0..<p).filter { working[$0] && usable[$0] }
             let h = hessian(set, w)
             let g = set.map { point.gradient[$0] }, b = set.map { beta[$0] }, l1 = set.map { w.l1[$0] }
-            let z = Self.minimiseModel(h: h, gradient: g, start: b, l1: l1,
+            let box = bounded ? Box(lower: set.map { lower[$0] }, upper: set.map { upper[$0] }) : nil
+            let z = Self.minimiseModel(h: h, gradient: g, start: b, l1: l1, box: box,
                                        tolerance: options.coordinateTolerance * scale, maxSweeps: options.maxSweeps,
                                        kktTolerance: options.kktTolerance)
             var d = [Double](repeating: 0, count: p)
@@ -452,26 +613,36 @@ final class PenalizedEngine {
                 t /= 2
             }
             guard accepted else { break }
-            // A full step lands exactly on the model's minimiser, zeros included.
+            // A full step lands exactly on the model's minimiser, zeros (and bounds) included; a partial
+            // one stays in the box (convex), up to rounding, which the projection removes.
             for (a, j) in set.enumerated() { beta[j] = t == 1 ? z[a] : beta[j] + t * d[j] }
+            if bounded && t != 1 { for j in set { beta[j] = project(beta[j], j) } }
             if -predicted <= options.outerTolerance * scale { break }
         }
         return iterations
     }
 
+    /// Box constraints on the working-set coordinates of a quadratic model (standardised scale).
+    struct Box {
+        var lower: [Double]
+        var upper: [Double]
+        func project(_ v: Double, _ i: Int) -> Double { min(max(v, lower[i]), upper[i]) }
+        func atBound(_ v: Double, _ i: Int) -> Bool { v <= lower[i] || v >= upper[i] }
+    }
+
     /// Minimises the penalised quadratic model of F at b (arrays indexed by working-set position)
-    ///   q(z) = gᵀ(z − b) + ½(z − b)ᵀH(z − b) + Σⱼ l1ⱼ·|zⱼ|
+    ///   q(z) = gᵀ(z − b) + ½(z − b)ᵀH(z − b) + Σⱼ l1ⱼ·|zⱼ|,   within `box` when given (b is in it).
     /// Coordinate descent finds the model's support; on it `finish` solves the model exactly. If
     /// the support was wrong the finish improves z and coordinate descent resumes from there.
-    static func minimiseModel(h: SymmetricMatrix, gradient g: [Double], start b: [Double], l1: [Double],
+    static func minimiseModel(h: SymmetricMatrix, gradient g: [Double], start b: [Double], l1: [Double], box: Box? = nil,
                               tolerance: Double, maxSweeps: Int, kktTolerance: Double) -> [Double] {
         var z = b
         // Stopping rule: an exact finish, or coordinate descent that could not be finished,
         // or `maxFinishes` attempts (each one changes the support).
         let maxFinishes = 10
         for _ in 0..<maxFinishes {
-            z = coordinateDescent(h: h, gradient: g, start: b, from: z, l1: l1, tolerance: tolerance, maxSweeps: maxSweeps)
-            switch finish(h: h, gradient: g, start: b, l1: l1, approximate: z, tolerance: kktTolerance) {
+            z = coordinateDescent(h: h, gradient: g, start: b, from: z, l1: l1, box: box, tolerance: tolerance, maxSweeps: maxSweeps)
+            switch finish(h: h, gradient: g, start: b, l1: l1, box: box, approximate: z, tolerance: kktTolerance) {
             case .exact(let exact): return exact
             case .improved(let better): z = better
             case .failed: return z
@@ -482,12 +653,17 @@ final class PenalizedEngine {
 
     /// Cyclic coordinate descent on q from z. Covariance updates: the model gradient
     /// G = g + H(z − b) is kept current, so a coordinate costs O(k), not a pass over the rows.
+    /// A coordinate's exact minimiser is the soft-thresholded Newton point; with a box, that point
+    /// clamped into [lⱼ, uⱼ] (q restricted to the coordinate is a convex parabola plus l1ⱼ·|zⱼ|, so
+    /// the constrained minimiser is the nearest feasible point to the unconstrained one).
     static func coordinateDescent(h: SymmetricMatrix, gradient g: [Double], start b: [Double], from z0: [Double],
-                                  l1: [Double], tolerance: Double, maxSweeps: Int) -> [Double] {
+                                  l1: [Double], box: Box? = nil, tolerance: Double, maxSweeps: Int) -> [Double] {
         let k = g.count
         var z = z0
         var G = g
         var sweeps = 0
+        let boxed = box != nil
+        let lo = box?.lower ?? [], hi = box?.upper ?? []
         h.storage.withUnsafeBufferPointer { hb in
             let H = hb.baseAddress!
             z.withUnsafeMutableBufferPointer { zb in
@@ -500,7 +676,8 @@ final class PenalizedEngine {
                             let hjj = H[j * k + j]
                             guard hjj > 0 else { continue }
                             let a = hjj * zb[j] - Gb[j]
-                            let zNew = (a > l1[j] ? a - l1[j] : a < -l1[j] ? a + l1[j] : 0) / hjj
+                            var zNew = (a > l1[j] ? a - l1[j] : a < -l1[j] ? a + l1[j] : 0) / hjj
+                            if boxed { zNew = min(max(zNew, lo[j]), hi[j]) }
                             let delta = zNew - zb[j]
                             if delta == 0 { continue }
                             zb[j] = zNew
@@ -548,31 +725,66 @@ final class PenalizedEngine {
     /// if a penalised coordinate would change sign, stop where it reaches zero, drop it, and solve
     /// again (each pass drops at least one term). Exact when no sign changes and every term outside
     /// A is inside its subgradient bound (within `tolerance`).
-    static func finish(h: SymmetricMatrix, gradient g: [Double], start b: [Double], l1: [Double],
+    ///
+    /// With a box, a term at a bound is held there like a zero (it leaves A, and a held value F ≠ 0
+    /// enters the solve as −H_AF·z_F), and the walk also stops where a term reaches its bound, which
+    /// then holds it. The exactness test asks of a held term only whether q falls moving it inward.
+    static func finish(h: SymmetricMatrix, gradient g: [Double], start b: [Double], l1: [Double], box: Box? = nil,
                        approximate: [Double], tolerance: Double) -> Finish {
         let k = g.count
         var z = approximate
         var hb = [Double](repeating: 0, count: k)
         for i in 0..<k { for j in 0..<k where b[j] != 0 { hb[i] += h[i, j] * b[j] } }
+        /// The model's KKT test on the terms outside the support (z is the candidate).
+        func exactOutside(_ inSupport: [Bool]) -> Bool {
+            for j in 0..<k where !inSupport[j] {
+                var modelGradient = g[j]
+                for i in 0..<k where z[i] != b[i] { modelGradient += h[j, i] * (z[i] - b[i]) }
+                let r = box.map { Self.violation(gradient: modelGradient, at: z[j], l1: l1[j], lower: $0.lower[j], upper: $0.upper[j]) }
+                    ?? (abs(modelGradient) - l1[j])
+                if r > tolerance { return false }
+            }
+            return true
+        }
         // Stopping rule: no sign change (then exact, or handed back to coordinate descent), or a failed
         // factorisation; every other pass drops a term from the support, so there are at most k + 1.
         for _ in 0...k {
-            let support = (0..<k).filter { z[$0] != 0 || l1[$0] == 0 }
-            guard !support.isEmpty else { return .improved(z) }
+            let support = (0..<k).filter { (z[$0] != 0 || l1[$0] == 0) && !(box?.atBound(z[$0], $0) ?? false) }
+            guard !support.isEmpty else {
+                guard box != nil else { return .improved(z) }
+                return exactOutside([Bool](repeating: false, count: k)) ? .exact(z) : .improved(z)
+            }
             var factor = h.submatrix(support)
             guard LAPACK.potrf(&factor) == 0 else { return .failed }
             var target = support.map { i in hb[i] - g[i] - (l1[i] == 0 ? 0 : z[i] > 0 ? l1[i] : -l1[i]) }
+            var inSupport = [Bool](repeating: false, count: k)
+            for i in support { inSupport[i] = true }
+            if box != nil {
+                // Terms held at a nonzero bound.
+                for (a, i) in support.enumerated() {
+                    for j in 0..<k where !inSupport[j] && z[j] != 0 { target[a] -= h[i, j] * z[j] }
+                }
+            }
             LAPACK.potrs(factor, &target)
             guard target.allSatisfy({ $0.isFinite }) else { return .failed }
-            // The first penalised coordinate to reach zero on the way from z to the target.
+            // The first penalised coordinate to reach zero (or, with a box, any coordinate to reach its
+            // bound) on the way from z to the target, with the value it stops at.
             var reach = 1.0
-            var blocking: [Int] = []
+            var blocking: [(term: Int, value: Double)] = []
             for (a, i) in support.enumerated() where l1[i] > 0 && (target[a] > 0) != (z[i] > 0) {
                 let t = z[i] / (z[i] - target[a])
-                if t < reach { reach = t; blocking = [i] } else if t == reach { blocking.append(i) }
+                if t < reach { reach = t; blocking = [(i, 0)] } else if t == reach { blocking.append((i, 0)) }
+            }
+            if let box {
+                for (a, i) in support.enumerated() where target[a] > box.upper[i] || target[a] < box.lower[i] {
+                    let bound = target[a] > box.upper[i] ? box.upper[i] : box.lower[i]
+                    let t = (bound - z[i]) / (target[a] - z[i])
+                    if t < reach { reach = t; blocking = [(i, bound)] } else if t == reach { blocking.append((i, bound)) }
+                }
             }
             if blocking.isEmpty {
                 for (a, i) in support.enumerated() { z[i] = target[a] }
+                if box != nil { return exactOutside(inSupport) ? .exact(z) : .improved(z) }
                 for j in 0..<k where z[j] == 0 && l1[j] > 0 {
                     var modelGradient = g[j]
                     for i in 0..<k where z[i] != b[i] { modelGradient += h[j, i] * (z[i] - b[i]) }
@@ -581,7 +793,8 @@ final class PenalizedEngine {
                 return .exact(z)
             }
             for (a, i) in support.enumerated() { z[i] += reach * (target[a] - z[i]) }
-            for i in blocking { z[i] = 0 }
+            if let box { for i in support { z[i] = box.project(z[i], i) } }
+            for (i, value) in blocking { z[i] = value }
         }
         return .improved(z)
     }
@@ -591,6 +804,11 @@ final class PenalizedEngine {
     /// A = the `allowed` terms that are unpenalised by L1 or nonzero. A step that would flip the sign
     /// of an active slope is cut where it reaches zero and that slope leaves A: the sign-fixed
     /// objective equals F only inside the orthant.
+    ///
+    /// With bounds, a term at a bound is held there (left out of A) unless F falls as it moves inward;
+    /// one let in whose Newton step still points outward is held too and the step re-solved (as in
+    /// the unpenalised active-set Newton). A step is cut where a term reaches its bound, which then
+    /// holds it, so every iterate stays in the box.
     func polish(beta: inout [Double], allowed: [Bool], weights w: Weights,
                 options: ElasticNetOptions) -> (iterations: Int, point: Point) {
         var iterations = 0
@@ -598,8 +816,20 @@ final class PenalizedEngine {
         var previousResidual = Double.infinity
         var unguarded = false
         while true {
-            let active = (0..<p).filter { allowed[$0] && (w.l1[$0] == 0 || beta[$0] != 0) }
-            let r = active.map { j in point.gradient[j] + (w.l1[j] == 0 ? 0 : beta[j] > 0 ? w.l1[j] : -w.l1[j]) }
+            var active = (0..<p).filter { allowed[$0] && (w.l1[$0] == 0 || beta[$0] != 0) }
+            var r = active.map { j in point.gradient[j] + (w.l1[j] == 0 ? 0 : beta[j] > 0 ? w.l1[j] : -w.l1[j]) }
+            if bounded {
+                // rₐ is F's slope along +eⱼ (inside the orthant): at an upper bound F falls inward iff r > 0,
+                // at a lower bound iff r < 0.
+                let keep = active.indices.filter { a in
+                    let j = active[a]
+                    return !(beta[j] >= upper[j] && !(r[a] > 0)) && !(beta[j] <= lower[j] && !(r[a] < 0))
+                }
+                if keep.count < active.count {
+                    active = keep.map { active[$0] }
+                    r = keep.map { r[$0] }
+                }
+            }
             let residual = r.reduce(0.0) { max($0, abs($1)) }
             // Stopping rules: (1) the KKT residual on A is below `polishTolerance`; (2) a full Newton
             // step taken inside the rounding region of F did not halve it: the floating-point floor;
@@ -610,15 +840,45 @@ final class PenalizedEngine {
             iterations += 1
             let h = hessian(active, w)
             guard let solution = NewtonStep.solve(h, r) else { break }
-            let delta = solution.step.map { -$0 }
+            var delta = solution.step.map { -$0 }
+            if bounded {
+                // A term let off its bound whose step points outward is held, and the step re-solved
+                // without it. rᵀδ < 0 for any positive definite solve, so some term always stays.
+                var free = Array(active.indices)
+                var solved = true
+                for _ in 0..<active.count {
+                    let outward = Set(free.indices.filter { c in
+                        let j = active[free[c]]
+                        return (beta[j] >= upper[j] && delta[c] > 0) || (beta[j] <= lower[j] && delta[c] < 0)
+                    })
+                    if outward.isEmpty { break }
+                    free = free.indices.filter { !outward.contains($0) }.map { free[$0] }
+                    guard !free.isEmpty, let again = NewtonStep.solve(h.submatrix(free), free.map { r[$0] }) else { solved = false; break }
+                    delta = again.step.map { -$0 }
+                }
+                guard solved else { break }
+                if free.count < active.count {
+                    active = free.map { active[$0] }
+                    r = free.map { r[$0] }
+                }
+            }
             var decrement = 0.0
             for a in 0..<active.count { decrement -= r[a] * delta[a] }
-            // Orthant cap: the first active slope to reach zero along δ blocks the step there.
+            // Orthant cap: the first active slope to reach zero along δ blocks the step there (with
+            // bounds, so does the first term to reach its bound, at the bound).
             var tMax = 1.0
-            var blocking: [Int] = []
+            var blocking: [(term: Int, value: Double)] = []
             for (a, j) in active.enumerated() where w.l1[j] > 0 && beta[j] * delta[a] < 0 {
                 let reach = -beta[j] / delta[a]
-                if reach < tMax { tMax = reach; blocking = [j] } else if reach == tMax && tMax < 1 { blocking.append(j) }
+                if reach < tMax { tMax = reach; blocking = [(j, 0)] } else if reach == tMax && tMax < 1 { blocking.append((j, 0)) }
+            }
+            if bounded {
+                for (a, j) in active.enumerated() where delta[a] != 0 {
+                    let bound = delta[a] > 0 ? upper[j] : lower[j]
+                    guard bound.isFinite else { continue }
+                    let reach = (bound - beta[j]) / delta[a]
+                    if reach < tMax { tMax = reach; blocking = [(j, bound)] } else if reach == tMax && tMax < 1 { blocking.append((j, bound)) }
+                }
             }
             var d = [Double](repeating: 0, count: p)
             for (a, j) in active.enumerated() { d[j] = delta[a] }
@@ -645,19 +905,33 @@ final class PenalizedEngine {
                 let moved = beta[j] + t * delta[a]
                 // A penalised slope that reached (or, by rounding, crossed) zero leaves A at exactly 0.
                 beta[j] = w.l1[j] > 0 && (moved > 0) != (beta[j] > 0) ? 0 : moved
+                if bounded { beta[j] = project(beta[j], j) }
             }
-            if t == tMax && tMax < 1 { for j in blocking { beta[j] = 0 } }
+            if t == tMax && tMax < 1 { for (j, value) in blocking { beta[j] = value } }
             point = evaluate(beta, w)
         }
         return (iterations, point)
     }
 
     func result(beta: [Double], outcome: Outcome, weights w: Weights, termNames: [String]) -> PenalizedFit {
-        let original = scaling.toOriginalScale(beta: beta, covariance: nil, active: Array(0..<p)).beta
+        var original = scaling.toOriginalScale(beta: beta, covariance: nil, active: Array(0..<p)).beta
+        for j in 1..<max(1, p) {
+            if usable[j] {
+                // A slope held at a bound is reported exactly at it, not at (uⱼ·sⱼ)/sⱼ.
+                guard bounded else { continue }
+                if beta[j] <= lower[j] { original[j] = originalLower[j] } else if beta[j] >= upper[j] { original[j] = originalUpper[j] }
+            } else {
+                // A constant column cannot move the fit; if its box excludes 0 it sits at the bound
+                // nearest 0 and the intercept absorbs its constant value times that.
+                let v = min(max(0, originalLower[j]), originalUpper[j])
+                if v != 0 { original[j] = v; original[0] -= scaling.means[j] * v }
+            }
+        }
         return PenalizedFit(termNames: termNames, coefficients: original, alpha: w.alpha, lambda: w.lambda,
                             objective: outcome.point.objective, iterations: outcome.iterations,
                             converged: outcome.converged, kktViolation: outcome.kkt,
                             deviance: 2 * weightSum * outcome.point.loss,
-                            nonZero: (1..<max(1, p)).filter { beta[$0] != 0 }.count)
+                            nonZero: (1..<max(1, p)).filter { beta[$0] != 0 }.count,
+                            bindingTerms: outcome.binding)
     }
 }
