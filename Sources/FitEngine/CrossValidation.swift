@@ -129,10 +129,13 @@ public enum CrossValidatedElasticNet {
     ///
     /// Fold summaries follow cv.glmnet with grouped = TRUE: the mean is weighted by each fold's test weight and
     /// the standard error is √(weighted variance of the fold means / (K − 1)).
+    /// `lowerBounds`/`upperBounds`: box constraints as in `ElasticNetPenalty`, applied on every fold.
     public static func run(_ problem: LogisticProblem, alpha: Double, folds: [CVFold], lambdas: [Double]? = nil,
+                           lowerBounds: [Double]? = nil, upperBounds: [Double]? = nil,
                            options: ElasticNetOptions = .init()) -> CVResult {
         precondition(folds.count >= 2, "cross-validation needs at least two folds")
-        let full = ElasticNet.path(problem, alpha: alpha, lambdas: lambdas, options: options)
+        let full = ElasticNet.path(problem, alpha: alpha, lambdas: lambdas, lowerBounds: lowerBounds, upperBounds: upperBounds,
+                                   options: options)
         let grid = full.map(\.lambda)
         let m = grid.count
         var foldDeviance = [[Double]](repeating: [], count: folds.count)
@@ -140,7 +143,8 @@ public enum CrossValidatedElasticNet {
         for (f, fold) in folds.enumerated() {
             let train = subset(problem, rows: fold.train)
             let test = subset(problem, rows: fold.test)
-            let fits = ElasticNet.path(train, alpha: alpha, lambdas: grid, options: options)
+            let fits = ElasticNet.path(train, alpha: alpha, lambdas: grid, lowerBounds: lowerBounds, upperBounds: upperBounds,
+                                       options: options)
             let weight = test.weights?.reduce(0, +) ?? Double(test.response.count)
             foldWeight[f] = weight
             foldDeviance[f] = fits.map { weight > 0 ? deviance(test, coefficients: $0.coefficients) / weight : 0 }

@@ -67,7 +67,7 @@ struct Fit: ParsableCommand {
         for b in bound where TermBound(parsing: b) == nil {
             throw ValidationError("--bound '\(b)' is not TERM<=VALUE or TERM>=VALUE")
         }
-        if !bound.isEmpty && penalty != .none { throw ValidationError("--bound goes with --penalty none for now") }
+        if !bound.isEmpty && penalty == .firth { throw ValidationError("--bound goes with --penalty none, l2, l1 or elasticnet (not firth)") }
         switch penalty {
         case .none, .firth:
             guard alpha == nil, lambda == nil else { throw ValidationError("--alpha and --lambda go with --penalty l2, l1 or elasticnet") }
@@ -106,6 +106,7 @@ struct Fit: ParsableCommand {
         var iterationSeconds: [Double] = []
         var cvResult: CVResult? = nil
         do {
+            let termBounds = bound.compactMap(TermBound.init(parsing:))
             var columnRoles = try roles.resolved()
             columnRoles.cluster = clusterColumn
             if let lambda, [.l2, .l1, .elasticnet].contains(penalty) {
@@ -114,16 +115,17 @@ struct Fit: ParsableCommand {
                 case .auto:
                     let result = try FitPipeline.runCrossValidated(dataPath: data, roles: columnRoles, naValues: roles.naValues,
                                                                    alpha: mix, folds: folds, seed: seed, select: lambdaSelect,
-                                                                   timings: &clock)
+                                                                   bounds: termBounds, timings: &clock)
                     model = result.model
                     cvResult = result.cv
                 case .value(let value):
                     model = try FitPipeline.runPenalized(dataPath: data, roles: columnRoles, naValues: roles.naValues,
-                                                         penalty: ElasticNetPenalty(alpha: mix, lambda: value), timings: &clock).model
+                                                         penalty: ElasticNetPenalty(alpha: mix, lambda: value), bounds: termBounds,
+                                                         timings: &clock).model
                 }
             } else {
                 let result = try FitPipeline.run(dataPath: data, roles: columnRoles, naValues: roles.naValues, options: options,
-                                                 bounds: bound.compactMap(TermBound.init(parsing:)), correlations: correlations != nil,
+                                                 bounds: termBounds, correlations: correlations != nil,
                                                  timings: &clock)
                 model = result.model
                 if let correlations, let matrix = result.correlations {

@@ -18,8 +18,11 @@ extension FitPipeline {
     public static func runCrossValidated(dataPath: String, roles: ColumnRoles, naValues: [String] = defaultNAValues,
                                          alpha: Double, folds k: Int = 10, seed: UInt64 = 1,
                                          select: LambdaSelection = .oneSE, options: ElasticNetOptions = .init(),
+                                         bounds: [TermBound] = [],
                                          timings: inout Timings) throws -> (model: ModelArtifact, cv: CVResult) {
         let (design, source) = try prepare(dataPath: dataPath, roles: roles, naValues: naValues, timings: &timings)
+        let allBounds = TermBound.implied(by: design.schema, explicit: bounds)
+        let box = try Trainer.box(allBounds, names: design.termNames)
         let groups = roles.id == nil ? nil : design.idHashes
         let groupCount = groups.map { Set($0).count } ?? design.rows
         guard k >= 2 && k <= groupCount else {
@@ -31,11 +34,12 @@ extension FitPipeline {
                                       response: design.response, weights: design.weights, termNames: design.termNames)
         let cv = timings.measure("cross_validation") {
             let folds = CVFolds.make(rows: design.rows, k: k, groups: groups, response: design.response, seed: seed)
-            return CrossValidatedElasticNet.run(problem, alpha: alpha, folds: folds, options: options)
+            return CrossValidatedElasticNet.run(problem, alpha: alpha, folds: folds, lowerBounds: box?.lower,
+                                                upperBounds: box?.upper, options: options)
         }
         let lambda = select == .min ? cv.lambdaMin : cv.lambda1se
-        var (model, _) = Trainer.trainPenalized(design: design, source: source,
-                                                penalty: ElasticNetPenalty(alpha: alpha, lambda: lambda), timings: &timings)
+        var (model, _) = try Trainer.trainPenalized(design: design, source: source, penalty: ElasticNetPenalty(alpha: alpha, lambda: lambda),
+                                                    bounds: allBounds, timings: &timings)
         let grouping = groups == nil ? "rows split individually (no --id)" : "grouped by '\(roles.id!)' (\(groupCount) customers, each in one fold)"
         model.warnings.append(ModelWarning(
             code: "cross_validation",

@@ -25,9 +25,11 @@ public enum FitPipeline {
 
     /// The same pipeline with an elastic-net penalty at one λ.
     public static func runPenalized(dataPath: String, roles: ColumnRoles, naValues: [String] = defaultNAValues,
-                                    penalty: ElasticNetPenalty, timings: inout Timings) throws -> (model: ModelArtifact, fit: PenalizedFit) {
+                                    penalty: ElasticNetPenalty, bounds: [TermBound] = [],
+                                    timings: inout Timings) throws -> (model: ModelArtifact, fit: PenalizedFit) {
         let (design, source) = try prepare(dataPath: dataPath, roles: roles, naValues: naValues, timings: &timings)
-        return Trainer.trainPenalized(design: design, source: source, penalty: penalty, timings: &timings)
+        let allBounds = TermBound.implied(by: design.schema, explicit: bounds)
+        return try Trainer.trainPenalized(design: design, source: source, penalty: penalty, bounds: allBounds, timings: &timings)
     }
 
     static func prepare(dataPath: String, roles: ColumnRoles, naValues: [String], timings: inout Timings) throws -> (Design, TrainingSource) {

@@ -63,20 +63,9 @@ public enum Trainer {
         let schema = design.schema
         let nDropped = design.nDropped, nImputed = design.nImputedCells, dropReasons = design.dropReasons
         var options = options
-        if !bounds.isEmpty {
-            var lower = [Double](repeating: -.infinity, count: names.count), upper = [Double](repeating: .infinity, count: names.count)
-            for b in bounds {
-                guard let j = names.firstIndex(of: b.term), j != 0 else {
-                    throw TrainingError(description: "--bound names '\(b.term)', which is not a term of this model (terms: \(names.dropFirst().prefix(10).joined(separator: ", "))\(names.count > 11 ? ", …" : "")). Fix: use a term name as printed in the summary, e.g. plan[pro]<=0")
-                }
-                if let l = b.lower { lower[j] = max(lower[j], l) }
-                if let u = b.upper { upper[j] = min(upper[j], u) }
-                guard lower[j] <= upper[j] else {
-                    throw TrainingError(description: "--bound gives '\(b.term)' an empty range [\(lower[j]), \(upper[j])]. Fix: check the bounds")
-                }
-            }
-            options.lowerBounds = lower
-            options.upperBounds = upper
+        if let box = try box(bounds, names: names) {
+            options.lowerBounds = box.lower
+            options.upperBounds = box.upper
         }
         let distinctIds = design.distinctIds
         var covarianceLabel = options.covariance.name
@@ -105,11 +94,7 @@ public enum Trainer {
                 message: "\(model.fit.nObservations) rows for \(ids) customers ('\(id)'): snapshots of one customer are not independent, so standard errors from --covariance \(covarianceLabel) are too small; refit with --covariance cluster:\(id)"))
         }
         if !fit.bindingTerms.isEmpty {
-            let t = fit.bindingTerms.map { names[$0] }
-            model.warnings.append(ModelWarning(
-                code: "binding_constraint",
-                message: "the data disagree with the business prior: \(t.joined(separator: ", ")) held at \(t.count == 1 ? "its bound" : "their bounds") (the likelihood pushes past \(t.count == 1 ? "it" : "them")); no standard error is given for held terms and the others are conditional on them. KKT residual \(String(format: "%.1e", fit.kktResidual))",
-                terms: t))
+            model.warnings.append(bindingWarning(fit.bindingTerms.map { names[$0] }, kkt: fit.kktResidual))
         }
         if !bounds.isEmpty {
             model.fit.method += "; box-constrained (active-set Newton)"
@@ -120,6 +105,30 @@ public enum Trainer {
             model.fit.method = "Firth's bias-reduced likelihood ℓ + ½·log|I| (Newton with the modified score, Armijo backtracking)"
         }
         return TrainingResult(model: model, fit: fit)
+    }
+
+    /// Per-term lower and upper bounds for the solvers (nil when there are none); the intercept stays free.
+    public static func box(_ bounds: [TermBound], names: [String]) throws -> (lower: [Double], upper: [Double])? {
+        guard !bounds.isEmpty else { return nil }
+        var lower = [Double](repeating: -.infinity, count: names.count), upper = [Double](repeating: .infinity, count: names.count)
+        for b in bounds {
+            guard let j = names.firstIndex(of: b.term), j != 0 else {
+                throw TrainingError(description: "--bound names '\(b.term)', which is not a term of this model (terms: \(names.dropFirst().prefix(10).joined(separator: ", "))\(names.count > 11 ? ", …" : "")). Fix: use a term name as printed in the summary, e.g. plan[pro]<=0")
+            }
+            if let l = b.lower { lower[j] = max(lower[j], l) }
+            if let u = b.upper { upper[j] = min(upper[j], u) }
+            guard lower[j] <= upper[j] else {
+                throw TrainingError(description: "--bound gives '\(b.term)' an empty range [\(lower[j]), \(upper[j])]. Fix: check the bounds")
+            }
+        }
+        return (lower, upper)
+    }
+
+    static func bindingWarning(_ terms: [String], kkt: Double) -> ModelWarning {
+        ModelWarning(
+            code: "binding_constraint",
+            message: "the data disagree with the business prior: \(terms.joined(separator: ", ")) held at \(terms.count == 1 ? "its bound" : "their bounds") (the likelihood pushes past \(terms.count == 1 ? "it" : "them")); no standard error is given for held terms and the others are conditional on them. KKT residual \(String(format: "%.1e", kkt))",
+            terms: terms)
     }
 
     /// "term <= v" / "term >= v" / "l <= term <= u", marked when binding.
@@ -139,8 +148,13 @@ public enum Trainer {
     /// An elastic-net fit at one λ (glmnet's objective). Standard errors, z, p and intervals are
     /// left out: they are not valid for penalised estimates, and the summary says so.
     public static func trainPenalized(design: consuming Design, source: TrainingSource, penalty: ElasticNetPenalty,
-                                      timings: inout Timings) -> (model: ModelArtifact, fit: PenalizedFit) {
+                                      bounds: [TermBound] = [], timings: inout Timings) throws -> (model: ModelArtifact, fit: PenalizedFit) {
         let names = design.termNames
+        var penalty = penalty
+        if let box = try box(bounds, names: names) {
+            penalty.lowerBounds = box.lower
+            penalty.upperBounds = box.upper
+        }
         let n = design.rows
         // Column means for the average customer of the business reading.
         var means = [Double](repeating: 0, count: names.count)
@@ -198,6 +212,11 @@ public enum Trainer {
             schema: design.schema, coefficients: coefficients, aliased: [], fit: summary, warnings: warnings,
             impacts: [])
         model.fit.penalty = "\(kind): alpha=\(penalty.alpha), lambda=\(penalty.lambda)"
+        if !bounds.isEmpty {
+            model.fit.method += "; box-constrained"
+            model.fit.constraints = describe(bounds, binding: Set(fit.bindingTerms.map { names[$0] }))
+            if !fit.bindingTerms.isEmpty { model.warnings.append(bindingWarning(fit.bindingTerms.map { names[$0] }, kkt: fit.kktViolation)) }
+        }
         model.fit.covariance = "not estimated (penalised)"
         model.impacts = impactsFrom(coefficients: fit.coefficients.map { Optional($0) }, means: means, scales: scales,
                                     names: names, sources: design.termSources, schema: design.schema)

@@ -197,4 +197,30 @@ import TestSupport
         #expect(strong.prefix(4).allSatisfy { $0.a.hasSuffix("minutes") && $0.b.hasSuffix("charge") && $0.r > 0.9999 })
         #expect(c.csv().split(separator: "\n").count == c.terms.count + 1)
     }
+
+    /// Directions hold with penalties too: at one λ and along the cross-validated path.
+    @Test func directionsHoldForPenalisedFits() throws {
+        let config = try MetricConfiguration.parse("""
+        target: churn
+        metrics:
+          number_customer_service_calls: {healthier_when: higher}
+          total_intl_calls: {healthier_when: lower}
+        """, path: "test.yaml")
+        let roles = try ColumnRoles(config: config, target: nil, path: "test.yaml")
+        var clock = Timings()
+        let (model, fit) = try FitPipeline.runPenalized(dataPath: Self.mlc, roles: roles,
+                                                        penalty: .init(alpha: 0.5, lambda: 0.001), timings: &clock)
+        #expect(fit.converged && fit.kktViolation <= 1e-12)
+        let calls = try #require(model.coefficients.first { $0.term == "number_customer_service_calls" }).estimate
+        let intl = try #require(model.coefficients.first { $0.term == "total_intl_calls" }).estimate
+        #expect(calls == 0 && intl == 0)
+        #expect(Set(model.warnings.first { $0.code == "binding_constraint" }?.terms ?? []) == ["number_customer_service_calls", "total_intl_calls"])
+        #expect(model.fit.constraints?.contains("number_customer_service_calls <= 0.0 (binding)") == true)
+        #expect(ModelSummary.render(model).contains("Validity: penalised estimates"))
+
+        let (cvModel, cv) = try FitPipeline.runCrossValidated(dataPath: Self.mlc, roles: roles, alpha: 0, folds: 3, timings: &clock)
+        let j = try #require(cv.path.first?.termNames.firstIndex(of: "number_customer_service_calls"))
+        #expect(cv.path.allSatisfy { $0.coefficients[j] <= 0 })
+        #expect(try #require(cvModel.coefficients.first { $0.term == "number_customer_service_calls" }).estimate <= 0)
+    }
 }
