@@ -10,6 +10,7 @@ import TestSupport
         var csv: [UInt8]?          // nil: no data file written
         var arguments: [String]    // DATA and OUT are replaced
         var mentions: [String]     // must appear in the message
+        var config: String? = nil  // written to cfg.yaml, passed where CONFIG stands
         var description: String { name }
     }
 
@@ -57,6 +58,16 @@ import TestSupport
         Case(name: "--bound on an unknown term", csv: bytes(good), arguments: fit + ["--bound", "visits<=0"], mentions: ["visits", "--bound"]),
         Case(name: "text in a numeric column at scoring", csv: bytes("customer,logins,plan\nA,3,basic\nB,lots,pro\n"),
              arguments: ["score", "MODEL", "DATA", "--out", "OUT"], mentions: ["data.csv", "row 2", "logins", "lots"]),
+        Case(name: "config with a typo", csv: bytes(good), arguments: ["fit", "DATA", "--config", "CONFIG", "--out", "OUT"],
+             mentions: ["cfg.yaml:3", "healthier_wen"], config: "target: churned\nmetrics:\n  logins: {healthier_wen: higher}\n"),
+        Case(name: "config that is not YAML", csv: bytes(good), arguments: ["fit", "DATA", "--config", "CONFIG", "--out", "OUT"],
+             mentions: ["cfg.yaml", "not valid YAML"], config: "target: [churned\n"),
+        Case(name: "config group naming a missing column", csv: bytes(good), arguments: ["fit", "DATA", "--config", "CONFIG", "--out", "OUT"],
+             mentions: ["data.csv", "visits"], config: "target: churned\nmetrics:\n  logins: {group: use}\n  visits: {group: use}\n"),
+        Case(name: "config without a target", csv: bytes(good), arguments: ["fit", "DATA", "--config", "CONFIG", "--out", "OUT"],
+             mentions: ["cfg.yaml", "target"], config: "metrics:\n  logins: {healthier_when: higher}\n"),
+        Case(name: "init with an unknown target", csv: bytes(good), arguments: ["init", "DATA", "--target", "churn", "--out", "OUT"],
+             mentions: ["data.csv", "churn"]),
     ]
 
     /// A valid model for the scoring cases.
@@ -78,8 +89,11 @@ import TestSupport
         let notModel = dir.appendingPathComponent("not-a-model.json")
         try Data("{\"hello\": 1}".utf8).write(to: notModel)
         let out = dir.appendingPathComponent("out.file")
+        let config = dir.appendingPathComponent("cfg.yaml")
+        if let text = c.config { try Data(text.utf8).write(to: config) }
         let args = c.arguments.map { a -> String in
             switch a {
+            case "CONFIG": return config.path
             case "DATA": return data.path
             case "OUT": return out.path
             case "NOTMODEL": return notModel.path
