@@ -21,6 +21,16 @@ extension FitPipeline {
                                          bounds: [TermBound] = [],
                                          timings: inout Timings) throws -> (model: ModelArtifact, cv: CVResult) {
         let (design, source) = try prepare(dataPath: dataPath, roles: roles, naValues: naValues, timings: &timings)
+        return try crossValidated(design: design, source: source, roles: roles, alpha: alpha, folds: k, seed: seed,
+                                  select: select, options: options, bounds: bounds, timings: &timings)
+    }
+
+    /// `runCrossValidated` on a design already built (e.g. one fold's training part).
+    public static func crossValidated(design: Design, source: TrainingSource, roles: ColumnRoles, alpha: Double,
+                                      folds k: Int = 10, seed: UInt64 = 1, select: LambdaSelection = .oneSE,
+                                      options: ElasticNetOptions = .init(), bounds: [TermBound] = [],
+                                      timings: inout Timings) throws -> (model: ModelArtifact, cv: CVResult) {
+        let dataPath = source.file
         let allBounds = TermBound.implied(by: design.schema, explicit: bounds)
         let box = try Trainer.box(allBounds, names: design.termNames)
         let groups = roles.id == nil ? nil : design.idHashes

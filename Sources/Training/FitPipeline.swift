@@ -89,14 +89,20 @@ public enum ScoringInput {
         csv.textColumns = Set(model.schema.features.filter { $0.kind == .categorical }.map(\.column)
                               + [model.schema.id, model.schema.time].compactMap { $0 })
         let table = try CSVReader.read(path: path, options: csv)
+        return (table, columns(table, names: Scorer(model: model).requiredColumns))
+    }
+
+    /// The named columns of a table as the scoring core takes them (absent names are left out, so
+    /// the scorer reports them).
+    public static func columns(_ table: RawTable, names: [String]) -> [String: ScoringColumn] {
         var columns: [String: ScoringColumn] = [:]
-        for name in Scorer(model: model).requiredColumns {
+        for name in names {
             guard let c = table.column(named: name) else { continue }
             switch c.values {
             case .numeric(let v): columns[name] = .numbers(v)
             case .text: columns[name] = .strings((0..<table.rowCount).map { c.text(at: $0) })
             }
         }
-        return (table, columns)
+        return columns
     }
 }

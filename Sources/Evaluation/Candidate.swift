@@ -1,0 +1,189 @@
+import FitEngine
+import Foundation
+import MetricConfig
+import Scorecards
+import ScoringCore
+import Tabular
+import Training
+
+/// How to refit a model inside each fold: the `fit` command's choices that change the weights.
+public struct FitRecipe: Sendable, Equatable {
+    public enum Penalty: String, Sendable, CaseIterable { case none, firth, l2, l1, elasticnet }
+    public enum Lambda: Sendable, Equatable { case value(Double), auto }
+
+    public var penalty: Penalty = .none
+    public var alpha: Double?
+    public var lambda: Lambda?
+    /// A metric configuration replacing the comparison's own roles.
+    public var config: String?
+    public var autoTransform = false
+    /// Folds of the inner cross-validation that picks λ for `lambda=auto`.
+    public var innerFolds = 5
+
+    public init() {}
+
+    /// `fit`, or comma-separated settings: `penalty=l2,lambda=auto`, `penalty=l1,lambda=0.01`,
+    /// `penalty=elasticnet,alpha=0.5,lambda=auto`, `config=health.yaml`, `auto-transform`, `inner-folds=5`.
+    public static func parse(_ text: String) throws -> FitRecipe {
+        var r = FitRecipe()
+        guard text != "fit" else { return r }
+        for item in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+            let kv = item.split(separator: "=", maxSplits: 1).map(String.init)
+            let key = kv[0], value = kv.count == 2 ? kv[1] : nil
+            func bad(_ why: String) -> CandidateError { CandidateError(description: "fit recipe '\(text)': \(why)") }
+            switch (key, value) {
+            case ("fit", nil): continue
+            case ("penalty", let v?):
+                guard let p = Penalty(rawValue: v) else { throw bad("penalty must be one of \(Penalty.allCases.map(\.rawValue).joined(separator: ", "))") }
+                r.penalty = p
+            case ("alpha", let v?):
+                guard let a = Double(v), (0...1).contains(a) else { throw bad("alpha must be in [0, 1]") }
+                r.alpha = a
+            case ("lambda", let v?):
+                if v == "auto" { r.lambda = .auto } else {
+                    guard let l = Double(v), l >= 0, l.isFinite else { throw bad("lambda must be a number ≥ 0 or auto") }
+                    r.lambda = .value(l)
+                }
+            case ("config", let v?): r.config = v
+            case ("auto-transform", nil): r.autoTransform = true
+            case ("inner-folds", let v?):
+                guard let k = Int(v), k >= 2 else { throw bad("inner-folds must be an integer ≥ 2") }
+                r.innerFolds = k
+            default:
+                throw bad("'\(item)' is not penalty=…, alpha=…, lambda=…|auto, config=FILE, auto-transform or inner-folds=K")
+            }
+        }
+        if [.l2, .l1, .elasticnet].contains(r.penalty) && r.lambda == nil { throw CandidateError(description: "fit recipe '\(text)': penalty=\(r.penalty.rawValue) needs lambda=VALUE or lambda=auto") }
+        if [.none, .firth].contains(r.penalty) && (r.lambda != nil || r.alpha != nil) { throw CandidateError(description: "fit recipe '\(text)': alpha and lambda go with penalty=l2, l1 or elasticnet") }
+        return r
+    }
+
+    var mix: Double { alpha ?? (penalty == .l2 ? 0 : (penalty == .l1 ? 1 : 0.5)) }
+}
+
+public struct CandidateError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+}
+
+/// One contender in a comparison.
+public struct Candidate: Sendable {
+    public enum Kind: Sendable {
+        /// Refitted on every fold's training rows.
+        case recipe(FitRecipe)
+        /// A fitted model used as it is (not refitted).
+        case model(ModelArtifact, path: String)
+        /// A hand-weighted scorecard: its 0–100 score ranks; a one-variable logistic fit on each
+        /// fold's training rows turns it into probabilities for log loss and Brier.
+        case scorecard(Scorecard, path: String)
+    }
+    public var name: String
+    public var kind: Kind
+
+    public init(name: String, kind: Kind) { self.name = name; self.kind = kind }
+
+    /// `NAME=SPEC`: SPEC is a scorecard (`scorecard:FILE`, or a .yaml/.yml file), a model file
+    /// (`model:FILE` or a .json file) or a fit recipe (`fit`, `penalty=l2,lambda=auto`, …).
+    public static func parse(_ text: String) throws -> Candidate {
+        guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
+            throw CandidateError(description: "--candidate '\(text)' is not NAME=SPEC. Fix: e.g. --candidate current=scorecard:card.yaml --candidate fitted=fit --candidate ridge=penalty=l2,lambda=auto")
+        }
+        let name = String(text[..<eq]), spec = String(text[text.index(after: eq)...])
+        let lower = spec.lowercased()
+        if spec.hasPrefix("scorecard:") || lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") {
+            let path = spec.hasPrefix("scorecard:") ? String(spec.dropFirst("scorecard:".count)) : spec
+            return Candidate(name: name, kind: .scorecard(try Scorecard.load(path: path), path: path))
+        }
+        if spec.hasPrefix("model:") || lower.hasSuffix(".json") {
+            let path = spec.hasPrefix("model:") ? String(spec.dropFirst("model:".count)) : spec
+            return Candidate(name: name, kind: .model(try ModelArtifact.load(path: path), path: path))
+        }
+        do {
+            return Candidate(name: name, kind: .recipe(try FitRecipe.parse(spec)))
+        } catch let e as CandidateError {
+            throw CandidateError(description: "--candidate \(name): \(e.description). Fix: give a scorecard .yaml, a model .json, or a recipe like fit or penalty=l2,lambda=auto")
+        }
+    }
+
+    /// A short description for tables.
+    public var specDescription: String {
+        switch kind {
+        case .scorecard(let s, let path): return "scorecard \(s.name) (\((path as NSString).lastPathComponent))"
+        case .model(_, let path): return "model \((path as NSString).lastPathComponent), not refitted"
+        case .recipe(let r):
+            var parts = ["fit"]
+            if r.penalty != .none { parts.append("penalty=\(r.penalty.rawValue)") }
+            if let a = r.alpha { parts.append("alpha=\(a)") }
+            switch r.lambda {
+            case .value(let l)?: parts.append("lambda=\(l)")
+            case .auto?: parts.append("lambda=auto (\(r.innerFolds)-fold inner CV)")
+            case nil: break
+            }
+            if let c = r.config { parts.append("config=\((c as NSString).lastPathComponent)") }
+            if r.autoTransform { parts.append("auto-transform") }
+            return parts.joined(separator: ", ")
+        }
+    }
+}
+
+/// A candidate's out-of-sample output on one fold's test rows.
+struct FoldPrediction {
+    /// Higher = more likely to churn (the probability, or minus a scorecard's health score).
+    var risk: [Double]
+    /// Churn probability (a scorecard's is calibrated on the fold's training rows).
+    var probability: [Double]
+    /// 0–100, higher = healthier.
+    var health: [Double]
+}
+
+extension Candidate {
+    /// Trains (when it is a recipe) on `train` and predicts `test`.
+    func predict(train: RawTable, test: RawTable, roles: ColumnRoles, naValues: [String], seed: UInt64) throws -> FoldPrediction {
+        switch kind {
+        case .scorecard(let card, _):
+            let health = try card.score(rowCount: test.rowCount, columns: ScoringInput.columns(test, names: card.requiredColumns))
+            let trainHealth = try card.score(rowCount: train.rowCount, columns: ScoringInput.columns(train, names: card.requiredColumns))
+            let y = try DesignBuilder.label(train, target: roles.target, positive: roles.positive).values
+            let calibration = try ScoreCalibration.fit(score: trainHealth, labels: y)
+            return FoldPrediction(risk: health.map { -$0 }, probability: health.map(calibration.probability), health: health)
+        case .model(let model, _):
+            return try Self.scored(model, test)
+        case .recipe(let recipe):
+            var r = roles
+            if let config = recipe.config {
+                r = try ColumnRoles(config: MetricConfiguration.load(path: config), target: roles.target, path: config)
+                r.id = r.id ?? roles.id
+                r.time = r.time ?? roles.time
+            }
+            r.autoTransform = r.autoTransform || recipe.autoTransform
+            let model = try Self.fit(recipe, table: train, roles: r, naValues: naValues, seed: seed)
+            return try Self.scored(model, test)
+        }
+    }
+
+    static func scored(_ model: ModelArtifact, _ table: RawTable) throws -> FoldPrediction {
+        // Levels a training fold never saw are scored as the pooled or reference level, not refused.
+        let scorer = Scorer(model: model, unknownLevels: .other)
+        let p = try scorer.score(rowCount: table.rowCount, columns: ScoringInput.columns(table, names: scorer.requiredColumns))
+        return FoldPrediction(risk: p.map(\.churnProbability), probability: p.map(\.churnProbability), health: p.map(\.healthScore))
+    }
+
+    static func fit(_ recipe: FitRecipe, table: RawTable, roles: ColumnRoles, naValues: [String], seed: UInt64) throws -> ModelArtifact {
+        let design = try DesignBuilder.build(table, roles: roles, naValues: naValues)
+        let source = TrainingSource(file: (table.path as NSString).lastPathComponent, sha256: "", rows: table.rowCount)
+        var clock = Timings()
+        switch (recipe.penalty, recipe.lambda) {
+        case (.none, _), (.firth, _):
+            var options = FitOptions()
+            options.firth = recipe.penalty == .firth
+            let bounds = TermBound.implied(by: design.schema, explicit: [])
+            return try Trainer.train(design: design, source: source, options: options, bounds: bounds, timings: &clock).model
+        case (_, .value(let lambda)?):
+            let bounds = TermBound.implied(by: design.schema, explicit: [])
+            return try Trainer.trainPenalized(design: design, source: source, penalty: ElasticNetPenalty(alpha: recipe.mix, lambda: lambda),
+                                              bounds: bounds, timings: &clock).model
+        case (_, _):
+            return try FitPipeline.crossValidated(design: design, source: source, roles: roles, alpha: recipe.mix,
+                                                  folds: recipe.innerFolds, seed: seed, timings: &clock).model
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// Backtests, cross-validation and model comparison.
