@@ -1,4 +1,5 @@
 import ArgumentParser
+import Evaluation
 import Foundation
 import ScoringCore
 import Training
@@ -51,11 +52,6 @@ struct Score: ParsableCommand {
     }
 }
 
-struct DataFileError: Error, CustomStringConvertible {
-    var path: String
-    var inner: ScoringError
-    var description: String { "\(path): \(inner)" }
-}
 
 enum CSVField {
     /// RFC 4180 quoting, only when the field needs it.

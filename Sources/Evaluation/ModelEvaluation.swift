@@ -1,0 +1,98 @@
+import Foundation
+import ModelMetrics
+import Scorecards
+import ScoringCore
+import Tabular
+import Training
+
+/// `healthscore evaluate`: a fitted model (or a scorecard) judged on a labelled file.
+public struct ModelEvaluationResult: Codable, Sendable {
+    public var model: String
+    public var data: String
+    public var rows: Int
+    public var excludedRows: [String: Int]
+    /// Set when the probabilities come from a calibration on these same rows (a scorecard).
+    public var note: String?
+    public var bands: HealthBands
+    public var evaluation: ScoreEvaluation
+}
+
+public enum ModelEvaluation {
+    public static func run(modelPath: String, dataPath: String, target: String?, positive: String?,
+                           bands: HealthBands = HealthBands(), options: EvaluationOptions = EvaluationOptions(),
+                           naValues: [String] = FitPipeline.defaultNAValues) throws -> ModelEvaluationResult {
+        let lower = modelPath.lowercased()
+        if lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") {
+            let card = try Scorecard.load(path: modelPath)
+            guard let target else {
+                throw CandidateError(description: "a scorecard does not name the label: pass --target COL (and --positive VALUE if needed)")
+            }
+            var csv = CSVOptions()
+            csv.naValues = Set(naValues)
+            csv.textColumns = Set(card.categoricalColumns + [target])
+            let table = try CSVReader.read(path: dataPath, options: csv)
+            let y = try DesignBuilder.label(table, target: target, positive: positive).values
+            let rows = y.indices.filter { !y[$0].isNaN }
+            let part = table.subset(rows: rows)
+            let health = try card.score(rowCount: part.rowCount, columns: ScoringInput.columns(part, names: card.requiredColumns))
+            let labels = rows.map { y[$0] }
+            let calibration = try ScoreCalibration.fit(score: health, labels: labels)
+            var e = try ModelMetrics.evaluate(labels: labels, scores: health.map(calibration.probability),
+                                              bands: health.map(bands.band), options: options)
+            e.roc = try ROC.delong(labels: labels, scores: health.map { -$0 }, confidenceLevel: options.confidenceLevel)
+            return ModelEvaluationResult(
+                model: card.name, data: dataPath, rows: rows.count, excludedRows: excluded(table.rowCount - rows.count),
+                note: "Scorecard: ranking measures use its 0–100 score; probabilities come from a logistic calibration on these same rows (in-sample), so log loss, Brier and calibration flatter it — use 'healthscore compare' for an out-of-sample judgement.",
+                bands: bands, evaluation: e)
+        }
+        let model = try ModelArtifact.load(path: modelPath)
+        var csv = CSVOptions()
+        csv.naValues = Set(model.schema.naValues)
+        csv.textColumns = Set(model.schema.features.filter { $0.kind == .categorical }.map(\.column) + [model.schema.target.column])
+        let table = try CSVReader.read(path: dataPath, options: csv)
+        guard table.hasColumn(model.schema.target.column) else {
+            throw DataError(file: dataPath, row: nil, line: nil, column: model.schema.target.column,
+                            problem: "no label column '\(model.schema.target.column)' (the model's target)",
+                            fix: "evaluate on a file with the outcome; to score customers without one use 'healthscore score'")
+        }
+        let y = try DesignBuilder.label(table, target: model.schema.target.column, positive: model.schema.target.positive).values
+        var keep = y.map { !$0.isNaN }
+        var excludedRows = excluded(keep.filter { !$0 }.count)
+        let scorer = Scorer(model: model)
+        if model.schema.missingPolicy == .drop {
+            for name in scorer.requiredColumns {
+                guard let c = table.column(named: name), c.missingCount > 0 else { continue }
+                let mask = c.missingMask()
+                var n = 0
+                for i in 0..<table.rowCount where keep[i] && mask[i] { keep[i] = false; n += 1 }
+                if n > 0 { excludedRows["missing \(name) (the model was fitted on complete cases)"] = n }
+            }
+        }
+        let rows = keep.indices.filter { keep[$0] }
+        let part = table.subset(rows: rows)
+        let scores: [Score]
+        do {
+            scores = try scorer.score(rowCount: part.rowCount, columns: ScoringInput.columns(part, names: scorer.requiredColumns))
+        } catch var e as ScoringError {
+            if let r = e.row { e.row = nil; e.problem = "row \(rows[r - 1] + 1) (line \(part.line(ofRecord: r))): " + e.problem }
+            throw DataFileError(path: dataPath, inner: e)
+        }
+        let e = try ModelMetrics.evaluate(labels: rows.map { y[$0] }, scores: scores.map(\.churnProbability),
+                                          bands: scores.map { bands.band($0.healthScore) }, options: options)
+        let sameData = (try? FileDigest.sha256Hex(path: dataPath)) == model.training.sha256
+        return ModelEvaluationResult(
+            model: (modelPath as NSString).lastPathComponent, data: dataPath, rows: rows.count, excludedRows: excludedRows,
+            note: sameData ? "This is the model's own training file: in-sample measures flatter it; use 'healthscore compare' (cross-validation or a time backtest) for an honest estimate." : nil,
+            bands: bands, evaluation: e)
+    }
+
+    static func excluded(_ n: Int) -> [String: Int] { n > 0 ? ["missing label": n] : [:] }
+}
+
+/// A scoring error located in a data file.
+public struct DataFileError: Error, CustomStringConvertible {
+    public var path: String
+    public var inner: ScoringError
+    public init(path: String, inner: ScoringError) { self.path = path; self.inner = inner }
+    public var description: String { "\(path): \(inner)" }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+@testable import Evaluation
+import ModelMetrics
+import Scorecards
+import ScoringCore
+import Tabular
+import TestSupport
+import Training
+
+/// `evaluate` and `compare` end to end: the numbers match the references, the candidates are
+/// judged on identical rows, and nothing of a test fold reaches its training part.
+@Suite struct ComparisonTests {
+    static let mlc = Fixtures.dataset("mlc_churn.csv")
+    static let history = Fixtures.dataset("simulated_history.csv")
+
+    /// The plain fit on mlc_churn reproduces R's glm, so its in-sample evaluation must equal pROC's
+    /// numbers on R's fitted probabilities (Tests/Reference/README.md) to 1e-9.
+    @Test func evaluateMatchesPROCOnRsOwnModel() throws {
+        let dir = Fixtures.temporaryDirectory()
+        let path = dir.appendingPathComponent("m.json").path
+        var clock = Timings()
+        let model = try FitPipeline.run(dataPath: Self.mlc, roles: ColumnRoles(target: "churn"), timings: &clock).model
+        try AtomicFile.write(try model.encoded(), to: path)
+        let r = try ModelEvaluation.run(modelPath: path, dataPath: Self.mlc, target: nil, positive: nil)
+        #expect(r.rows == 5000 && r.note != nil)  // its own training file: flagged as in-sample
+        let e = r.evaluation
+        #expect(abs(e.roc.auc - 0.841073145949) < 1e-9)
+        #expect(abs(e.roc.lower - 0.825129663208) < 1e-9 && abs(e.roc.upper - 0.857016628689) < 1e-9)
+        #expect(abs(e.logLoss - 0.305386892951) < 1e-9)
+        #expect(abs(e.brierScore - 0.092462080395) < 1e-9)
+        // In-sample logistic fit with an intercept: mean prediction = churn rate, recalibration slope 1.
+        #expect(abs(e.calibration!.intercept) < 1e-6 && abs(e.calibration!.slope - 1) < 1e-6)
+        #expect(e.bands?.map(\.count).reduce(0, +) == 5000)
+    }
+
+    static func runComparison(_ specs: [String], seed: UInt64 = 1) throws -> ComparisonReport {
+        let candidates = try specs.map(Candidate.parse)
+        var roles = ColumnRoles(target: "churned_next_month", id: "customer_id", time: "snapshot_date", missing: .impute)
+        roles.exclude = []
+        var csv = CSVOptions()
+        csv.textColumns = ["churned_next_month", "customer_id", "snapshot_date", "plan", "segment"]
+        let table = try CSVReader.read(path: history, options: csv)
+        let (rows, excluded) = try Comparison.usableRows(table, roles: roles, candidates: candidates)
+        let part = table.subset(rows: rows)
+        let labels = try DesignBuilder.label(part, target: roles.target, positive: nil).values
+        let customers = try FoldInputs.customerKeys(part.column(named: "customer_id")!)
+        let plan = try RepeatedFolds.make(labels: labels, customers: customers, k: 4, repeats: 1, seed: seed)
+        // The property the comparison rests on: no customer on both sides of any fold.
+        for f in plan.splits {
+            #expect(Set(f.train.map { customers[$0] }).isDisjoint(with: Set(f.test.map { customers[$0] })))
+        }
+        let splits = plan.splits.map { EvaluationSplit(label: "fold \($0.fold + 1)", train: $0.train, test: $0.test) }
+        return try Comparison.run(table: table, rows: rows, excluded: excluded, roles: roles, naValues: FitPipeline.defaultNAValues,
+                                  candidates: candidates, splits: splits, design: "4-fold CV", seed: seed)
+    }
+
+    /// The README's comparison: scorecard vs plain fit vs ridge with λ by inner CV.
+    @Test func scorecardVersusFittedModels() throws {
+        let card = Fixtures.dataset("current_scorecard.yaml")
+        let report = try Self.runComparison(["current=\(card)", "fitted=fit", "ridge=penalty=l2,lambda=auto,inner-folds=3"])
+        #expect(report.rows == 14323)
+        #expect(report.candidates.map(\.name) == ["current", "fitted", "ridge"])
+        for c in report.candidates {
+            #expect(c.pooled.count == 14323 && c.splits.count == 4)
+            #expect(c.pooled.roc.auc > 0.75 && c.pooled.roc.auc < 0.95)
+            #expect(c.pooled.logLoss.isFinite && c.pooled.brierScore > 0)
+        }
+        #expect(report.candidates[0].versusFirst == nil)
+        let fitted = try #require(report.candidates[1].versusFirst)
+        // The fitted formula ranks better than the hand weights on this history (its data follow a logistic model).
+        #expect(fitted.auc1 > fitted.auc2 && fitted.pValue < 0.05)
+        #expect(report.verdict.contains("fitted ranks churners better than current"))
+        let text = ReportText.comparison(report)
+        #expect(text.contains("current") && text.contains("ridge") && text.contains("p vs first"))
+        #expect(ReportText.comparisonCSV(report).split(separator: "\n").count == 4)
+    }
+
+    @Test func sameSeedSameNumbers() throws {
+        let a = try Self.runComparison(["fitted=fit"], seed: 7)
+        let b = try Self.runComparison(["fitted=fit"], seed: 7)
+        #expect(a.candidates[0].pooled.roc.auc == b.candidates[0].pooled.roc.auc)
+        #expect(a.candidates[0].pooled.logLoss == b.candidates[0].pooled.logLoss)
+    }
+
+    /// A scorecard's calibration is a monotone map of its score, fitted on training rows only.
+    @Test func scorecardCalibrationIsMonotoneAndFittedOnTraining() throws {
+        let card = try Scorecard.load(path: Fixtures.dataset("current_scorecard.yaml"))
+        var csv = CSVOptions()
+        csv.textColumns = ["plan", "segment", "customer_id", "snapshot_date"]
+        let table = try CSVReader.read(path: Self.history, options: csv)
+        let train = table.subset(rows: Array(0..<7000)), test = table.subset(rows: Array(7000..<table.rowCount))
+        var roles = ColumnRoles(target: "churned_next_month")
+        roles.id = "customer_id"
+        let out = try Candidate(name: "card", kind: .scorecard(card, path: "card.yaml"))
+            .predict(train: train, test: test, roles: roles, naValues: FitPipeline.defaultNAValues, seed: 1)
+        #expect(out.probability.count == test.rowCount)
+        let order = out.health.indices.sorted { out.health[$0] < out.health[$1] }
+        for (a, b) in zip(order, order.dropFirst()) { #expect(out.probability[a] >= out.probability[b]) }
+        #expect(out.risk.enumerated().allSatisfy { $0.element == -out.health[$0.offset] })
+    }
+
+    @Test func badCandidateSpecsAreClear() {
+        #expect { _ = try Candidate.parse("nameonly") } throws: { "\($0)".contains("NAME=SPEC") }
+        #expect { _ = try Candidate.parse("x=penalty=l2") } throws: { "\($0)".contains("lambda") }
+        #expect { _ = try Candidate.parse("x=penalty=ridge,lambda=1") } throws: { "\($0)".contains("penalty must be") }
+        #expect { _ = try Candidate.parse("x=/nonexistent/card.yaml") } throws: { "\($0)".contains("card.yaml") }
+        #expect(throws: Never.self) { _ = try Candidate.parse("x=penalty=elasticnet,alpha=0.3,lambda=auto,auto-transform") }
+    }
+}
