@@ -132,7 +132,7 @@ public enum Comparison {
             // A scorecard ranks by its own score; its calibrated probability is monotone in it within a
             // fold but not across folds, so the ranking measures use the score itself.
             if case .scorecard = candidate.kind {
-                pooled.roc = try ROC.delong(labels: pooledLabels, scores: tested.map { risk[c][0][$0] }, confidenceLevel: options.confidenceLevel)
+                try pooled.rank(by: tested.map { risk[c][0][$0] }, labels: pooledLabels)
             }
             let aucs = try (0..<repetitions).map { r -> Double in
                 let rowsR = rows.indices.filter { !risk[c][r][$0].isNaN }

@@ -39,7 +39,7 @@ public enum ModelEvaluation {
             let calibration = try ScoreCalibration.fit(score: health, labels: labels)
             var e = try ModelMetrics.evaluate(labels: labels, scores: health.map(calibration.probability),
                                               bands: health.map(bands.band), options: options)
-            e.roc = try ROC.delong(labels: labels, scores: health.map { -$0 }, confidenceLevel: options.confidenceLevel)
+            try e.rank(by: health.map { -$0 }, labels: labels)
             return ModelEvaluationResult(
                 model: card.name, data: dataPath, rows: rows.count, excludedRows: excluded(table.rowCount - rows.count),
                 note: "Scorecard: ranking measures use its 0–100 score; probabilities come from a logistic calibration on these same rows (in-sample), so log loss, Brier and calibration flatter it — use 'healthscore compare' for an out-of-sample judgement.",

@@ -1,5 +1,6 @@
 import FitEngine
 import Foundation
+import ModelMetrics
 import ScoringCore
 
 /// Turns a score that only ranks (a scorecard's 0–100) into churn probabilities: the logistic fit
@@ -26,5 +27,19 @@ struct ScoreCalibration {
 
     func probability(_ score: Double) -> Double {
         Scorer.score(eta: intercept + slope * score).churnProbability
+    }
+}
+
+extension ScoreEvaluation {
+    /// Replaces the ranking measures (ROC, DeLong, KS, average precision, lift) with those of `risk`,
+    /// for a score that ranks by itself (a scorecard): its calibrated probabilities need not keep
+    /// its order across folds, and ranking needs no calibration.
+    mutating func rank(by risk: [Double], labels: [Double]) throws {
+        roc = try ROC.delong(labels: labels, scores: risk, confidenceLevel: options.confidenceLevel)
+        let curve = try ROC.curve(labels: labels, scores: risk)
+        rocCurve = options.maxCurvePoints.map { curve.thinned(maxPoints: $0) } ?? curve
+        ks = try ROC.ks(labels: labels, scores: risk)
+        averagePrecision = try PrecisionRecall.averagePrecision(labels: labels, scores: risk)
+        lift = try? Lift.table(labels: labels, scores: risk, groups: options.liftGroups)
     }
 }

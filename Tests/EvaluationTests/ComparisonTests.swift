@@ -107,4 +107,20 @@ import Training
         #expect { _ = try Candidate.parse("x=/nonexistent/card.yaml") } throws: { "\($0)".contains("card.yaml") }
         #expect(throws: Never.self) { _ = try Candidate.parse("x=penalty=elasticnet,alpha=0.3,lambda=auto,auto-transform") }
     }
+
+    /// A scorecard's ranking measures come from its own score (no calibration needed).
+    @Test func scorecardRanksByItsScore() throws {
+        let path = Fixtures.dataset("current_scorecard.yaml")
+        let r = try ModelEvaluation.run(modelPath: path, dataPath: Self.history, target: "churned_next_month", positive: nil)
+        let card = try Scorecard.load(path: path)
+        var csv = CSVOptions()
+        csv.textColumns = Set(card.categoricalColumns + ["churned_next_month"])
+        let table = try CSVReader.read(path: Self.history, options: csv)
+        let health = try card.score(rowCount: table.rowCount, columns: ScoringInput.columns(table, names: card.requiredColumns))
+        let y = try DesignBuilder.label(table, target: "churned_next_month", positive: nil).values
+        let risk = health.map { -$0 }
+        #expect(r.evaluation.roc.auc == (try ROC.auc(labels: y, scores: risk)))
+        #expect(r.evaluation.lift == (try Lift.table(labels: y, scores: risk, groups: 10)))
+        #expect(r.evaluation.ks == (try ROC.ks(labels: y, scores: risk)))
+    }
 }
