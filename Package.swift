@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "ScorecardsTests", dependencies: ["Scorecards", "ScoringCore", "TestSupport"]),
         .testTarget(
             name: "EvaluationTests",
-            dependencies: ["Evaluation", "Training", "Tabular", "ModelMetrics", "Scorecards", "ScoringCore", "Simulator", "TestSupport"]
+            dependencies: ["Evaluation", "Training", "Tabular", "ModelMetrics", "MetricConfig", "Scorecards", "ScoringCore", "Simulator", "TestSupport"]
         ),
         .testTarget(
             name: "TrainingTests",

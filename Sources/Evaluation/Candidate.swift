@@ -17,8 +17,11 @@ public struct FitRecipe: Sendable, Equatable {
     /// A metric configuration replacing the comparison's own roles.
     public var config: String?
     public var autoTransform = false
-    /// Folds of the inner cross-validation that picks λ for `lambda=auto`.
+    /// Folds of the inner cross-validation that picks λ for `lambda=auto`, and which λ it keeps.
     public var innerFolds = 5
+    public var lambdaSelection: LambdaSelection = .oneSE
+    /// Explicit bounds (directions from the roles are added at fit time).
+    public var bounds: [TermBound] = []
 
     public init() {}
 
@@ -59,6 +62,24 @@ public struct FitRecipe: Sendable, Equatable {
     }
 
     var mix: Double { alpha ?? (penalty == .l2 ? 0 : (penalty == .l1 ? 1 : 0.5)) }
+
+    /// How a fitted model was made, read back from its summary.
+    public init(model: ModelArtifact) {
+        let f = model.fit
+        if f.penalty == "firth" { penalty = .firth }
+        if let a = f.penaltyAlpha, let l = f.penaltyLambda {
+            penalty = a == 0 ? .l2 : (a == 1 ? .l1 : .elasticnet)
+            alpha = a
+            lambda = .value(l)
+            let parts = f.lambdaChoice?.split(separator: ":") ?? []
+            if parts.count == 3, parts[0] == "cv", let k = Int(parts[1]) {
+                lambda = .auto
+                innerFolds = k
+                lambdaSelection = LambdaSelection(rawValue: String(parts[2])) ?? .oneSE
+            }
+        }
+        bounds = (f.constraints ?? []).compactMap(TermBound.init(describing:))
+    }
 }
 
 public struct CandidateError: Error, CustomStringConvertible, Sendable {
@@ -70,8 +91,9 @@ public struct Candidate: Sendable {
     public enum Kind: Sendable {
         /// Refitted on every fold's training rows.
         case recipe(FitRecipe)
-        /// A fitted model used as it is (not refitted).
-        case model(ModelArtifact, path: String)
+        /// A fitted model: refitted on each fold with its own recipe (metrics, transforms, groups,
+        /// directions, penalty) unless `frozen`, when it is used as it is.
+        case model(ModelArtifact, path: String, frozen: Bool)
         /// A hand-weighted scorecard: its 0–100 score ranks; a one-variable logistic fit on each
         /// fold's training rows turns it into probabilities for log loss and Brier.
         case scorecard(Scorecard, path: String)
@@ -82,7 +104,8 @@ public struct Candidate: Sendable {
     public init(name: String, kind: Kind) { self.name = name; self.kind = kind }
 
     /// `NAME=SPEC`: SPEC is a scorecard (`scorecard:FILE`, or a .yaml/.yml file), a model file
-    /// (`model:FILE` or a .json file) or a fit recipe (`fit`, `penalty=l2,lambda=auto`, …).
+    /// (`model:FILE` or a .json file: refitted with its recipe; `frozen:FILE`: used as it is) or a fit
+    /// recipe (`fit`, `penalty=l2,lambda=auto`, …).
     public static func parse(_ text: String) throws -> Candidate {
         guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
             throw CandidateError(description: "--candidate '\(text)' is not NAME=SPEC. Fix: e.g. --candidate current=scorecard:card.yaml --candidate fitted=fit --candidate ridge=penalty=l2,lambda=auto")
@@ -93,9 +116,13 @@ public struct Candidate: Sendable {
             let path = spec.hasPrefix("scorecard:") ? String(spec.dropFirst("scorecard:".count)) : spec
             return Candidate(name: name, kind: .scorecard(try Scorecard.load(path: path), path: path))
         }
+        if spec.hasPrefix("frozen:") {
+            let path = String(spec.dropFirst("frozen:".count))
+            return Candidate(name: name, kind: .model(try ModelArtifact.load(path: path), path: path, frozen: true))
+        }
         if spec.hasPrefix("model:") || lower.hasSuffix(".json") {
             let path = spec.hasPrefix("model:") ? String(spec.dropFirst("model:".count)) : spec
-            return Candidate(name: name, kind: .model(try ModelArtifact.load(path: path), path: path))
+            return Candidate(name: name, kind: .model(try ModelArtifact.load(path: path), path: path, frozen: false))
         }
         do {
             return Candidate(name: name, kind: .recipe(try FitRecipe.parse(spec)))
@@ -108,7 +135,8 @@ public struct Candidate: Sendable {
     public var specDescription: String {
         switch kind {
         case .scorecard(let s, let path): return "scorecard \(s.name) (\((path as NSString).lastPathComponent))"
-        case .model(_, let path): return "model \((path as NSString).lastPathComponent), not refitted"
+        case .model(_, let path, let frozen):
+            return "model \((path as NSString).lastPathComponent)" + (frozen ? ", used as it is (not refitted)" : ", refitted with its recipe")
         case .recipe(let r):
             var parts = ["fit"]
             if r.penalty != .none { parts.append("penalty=\(r.penalty.rawValue)") }
@@ -145,8 +173,10 @@ extension Candidate {
             let y = try DesignBuilder.label(train, target: roles.target, positive: roles.positive).values
             let calibration = try ScoreCalibration.fit(score: trainHealth, labels: y)
             return FoldPrediction(risk: health.map { -$0 }, probability: health.map(calibration.probability), health: health)
-        case .model(let model, _):
-            return try Self.scored(model, test)
+        case .model(let model, _, let frozen):
+            if frozen { return try Self.scored(model, test) }
+            let refit = try Self.fit(FitRecipe(model: model), table: train, roles: ColumnRoles(schema: model.schema), naValues: naValues, seed: seed)
+            return try Self.scored(refit, test)
         case .recipe(let recipe):
             var r = roles
             if let config = recipe.config {
@@ -175,15 +205,16 @@ extension Candidate {
         case (.none, _), (.firth, _):
             var options = FitOptions()
             options.firth = recipe.penalty == .firth
-            let bounds = TermBound.implied(by: design.schema, explicit: [])
+            let bounds = TermBound.implied(by: design.schema, explicit: recipe.bounds)
             return try Trainer.train(design: design, source: source, options: options, bounds: bounds, timings: &clock).model
         case (_, .value(let lambda)?):
-            let bounds = TermBound.implied(by: design.schema, explicit: [])
+            let bounds = TermBound.implied(by: design.schema, explicit: recipe.bounds)
             return try Trainer.trainPenalized(design: design, source: source, penalty: ElasticNetPenalty(alpha: recipe.mix, lambda: lambda),
                                               bounds: bounds, timings: &clock).model
         case (_, _):
             return try FitPipeline.crossValidated(design: design, source: source, roles: roles, alpha: recipe.mix,
-                                                  folds: recipe.innerFolds, seed: seed, timings: &clock).model
+                                                  folds: recipe.innerFolds, seed: seed, select: recipe.lambdaSelection,
+                                                  bounds: recipe.bounds, timings: &clock).model
         }
     }
 }

@@ -70,7 +70,7 @@ public enum Comparison {
         if unlabelled > 0 { excluded["missing label"] = unlabelled }
         let dropsIncomplete = candidates.contains { c in
             if case .recipe = c.kind { return roles.missing == .drop }
-            if case .model(let m, _) = c.kind { return m.schema.missingPolicy == .drop }
+            if case .model(let m, _, _) = c.kind { return m.schema.missingPolicy == .drop }
             return false
         }
         if dropsIncomplete {

@@ -48,7 +48,7 @@ struct Compare: ParsableCommand {
         abstract: "Compare scorecards and models on identical out-of-sample folds: AUC with DeLong tests, log loss, Brier, calibration, lift, band churn rates.",
         discussion: """
         Each --candidate is NAME=SPEC, where SPEC is a scorecard (.yaml, or scorecard:FILE), a fitted model \
-        (.json, or model:FILE; used as is) or a fit recipe refitted on every fold: fit, penalty=l2,lambda=auto, \
+        (.json, or model:FILE; refitted on every fold with its own recipe — frozen:FILE uses it as it is) or a fit recipe refitted on every fold: fit, penalty=l2,lambda=auto, \
         penalty=l1,lambda=0.01, penalty=firth, config=FILE, auto-transform. The first candidate is the baseline \
         of the paired DeLong tests.
         """)
@@ -156,7 +156,7 @@ struct ComparisonRun {
         for c in candidates {
             switch c.kind {
             case .scorecard(let card, _): text.formUnion(card.categoricalColumns)
-            case .model(let m, _): text.formUnion(m.schema.features.filter { $0.kind == .categorical }.map(\.column))
+            case .model(let m, _, _): text.formUnion(m.schema.features.filter { $0.kind == .categorical }.map(\.column))
             case .recipe: break
             }
         }

@@ -69,6 +69,8 @@ public struct InputSchema: Codable, Sendable, Equatable {
     /// What scoring does with a category level training never saw (nil: error). A model fitted with
     /// rare-level pooling usually says `other`: unseen levels are rare by nature.
     public var unseenLevels: UnknownLevelPolicy?
+    /// The pooling threshold that produced the features' `pooledLevels`, so a refit pools alike.
+    public var rareLevelShare: Double?
 
     public init(target: TargetSpec, id: String?, time: String?, excluded: [String], missingPolicy: MissingPolicy,
                 naValues: [String], features: [FeatureSpec]) {
@@ -229,6 +231,10 @@ public struct FitSummary: Codable, Sendable, Equatable {
     /// Sign and box constraints the fit respected, e.g. "logins <= 0", with " (binding)" on those the
     /// data pushed against; nil for an unconstrained fit.
     public var constraints: [String]?
+    /// Elastic-net mix and strength of a penalised fit, and how λ was chosen ("value", or "cv:K:min|1se").
+    public var penaltyAlpha: Double?
+    public var penaltyLambda: Double?
+    public var lambdaChoice: String?
     /// Term pairs with |r| ≥ 0.8 on the training rows (only when correlations were asked for).
     public var strongCorrelations: [CorrelatedPair]?
     public var history: [IterationSummary]

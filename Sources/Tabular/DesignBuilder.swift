@@ -363,6 +363,7 @@ public enum DesignBuilder {
         schema.weightsColumn = roles.weights
         schema.classWeight = roles.classWeight == .none ? nil : roles.classWeight.rawValue
         schema.unseenLevels = roles.unseenLevels
+        schema.rareLevelShare = roles.rareLevelShare
         return Design(rows: n, termNames: termNames, storage: storage, response: response,
                       sourceRecords: rowsKept.map { $0 + 1 }, schema: schema,
                       nDropped: table.rowCount - n, nImputedCells: imputedCells, dropReasons: dropReasons,

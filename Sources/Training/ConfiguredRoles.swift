@@ -50,3 +50,53 @@ extension TermBound {
         return out
     }
 }
+
+extension ColumnRoles {
+    /// The roles that produced a model, read back from its schema: same metrics, transforms, groups,
+    /// directions, imputation and pooling — what a refit of "this model" on other rows needs.
+    public init(schema: InputSchema) {
+        self.init(target: schema.target.column, id: schema.id, time: schema.time, exclude: schema.excluded,
+                  positive: schema.target.positive, missing: schema.missingPolicy, weights: schema.weightsColumn,
+                  classWeight: schema.classWeight.flatMap(ClassWeight.init(rawValue:)) ?? .none)
+        impute = schema.features.compactMap(\.imputation).first ?? .mean
+        rareLevelShare = schema.rareLevelShare
+        unseenLevels = schema.unseenLevels
+        var only: Set<String> = []
+        for f in schema.features {
+            if let d = f.displayName { displayNames[f.column] = d }
+            if let h = f.healthierWhen { healthierWhen[f.column] = h }
+            switch f.kind {
+            case .numeric:
+                transforms[f.column] = f.transforms?.map(\.kind) ?? []
+                only.insert(f.column)
+            case .categorical:
+                categorical.insert(f.column)
+                only.insert(f.column)
+            case .group:
+                let members = f.members ?? []
+                for m in members { transforms[m.column] = m.transforms?.map(\.kind) ?? []; only.insert(m.column) }
+                groups.append(MetricGroup(name: f.column, members: members.map { ($0.column, $0.sign) }))
+            }
+        }
+        onlyColumns = only
+    }
+}
+
+extension TermBound {
+    /// Parses the fit summary's constraint lines ("logins <= 0.0 (binding)", "0.0 <= x <= 1.0").
+    public init?(describing text: String) {
+        let core = text.replacingOccurrences(of: " (binding)", with: "")
+        let parts = core.components(separatedBy: " ")
+        if parts.count == 3, let v = Double(parts[2]) {
+            switch parts[1] {
+            case "<=": self.init(term: parts[0], upper: v); return
+            case ">=": self.init(term: parts[0], lower: v); return
+            default: return nil
+            }
+        }
+        if parts.count == 5, parts[1] == "<=", parts[3] == "<=", let l = Double(parts[0]), let u = Double(parts[4]) {
+            self.init(term: parts[2], lower: l, upper: u); return
+        }
+        return nil
+    }
+}

@@ -51,6 +51,7 @@ extension FitPipeline {
         var (model, _) = try Trainer.trainPenalized(design: design, source: source, penalty: ElasticNetPenalty(alpha: alpha, lambda: lambda),
                                                     bounds: allBounds, timings: &timings)
         let grouping = groups == nil ? "rows split individually (no --id)" : "grouped by '\(roles.id!)' (\(groupCount) customers, each in one fold)"
+        model.fit.lambdaChoice = "cv:\(k):\(select.rawValue)"
         model.warnings.append(ModelWarning(
             code: "cross_validation",
             message: "λ chosen by \(k)-fold cross-validation (seed \(seed)), \(grouping), \(cv.lambdas.count) λ on binomial deviance: λmin = \(cv.lambdaMin), λ1se = \(cv.lambda1se); the model uses λ\(select == .min ? "min" : "1se") = \(lambda)"))

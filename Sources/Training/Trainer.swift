@@ -212,6 +212,9 @@ public enum Trainer {
             schema: design.schema, coefficients: coefficients, aliased: [], fit: summary, warnings: warnings,
             impacts: [])
         model.fit.penalty = "\(kind): alpha=\(penalty.alpha), lambda=\(penalty.lambda)"
+        model.fit.penaltyAlpha = penalty.alpha
+        model.fit.penaltyLambda = penalty.lambda
+        model.fit.lambdaChoice = "value"
         if !bounds.isEmpty {
             model.fit.method += "; box-constrained"
             model.fit.constraints = describe(bounds, binding: Set(fit.bindingTerms.map { names[$0] }))

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Evaluation
+import MetricConfig
 import ModelMetrics
 import Scorecards
 import ScoringCore
@@ -122,5 +123,43 @@ import Training
         #expect(r.evaluation.roc.auc == (try ROC.auc(labels: y, scores: risk)))
         #expect(r.evaluation.lift == (try Lift.table(labels: y, scores: risk, groups: 10)))
         #expect(r.evaluation.ks == (try ROC.ks(labels: y, scores: risk)))
+    }
+
+    /// A model file as a candidate is refitted with its own recipe: on its own training rows that
+    /// recipe must give back the very same weights.
+    @Test(arguments: ["plain", "l2", "cv"])
+    func modelRecipeRefitsToTheSameWeights(_ kind: String) throws {
+        let config = try MetricConfiguration.parse("""
+        target: churned_next_month
+        id: customer_id
+        time: snapshot_date
+        missing: impute
+        impute: median
+        rare_level_share: 0.2
+        metrics:
+          logins: {group: usage, healthier_when: higher, transform: log1p}
+          active_days: {group: usage, healthier_when: higher}
+          days_late: {healthier_when: lower, transform: clip+log1p}
+          plan: {display: Plan}
+        """, path: "c.yaml")
+        let roles = try ColumnRoles(config: config, target: nil, path: "c.yaml")
+        var clock = Timings()
+        let model: ModelArtifact
+        switch kind {
+        case "plain": model = try FitPipeline.run(dataPath: Self.history, roles: roles, timings: &clock).model
+        case "l2": model = try FitPipeline.runPenalized(dataPath: Self.history, roles: roles, penalty: .init(alpha: 0, lambda: 0.003), timings: &clock).model
+        default: model = try FitPipeline.runCrossValidated(dataPath: Self.history, roles: roles, alpha: 0.5, folds: 3, timings: &clock).model
+        }
+        let decoded = try ModelArtifact.decode(try model.encoded(), path: "m.json")
+        var csv = CSVOptions()
+        csv.textColumns = ["churned_next_month", "customer_id", "snapshot_date", "plan", "segment"]
+        let table = try CSVReader.read(path: Self.history, options: csv)
+        let refit = try Candidate.fit(FitRecipe(model: decoded), table: table, roles: ColumnRoles(schema: decoded.schema),
+                                      naValues: FitPipeline.defaultNAValues, seed: 1)
+        #expect(refit.coefficients.map(\.term) == model.coefficients.map(\.term))
+        let worst = zip(refit.coefficients, model.coefficients).map { abs($0.estimate - $1.estimate) }.max() ?? .nan
+        #expect(worst <= 1e-12, "max |Δβ| \(worst)")
+        #expect(refit.schema.features.map(\.column) == model.schema.features.map(\.column))
+        #expect(refit.fit.constraints == model.fit.constraints)
     }
 }
