@@ -16,6 +16,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -28,7 +29,16 @@ let package = Package(
             path: "Sources/CCrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        .systemLibrary(
+            name: "CSQLite",
+            path: "Sources/CSQLite",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
         .target(name: "ScoringCore"),
+        // What production links besides the core: exports to SQL/PMML/ONNX, the score history, the service.
+        .target(name: "Exports", dependencies: ["ScoringCore"]),
+        .target(name: "History", dependencies: ["ScoringCore", "CSQLite"]),
+        .target(name: "Service", dependencies: ["ScoringCore", .product(name: "Hummingbird", package: "hummingbird")]),
         .target(name: "Tabular", dependencies: ["ScoringCore", "CCrypto"]),
         .target(name: "FitEngine", dependencies: ["CLapack"]),
         .target(name: "Simulator"),
@@ -44,6 +54,7 @@ let package = Package(
             name: "HealthScoreCLI",
             dependencies: [
                 "Training", "Tabular", "ScoringCore", "Simulator", "FitEngine", "MetricConfig", "ModelMetrics", "Scorecards", "Evaluation",
+                "Exports", "History", "Service",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -54,6 +65,9 @@ let package = Package(
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "TestSupport"]),
         .testTarget(name: "ModelMetricsTests", dependencies: ["ModelMetrics", "TestSupport"]),
         .testTarget(name: "MetricConfigTests", dependencies: ["MetricConfig", "TestSupport"]),
+        .testTarget(name: "ExportsTests", dependencies: ["Exports", "ScoringCore", "Training", "Tabular", "TestSupport"]),
+        .testTarget(name: "HistoryTests", dependencies: ["History", "ScoringCore", "Training", "Tabular", "TestSupport"]),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "ScoringCore", "Training", "TestSupport"]),
         .testTarget(name: "ScorecardsTests", dependencies: ["Scorecards", "ScoringCore", "TestSupport"]),
         .testTarget(
             name: "EvaluationTests",

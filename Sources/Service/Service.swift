@@ -1,0 +1,1 @@
+// The HTTP scoring service.
