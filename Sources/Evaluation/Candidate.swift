@@ -161,6 +161,8 @@ struct FoldPrediction {
     var probability: [Double]
     /// 0–100, higher = healthier.
     var health: [Double]
+    /// The model's own frozen band, when it has bands.
+    var band: [String?]
 }
 
 extension Candidate {
@@ -172,10 +174,13 @@ extension Candidate {
             let trainHealth = try card.score(rowCount: train.rowCount, columns: ScoringInput.columns(train, names: card.requiredColumns))
             let y = try DesignBuilder.label(train, target: roles.target, positive: roles.positive).values
             let calibration = try ScoreCalibration.fit(score: trainHealth, labels: y)
-            return FoldPrediction(risk: health.map { -$0 }, probability: health.map(calibration.probability), health: health)
+            return FoldPrediction(risk: health.map { -$0 }, probability: health.map(calibration.probability), health: health,
+                                  band: health.map { _ in nil })
         case .model(let model, _, let frozen):
             if frozen { return try Self.scored(model, test) }
-            let refit = try Self.fit(FitRecipe(model: model), table: train, roles: ColumnRoles(schema: model.schema), naValues: naValues, seed: seed)
+            var refitRoles = ColumnRoles(schema: model.schema)
+            if let s = model.scoring { refitRoles.scoring = ScoringChoice(spec: s) }
+            let refit = try Self.fit(FitRecipe(model: model), table: train, roles: refitRoles, naValues: naValues, seed: seed)
             return try Self.scored(refit, test)
         case .recipe(let recipe):
             var r = roles
@@ -194,7 +199,8 @@ extension Candidate {
         // Levels a training fold never saw are scored as the pooled or reference level, not refused.
         let scorer = Scorer(model: model, unknownLevels: .other)
         let p = try scorer.score(rowCount: table.rowCount, columns: ScoringInput.columns(table, names: scorer.requiredColumns))
-        return FoldPrediction(risk: p.map(\.churnProbability), probability: p.map(\.churnProbability), health: p.map(\.healthScore))
+        return FoldPrediction(risk: p.map(\.churnProbability), probability: p.map(\.churnProbability), health: p.map(\.healthScore),
+                              band: p.map(\.band))
     }
 
     static func fit(_ recipe: FitRecipe, table: RawTable, roles: ColumnRoles, naValues: [String], seed: UInt64) throws -> ModelArtifact {

@@ -16,13 +16,15 @@ public struct EvaluationSplit: Sendable {
     }
 }
 
-/// Health bands on the 0–100 scale: below `poor` is poor (red), below `good` at-risk (yellow), else good (green).
+/// Fixed health bands on the 0–100 scale, for scores that carry none of their own (scorecards):
+/// below `poor` unhealthy (red), below `good` at_risk (yellow), else healthy (green). A fitted model
+/// bands with the cut points frozen into it.
 public struct HealthBands: Codable, Sendable, Equatable {
     public var poor: Double
     public var good: Double
     public init(poor: Double = 50, good: Double = 75) { self.poor = poor; self.good = good }
-    public func band(_ health: Double) -> String { health < poor ? "poor" : (health < good ? "at-risk" : "good") }
-    public static let order = ["good", "at-risk", "poor"]
+    public func band(_ health: Double) -> String { health < poor ? "unhealthy" : (health < good ? "at_risk" : "healthy") }
+    public static let order = ["healthy", "at_risk", "unhealthy"]
 }
 
 /// Per-split accuracy of one candidate: how it holds up fold by fold (and, in a backtest, over time).
@@ -98,6 +100,7 @@ public enum Comparison {
         // Out-of-fold outputs per candidate and repetition, NaN where a row was not tested.
         var probability = [[[Double]]](repeating: [[Double]](repeating: [Double](repeating: .nan, count: rows.count), count: repetitions), count: candidates.count)
         var risk = probability, health = probability
+        var band = [[[String?]]](repeating: [[String?]](repeating: [String?](repeating: nil, count: rows.count), count: repetitions), count: candidates.count)
         var splitMetrics = [[SplitMetrics]](repeating: [], count: candidates.count)
         let total = splits.count * candidates.count
         var done = 0
@@ -117,6 +120,7 @@ public enum Comparison {
                     probability[c][split.repetition][i] = out.probability[k]
                     risk[c][split.repetition][i] = out.risk[k]
                     health[c][split.repetition][i] = out.health[k]
+                    band[c][split.repetition][i] = out.band[k]
                 }
                 splitMetrics[c].append(metrics(split: split.label, labels: split.test.map { y[$0] }, probability: out.probability, risk: out.risk))
             }
@@ -127,7 +131,7 @@ public enum Comparison {
         var results: [CandidateResult] = []
         for (c, candidate) in candidates.enumerated() {
             let p = tested.map { probability[c][0][$0] }
-            let bandsOfRows = tested.map { bands.band(health[c][0][$0]) }
+            let bandsOfRows = tested.map { band[c][0][$0] ?? bands.band(health[c][0][$0]) }
             var pooled = try ModelMetrics.evaluate(labels: pooledLabels, scores: p, bands: bandsOfRows, options: options)
             // A scorecard ranks by its own score; its calibrated probability is monotone in it within a
             // fold but not across folds, so the ranking measures use the score itself.

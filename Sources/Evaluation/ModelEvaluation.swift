@@ -78,7 +78,7 @@ public enum ModelEvaluation {
             throw DataFileError(path: dataPath, inner: e)
         }
         let e = try ModelMetrics.evaluate(labels: rows.map { y[$0] }, scores: scores.map(\.churnProbability),
-                                          bands: scores.map { bands.band($0.healthScore) }, options: options)
+                                          bands: scores.map { $0.band ?? bands.band($0.healthScore) }, options: options)
         let sameData = (try? FileDigest.sha256Hex(path: dataPath)) == model.training.sha256
         return ModelEvaluationResult(
             model: (modelPath as NSString).lastPathComponent, data: dataPath, rows: rows.count, excludedRows: excludedRows,

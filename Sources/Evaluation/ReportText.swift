@@ -46,9 +46,9 @@ public enum ReportText {
         if !c.excludedRows.isEmpty {
             out += "; left out: " + c.excludedRows.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: "; ")
         }
-        out += "\nBands: poor < \(num(c.bands.poor)) ≤ at-risk < \(num(c.bands.good)) ≤ good (health 0–100)\n\n"
+        out += "\nBands: each fitted model's own (frozen at fit: training quartiles by default); scorecards: unhealthy < \(num(c.bands.poor)) ≤ at_risk < \(num(c.bands.good)) ≤ healthy\n\n"
         out += pad("candidate", 18) + lpad("AUC [95% CI]", 22) + lpad("log loss", 10) + lpad("Brier", 8) + lpad("ECE", 7)
-            + lpad("top-10% lift", 13) + lpad("churn poor / at-risk / good", 30) + lpad("p vs first", 12) + "\n"
+            + lpad("top-10% lift", 13) + lpad("churn unhealthy/at_risk/healthy", 32) + lpad("p vs first", 12) + "\n"
         out += String(repeating: "-", count: 120) + "\n"
         for r in c.candidates {
             let e = r.pooled
@@ -56,7 +56,7 @@ public enum ReportText {
             let rates = HealthBandsOrder.rates(e.bands)
             out += pad(r.name, 18) + lpad(auc, 22) + lpad(f4(e.logLoss), 10) + lpad(f4(e.brierScore), 8)
                 + lpad(f3(e.reliability.expectedCalibrationError), 7) + lpad(e.lift.map { String(format: "%.2f", $0.topGroupLift) } ?? "n/a", 13)
-                + lpad(rates, 30) + lpad(r.versusFirst.map { pValue($0.pValue) } ?? "—", 12) + "\n"
+                + lpad(rates, 32) + lpad(r.versusFirst.map { pValue($0.pValue) } ?? "—", 12) + "\n"
         }
         out += "\n" + c.verdict + "\n"
         out += "\nCandidates:\n"
@@ -82,14 +82,14 @@ public enum ReportText {
 
     /// One row per candidate, for spreadsheets.
     public static func comparisonCSV(_ c: ComparisonReport) -> String {
-        var out = "candidate,spec,rows,auc,auc_lower,auc_upper,log_loss,brier,brier_skill,ece,calibration_slope,top_decile_lift,churn_poor,churn_at_risk,churn_good,delong_z_vs_first,delong_p_vs_first\n"
+        var out = "candidate,spec,rows,auc,auc_lower,auc_upper,log_loss,brier,brier_skill,ece,calibration_slope,top_decile_lift,churn_unhealthy,churn_at_risk,churn_healthy,delong_z_vs_first,delong_p_vs_first\n"
         for r in c.candidates {
             let e = r.pooled
             func band(_ name: String) -> String { e.bands?.first { $0.band == name }.map { "\($0.rate)" } ?? "" }
             let fields: [String] = [
                 r.name, r.spec, "\(e.count)", "\(e.roc.auc)", "\(e.roc.lower)", "\(e.roc.upper)", "\(e.logLoss)", "\(e.brierScore)",
                 "\(e.brierSkillScore)", "\(e.reliability.expectedCalibrationError)", e.calibration.map { "\($0.slope)" } ?? "",
-                e.lift.map { "\($0.topGroupLift)" } ?? "", band("poor"), band("at-risk"), band("good"),
+                e.lift.map { "\($0.topGroupLift)" } ?? "", band("unhealthy"), band("at_risk"), band("healthy"),
                 r.versusFirst.map { "\($0.z)" } ?? "", r.versusFirst.map { "\($0.pValue)" } ?? "",
             ]
             out += fields.map(csvQuote).joined(separator: ",") + "\n"
@@ -111,9 +111,9 @@ public enum ReportText {
 }
 
 enum HealthBandsOrder {
-    /// "12.3% / 5.0% / 1.2%" in poor, at-risk, good order (n/a for an empty band).
+    /// "12.3% / 5.0% / 1.2%" in unhealthy, at_risk, healthy order (n/a for an empty band).
     static func rates(_ bands: [BandChurnRate]?) -> String {
-        ["poor", "at-risk", "good"].map { name in
+        ["unhealthy", "at_risk", "healthy"].map { name in
             bands?.first { $0.band == name }.map { ReportText.pct($0.rate) } ?? "n/a"
         }.joined(separator: " / ")
     }

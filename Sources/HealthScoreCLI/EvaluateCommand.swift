@@ -5,7 +5,7 @@ import ModelMetrics
 
 /// Options shared by the commands that print accuracy measures.
 struct ReportOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Health-band cut-offs on 0–100: below the first is poor (red), below the second at-risk (yellow), else good (green).", valueName: "poor,good"))
+    @Option(help: ArgumentHelp("Health-band cut-offs on 0–100: for scores without frozen bands (scorecards): below the first is unhealthy (red), below the second at_risk (yellow), else healthy (green). Fitted models use their own bands.", valueName: "poor,good"))
     var bands: String = "50,75"
 
     @Option(help: "Calibration bins (deciles of predicted risk by default).")

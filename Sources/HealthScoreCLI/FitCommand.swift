@@ -20,6 +20,7 @@ struct Fit: ParsableCommand {
     var data: String
 
     @OptionGroup var roles: DataRoleOptions
+    @OptionGroup var scoring: ScoringOptions
 
     @Option(help: "Write the model artifact (JSON) here.")
     var out: String?
@@ -108,6 +109,7 @@ struct Fit: ParsableCommand {
         do {
             let termBounds = bound.compactMap(TermBound.init(parsing:))
             var columnRoles = try roles.resolved()
+            columnRoles.scoring = try scoring.choice()
             columnRoles.cluster = clusterColumn
             if let lambda, [.l2, .l1, .elasticnet].contains(penalty) {
                 let mix = alpha ?? penalty.defaultAlpha

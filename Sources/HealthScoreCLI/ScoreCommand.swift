@@ -8,7 +8,7 @@ extension UnknownLevelPolicy: ExpressibleByArgument {}
 
 struct Score: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Score customers with a fitted model: churn probability and a 0–100 health score.")
+        abstract: "Score customers with a fitted model: churn probability, health score, band and the top reasons.")
 
     @Argument(help: "Model artifact written by 'healthscore fit --out'.")
     var model: String
@@ -22,14 +22,21 @@ struct Score: ParsableCommand {
     @Option(help: "Category levels not seen in training: error, reference (score as the reference level) or other (as the pooled rare levels). Default: the policy stored in the model, else error.")
     var unknownLevel: UnknownLevelPolicy?
 
+    @Option(help: "Reasons per customer: the metrics costing the most points against the average customer.")
+    var reasons: Int = 3
+
+    func validate() throws {
+        guard reasons >= 0 && reasons <= 20 else { throw ValidationError("--reasons must be between 0 and 20") }
+    }
+
     func run() throws {
         do {
             let artifact = try ModelArtifact.load(path: model)
             let (table, columns) = try ScoringInput.read(path: data, model: artifact)
             let scorer = Scorer(model: artifact, unknownLevels: unknownLevel)
-            let scores: [ScoringCore.Score]
+            let explained: [Explanation]
             do {
-                scores = try scorer.score(rowCount: table.rowCount, columns: columns)
+                explained = try scorer.explain(rowCount: table.rowCount, columns: columns, reasons: reasons)
             } catch let e as ScoringError {
                 var located = e
                 if let row = e.row { located.problem = "line \(table.line(ofRecord: row)): " + e.problem }
@@ -37,11 +44,17 @@ struct Score: ParsableCommand {
             }
             // Key columns, when the model names them and the input has them: id and snapshot time.
             let keys = [artifact.schema.id, artifact.schema.time].compactMap { $0.flatMap { table.column(named: $0) } }
-            var csv = (keys.isEmpty ? "row" : keys.map { CSVField.quote($0.name) }.joined(separator: ",")) + ",churn_probability,health_score\n"
-            csv.reserveCapacity(scores.count * 48)
-            for (i, s) in scores.enumerated() {
+            var csv = (keys.isEmpty ? "row" : keys.map { CSVField.quote($0.name) }.joined(separator: ","))
+                + ",churn_probability,health_score,band" + (0..<reasons).map { ",reason_\($0 + 1)" }.joined() + "\n"
+            csv.reserveCapacity(explained.count * (56 + 40 * reasons))
+            for (i, e) in explained.enumerated() {
                 let key = keys.isEmpty ? String(i + 1) : keys.map { CSVField.quote($0.text(at: i) ?? "") }.joined(separator: ",")
-                csv += "\(key),\(s.churnProbability),\(ModelSummary.fixed(s.healthScore, 2))\n"
+                let s = e.score
+                csv += "\(key),\(s.churnProbability),\(ModelSummary.fixed(s.healthScore, 2)),\(CSVField.quote(s.band ?? ""))"
+                for r in 0..<reasons {
+                    csv += "," + (r < e.reasons.count ? CSVField.quote(Self.reasonText(e.reasons[r])) : "")
+                }
+                csv += "\n"
             }
             if let out {
                 try AtomicFile.write(Data(csv.utf8), to: out)
@@ -52,6 +65,13 @@ struct Score: ParsableCommand {
     }
 }
 
+
+extension Score {
+    /// "Support calls = 5 (−7.4 points)".
+    static func reasonText(_ c: Contribution) -> String {
+        "\(c.displayName) = \(c.value.isEmpty ? "missing" : c.value) (\(String(format: "%.1f", c.points)) points)"
+    }
+}
 
 enum CSVField {
     /// RFC 4180 quoting, only when the field needs it.

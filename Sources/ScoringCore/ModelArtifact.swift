@@ -19,6 +19,11 @@ public struct ModelArtifact: Codable, Sendable, Equatable {
     public var warnings: [ModelWarning]
     /// The business reading: change in churn probability from the average customer.
     public var impacts: [MetricImpact]
+    /// Score scale and health bands, frozen at fit time (nil: probability scale, no bands).
+    public var scoring: ScoringSpec?
+    /// "sha256:" + hex of this file's canonical JSON without the checksum: loading refuses a file
+    /// whose content no longer matches (edited or damaged).
+    public var checksum: String?
 
     public init(toolVersion: String, createdAt: String, training: TrainingSource, schema: InputSchema,
                 coefficients: [Coefficient], aliased: [String], fit: FitSummary, warnings: [ModelWarning],
@@ -148,6 +153,8 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
     public var displayName: String?
     /// The business direction, "higher" or "lower" is healthier, when the analyst gave one.
     public var healthierWhen: String?
+    /// Categorical: the training share of each level (aligned with `levels`), for the average customer.
+    public var levelShares: [Double]?
 
     public init(column: String, kind: FeatureKind, levels: [String]? = nil, reference: String? = nil,
                 mean: Double? = nil, standardDeviation: Double? = nil, imputeValue: Double? = nil,

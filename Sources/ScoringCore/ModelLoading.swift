@@ -34,6 +34,10 @@ extension ModelArtifact {
         }
         do {
             let model = try JSONDecoder().decode(ModelArtifact.self, from: data)
+            if let stored = model.checksum, stored != (try model.computedChecksum()) {
+                throw ModelError(path: path, problem: "checksum mismatch: the file was changed after 'healthscore fit' wrote it (edited by hand, or damaged)",
+                                 fix: "refit the model, or restore the file healthscore wrote")
+            }
             try model.validate(path: path)
             return model
         } catch let error as ModelError {
@@ -73,10 +77,24 @@ extension ModelArtifact {
         }
     }
 
-    /// Pretty, key-sorted JSON: stable diffs between model versions.
+    /// Pretty, key-sorted JSON with its checksum: stable diffs between model versions.
     public func encoded() throws -> Data {
+        var sealed = self
+        sealed.checksum = try computedChecksum()
+        return try Self.canonical(sealed)
+    }
+
+    /// SHA-256 of the canonical JSON with no checksum field. Doubles print in their shortest exact
+    /// form, so decoding and re-encoding reproduces the bytes.
+    public func computedChecksum() throws -> String {
+        var bare = self
+        bare.checksum = nil
+        return "sha256:" + SHA256.hex(of: try Self.canonical(bare))
+    }
+
+    static func canonical(_ model: ModelArtifact) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
+        return try encoder.encode(model)
     }
 }

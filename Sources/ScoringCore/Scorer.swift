@@ -31,8 +31,13 @@ public struct ScoringError: Error, CustomStringConvertible, Sendable {
 
 public struct Score: Sendable, Equatable {
     public var churnProbability: Double
-    /// 100 × retention probability.
+    /// On the model's scale: 100 × retention probability by default, or scorecard points.
     public var healthScore: Double
+    /// The frozen band the score falls in (nil when the model has none).
+    public var band: String?
+    public init(churnProbability: Double, healthScore: Double, band: String? = nil) {
+        self.churnProbability = churnProbability; self.healthScore = healthScore; self.band = band
+    }
 }
 
 /// Applies a model artifact to new rows. Pure Swift: this is what production embeds.
@@ -40,15 +45,17 @@ public struct Scorer: Sendable {
     public let model: ModelArtifact
     public var unknownLevels: UnknownLevelPolicy
 
-    private struct CompiledFeature: Sendable {
+    struct CompiledFeature: Sendable {
         var spec: FeatureSpec
         var slope: Double
         var indicatorSlope: Double
         var levelSlopes: [String: Double]
         var pooled: Set<String>
     }
-    private let intercept: Double
-    private let features: [CompiledFeature]
+    let intercept: Double
+    let features: [CompiledFeature]
+    /// Each feature's term for the average training customer (mean values, level shares).
+    let averages: [Double]
 
     /// `unknownLevels`: nil follows the policy stored in the model (error when it stores none).
     public init(model: ModelArtifact, unknownLevels: UnknownLevelPolicy? = nil) {
@@ -69,6 +76,15 @@ public struct Scorer: Sendable {
                                    indicatorSlope: f.missingIndicator.flatMap { byTerm[$0] } ?? 0,
                                    levelSlopes: levelSlopes, pooled: Set(f.pooledLevels ?? []))
         }
+        averages = features.map { f in
+            switch f.spec.kind {
+            case .numeric: return f.slope * (f.spec.mean ?? 0) + f.indicatorSlope * f.spec.missingShare
+            case .group: return f.slope * (f.spec.mean ?? 0)
+            case .categorical:
+                guard let levels = f.spec.levels, let shares = f.spec.levelShares, shares.count == levels.count else { return 0 }
+                return zip(levels, shares).reduce(0) { $0 + (f.levelSlopes[$1.0] ?? 0) * $1.1 }
+            }
+        }
     }
 
     /// Input columns the model needs, in schema order (a group needs each of its members).
@@ -83,6 +99,18 @@ public struct Scorer: Sendable {
     /// The linear predictor per row; throws on the first row that cannot be scored.
     public func linearPredictor(rowCount: Int, columns: [String: ScoringColumn]) throws -> [Double] {
         var eta = [Double](repeating: intercept, count: rowCount)
+        for f in features.indices {
+            let term = try featureTerm(f, rowCount: rowCount, columns: columns)
+            for i in 0..<rowCount { eta[i] += term[i] }
+        }
+        return eta
+    }
+
+    /// One feature's part of the linear predictor per row (its slopes times its transformed values,
+    /// missing indicator included).
+    func featureTerm(_ index: Int, rowCount: Int, columns: [String: ScoringColumn]) throws -> [Double] {
+        let f = features[index]
+        var eta = [Double](repeating: 0, count: rowCount)
         let impute = model.schema.missingPolicy == .impute
         func column(_ name: String) throws -> ScoringColumn {
             guard let c = columns[name] else {
@@ -91,61 +119,59 @@ public struct Scorer: Sendable {
             }
             return c
         }
-        for f in features {
-            let name = f.spec.column
-            switch f.spec.kind {
-            case .numeric:
-                let values = try column(name)
+        let name = f.spec.column
+        switch f.spec.kind {
+        case .numeric:
+            let values = try column(name)
+            for i in 0..<rowCount {
+                if let v = try Self.number(values, row: i, column: name) {
+                    eta[i] = f.slope * (try transformed(v, f.spec.transforms, column: name, row: i))
+                } else {
+                    guard impute else { throw missingError(row: i, column: name) }
+                    eta[i] = f.slope * (f.spec.imputeValue ?? 0) + f.indicatorSlope
+                }
+            }
+        case .group:
+            let members = f.spec.members ?? []
+            var sum = [Double](repeating: 0, count: rowCount)
+            for m in members {
+                let values = try column(m.column)
                 for i in 0..<rowCount {
-                    if let v = try Self.number(values, row: i, column: name) {
-                        eta[i] += f.slope * (try transformed(v, f.spec.transforms, column: name, row: i))
+                    let t: Double
+                    if let v = try Self.number(values, row: i, column: m.column) {
+                        t = try transformed(v, m.transforms, column: m.column, row: i)
                     } else {
-                        guard impute else { throw missingError(row: i, column: name) }
-                        eta[i] += f.slope * (f.spec.imputeValue ?? 0) + f.indicatorSlope
+                        guard impute, let fill = m.imputeValue else { throw missingError(row: i, column: m.column) }
+                        t = fill
                     }
+                    sum[i] += m.standardScore(t)
                 }
-            case .group:
-                let members = f.spec.members ?? []
-                var sum = [Double](repeating: 0, count: rowCount)
-                for m in members {
-                    let values = try column(m.column)
-                    for i in 0..<rowCount {
-                        let t: Double
-                        if let v = try Self.number(values, row: i, column: m.column) {
-                            t = try transformed(v, m.transforms, column: m.column, row: i)
-                        } else {
-                            guard impute, let fill = m.imputeValue else { throw missingError(row: i, column: m.column) }
-                            t = fill
-                        }
-                        sum[i] += m.standardScore(t)
-                    }
+            }
+            let k = Double(max(members.count, 1))
+            for i in 0..<rowCount { eta[i] = f.slope * (sum[i] / k) }
+        case .categorical:
+            let values = try column(name)
+            let text: (Int) -> String? = {
+                switch values {
+                case .strings(let s): return s[$0]
+                case .numbers(let x): return x[$0].isNaN ? nil : Self.numberText(x[$0])
                 }
-                let k = Double(max(members.count, 1))
-                for i in 0..<rowCount { eta[i] += f.slope * (sum[i] / k) }
-            case .categorical:
-                let values = try column(name)
-                let text: (Int) -> String? = {
-                    switch values {
-                    case .strings(let s): return s[$0]
-                    case .numbers(let x): return x[$0].isNaN ? nil : Self.numberText(x[$0])
-                    }
+            }
+            for i in 0..<rowCount {
+                guard var level = text(i) ?? (impute ? FeatureSpec.missingLevel : nil) else {
+                    throw missingError(row: i, column: name)
                 }
-                for i in 0..<rowCount {
-                    guard var level = text(i) ?? (impute ? FeatureSpec.missingLevel : nil) else {
-                        throw missingError(row: i, column: name)
-                    }
-                    if f.pooled.contains(level) { level = FeatureSpec.otherLevel }
-                    if let slope = f.levelSlopes[level] {
-                        eta[i] += slope
-                    } else {
-                        switch unknownLevels {
-                        case .error:
-                            throw ScoringError(row: i + 1, column: name,
-                                               problem: "level '\(level)' was not seen in training (known: \(Self.preview(f.spec.levels ?? [])))",
-                                               fix: "map it to a known level, or score with --unknown-level reference (or other)")
-                        case .reference: break
-                        case .other: eta[i] += f.levelSlopes[FeatureSpec.otherLevel] ?? 0
-                        }
+                if f.pooled.contains(level) { level = FeatureSpec.otherLevel }
+                if let slope = f.levelSlopes[level] {
+                    eta[i] = slope
+                } else {
+                    switch unknownLevels {
+                    case .error:
+                        throw ScoringError(row: i + 1, column: name,
+                                           problem: "level '\(level)' was not seen in training (known: \(Self.preview(f.spec.levels ?? [])))",
+                                           fix: "map it to a known level, or score with --unknown-level reference (or other)")
+                    case .reference: break
+                    case .other: eta[i] = f.levelSlopes[FeatureSpec.otherLevel] ?? 0
                     }
                 }
             }
@@ -174,8 +200,23 @@ public struct Scorer: Sendable {
         }
     }
 
+    /// Probability, score on the model's scale and band per row.
     public func score(rowCount: Int, columns: [String: ScoringColumn]) throws -> [Score] {
-        try linearPredictor(rowCount: rowCount, columns: columns).map(Self.score(eta:))
+        guard let spec = model.scoring, spec.scale.rounds else {
+            return try linearPredictor(rowCount: rowCount, columns: columns).map(score(eta:))
+        }
+        // Rounded scorecard points: the score is the sum of the rounded parts.
+        return try explain(rowCount: rowCount, columns: columns, reasons: 0).map(\.score)
+    }
+
+    /// Probability, score and band of one linear predictor (unrounded points).
+    public func score(eta: Double) -> Score {
+        var s = Self.score(eta: eta)
+        if let spec = model.scoring {
+            s.healthScore = spec.scale.score(eta: eta)
+            s.band = spec.band(s.healthScore)?.label
+        }
+        return s
     }
 
     public static func score(eta: Double) -> Score {
@@ -187,7 +228,7 @@ public struct Scorer: Sendable {
         return Score(churnProbability: p, healthScore: 100 * q)
     }
 
-    private func transformed(_ v: Double, _ chain: [MetricTransform]?, column: String, row: Int) throws -> Double {
+    func transformed(_ v: Double, _ chain: [MetricTransform]?, column: String, row: Int) throws -> Double {
         guard let chain, !chain.isEmpty else { return v }
         guard let t = MetricTransform.apply(chain, to: v) else {
             throw ScoringError(row: row + 1, column: column,
@@ -197,7 +238,7 @@ public struct Scorer: Sendable {
         return t
     }
 
-    private func missingError(row: Int, column: String) -> ScoringError {
+    func missingError(row: Int, column: String) -> ScoringError {
         ScoringError(row: row + 1, column: column, problem: "missing value, and the model was fitted with --missing drop",
                      fix: "fill the value, or refit with --missing impute")
     }

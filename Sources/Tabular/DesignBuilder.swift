@@ -36,6 +36,8 @@ public struct ColumnRoles: Sendable {
     public var healthierWhen: [String: String] = [:]
     /// When set, only these columns (plus the role columns) are metrics.
     public var onlyColumns: Set<String>?
+    /// The score scale and how the health bands are cut (frozen into the model at fit time).
+    public var scoring = ScoringChoice()
     /// Numeric metrics whose absolute Pearson correlation on the training rows exceeds this are
     /// averaged into one group each (connected components), members turned to agree in sign.
     public var correlationThreshold: Double?
@@ -88,6 +90,8 @@ public struct Design: Sendable {
     /// Per design row, a 64-bit code of the customer id (`ColumnRoles.id`): equal ids, equal codes.
     /// Cross-validation keeps a customer's snapshots in one fold with it.
     public var idHashes: [UInt64]? = nil
+    /// Scale and band choice, carried from the roles to the trainer.
+    public var scoring = ScoringChoice()
 }
 
 /// Turns a typed table into a treatment-coded design and a 0/1 response.
@@ -297,12 +301,15 @@ public enum DesignBuilder {
                 let base = storage.count
                 let dummies = levelNames.count - 1
                 storage.append(contentsOf: repeatElement(0, count: n * dummies))
+                var levelCounts = [Int](repeating: 0, count: levelNames.count)
                 storage.withUnsafeMutableBufferPointer { out in
                     for (r, i) in rowsKept.enumerated() {
                         let pos = codes[i] < 0 ? missingPos : index[Int(codes[i])]
+                        if pos >= 0 { levelCounts[pos] += 1 }
                         if pos > 0 { out[base + (pos - 1) * n + r] = 1 }
                     }
                 }
+                spec.levelShares = levelCounts.map { Double($0) / Double(n) }
                 for level in levelNames.dropFirst() {
                     termNames.append(FeatureSpec.levelTerm(c.name, level))
                     termSources.append((c.name, level))
@@ -364,11 +371,13 @@ public enum DesignBuilder {
         schema.classWeight = roles.classWeight == .none ? nil : roles.classWeight.rawValue
         schema.unseenLevels = roles.unseenLevels
         schema.rareLevelShare = roles.rareLevelShare
-        return Design(rows: n, termNames: termNames, storage: storage, response: response,
+        var design = Design(rows: n, termNames: termNames, storage: storage, response: response,
                       sourceRecords: rowsKept.map { $0 + 1 }, schema: schema,
                       nDropped: table.rowCount - n, nImputedCells: imputedCells, dropReasons: dropReasons,
                       termSources: termSources, distinctIds: distinctIds, weights: weights, clusterCodes: clusterCodes, clusterCount: clusterCount,
                       idHashes: idHashes)
+        design.scoring = roles.scoring
+        return design
     }
 }
 

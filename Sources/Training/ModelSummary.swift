@@ -30,6 +30,13 @@ public enum ModelSummary {
         pair("Covariance:", f.covariance, "Penalty:", f.penalty)
         let transformed = model.schema.features.compactMap { f in f.transforms.map { "\(f.column): \($0.map(\.name).joined(separator: " then "))" } }
         if !transformed.isEmpty { line("Transforms:       " + transformed.joined(separator: "; ")) }
+        if let spec = model.scoring {
+            let scale = spec.scale.kind == .points
+                ? "points (\(num(spec.scale.pointsToDoubleOdds ?? 20)) to double the odds, \(num(spec.scale.referenceScore ?? 600)) at \(num(spec.scale.referenceOdds ?? 50)):1\(spec.scale.rounds ? ", rounded" : ""))"
+                : "probability (100 × retention probability)"
+            let bands = spec.bands.map { b in b.minScore.map { "\(b.label) ≥ \(fixed($0, 2))" } ?? b.label }.joined(separator: " > ")
+            line("Score:            \(scale); bands \(bands) (\(spec.bandMethod))")
+        }
         let groups = model.schema.features.filter { $0.kind == .group }
         for g in groups {
             let members = (g.members ?? []).map { ($0.sign < 0 ? "−" : "") + "z(\($0.column))" }.joined(separator: ", ")

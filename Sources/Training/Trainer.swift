@@ -62,6 +62,7 @@ public enum Trainer {
         let sources = design.termSources
         let schema = design.schema
         let nDropped = design.nDropped, nImputed = design.nImputedCells, dropReasons = design.dropReasons
+        let scoring = design.scoring
         var options = options
         if let box = try box(bounds, names: names) {
             options.lowerBounds = box.lower
@@ -87,6 +88,9 @@ public enum Trainer {
                              nDropped: nDropped, nImputed: nImputed, dropReasons: dropReasons,
                              events: Int(design.response.reduce(0, +)))
         model.fit.covariance = covarianceLabel
+        model.scoring = scoring.spec(trainingScores: fit.fittedProbabilities.map { p in
+            scoring.scale.score(eta: min(max(log(p) - log1p(-p), -745), 745))
+        })
         if let ids = distinctIds, ids < model.fit.nObservations, let id = schema.id,
            !covarianceLabel.hasPrefix("cluster:\(id) ") {
             model.warnings.append(ModelWarning(
@@ -223,6 +227,14 @@ public enum Trainer {
         model.fit.covariance = "not estimated (penalised)"
         model.impacts = impactsFrom(coefficients: fit.coefficients.map { Optional($0) }, means: means, scales: scales,
                                     names: names, sources: design.termSources, schema: design.schema)
+        var eta = [Double](repeating: fit.coefficients[0], count: n)
+        design.storage.withUnsafeBufferPointer { x in
+            for j in 1..<names.count where fit.coefficients[j] != 0 {
+                let b = fit.coefficients[j]
+                for i in 0..<n { eta[i] += b * x[j * n + i] }
+            }
+        }
+        model.scoring = design.scoring.spec(trainingScores: eta.map(design.scoring.scale.score(eta:)))
         return (model, fit)
     }
 

@@ -1,0 +1,130 @@
+import Foundation
+
+/// One band of the health score, e.g. healthy / green for the top quarter of training customers.
+public struct HealthBand: Codable, Sendable, Equatable {
+    public var label: String
+    public var colour: String
+    /// A customer is in the first band (best first) whose `minScore` they reach; nil for the last band.
+    public var minScore: Double?
+    public init(label: String, colour: String, minScore: Double?) { self.label = label; self.colour = colour; self.minScore = minScore }
+}
+
+/// The scale and the bands, frozen with the model so production banding does not move with each batch.
+public struct ScoringSpec: Codable, Sendable, Equatable {
+    public var scale: ScoreScale
+    /// Best band first; at most 12.
+    public var bands: [HealthBand]
+    /// How the cut points were set, e.g. "training quantiles 0.75, 0.25" or "explicit".
+    public var bandMethod: String
+    public init(scale: ScoreScale, bands: [HealthBand], bandMethod: String) {
+        self.scale = scale; self.bands = bands; self.bandMethod = bandMethod
+    }
+
+    public static let maximumBands = 12
+    public static let defaultLabels = ["healthy", "at_risk", "unhealthy"]
+    public static let defaultColours = ["green", "yellow", "red"]
+
+    /// The band of a score.
+    public func band(_ score: Double) -> HealthBand? {
+        bands.first { b in b.minScore.map { score >= $0 } ?? true }
+    }
+
+    /// Bands from quantiles of the training scores: `shares` of customers per band, best first
+    /// (default 25% healthy, 50% at risk, 25% unhealthy). A cut sits midway between the two
+    /// neighbouring training scores, so each band holds its share to within ties.
+    public static func fromQuantiles(_ scores: [Double], shares: [Double] = [0.25, 0.5, 0.25],
+                                     labels: [String] = defaultLabels, colours: [String] = defaultColours,
+                                     scale: ScoreScale) -> ScoringSpec {
+        precondition(shares.count == labels.count && labels.count == colours.count && !shares.isEmpty, "one share, label and colour per band")
+        let sorted = scores.sorted(by: >)
+        let n = sorted.count
+        var bands: [HealthBand] = []
+        var cumulative = 0.0
+        for (i, share) in shares.enumerated() {
+            cumulative += share
+            var cut: Double? = nil
+            if i < shares.count - 1, n > 0 {
+                let k = min(max(Int((cumulative * Double(n)).rounded()), 1), n - 1)  // rows above the cut
+                cut = (sorted[k - 1] + sorted[k]) / 2
+            }
+            bands.append(HealthBand(label: labels[i], colour: colours[i], minScore: cut))
+        }
+        let method = "training quantiles: " + shares.map { "\(100 * $0)%" }.joined(separator: " / ")
+        return ScoringSpec(scale: scale, bands: bands, bandMethod: method)
+    }
+
+    /// Bands at explicit cut points (any order), best first.
+    public static func explicit(cuts: [Double], labels: [String]? = nil, colours: [String]? = nil, scale: ScoreScale) -> ScoringSpec {
+        let c = cuts.sorted(by: >)
+        let count = c.count + 1
+        let l = labels ?? (count == 3 ? defaultLabels : (0..<count).map { "band_\($0 + 1)" })
+        let k = colours ?? (count == 3 ? defaultColours : (0..<count).map { _ in "grey" })
+        let bands = (0..<count).map { i in HealthBand(label: l[i], colour: k[i], minScore: i < c.count ? c[i] : nil) }
+        return ScoringSpec(scale: scale, bands: bands, bandMethod: "explicit")
+    }
+
+    /// The same cut points expressed on another scale (monotone in η, so a band holds the same customers).
+    public func rescaled(to newScale: ScoreScale) -> ScoringSpec {
+        var out = self
+        out.scale = newScale
+        out.bands = bands.map { b in
+            var c = b
+            c.minScore = b.minScore.map { newScale.score(eta: scale.eta(score: $0)) }
+            return c
+        }
+        return out
+    }
+}
+
+/// The analyst's choice of scale and bands, turned into a `ScoringSpec` once the training scores exist.
+public struct ScoringChoice: Sendable, Equatable {
+    public var scale: ScoreScale = .probability
+    /// Explicit cut points on the scale; nil: quantiles of the training scores.
+    public var cuts: [Double]?
+    /// Band shares, best first, for quantile bands.
+    public var shares: [Double] = [0.25, 0.5, 0.25]
+    public var labels: [String]?
+    public var colours: [String]?
+    public init() {}
+
+    public var bandCount: Int { cuts.map { $0.count + 1 } ?? shares.count }
+
+    /// Checks the choice before any work is done; nil when it is usable.
+    public var problem: String? {
+        let n = bandCount
+        if n < 2 || n > ScoringSpec.maximumBands { return "between 2 and \(ScoringSpec.maximumBands) bands are allowed (got \(n))" }
+        if let l = labels, l.count != n { return "\(l.count) band labels for \(n) bands" }
+        if let c = colours, c.count != n { return "\(c.count) band colours for \(n) bands" }
+        if cuts == nil && (shares.contains { !($0 > 0) } || abs(shares.reduce(0, +) - 1) > 1e-9) { return "band shares must be positive and add up to 1" }
+        if let c = cuts, c.contains(where: { !$0.isFinite }) || Set(c).count != c.count { return "band cut points must be finite and distinct" }
+        return nil
+    }
+
+    /// The frozen spec, from the training customers' scores on the chosen scale.
+    public func spec(trainingScores: [Double]) -> ScoringSpec {
+        let n = bandCount
+        let l = labels ?? (n == 3 ? ScoringSpec.defaultLabels : (1...n).map { "band_\($0)" })
+        let c = colours ?? (n == 3 ? ScoringSpec.defaultColours : (1...n).map { _ in "grey" })
+        if let cuts { return ScoringSpec.explicit(cuts: cuts, labels: l, colours: c, scale: scale) }
+        return ScoringSpec.fromQuantiles(trainingScores, shares: shares, labels: l, colours: c, scale: scale)
+    }
+
+    /// The choice that reproduces a stored spec on a refit (same scale; same cut points if explicit).
+    public init(spec: ScoringSpec) {
+        scale = spec.scale
+        labels = spec.bands.map(\.label)
+        colours = spec.bands.map(\.colour)
+        if spec.bandMethod == "explicit" {
+            cuts = spec.bands.compactMap(\.minScore)
+        } else if let parsed = Self.shares(from: spec.bandMethod), parsed.count == spec.bands.count {
+            shares = parsed
+        }
+    }
+
+    static func shares(from method: String) -> [Double]? {
+        guard let colon = method.firstIndex(of: ":") else { return nil }
+        let parts = method[method.index(after: colon)...].split(separator: "/").map { $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "%", with: "") }
+        let values = parts.compactMap(Double.init).map { $0 / 100 }
+        return values.count == parts.count ? values : nil
+    }
+}
