@@ -1,0 +1,47 @@
+import Foundation
+import ScoringCore
+
+/// The formats a model leaves the toolkit in; each carries the model's version and checksum, and each
+/// is proved equal to the scoring core on real rows by the tests.
+public enum ExportFormat: String, CaseIterable, Sendable {
+    /// The model artifact itself (canonical JSON with its checksum).
+    case json
+    /// A standard-SQL SELECT computing probability, score and band per row (SQLite and PostgreSQL).
+    case sql
+    /// PMML 4.4: a RegressionModel (logit), or with `scorecard` a Scorecard with reason codes.
+    case pmml
+    /// An ONNX graph (ai.onnx.ml LinearClassifier with a logistic post-transform), float32.
+    case onnx
+}
+
+public struct ExportOptions: Sendable {
+    /// SQL: the table (or view) the SELECT reads.
+    public var sourceTable = "customers"
+    /// PMML: a Scorecard model (points per metric, reason codes) instead of a RegressionModel.
+    public var scorecard = false
+    /// PMML: rows embedded as ModelVerification records (inputs and the core's outputs).
+    public var verification: (rowCount: Int, columns: [String: ScoringColumn])?
+    public init() {}
+}
+
+public struct ExportError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+public enum Exporter {
+    /// The exported bytes; the caller writes them atomically.
+    public static func export(_ model: ModelArtifact, format: ExportFormat, options: ExportOptions = ExportOptions()) throws -> Data {
+        switch format {
+        case .json: return try model.encoded()
+        case .sql: return Data(try SQLExport.render(model, options: options).utf8)
+        case .pmml: return Data(try PMMLExport.render(model, options: options).utf8)
+        case .onnx: return try ONNXExport.render(model, options: options)
+        }
+    }
+
+    /// A one-line provenance note every export carries: tool version and the model's checksum.
+    public static func provenance(_ model: ModelArtifact) throws -> String {
+        "healthscore \(model.toolVersion) model \(model.training.file) \(try model.computedChecksum()) created \(model.createdAt)"
+    }
+}

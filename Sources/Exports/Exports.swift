@@ -1,1 +1,0 @@
-// Exports of a model artifact to the formats production systems consume: SQL, PMML, ONNX.
