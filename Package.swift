@@ -37,6 +37,7 @@ let package = Package(
         .target(name: "ScoringCore"),
         // What production links besides the core: exports to SQL/PMML/ONNX, the score history, the service.
         .target(name: "Exports", dependencies: ["ScoringCore"]),
+        .target(name: "Report", dependencies: ["Evaluation", "ModelMetrics", "ScoringCore", "Tabular"]),
         .target(name: "History", dependencies: ["ScoringCore", "CSQLite"]),
         .target(name: "Service", dependencies: ["ScoringCore", .product(name: "Hummingbird", package: "hummingbird")]),
         .target(name: "Tabular", dependencies: ["ScoringCore", "CCrypto"]),
@@ -54,7 +55,7 @@ let package = Package(
             name: "HealthScoreCLI",
             dependencies: [
                 "Training", "Tabular", "ScoringCore", "Simulator", "FitEngine", "MetricConfig", "ModelMetrics", "Scorecards", "Evaluation",
-                "Exports", "History", "Service",
+                "Exports", "History", "Service", "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -68,6 +69,7 @@ let package = Package(
         .testTarget(name: "ExportsTests", dependencies: ["Exports", "ScoringCore", "Training", "Tabular", "TestSupport"]),
         .testTarget(name: "HistoryTests", dependencies: ["History", "ScoringCore", "Training", "Tabular", "TestSupport"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "ScoringCore", "Training", "TestSupport"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Evaluation", "Training", "Tabular", "ScoringCore", "TestSupport"]),
         .testTarget(name: "ScorecardsTests", dependencies: ["Scorecards", "ScoringCore", "TestSupport"]),
         .testTarget(
             name: "EvaluationTests",

@@ -46,42 +46,12 @@ public enum ModelEvaluation {
                 bands: bands, evaluation: e)
         }
         let model = try ModelArtifact.load(path: modelPath)
-        var csv = CSVOptions()
-        csv.naValues = Set(model.schema.naValues)
-        csv.textColumns = Set(model.schema.features.filter { $0.kind == .categorical }.map(\.column) + [model.schema.target.column])
-        let table = try CSVReader.read(path: dataPath, options: csv)
-        guard table.hasColumn(model.schema.target.column) else {
-            throw DataError(file: dataPath, row: nil, line: nil, column: model.schema.target.column,
-                            problem: "no label column '\(model.schema.target.column)' (the model's target)",
-                            fix: "evaluate on a file with the outcome; to score customers without one use 'healthscore score'")
-        }
-        let y = try DesignBuilder.label(table, target: model.schema.target.column, positive: model.schema.target.positive).values
-        var keep = y.map { !$0.isNaN }
-        var excludedRows = excluded(keep.filter { !$0 }.count)
-        let scorer = Scorer(model: model)
-        if model.schema.missingPolicy == .drop {
-            for name in scorer.requiredColumns {
-                guard let c = table.column(named: name), c.missingCount > 0 else { continue }
-                let mask = c.missingMask()
-                var n = 0
-                for i in 0..<table.rowCount where keep[i] && mask[i] { keep[i] = false; n += 1 }
-                if n > 0 { excludedRows["missing \(name) (the model was fitted on complete cases)"] = n }
-            }
-        }
-        let rows = keep.indices.filter { keep[$0] }
-        let part = table.subset(rows: rows)
-        let scores: [Score]
-        do {
-            scores = try scorer.score(rowCount: part.rowCount, columns: ScoringInput.columns(part, names: scorer.requiredColumns))
-        } catch var e as ScoringError {
-            if let r = e.row { e.row = nil; e.problem = "row \(rows[r - 1] + 1) (line \(part.line(ofRecord: r))): " + e.problem }
-            throw DataFileError(path: dataPath, inner: e)
-        }
-        let e = try ModelMetrics.evaluate(labels: rows.map { y[$0] }, scores: scores.map(\.churnProbability),
-                                          bands: scores.map { $0.band ?? bands.band($0.healthScore) }, options: options)
+        let scored = try ScoredData.load(model: model, dataPath: dataPath, reasons: 0)
+        let e = try ModelMetrics.evaluate(labels: scored.labels, scores: scored.explanations.map(\.score.churnProbability),
+                                          bands: scored.explanations.map { $0.score.band ?? bands.band($0.score.healthScore) }, options: options)
         let sameData = (try? FileDigest.sha256Hex(path: dataPath)) == model.training.sha256
         return ModelEvaluationResult(
-            model: (modelPath as NSString).lastPathComponent, data: dataPath, rows: rows.count, excludedRows: excludedRows,
+            model: (modelPath as NSString).lastPathComponent, data: dataPath, rows: scored.rows.count, excludedRows: scored.excluded,
             note: sameData ? "This is the model's own training file: in-sample measures flatter it; use 'healthscore compare' (cross-validation or a time backtest) for an honest estimate." : nil,
             bands: bands, evaluation: e)
     }
@@ -95,4 +65,51 @@ public struct DataFileError: Error, CustomStringConvertible {
     public var inner: ScoringError
     public init(path: String, inner: ScoringError) { self.path = path; self.inner = inner }
     public var description: String { "\(path): \(inner)" }
+}
+
+/// A labelled file scored by a model: the rows it can judge (a label, and no missing metric when the
+/// model was fitted on complete cases), their labels and the scorer's explanations.
+public struct ScoredData {
+    public var table: RawTable
+    /// Indices into `table` of the judged rows.
+    public var rows: [Int]
+    public var labels: [Double]
+    public var explanations: [Explanation]
+    public var excluded: [String: Int]
+
+    public static func load(model: ModelArtifact, dataPath: String, reasons: Int) throws -> ScoredData {
+        var csv = CSVOptions()
+        csv.naValues = Set(model.schema.naValues)
+        csv.textColumns = Set(model.schema.features.filter { $0.kind == .categorical }.map(\.column)
+                              + [model.schema.target.column] + [model.schema.id, model.schema.time].compactMap { $0 })
+        let table = try CSVReader.read(path: dataPath, options: csv)
+        guard table.hasColumn(model.schema.target.column) else {
+            throw DataError(file: dataPath, row: nil, line: nil, column: model.schema.target.column,
+                            problem: "no label column '\(model.schema.target.column)' (the model's target)",
+                            fix: "evaluate on a file with the outcome; to score customers without one use 'healthscore score'")
+        }
+        let y = try DesignBuilder.label(table, target: model.schema.target.column, positive: model.schema.target.positive).values
+        var keep = y.map { !$0.isNaN }
+        var excludedRows = ModelEvaluation.excluded(keep.filter { !$0 }.count)
+        let scorer = Scorer(model: model)
+        if model.schema.missingPolicy == .drop {
+            for name in scorer.requiredColumns {
+                guard let c = table.column(named: name), c.missingCount > 0 else { continue }
+                let mask = c.missingMask()
+                var n = 0
+                for i in 0..<table.rowCount where keep[i] && mask[i] { keep[i] = false; n += 1 }
+                if n > 0 { excludedRows["missing \(name) (the model was fitted on complete cases)"] = n }
+            }
+        }
+        let rows = keep.indices.filter { keep[$0] }
+        let part = table.subset(rows: rows)
+        do {
+            let explanations = try scorer.explain(rowCount: part.rowCount, columns: ScoringInput.columns(part, names: scorer.requiredColumns),
+                                                  reasons: reasons)
+            return ScoredData(table: table, rows: rows, labels: rows.map { y[$0] }, explanations: explanations, excluded: excludedRows)
+        } catch var e as ScoringError {
+            if let r = e.row { e.row = nil; e.problem = "row \(rows[r - 1] + 1) (line \(part.line(ofRecord: r))): " + e.problem }
+            throw DataFileError(path: dataPath, inner: e)
+        }
+    }
 }

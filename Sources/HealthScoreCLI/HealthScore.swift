@@ -7,7 +7,7 @@ struct HealthScore: ParsableCommand {
         commandName: "healthscore",
         abstract: "Derive customer health-score weights from churn history, and score customers with them.",
         version: "0.1.0",
-        subcommands: [Init.self, Fit.self, Score.self, Evaluate.self, Compare.self, Backtest.self, Export.self, Trend.self, Serve.self, Simulate.self]
+        subcommands: [Init.self, Fit.self, Score.self, Evaluate.self, Compare.self, Backtest.self, Export.self, ReportCommand.self, Trend.self, Serve.self, Simulate.self]
     )
 
     /// Parses and runs like ArgumentParser's own main, but usage errors are one line with the fix,

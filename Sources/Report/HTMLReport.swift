@@ -1,0 +1,359 @@
+import Evaluation
+import Foundation
+import ModelMetrics
+import ScoringCore
+import Tabular
+
+/// What `compare`/`backtest --json` wrote, read back for the report's comparison sections.
+public struct ComparisonFile: Decodable {
+    public var comparison: ComparisonReport
+    public var timeFolds: TimeFoldPlanSummary?
+}
+
+/// `healthscore report`: one self-contained HTML page (inline SVG and CSS, no network).
+public enum HTMLReport {
+    public static func build(modelPath: String, dataPath: String, comparisonPath: String? = nil, atRisk: Int = 25) throws -> String {
+        let model = try ModelArtifact.load(path: modelPath)
+        let scored = try ScoredData.load(model: model, dataPath: dataPath, reasons: 3)
+        let p = scored.explanations.map(\.score.churnProbability)
+        let bandLabels = scored.explanations.map { $0.score.band ?? "" }
+        let evaluation = try ModelMetrics.evaluate(labels: scored.labels, scores: p,
+                                                   bands: bandLabels.contains("") ? nil : bandLabels)
+        var comparison: ComparisonFile? = nil
+        if let comparisonPath {
+            guard let data = FileManager.default.contents(atPath: comparisonPath) else {
+                throw ReportError("\(comparisonPath): cannot read the comparison. Fix: pass the file written by 'healthscore compare … --json > FILE'")
+            }
+            do { comparison = try JSONDecoder().decode(ComparisonFile.self, from: data) } catch {
+                throw ReportError("\(comparisonPath): not a comparison written by 'healthscore compare --json' (\(error)). Fix: rerun compare with --json")
+            }
+        }
+        var page = Page(title: "Customer health report — \(model.training.file)")
+        page.header(model: model, modelPath: modelPath, dataPath: dataPath, scored: scored)
+        page.summary(model: model, scored: scored)
+        page.weights(model: model)
+        page.ranking(evaluation)
+        page.calibration(evaluation)
+        page.lift(evaluation)
+        page.bands(model: model, scored: scored, evaluation: evaluation)
+        if let comparison { page.comparison(comparison) }
+        page.atRisk(model: model, scored: scored, count: atRisk)
+        return page.html()
+    }
+}
+
+public struct ReportError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ d: String) { description = d }
+}
+
+struct Page {
+    var title: String
+    var sections: [String] = []
+
+    mutating func add(_ id: String, _ heading: String, _ body: String) {
+        sections.append("<section id=\"\(id)\"><h2>\(escape(heading))</h2>\(body)</section>")
+    }
+
+    mutating func header(model: ModelArtifact, modelPath: String, dataPath: String, scored: ScoredData) {
+        let f = model.fit
+        var rows = [("Model", (modelPath as NSString).lastPathComponent), ("Data", (dataPath as NSString).lastPathComponent),
+                    ("Trained on", "\(model.training.file) (\(f.nObservations) rows, \(f.nEvents) churners), \(model.createdAt)"),
+                    ("Method", f.method), ("Penalty", f.penalty), ("Checksum", model.checksum ?? "—")]
+        if !scored.excluded.isEmpty {
+            rows.append(("Left out", scored.excluded.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: "; ")))
+        }
+        var body = table(["", ""], rows.map { [$0.0, $0.1] }, header: false)
+        if !model.warnings.isEmpty {
+            body += "<ul class=\"warnings\">" + model.warnings.map { "<li><b>\(escape($0.code))</b>: \(escape($0.message))</li>" }.joined() + "</ul>"
+        }
+        add("overview", "Overview", body)
+    }
+
+    mutating func summary(model: ModelArtifact, scored: ScoredData) {
+        let n = scored.rows.count
+        let churners = Int(scored.labels.reduce(0, +))
+        var body = "<p>\(n) customers judged, \(churners) churned (\(pct(Double(churners) / Double(max(n, 1))))).</p>"
+        var charts = ""
+        var rows: [[String]] = []
+        for f in model.schema.features {
+            let columns = f.kind == .group ? (f.members ?? []).map(\.column) : [f.column]
+            for name in columns {
+                guard let c = scored.table.column(named: name) else { continue }
+                let missing = c.missingMask()
+                switch c.values {
+                case .numeric(let v):
+                    let present = scored.rows.filter { !missing[$0] }
+                    let xs = present.map { v[$0] }
+                    guard let lo = xs.min(), let hi = xs.max() else { continue }
+                    let mean = xs.reduce(0, +) / Double(xs.count)
+                    let sd = (xs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(xs.count)).squareRoot()
+                    rows.append([name, "numeric", num(mean), num(sd), num(lo), num(hi), pct(Double(scored.rows.count - present.count) / Double(max(n, 1)))])
+                    if charts.count < 400_000 { charts += distribution(name: name, values: v, rows: scored.rows, labels: scored.labels, missing: missing, lo: lo, hi: hi) }
+                case .text(let codes, let levels):
+                    var counts: [Int: Int] = [:]
+                    for i in scored.rows where codes[i] >= 0 { counts[Int(codes[i]), default: 0] += 1 }
+                    let top = counts.sorted { $0.value > $1.value }.prefix(3).map { "\(levels[$0.key]) \(pct(Double($0.value) / Double(max(n, 1))))" }
+                    rows.append([name, "categorical (\(counts.count) levels)", top.joined(separator: ", "), "", "", "",
+                                 pct(Double(scored.rows.filter { missing[$0] }.count) / Double(max(n, 1)))])
+                }
+            }
+        }
+        body += table(["metric", "type", "mean / top levels", "sd", "min", "max", "missing"], rows)
+        body += "<div class=\"grid\">" + charts + "</div>"
+        add("summary", "Data summary and metric distributions", body)
+    }
+
+    /// Histogram of one metric, churned and retained customers as densities on shared bins.
+    func distribution(name: String, values: [Double], rows: [Int], labels: [Double], missing: [Bool], lo: Double, hi: Double) -> String {
+        let bins = 20
+        let width = hi > lo ? (hi - lo) / Double(bins) : 1
+        var churned = [Double](repeating: 0, count: bins), kept = churned
+        var nc = 0.0, nk = 0.0
+        for (k, i) in rows.enumerated() where !missing[i] {
+            let b = min(max(Int((values[i] - lo) / width), 0), bins - 1)
+            if labels[k] == 1 { churned[b] += 1; nc += 1 } else { kept[b] += 1; nk += 1 }
+        }
+        let dc = churned.map { $0 / max(nc, 1) }, dk = kept.map { $0 / max(nk, 1) }
+        let top = max(dc.max() ?? 0, dk.max() ?? 0, 1e-9)
+        var plot = Plot(title: name, x: lo...(hi > lo ? hi : lo + 1), y: 0...top * 1.05, xLabel: name, yLabel: "share",
+                        width: 360, height: 200)
+        plot.left = 44; plot.bottom = 40
+        plot.bars((0..<bins).map { (lo + Double($0) * width, lo + Double($0 + 1) * width, dk[$0]) }, cls: "bar-kept")
+        plot.bars((0..<bins).map { (lo + (Double($0) + 0.25) * width, lo + (Double($0) + 0.75) * width, dc[$0]) }, cls: "bar-churned")
+        return "<figure>" + plot.svg(legend: [("bar-kept", "retained"), ("bar-churned", "churned")]) + "</figure>"
+    }
+
+    mutating func weights(model: ModelArtifact) {
+        let sd: [String: Double] = Dictionary(model.schema.features.compactMap { f in f.standardDeviation.map { (f.column, $0) } },
+                                               uniquingKeysWith: { a, _ in a })
+        // Per standard deviation for numbers and groups, per level change for categories: one scale to compare.
+        let terms = model.coefficients.dropFirst().compactMap { c -> (String, Double, Double?, Double?)? in
+            let s = c.level == nil ? (sd[c.term] ?? 1) : 1
+            return (c.term + (c.level == nil && sd[c.term] != nil ? " (per sd)" : ""), c.estimate * s, c.ciLower.map { $0 * s }, c.ciUpper.map { $0 * s })
+        }.sorted { abs($0.1) > abs($1.1) }.prefix(30)
+        guard !terms.isEmpty else { return }
+        let lo = min(terms.map { $0.2 ?? $0.1 }.min() ?? 0, 0), hi = max(terms.map { $0.3 ?? $0.1 }.max() ?? 0, 0)
+        let rowHeight = 18.0
+        var plot = Plot(title: "Weights: log-odds of churn (95% intervals)", x: lo...hi, y: 0...Double(terms.count),
+                        xLabel: "change in log-odds of churn (per sd, or vs the reference level)", yLabel: "",
+                        width: 760, height: 60 + rowHeight * Double(terms.count))
+        plot.left = 240
+        plot.whisker(x: 0, y0: 0, y1: Double(terms.count), cls: "zero")
+        for (k, t) in terms.enumerated() {
+            let y = Double(terms.count - k) - 0.5
+            if let a = t.2, let b = t.3 { plot.whisker(x0: a, x1: b, y: y, cls: "interval") }
+            plot.points([(t.1, y)], cls: t.1 > 0 ? "risk" : "protect", titles: ["\(t.0): \(num(t.1))"])
+            plot.text(t.0, x: lo, y: y - 0.15, anchor: "end", cls: "term")
+        }
+        var body = "<figure>" + plot.svg(yTicks: []) + "</figure>"
+        let impacts = model.impacts.sorted { abs($0.deltaProbability) > abs($1.deltaProbability) }.prefix(15)
+        if !impacts.isEmpty {
+            body += "<p>Change in churn probability for the average customer:</p>"
+            body += table(["metric", "change", "churn probability", "Δ"],
+                          impacts.map { [$0.term, $0.change, "\(pct($0.baseProbability)) → \(pct($0.newProbability))", signedPoints(100 * $0.deltaProbability)] })
+        }
+        add("weights", "Weights and their impact", body)
+    }
+
+    mutating func ranking(_ e: ScoreEvaluation) {
+        var roc = Plot(title: "ROC curve — AUC \(f3(e.roc.auc)) [\(f3(e.roc.lower)), \(f3(e.roc.upper))]", x: 0...1, y: 0...1,
+                       xLabel: "false-positive rate", yLabel: "true-positive rate", width: 420, height: 360)
+        roc.line([(0, 0), (1, 1)], cls: "diagonal", dashed: true)
+        roc.line(e.rocCurve.points.map { ($0.fpr, $0.tpr) }, cls: "s1")
+        // Precision from the curve's rates: P·tpr / (P·tpr + N·fpr).
+        let pos = Double(e.churners), neg = Double(e.count - e.churners)
+        let pr = e.rocCurve.points.filter { $0.tpr > 0 }.map { ($0.tpr, pos * $0.tpr / (pos * $0.tpr + neg * $0.fpr)) }
+        var prPlot = Plot(title: "Precision–recall — average precision \(f3(e.averagePrecision))", x: 0...1, y: 0...1,
+                          xLabel: "recall (share of churners flagged)", yLabel: "precision", width: 420, height: 360)
+        prPlot.line([(0, e.churnRate), (1, e.churnRate)], cls: "diagonal", dashed: true)
+        prPlot.line(pr, cls: "s1")
+        add("ranking", "Ranking: who will churn", "<div class=\"grid\"><figure>\(roc.svg())</figure><figure>\(prPlot.svg())</figure></div>"
+            + "<p>KS \(f3(e.ks.statistic)); log loss \(f4(e.logLoss)); Brier \(f4(e.brierScore)) (skill \(f3(e.brierSkillScore))).</p>")
+    }
+
+    mutating func calibration(_ e: ScoreEvaluation) {
+        let bins = e.reliability.bins
+        let top = max(bins.map { max($0.meanPredicted, $0.observedRate) }.max() ?? 1, 0.01) * 1.05
+        var plot = Plot(title: "Calibration: predicted vs observed churn", x: 0...top, y: 0...top,
+                        xLabel: "mean predicted churn probability", yLabel: "observed churn rate", width: 420, height: 360)
+        plot.line([(0, 0), (top, top)], cls: "diagonal", dashed: true)
+        plot.line(bins.map { ($0.meanPredicted, $0.observedRate) }, cls: "s1")
+        plot.points(bins.map { ($0.meanPredicted, $0.observedRate) }, cls: "s1dot",
+                    titles: bins.map { "\($0.count) customers: predicted \(pct($0.meanPredicted)), observed \(pct($0.observedRate))" })
+        var text = "<p>Expected calibration error \(f4(e.reliability.expectedCalibrationError))"
+        if let c = e.calibration { text += "; calibration intercept \(f3(c.intercept)), slope \(f3(c.slope))" }
+        if let h = e.hosmerLemeshow { text += "; Hosmer–Lemeshow χ²(\(h.degreesOfFreedom)) = \(String(format: "%.2f", h.statistic)), p = \(f3(h.pValue))" }
+        add("calibration", "Calibration", "<figure>\(plot.svg())</figure>" + text + ".</p>")
+    }
+
+    mutating func lift(_ e: ScoreEvaluation) {
+        guard let lift = e.lift else { return }
+        let n = Double(lift.groups.count)
+        var gains = Plot(title: "Cumulative gains: churners reached by working the list from the top", x: 0...1, y: 0...1,
+                         xLabel: "share of customers contacted", yLabel: "share of churners reached", width: 420, height: 360)
+        gains.line([(0, 0), (1, 1)], cls: "diagonal", dashed: true)
+        gains.line([(0, 0)] + lift.groups.enumerated().map { (Double($0.offset + 1) / n, $0.element.cumulativeShareOfChurners) }, cls: "s1")
+        let topLift = (lift.groups.map(\.lift).max() ?? 1) * 1.1
+        var bars = Plot(title: "Lift by decile (top decile lift \(String(format: "%.2f", lift.topGroupLift)))", x: 0.5...(n + 0.5), y: 0...topLift,
+                        xLabel: "decile of predicted risk (1 = highest)", yLabel: "lift", width: 420, height: 360)
+        bars.bars(lift.groups.map { (Double($0.group) - 0.4, Double($0.group) + 0.4, $0.lift) }, cls: "bar-churned")
+        bars.line([(0.5, 1), (n + 0.5, 1)], cls: "diagonal", dashed: true)
+        add("lift", "Lift and gains", "<div class=\"grid\"><figure>\(gains.svg())</figure><figure>\(bars.svg(xTicks: lift.groups.map { (Double($0.group), "\($0.group)") }))</figure></div>")
+    }
+
+    mutating func bands(model: ModelArtifact, scored: ScoredData, evaluation e: ScoreEvaluation) {
+        guard let spec = model.scoring else { return }
+        let scores = scored.explanations.map(\.score.healthScore)
+        guard let lo = scores.min(), let hi = scores.max() else { return }
+        let bins = 40
+        let width = hi > lo ? (hi - lo) / Double(bins) : 1
+        var counts = [[Double]](repeating: [Double](repeating: 0, count: bins), count: spec.bands.count)
+        for s in scores {
+            let b = min(max(Int((s - lo) / width), 0), bins - 1)
+            let k = spec.bands.firstIndex { band in band.minScore.map { s >= $0 } ?? true } ?? spec.bands.count - 1
+            counts[k][b] += 1
+        }
+        let top = (0..<bins).map { b in counts.reduce(0) { $0 + $1[b] } }.max() ?? 1
+        var plot = Plot(title: "Health score by band", x: lo...(hi > lo ? hi : lo + 1), y: 0...max(top, 1) * 1.05,
+                        xLabel: "health score (\(spec.scale.kind.rawValue) scale)", yLabel: "customers", width: 760, height: 300)
+        for (k, band) in spec.bands.enumerated() {
+            var base = [Double](repeating: 0, count: bins)
+            for j in 0..<k { for b in 0..<bins { base[b] += counts[j][b] } }
+            for b in 0..<bins where counts[k][b] > 0 {
+                plot.bars([(lo + Double(b) * width, lo + Double(b + 1) * width, base[b] + counts[k][b])], cls: "band-\(Self.colourClass(band.colour))", base: base[b])
+            }
+        }
+        var body = "<figure>" + plot.svg(legend: spec.bands.map { ("band-\(Self.colourClass($0.colour))", $0.label) }) + "</figure>"
+        body += "<p>Bands frozen at fit (\(escape(spec.bandMethod))): " + spec.bands.map { b in
+            "<span class=\"chip band-\(Self.colourClass(b.colour))\">\(escape(b.label))</span>" + (b.minScore.map { " ≥ \(num($0))" } ?? "")
+        }.joined(separator: " · ") + "</p>"
+        if let rates = e.bands {
+            let ordered = spec.bands.compactMap { b in rates.first { $0.band == b.label }.map { (b, $0) } }
+            let ymax = (ordered.map { $0.1.upper }.max() ?? 1) * 1.1
+            var chart = Plot(title: "Churn rate per band (95% Wilson intervals)", x: 0.5...(Double(ordered.count) + 0.5), y: 0...max(ymax, 0.01),
+                             xLabel: "band", yLabel: "churn rate", width: 420, height: 320)
+            for (k, (band, r)) in ordered.enumerated() {
+                let x = Double(k + 1)
+                chart.bars([(x - 0.35, x + 0.35, r.rate)], cls: "band-\(Self.colourClass(band.colour))")
+                chart.whisker(x: x, y0: r.lower, y1: r.upper, cls: "interval")
+            }
+            body += "<div class=\"grid\"><figure>" + chart.svg(xTicks: ordered.enumerated().map { (Double($0.offset + 1), $0.element.0.label) },
+                                                               yTicks: Plot.ticks(0...max(ymax, 0.01)).map { ($0, pct($0)) }) + "</figure>"
+            body += table(["band", "customers", "churned", "churn rate", "95% interval"],
+                          ordered.map { [$0.0.label, "\($0.1.count)", "\($0.1.churners)", pct($0.1.rate), "\(pct($0.1.lower)) – \(pct($0.1.upper))"] }) + "</div>"
+        }
+        add("bands", "Health bands", body)
+    }
+
+    mutating func comparison(_ c: ComparisonFile) {
+        let r = c.comparison
+        var body = "<p>\(escape(r.design)); \(r.rows) rows judged out of fold.</p>"
+        body += table(["candidate", "AUC [95% CI]", "log loss", "Brier", "ECE", "top-decile lift", "p vs first"], r.candidates.map { x in
+            let e = x.pooled
+            return [x.name, "\(f3(e.roc.auc)) [\(f3(e.roc.lower)), \(f3(e.roc.upper))]", f4(e.logLoss), f4(e.brierScore),
+                    f3(e.reliability.expectedCalibrationError), e.lift.map { String(format: "%.2f", $0.topGroupLift) } ?? "—",
+                    x.versusFirst.map { $0.pValue < 0.001 ? "< 0.001" : f3($0.pValue) } ?? "—"]
+        })
+        body += "<p class=\"verdict\">" + escape(r.verdict).replacingOccurrences(of: "\n", with: "<br>") + "</p>"
+        if let first = r.candidates.first, first.splits.count > 1 {
+            let n = Double(first.splits.count)
+            let aucs = r.candidates.flatMap { $0.splits.compactMap(\.auc) }
+            let lo = (aucs.min() ?? 0.5) - 0.02, hi = (aucs.max() ?? 1) + 0.02
+            var plot = Plot(title: "AUC per fold" + (c.timeFolds != nil ? " over time" : ""), x: 0.5...(n + 0.5), y: lo...min(hi, 1),
+                            xLabel: c.timeFolds != nil ? "test window" : "fold", yLabel: "AUC", width: 760, height: 320)
+            var legend: [(String, String)] = []
+            for (k, cand) in r.candidates.enumerated() {
+                let pts = cand.splits.enumerated().compactMap { s in s.element.auc.map { (Double(s.offset + 1), $0) } }
+                plot.line(pts, cls: "s\(k % 4 + 1)")
+                plot.points(pts, cls: "s\(k % 4 + 1)dot")
+                legend.append(("fill-s\(k % 4 + 1)", cand.name))
+            }
+            let ticks = first.splits.enumerated().map { (Double($0.offset + 1), c.timeFolds?.folds[safe: $0.offset]?.testStart ?? "\($0.offset + 1)") }
+            body += "<figure>" + plot.svg(xTicks: ticks, legend: legend) + "</figure>"
+            body += table(["split"] + r.candidates.map { "\($0.name): AUC / calibration-in-the-large" }, first.splits.indices.map { i in
+                [first.splits[i].split] + r.candidates.map { x in "\(x.splits[i].auc.map(f3) ?? "—") / \(String(format: "%+.4f", x.splits[i].calibrationInTheLarge))" }
+            })
+        }
+        add(c.timeFolds != nil ? "backtest" : "comparison", c.timeFolds != nil ? "Backtest over time and comparison" : "Model comparison", body)
+    }
+
+    mutating func atRisk(model: ModelArtifact, scored: ScoredData, count: Int) {
+        let order = scored.explanations.indices.sorted { scored.explanations[$0].score.churnProbability > scored.explanations[$1].score.churnProbability }.prefix(count)
+        let idColumn = model.schema.id.flatMap { scored.table.column(named: $0) }
+        let colour: [String: String] = Dictionary((model.scoring?.bands ?? []).map { ($0.label, Self.colourClass($0.colour)) }, uniquingKeysWith: { a, _ in a })
+        let rows = order.map { k -> [String] in
+            let e = scored.explanations[k]
+            let id = idColumn?.text(at: scored.rows[k]) ?? "row \(scored.rows[k] + 1)"
+            let band = e.score.band.map { "<span class=\"chip band-\(colour[$0] ?? "grey")\">\(escape($0))</span>" } ?? ""
+            let reasons = e.reasons.map { "\(escape($0.displayName)) = \(escape($0.value.isEmpty ? "missing" : $0.value)) (\(String(format: "%.1f", $0.points)))" }.joined(separator: "<br>")
+            return ["\(escape(id))", String(format: "%.1f", e.score.healthScore), pct(e.score.churnProbability), band, reasons]
+        }
+        add("at-risk", "Customers most at risk", rawTable(["customer", "health score", "churn probability", "band", "top reasons (points vs the average customer)"], rows))
+    }
+
+    func html() -> String {
+        """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>\(escape(title))</title><style>\(Self.css)</style></head>
+        <body><main><h1>\(escape(title))</h1>
+        <nav>\(sections.compactMap { s in Self.anchor(s) }.joined(separator: " · "))</nav>
+        \(sections.joined(separator: "\n"))
+        <footer>Generated by healthscore. Self-contained: no scripts, no network.</footer></main></body></html>
+
+        """
+    }
+
+    static func anchor(_ section: String) -> String? {
+        guard let idRange = section.range(of: "id=\""), let end = section[idRange.upperBound...].firstIndex(of: "\""),
+              let h = section.range(of: "<h2>"), let he = section.range(of: "</h2>") else { return nil }
+        return "<a href=\"#\(section[idRange.upperBound..<end])\">\(section[h.upperBound..<he.lowerBound])</a>"
+    }
+
+    static func colourClass(_ colour: String) -> String {
+        ["green", "yellow", "red", "orange", "blue", "grey"].contains(colour.lowercased()) ? colour.lowercased() : "grey"
+    }
+
+    static let css = """
+    :root{--fg:#1d2433;--muted:#5b6475;--bg:#fff;--grid:#e3e6ec;--s1:#2f6fdb;--s2:#d9480f;--s3:#2b8a3e;--s4:#7048e8;--green:#2f9e44;--yellow:#f2b705;--red:#e03131;--orange:#f76707;--blue:#1c7ed6;--grey:#868e96}
+    @media (prefers-color-scheme: dark){:root{--fg:#e6e8ee;--muted:#a4abb8;--bg:#14171f;--grid:#2a2f3a;--s1:#74a7ff;--s2:#ff8a4c;--s3:#63d471;--s4:#b197fc}}
+    @media print{:root{--fg:#000;--bg:#fff;--grid:#ddd} nav{display:none} section{break-inside:avoid}}
+    body{margin:0;background:var(--bg);color:var(--fg);font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+    main{max-width:1120px;margin:0 auto;padding:24px} h1{font-size:22px} h2{font-size:18px;border-bottom:1px solid var(--grid);padding-bottom:4px;margin-top:32px}
+    nav a{color:var(--s1)} table{border-collapse:collapse;margin:8px 0} td,th{padding:3px 10px;border-bottom:1px solid var(--grid);text-align:left;vertical-align:top}
+    .grid{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start} figure{margin:0} svg{max-width:100%;height:auto}
+    svg text{fill:var(--fg);font-size:11px} svg .title{font-size:13px;font-weight:600} svg .tick{fill:var(--muted)} svg .term{font-size:10.5px}
+    svg .grid{stroke:var(--grid)} svg .frame{stroke:var(--muted)} svg .diagonal,svg .zero{stroke:var(--muted);stroke-width:1}
+    svg .s1{stroke:var(--s1);stroke-width:2} svg .s2{stroke:var(--s2);stroke-width:2} svg .s3{stroke:var(--s3);stroke-width:2} svg .s4{stroke:var(--s4);stroke-width:2}
+    svg .s1dot{fill:var(--s1)} svg .s2dot{fill:var(--s2)} svg .s3dot{fill:var(--s3)} svg .s4dot{fill:var(--s4)}
+    .fill-s1{fill:var(--s1)} .fill-s2{fill:var(--s2)} .fill-s3{fill:var(--s3)} .fill-s4{fill:var(--s4)}
+    svg .interval{stroke:var(--fg);stroke-width:1.5} svg .risk{fill:var(--red)} svg .protect{fill:var(--green)}
+    .bar-kept{fill:var(--s1);opacity:.55} .bar-churned{fill:var(--s2);opacity:.85}
+    .band-green{fill:var(--green);background:var(--green)} .band-yellow{fill:var(--yellow);background:var(--yellow)} .band-red{fill:var(--red);background:var(--red)}
+    .band-orange{fill:var(--orange);background:var(--orange)} .band-blue{fill:var(--blue);background:var(--blue)} .band-grey{fill:var(--grey);background:var(--grey)}
+    .chip{color:#000;padding:1px 8px;border-radius:9px;font-size:12px} .warnings{color:var(--s2)} .verdict{font-weight:600} footer{margin-top:40px;color:var(--muted);font-size:12px}
+    """
+}
+
+func table(_ header: [String], _ rows: [[String]], header showHeader: Bool = true) -> String {
+    rawTable(header.map(escape), rows.map { $0.map(escape) }, header: showHeader)
+}
+
+/// Cells already escaped (they may hold markup).
+func rawTable(_ header: [String], _ rows: [[String]], header showHeader: Bool = true) -> String {
+    var s = "<table>"
+    if showHeader { s += "<tr>" + header.map { "<th>\($0)</th>" }.joined() + "</tr>" }
+    for r in rows { s += "<tr>" + r.map { "<td>\($0)</td>" }.joined() + "</tr>" }
+    return s + "</table>"
+}
+
+func pct(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }
+func f3(_ x: Double) -> String { String(format: "%.3f", x) }
+func f4(_ x: Double) -> String { String(format: "%.4f", x) }
+func num(_ x: Double) -> String { abs(x) >= 1e5 || (abs(x) < 1e-3 && x != 0) ? String(format: "%.3g", x) : String(format: "%.4g", x) }
+func signedPoints(_ x: Double) -> String { (x >= 0 ? "+" : "") + String(format: "%.2f pp", x) }
+
+extension Array {
+    subscript(safe i: Int) -> Element? { indices.contains(i) ? self[i] : nil }
+}
