@@ -3,7 +3,9 @@ import ModelMetrics
 
 /// Plain-text renderings of evaluations and comparisons for the terminal.
 public enum ReportText {
-    public static func evaluation(_ e: ScoreEvaluation, title: String, note: String? = nil) -> String {
+    /// `paint` colours a band label for a terminal (identity for files and pipes).
+    public static func evaluation(_ e: ScoreEvaluation, title: String, note: String? = nil,
+                                  paint: (String) -> String = { $0 }) -> String {
         var out = title + "\n" + String(repeating: "=", count: 100) + "\n"
         if let note { out += note + "\n" }
         let r = e.roc
@@ -32,8 +34,8 @@ public enum ReportText {
         }
         if let bands = e.bands {
             out += "\nChurn rate by health band (95% Wilson interval):\n"
-            for b in bands.sorted(by: { bandOrder($0.band) < bandOrder($1.band) }) {
-                out += pad(b.band, 10) + lpad("\(b.count) rows", 12) + lpad(pct(b.rate), 9) + "  [\(pct(b.lower)), \(pct(b.upper))]\n"
+            for b in bands.sorted(by: { (bandOrder($0.band), $0.band) < (bandOrder($1.band), $1.band) }) {
+                out += paint(pad(b.band, 10)) + lpad("\(b.count) rows", 12) + lpad(pct(b.rate), 9) + "  [\(pct(b.lower)), \(pct(b.upper))]\n"
             }
         }
         for w in e.warnings { out += "note: \(w)\n" }

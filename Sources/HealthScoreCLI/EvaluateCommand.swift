@@ -66,7 +66,7 @@ struct Evaluate: ParsableCommand {
                 if !result.excludedRows.isEmpty {
                     title += "\nLeft out: " + result.excludedRows.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: "; ")
                 }
-                print(ReportText.evaluation(result.evaluation, title: title, note: result.note), terminator: "")
+                print(ReportText.evaluation(result.evaluation, title: title, note: result.note, paint: Terminal.band), terminator: "")
             }
         } catch { fail(error) }
     }
