@@ -2,28 +2,8 @@ import Foundation
 import Tabular
 
 /// A problem with the inputs of a fold construction other than the snapshot times (labels, customer
-/// ids, counts, options). One line, with a Fix, like `TimeError`; `row` is the 1-based data record.
-public struct FoldInputError: Error, CustomStringConvertible, Sendable, Equatable {
-    public var row: Int?
-    public var column: String?
-    public var problem: String
-    public var fix: String
-
-    public init(row: Int? = nil, column: String? = nil, problem: String, fix: String) {
-        self.row = row
-        self.column = column
-        self.problem = problem
-        self.fix = fix
-    }
-
-    public var description: String {
-        var place: [String] = []
-        if let row { place.append("row \(row)") }
-        if let column { place.append("column '\(TimeText.excerpt(column))'") }
-        let prefix = place.isEmpty ? "" : place.joined(separator: ", ") + ": "
-        return prefix + TimeText.oneLine(problem) + ". Fix: " + TimeText.oneLine(fix)
-    }
-}
+/// ids, counts, options): the same one-line, row-and-column message as `TimeError`.
+public typealias FoldInputError = TimeError
 
 /// Per-row inputs of the fold constructions, from the forms the rest of the package has them in.
 public enum FoldInputs {

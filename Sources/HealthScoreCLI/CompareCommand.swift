@@ -74,14 +74,7 @@ struct Compare: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            let candidates = try candidate.map(Candidate.parse)
-            let names = candidates.map(\.name)
-            if Set(names).count != names.count { throw ValidationError("candidate names must differ (got \(names.joined(separator: ", ")))") }
-            let output = try ComparisonRun(data: data, roles: try roles.resolved(), naValues: roles.naValues, candidates: candidates,
-                                           splits: splits, report: report).execute()
-            try emit(output, report: report, csvPath: csv)
-        } catch { fail(error) }
+        runComparison(data: data, specs: candidate, roles: roles, splits: splits, report: report, csv: csv)
     }
 }
 
@@ -108,12 +101,7 @@ struct Backtest: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            let candidates = try (candidate.isEmpty ? ["fitted=fit"] : candidate).map(Candidate.parse)
-            let output = try ComparisonRun(data: data, roles: try roles.resolved(), naValues: roles.naValues, candidates: candidates,
-                                           splits: splits, report: report).execute()
-            try emit(output, report: report, csvPath: csv)
-        } catch { fail(error) }
+        runComparison(data: data, specs: candidate.isEmpty ? ["fitted=fit"] : candidate, roles: roles, splits: splits, report: report, csv: csv)
     }
 }
 
@@ -122,6 +110,18 @@ struct ComparisonOutput: Encodable {
     var comparison: ComparisonReport
     var timeFolds: TimeFoldPlanSummary?
     var crossValidation: RepeatedFoldPlanSummary?
+}
+
+/// `compare` and `backtest`: parse the candidates, run, print.
+func runComparison(data: String, specs: [String], roles: DataRoleOptions, splits: SplitOptions, report: ReportOptions, csv: String?) {
+    do {
+        let candidates = try specs.map(Candidate.parse)
+        let names = candidates.map(\.name)
+        if Set(names).count != names.count { throw ValidationError("candidate names must differ (got \(names.joined(separator: ", ")))") }
+        let output = try ComparisonRun(data: data, roles: try roles.resolved(), naValues: roles.naValues, candidates: candidates,
+                                       splits: splits, report: report).execute()
+        try emit(output, report: report, csvPath: csv)
+    } catch { fail(error) }
 }
 
 func emit(_ output: ComparisonOutput, report: ReportOptions, csvPath: String?) throws {
