@@ -25,8 +25,21 @@ struct Score: ParsableCommand {
     @Option(help: "Reasons per customer: the metrics costing the most points against the average customer.")
     var reasons: Int = 3
 
+    @Option(help: ArgumentHelp("Also record the run in this score history (SQLite; created if missing), keyed by --as-of. Rerunning a date replaces that run.", valueName: "path"))
+    var db: String?
+
+    @Option(name: .customLong("as-of"), help: ArgumentHelp("With --db: the date the scores describe.", valueName: "YYYY-MM-DD"))
+    var asOf: String?
+
+    @Option(help: ArgumentHelp("With --db: store this column (annual contract value) per customer, for the revenue at risk in 'trend'.", valueName: "column"))
+    var revenue: String?
+
+    @Option(help: ArgumentHelp("With --db: store this column (days late on invoices) per customer, for the late-invoice list in 'trend'.", valueName: "column"))
+    var late: String?
+
     func validate() throws {
         guard reasons >= 0 && reasons <= 20 else { throw ValidationError("--reasons must be between 0 and 20") }
+        try validateHistoryOptions()
     }
 
     func run() throws {
@@ -42,6 +55,7 @@ struct Score: ParsableCommand {
                 if let row = e.row { located.problem = "line \(table.line(ofRecord: row)): " + e.problem }
                 throw DataFileError(path: data, inner: located)
             }
+            if let db { try recordRun(in: db, artifact: artifact, table: table, explained: explained) }
             // Key columns, when the model names them and the input has them: id and snapshot time.
             let keys = [artifact.schema.id, artifact.schema.time].compactMap { $0.flatMap { table.column(named: $0) } }
             var csv = (keys.isEmpty ? "row" : keys.map { CSVField.quote($0.name) }.joined(separator: ","))

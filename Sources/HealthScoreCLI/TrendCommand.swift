@@ -1,6 +1,255 @@
 import ArgumentParser
+import Foundation
+import History
+import ScoringCore
+import Tabular
 
 struct Trend: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Customers whose health worsened between scoring runs (not written yet).")
-    func run() throws { throw ValidationError("trend is not written yet") }
+    static let configuration = CommandConfiguration(
+        abstract: "Compare two runs of the score history: worsened customers, advocates, upsell candidates, late invoices and the renewal forecast.",
+        discussion: """
+            Runs are recorded by 'healthscore score MODEL DATA --db PATH --as-of DATE'. Customers are matched by id; \
+            healthy means the model's best band.
+
+            Worsened: in both runs, band worse or score down by more than --drop points; largest fall first; all of them.
+            Advocates: healthy now, not worsened, not late on invoices; highest score first; --top of them.
+            Upsell candidates: healthy now, scored before too, score rose, not late on invoices; largest rise first; --top of them.
+            Late invoices (when the run stored --late COLUMN): days late above 0, most late first; all of them.
+            Renewal forecast: expected churned customers Σp with 90% and 95% intervals from the exact Poisson-binomial \
+            distribution (the refined normal approximation above 10000 customers); with --revenue stored, the revenue at \
+            risk Σp·rev with a skewness-corrected normal interval.
+            """)
+
+    @Option(help: ArgumentHelp("The score history written by 'healthscore score --db'.", valueName: "path"))
+    var db: String
+
+    @Option(name: .customLong("as-of"), help: ArgumentHelp("The run to report on (default: the latest).", valueName: "YYYY-MM-DD"))
+    var asOf: String?
+
+    @Option(help: ArgumentHelp("The run to compare with (default: the one before --as-of).", valueName: "YYYY-MM-DD"))
+    var previous: String?
+
+    @Option(help: ArgumentHelp("A score fall of more than this many points puts a customer on the worsened list even within a band.", valueName: "points"))
+    var drop: Double = 10
+
+    @Option(help: ArgumentHelp("Length of the advocate and upsell lists.", valueName: "n"))
+    var top: Int = 10
+
+    @Flag(help: "Print JSON instead of the text report.")
+    var json = false
+
+    func validate() throws {
+        guard drop.isFinite && drop >= 0 else { throw ValidationError("--drop must be a number of points, 0 or more") }
+        guard top >= 0 else { throw ValidationError("--top must be 0 or more") }
+        for (flag, date) in [("--as-of", asOf), ("--previous", previous)] {
+            if let date, !HistoryDate.isValid(date) {
+                throw ValidationError("\(flag) '\(date)' is not a calendar date in the form YYYY-MM-DD")
+            }
+        }
+    }
+
+    func run() throws {
+        do {
+            let history = try HistoryDatabase(path: db, readOnly: true)
+            let report = try history.trend(asOf: asOf, previous: previous, options: .init(drop: drop, top: top))
+            if json {
+                try printJSON(report)
+            } else {
+                print(Self.text(report, database: db), terminator: "")
+            }
+        } catch { fail(error) }
+    }
+}
+
+// MARK: - Text report
+
+extension Trend {
+    static func text(_ r: TrendReport, database: String) -> String {
+        var out = "healthscore trend: \(r.latest.asOf) against \(r.previous.asOf) (\((database as NSString).lastPathComponent))\n"
+        let c = r.customers
+        out += "Customers: \(c.latest) scored, \(c.previous) before; \(c.matched) in both, \(c.new) new, \(c.gone) gone. "
+        out += r.sameModel ? "Same model in both runs (\(short(r.latest.modelChecksum))).\n" : "Different models.\n"
+        for n in r.notes { out += "Note: \(n)\n" }
+
+        out += "\nWorsened (\(r.worsened.count)): \(r.rules.worsened)\n"
+        out += table(["customer", "score before → now", "change", "band before → now", "p(churn)", "top reasons (latest run)"],
+                     r.worsened.map { e in
+                         [e.customerID, "\(fixed(e.previousScore ?? .nan)) → \(fixed(e.score))", signed(e.change ?? .nan),
+                          "\(e.previousBand ?? "-") → \(e.band ?? "-")", String(format: "%.4f", e.churnProbability), reasons(e)]
+                     }, right: [1, 2, 4])
+
+        out += "\nAdvocates (\(listCount(r.advocates.count, r.advocatesTotal))): \(r.rules.advocates)\n"
+        out += table(["customer", "score", "change", "band", "p(churn)"] + (r.latest.revenueColumn != nil ? ["revenue"] : []),
+                     r.advocates.map { e in
+                         [e.customerID, fixed(e.score), e.change.map(signed) ?? "new", e.band ?? "-", String(format: "%.4f", e.churnProbability)]
+                             + (r.latest.revenueColumn != nil ? [e.revenue.map(money) ?? "-"] : [])
+                     }, right: [1, 2, 4, 5])
+
+        out += "\nUpsell candidates (\(listCount(r.upsell.count, r.upsellTotal))): \(r.rules.upsell)\n"
+        out += table(["customer", "score before → now", "change", "band before → now", "p(churn)"] + (r.latest.revenueColumn != nil ? ["revenue"] : []),
+                     r.upsell.map { e in
+                         [e.customerID, "\(fixed(e.previousScore ?? .nan)) → \(fixed(e.score))", signed(e.change ?? .nan),
+                          "\(e.previousBand ?? "-") → \(e.band ?? "-")", String(format: "%.4f", e.churnProbability)]
+                             + (r.latest.revenueColumn != nil ? [e.revenue.map(money) ?? "-"] : [])
+                     }, right: [1, 2, 4, 5])
+
+        if let late = r.lateInvoices {
+            out += "\nLate invoices (\(late.count)): \(r.rules.lateInvoices)\n"
+            out += table(["customer", "days late", "score", "band", "p(churn)"] + (r.latest.revenueColumn != nil ? ["revenue"] : []),
+                         late.map { e in
+                             [e.customerID, number(e.daysLate ?? 0), fixed(e.score), e.band ?? "-", String(format: "%.4f", e.churnProbability)]
+                                 + (r.latest.revenueColumn != nil ? [e.revenue.map(money) ?? "-"] : [])
+                         }, right: [1, 2, 4, 5])
+        } else {
+            out += "\nLate invoices: \(r.rules.lateInvoices)\n"
+        }
+
+        let f = r.forecast
+        out += "\nRenewal forecast: \(f.customers) customers in the run as of \(r.latest.asOf), churn over the model's horizon\n"
+        out += "  Expected churned customers: \(String(format: "%.1f", f.expectedChurned)) (sd \(String(format: "%.1f", f.standardDeviation)))\n"
+        for i in f.intervals {
+            out += "  \(percent(i.level)) interval: \(i.lower) to \(i.upper) customers (covers \(String(format: "%.1f", 100 * i.coverage))%)\n"
+        }
+        out += "  Method: \(f.method)\n"
+        if let m = f.revenue {
+            let share = m.totalRevenue > 0 ? String(format: " (%.1f%%)", 100 * m.expected / m.totalRevenue) : ""
+            out += "  Revenue at risk (\(r.latest.revenueColumn ?? "revenue")): \(money(m.expected)) of \(money(m.totalRevenue))\(share), sd \(money(m.standardDeviation))\n"
+            for i in m.intervals {
+                out += "  \(percent(i.level)) interval: \(money(i.lower)) to \(money(i.upper))\n"
+            }
+            out += "  Method: \(m.method)\n"
+        } else {
+            out += "  Revenue at risk: no revenue column stored (score with --revenue COLUMN)\n"
+        }
+        return out
+    }
+
+    static func listCount(_ shown: Int, _ total: Int) -> String {
+        shown == total ? "\(total)" : "top \(shown) of \(total)"
+    }
+
+    static func reasons(_ e: TrendReport.Entry) -> String {
+        e.reasons.map { "\($0.name) = \($0.value.isEmpty ? "missing" : $0.value) (\(String(format: "%.1f", $0.points)) points)" }
+            .joined(separator: "; ")
+    }
+
+    static func fixed(_ x: Double) -> String { x.isNaN ? "-" : String(format: "%.2f", x) }
+    static func signed(_ x: Double) -> String { x.isNaN ? "-" : abs(x) < 0.005 ? "0.00" : String(format: "%+.2f", x) }
+    static func percent(_ level: Double) -> String { String(format: "%g%%", 100 * level) }
+
+    static func number(_ x: Double) -> String {
+        x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : String(format: "%.1f", x)
+    }
+
+    static func short(_ checksum: String) -> String {
+        let hex = checksum.hasPrefix("sha256:") ? String(checksum.dropFirst(7)) : checksum
+        return "sha256:" + hex.prefix(12) + "…"
+    }
+
+    /// 1234567.8 → "1,234,568".
+    static func money(_ x: Double) -> String {
+        guard x.isFinite else { return "-" }
+        let digits = String(Int64(abs(x).rounded()))
+        var grouped = ""
+        for (i, ch) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { grouped += "," }
+            grouped.append(ch)
+        }
+        return (x < 0 && digits != "0" ? "-" : "") + grouped
+    }
+
+    /// Columns padded to their widest cell; `right` columns right-aligned; "(none)" for no rows.
+    static func table(_ header: [String], _ rows: [[String]], right: Set<Int>) -> String {
+        guard !rows.isEmpty else { return "  (none)\n" }
+        var widths = header.map(\.count)
+        for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+        func line(_ cells: [String]) -> String {
+            var parts: [String] = []
+            for (i, cell) in cells.enumerated() {
+                let pad = String(repeating: " ", count: max(widths[i] - cell.count, 0))
+                // The last column is not padded on the right (no trailing blanks).
+                parts.append(right.contains(i) ? pad + cell : (i == cells.count - 1 ? cell : cell + pad))
+            }
+            return "  " + parts.joined(separator: "  ") + "\n"
+        }
+        return line(header) + rows.map(line).joined()
+    }
+}
+
+// MARK: - score --db: recording a run
+
+extension Score {
+    /// The checks of --db, --as-of, --revenue and --late (called from `validate`).
+    func validateHistoryOptions() throws {
+        guard db != nil else {
+            for (flag, value) in [("--as-of", asOf), ("--revenue", revenue), ("--late", late)] where value != nil {
+                throw ValidationError("\(flag) needs --db PATH (the score history the run is recorded in)")
+            }
+            return
+        }
+        guard let asOf else { throw ValidationError("--db needs --as-of YYYY-MM-DD (the date the scores describe)") }
+        guard HistoryDate.isValid(asOf) else { throw ValidationError("--as-of '\(asOf)' is not a calendar date in the form YYYY-MM-DD") }
+    }
+
+    /// Appends the run to the score history at `path` in one transaction (replacing an earlier run of
+    /// the same date), and says so on standard error.
+    func recordRun(in path: String, artifact: ModelArtifact, table: RawTable, explained: [Explanation]) throws {
+        guard let asOf else { throw ValidationError("--db needs --as-of YYYY-MM-DD") }
+        let run = try RunInfo(asOf: asOf, model: artifact, modelFile: model, dataFile: data, revenueColumn: revenue, lateColumn: late)
+        let idName = run.idColumn
+        guard let idColumn = table.column(named: idName) else {
+            throw HistoryError(path: data, problem: "no column '\(idName)' (the model's customer id column)",
+                               fix: "add the customer id column to the input; the score history keys every score by it")
+        }
+        var ids: [String] = []
+        ids.reserveCapacity(table.rowCount)
+        for i in 0..<table.rowCount {
+            guard let id = idColumn.text(at: i), !id.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw HistoryError(path: data, problem: "line \(table.line(ofRecord: i + 1)): the customer id ('\(idName)') is missing",
+                                   fix: "fill in the id, or remove the row")
+            }
+            ids.append(id)
+        }
+        let revenueValues = try revenue.map { try numbers(table, column: $0, flag: "--revenue", allowNegative: false) }
+        let lateValues = try late.map { try numbers(table, column: $0, flag: "--late", allowNegative: true) }
+        let records = ScoreRecord.from(explained, ids: ids, bands: run.bands, revenue: revenueValues, daysLate: lateValues)
+
+        let history = try HistoryDatabase(path: path)
+        let outcome: HistoryDatabase.RecordOutcome
+        do {
+            outcome = try history.record(run, scores: records)
+        } catch let e as HistoryError where e.duplicate != nil {
+            let d = e.duplicate!
+            let lines = d.rows.map { String(table.line(ofRecord: $0)) }.joined(separator: ", ")
+            var fix = "score one row per customer; nothing was recorded"
+            if let time = artifact.schema.time, let t = table.column(named: time) {
+                let snapshots = Set((0..<table.rowCount).compactMap { t.text(at: $0) })
+                if snapshots.count > 1 {
+                    fix = "the file holds \(snapshots.count) snapshots of '\(time)': filter it to the one as of \(asOf); nothing was recorded"
+                }
+            }
+            throw HistoryError(path: data, problem: "customer id '\(d.customerID)' occurs \(d.rows.count) times (lines \(lines)), and a run holds one score per customer",
+                               fix: fix)
+        }
+        let replaced = outcome.replacedRows.map { "; replaced the earlier run of \($0) customers" } ?? ""
+        printError("Recorded the run as of \(asOf) in \(path): \(outcome.rows) customers\(replaced).")
+    }
+
+    /// A column as numbers (nil for empty cells); text that is not a number is an error naming the line.
+    private func numbers(_ table: RawTable, column name: String, flag: String, allowNegative: Bool) throws -> [Double?] {
+        guard let column = table.column(named: name) else {
+            throw HistoryError(path: data, problem: "no column '\(name)' for \(flag)", fix: "pass one of the header names to \(flag)")
+        }
+        var out: [Double?] = []
+        out.reserveCapacity(table.rowCount)
+        for i in 0..<table.rowCount {
+            guard let text = column.text(at: i) else { out.append(nil); continue }
+            guard let v = Double(text.trimmingCharacters(in: .whitespaces)), v.isFinite, allowNegative || v >= 0 else {
+                throw HistoryError(path: data, problem: "line \(table.line(ofRecord: i + 1)), column '\(name)': '\(text)' is not \(allowNegative ? "a number" : "a non-negative amount")",
+                                   fix: "clean the value, or leave the cell empty")
+            }
+            out.append(v)
+        }
+        return out
+    }
 }

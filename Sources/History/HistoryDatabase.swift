@@ -1,0 +1,273 @@
+import CSQLite
+import Foundation
+import ScoringCore
+
+/// The score history file. Open it for writing to record runs, or read-only to compare them.
+///
+/// Schema (version 1, `PRAGMA user_version`; `application_id` marks the file as ours):
+///
+///     runs   — one row per scoring run, keyed by its as-of date
+///     scores — one row per customer per run, keyed by (as_of, customer_id)
+///
+/// A run is written in one transaction (BEGIN IMMEDIATE … COMMIT) that first deletes any earlier
+/// run of the same as-of date: rerunning a job replaces it whole, and a failure part-way leaves the
+/// database exactly as it was.
+public final class HistoryDatabase {
+    public static let schemaVersion = 1
+    /// "HSH1": the application id written in the file header.
+    public static let applicationID: Int32 = 0x4853_4831
+
+    public let path: String
+    public let readOnly: Bool
+    let connection: SQLiteConnection
+
+    static let schemaSQL = """
+        CREATE TABLE runs (
+            as_of          TEXT PRIMARY KEY NOT NULL
+                           CHECK (length(as_of) = 10 AND as_of GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]'),
+            model_checksum TEXT NOT NULL,
+            model_file     TEXT NOT NULL,
+            data_file      TEXT,
+            id_column      TEXT NOT NULL,
+            revenue_column TEXT,
+            late_column    TEXT,
+            scale          TEXT NOT NULL,
+            bands          TEXT NOT NULL DEFAULT '[]',   -- JSON array of band labels, best first
+            scored_at      TEXT NOT NULL,                -- ISO 8601 UTC
+            row_count      INTEGER NOT NULL CHECK (row_count >= 0)
+        );
+        CREATE TABLE scores (
+            as_of             TEXT NOT NULL REFERENCES runs(as_of) ON DELETE CASCADE,
+            customer_id       TEXT NOT NULL,
+            churn_probability REAL NOT NULL CHECK (churn_probability >= 0 AND churn_probability <= 1),
+            health_score      REAL NOT NULL,
+            band              TEXT,
+            band_rank         INTEGER CHECK (band_rank >= 0),   -- 0 = best band
+            reasons           TEXT NOT NULL DEFAULT '[]',       -- JSON array of {metric, displayName, value, points}
+            revenue           REAL,                             -- annual contract value (--revenue)
+            days_late         REAL,                             -- days late on invoices (--late)
+            PRIMARY KEY (as_of, customer_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX scores_by_customer ON scores(customer_id, as_of);
+        """
+
+    /// `readOnly`: the file must exist and be a score history. Otherwise it is created (with the
+    /// schema) when missing or empty.
+    public init(path: String, readOnly: Bool = false) throws {
+        self.path = path
+        self.readOnly = readOnly
+        if readOnly {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+                throw HistoryError(path: path, problem: "no such score history",
+                                   fix: "record runs first with 'healthscore score MODEL DATA --db \(path) --as-of YYYY-MM-DD'")
+            }
+        }
+        connection = try SQLiteConnection(path: path, readOnly: readOnly)
+        try connection.exec("PRAGMA foreign_keys = ON")
+        try prepareSchema()
+    }
+
+    /// Checks the file is ours and of a version this build reads; creates the schema in a new file.
+    /// The checks run inside a transaction (a write transaction when opened for writing), so two
+    /// processes creating the same new file cannot see it half made.
+    private func prepareSchema() throws {
+        if readOnly {
+            try connection.readTransaction { try checkSchema() }
+        } else {
+            try connection.writeTransaction { try checkSchema() }
+        }
+    }
+
+    private func checkSchema() throws {
+        let version = try connection.scalarInt("PRAGMA user_version") ?? 0
+        let application = try connection.scalarInt("PRAGMA application_id") ?? 0
+        if version == 0 && application == 0 {
+            let tables = try connection.scalarInt("SELECT count(*) FROM sqlite_master") ?? 0
+            guard tables == 0 else { throw notOurs() }
+            guard !readOnly else {
+                throw HistoryError(path: path, problem: "the score history holds no runs",
+                                   fix: "record runs first with 'healthscore score MODEL DATA --db \(path) --as-of YYYY-MM-DD'")
+            }
+            try connection.exec(Self.schemaSQL)
+            try connection.exec("PRAGMA application_id = \(Self.applicationID); PRAGMA user_version = \(Self.schemaVersion)")
+            return
+        }
+        guard application == Int(Self.applicationID) else { throw notOurs() }
+        guard version <= Self.schemaVersion else {
+            throw HistoryError(path: path, problem: "score history schema version \(version) is newer than this build reads (\(Self.schemaVersion))",
+                               fix: "upgrade healthscore")
+        }
+    }
+
+    private func notOurs() -> HistoryError {
+        HistoryError(path: path, problem: "this SQLite database is not a healthscore score history",
+                     fix: "pass a new file name, or a database written by 'healthscore score --db'")
+    }
+
+    // MARK: - Writing
+
+    /// What `record` did.
+    public struct RecordOutcome: Sendable, Equatable {
+        /// The row count of the run it replaced, nil when the date was new.
+        public var replacedRows: Int?
+        public var rows: Int
+    }
+
+    /// Writes a run and its scores in one transaction, replacing any run of the same as-of date.
+    /// A customer id that occurs twice is an error naming the id and its rows (1-based positions in
+    /// `scores`); then nothing is changed.
+    @discardableResult
+    public func record(_ run: RunInfo, scores: [ScoreRecord]) throws -> RecordOutcome {
+        guard !readOnly else {
+            throw HistoryError(path: path, problem: "the score history was opened read-only", fix: "open it for writing")
+        }
+        try HistoryDate.validate(run.asOf, option: "as-of date")
+        var run = run
+        run.rowCount = scores.count
+        return try connection.writeTransaction {
+            let replaced = try connection.scalarInt("SELECT row_count FROM runs WHERE as_of = ?", [run.asOf])
+            // The scores go with their run (ON DELETE CASCADE); deleted explicitly as well so the
+            // replacement does not depend on the foreign-key setting.
+            for sql in ["DELETE FROM scores WHERE as_of = ?", "DELETE FROM runs WHERE as_of = ?"] {
+                let s = try connection.prepare(sql)
+                s.bind(1, run.asOf)
+                try connection.run(s)
+            }
+            let insertRun = try connection.prepare("""
+                INSERT INTO runs (as_of, model_checksum, model_file, data_file, id_column, revenue_column, late_column,
+                                  scale, bands, scored_at, row_count)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            insertRun.bind(1, run.asOf)
+            insertRun.bind(2, run.modelChecksum)
+            insertRun.bind(3, run.modelFile)
+            insertRun.bind(4, run.dataFile)
+            insertRun.bind(5, run.idColumn)
+            insertRun.bind(6, run.revenueColumn)
+            insertRun.bind(7, run.lateColumn)
+            insertRun.bind(8, run.scale)
+            insertRun.bind(9, Self.json(run.bands))
+            insertRun.bind(10, run.scoredAt)
+            insertRun.bind(11, run.rowCount)
+            try connection.run(insertRun)
+
+            let insert = try connection.prepare("""
+                INSERT INTO scores (as_of, customer_id, churn_probability, health_score, band, band_rank, reasons, revenue, days_late)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for (i, s) in scores.enumerated() {
+                insert.bind(1, run.asOf)
+                insert.bind(2, s.customerID)
+                insert.bind(3, s.churnProbability)
+                insert.bind(4, s.healthScore)
+                insert.bind(5, s.band)
+                insert.bind(6, s.bandRank)
+                insert.bind(7, ScoreRecord.reasonsJSON(s.reasons))
+                insert.bind(8, s.revenue)
+                insert.bind(9, s.daysLate)
+                do {
+                    try insert.step()
+                } catch let e as SQLiteStepError {
+                    if e.isConstraint, scores[..<i].contains(where: { $0.customerID == s.customerID }) {
+                        let rows = scores.indices.filter { scores[$0].customerID == s.customerID }.map { $0 + 1 }
+                        throw HistoryError(
+                            path: path,
+                            problem: "customer id '\(s.customerID)' occurs \(rows.count) times in the run as of \(run.asOf) (rows \(rows.map(String.init).joined(separator: ", ")))",
+                            fix: "score one row per customer: filter the input to one snapshot, or remove the repeated rows",
+                            duplicate: .init(customerID: s.customerID, rows: rows))
+                    }
+                    if e.isConstraint {
+                        throw HistoryError(path: path, problem: "row \(i + 1) (customer '\(s.customerID)') cannot be stored: \(e.message) (probability \(s.churnProbability), score \(s.healthScore))",
+                                           fix: "check the model and the row: scores must be finite, probabilities between 0 and 1")
+                    }
+                    throw connection.error(e.code, e.message)
+                }
+                insert.reset()
+            }
+            let stored = try connection.scalarInt("SELECT count(*) FROM scores WHERE as_of = ?", [run.asOf]) ?? -1
+            guard stored == scores.count else {
+                throw HistoryError(path: path, problem: "stored \(stored) scores for \(scores.count) rows", fix: "rerun the command")
+            }
+            return RecordOutcome(replacedRows: replaced, rows: scores.count)
+        }
+    }
+
+    /// Deletes a run and its scores (in one transaction); false when there was none.
+    @discardableResult
+    public func deleteRun(asOf: String) throws -> Bool {
+        try connection.writeTransaction {
+            let existed = try connection.scalarInt("SELECT count(*) FROM runs WHERE as_of = ?", [asOf]) ?? 0
+            for sql in ["DELETE FROM scores WHERE as_of = ?", "DELETE FROM runs WHERE as_of = ?"] {
+                let s = try connection.prepare(sql)
+                s.bind(1, asOf)
+                try connection.run(s)
+            }
+            return existed > 0
+        }
+    }
+
+    // MARK: - Reading
+
+    /// Every run, oldest first.
+    public func runs() throws -> [RunInfo] {
+        let s = try connection.prepare("""
+            SELECT as_of, model_checksum, model_file, data_file, id_column, revenue_column, late_column, scale, bands,
+                   scored_at, row_count
+            FROM runs ORDER BY as_of
+            """)
+        var out: [RunInfo] = []
+        do {
+            while try s.step() {
+                out.append(RunInfo(asOf: s.text(0) ?? "", modelChecksum: s.text(1) ?? "", modelFile: s.text(2) ?? "",
+                                   dataFile: s.text(3), idColumn: s.text(4) ?? "", revenueColumn: s.text(5),
+                                   lateColumn: s.text(6), scale: s.text(7) ?? "probability",
+                                   bands: Self.strings(fromJSON: s.text(8)), scoredAt: s.text(9) ?? "", rowCount: s.int(10) ?? 0))
+            }
+        } catch let e as SQLiteStepError { throw connection.error(e.code, e.message) }
+        return out
+    }
+
+    /// The run of one date, nil when there is none.
+    public func run(asOf: String) throws -> RunInfo? {
+        try runs().first { $0.asOf == asOf }
+    }
+
+    /// The scores of one run, by customer id.
+    public func scores(asOf: String) throws -> [ScoreRecord] {
+        let s = try connection.prepare("""
+            SELECT customer_id, churn_probability, health_score, band, band_rank, reasons, revenue, days_late
+            FROM scores WHERE as_of = ? ORDER BY customer_id
+            """)
+        s.bind(1, asOf)
+        var out: [ScoreRecord] = []
+        do {
+            while try s.step() {
+                out.append(ScoreRecord(customerID: s.text(0) ?? "", churnProbability: s.double(1) ?? .nan,
+                                       healthScore: s.double(2) ?? .nan, band: s.text(3), bandRank: s.int(4),
+                                       reasons: ScoreRecord.reasons(fromJSON: s.text(5)), revenue: s.double(6), daysLate: s.double(7)))
+            }
+        } catch let e as SQLiteStepError { throw connection.error(e.code, e.message) }
+        return out
+    }
+
+    /// Number of score rows of one run (all runs when nil).
+    public func scoreCount(asOf: String? = nil) throws -> Int {
+        if let asOf { return try connection.scalarInt("SELECT count(*) FROM scores WHERE as_of = ?", [asOf]) ?? 0 }
+        return try connection.scalarInt("SELECT count(*) FROM scores") ?? 0
+    }
+
+    /// Two runs read from one consistent snapshot, even while another process records a run.
+    public func snapshot<T>(_ body: (HistoryDatabase) throws -> T) throws -> T {
+        try connection.readTransaction { try body(self) }
+    }
+
+    static func json(_ strings: [String]) -> String {
+        (try? JSONEncoder().encode(strings)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+    }
+
+    static func strings(fromJSON text: String?) -> [String] {
+        guard let text, let data = text.data(using: .utf8) else { return [] }
+        return (try? JSONDecoder().decode([String].self, from: data)) ?? []
+    }
+}

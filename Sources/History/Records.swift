@@ -1,0 +1,92 @@
+import Foundation
+import ScoringCore
+
+/// One scoring run: which model scored which file, as of when.
+public struct RunInfo: Codable, Sendable, Equatable {
+    /// The business date the scores describe (YYYY-MM-DD); one run per date.
+    public var asOf: String
+    /// The model's "sha256:…" checksum: two runs compare like with like only when it is equal.
+    public var modelChecksum: String
+    public var modelFile: String
+    public var dataFile: String?
+    /// The model's customer id column (`schema.id`).
+    public var idColumn: String
+    /// Input columns stored per customer: annual contract value and days late on invoices.
+    public var revenueColumn: String?
+    public var lateColumn: String?
+    /// "probability" or "points".
+    public var scale: String
+    /// Band labels, best first (band_rank indexes it); empty when the model has no bands.
+    public var bands: [String]
+    /// When the run was written (ISO 8601 UTC).
+    public var scoredAt: String
+    public var rowCount: Int
+
+    public init(asOf: String, modelChecksum: String, modelFile: String, dataFile: String? = nil, idColumn: String,
+                revenueColumn: String? = nil, lateColumn: String? = nil, scale: String = "probability",
+                bands: [String] = [], scoredAt: String = HistoryDate.timestamp(), rowCount: Int = 0) {
+        self.asOf = asOf; self.modelChecksum = modelChecksum; self.modelFile = modelFile; self.dataFile = dataFile
+        self.idColumn = idColumn; self.revenueColumn = revenueColumn; self.lateColumn = lateColumn
+        self.scale = scale; self.bands = bands; self.scoredAt = scoredAt; self.rowCount = rowCount
+    }
+
+    /// The run of `model` (its id column, scale, bands and checksum).
+    public init(asOf: String, model: ModelArtifact, modelFile: String, dataFile: String?,
+                revenueColumn: String? = nil, lateColumn: String? = nil) throws {
+        guard let id = model.schema.id else {
+            throw HistoryError(path: modelFile, problem: "the model has no customer id column, and the score history keys every score by customer",
+                               fix: "refit with --id COLUMN (the customer id column)")
+        }
+        let checksum = try model.checksum ?? model.computedChecksum()
+        self.init(asOf: asOf, modelChecksum: checksum, modelFile: modelFile, dataFile: dataFile, idColumn: id,
+                  revenueColumn: revenueColumn, lateColumn: lateColumn,
+                  scale: model.scoring?.scale.kind.rawValue ?? ScoreScale.Kind.probability.rawValue,
+                  bands: model.scoring?.bands.map(\.label) ?? [])
+    }
+}
+
+/// One customer's score in one run.
+public struct ScoreRecord: Codable, Sendable, Equatable {
+    public var customerID: String
+    public var churnProbability: Double
+    public var healthScore: Double
+    public var band: String?
+    /// 0 = the best band; nil when the model has no bands.
+    public var bandRank: Int?
+    /// The metrics costing the most points, worst first.
+    public var reasons: [Contribution]
+    /// Annual contract value, when the run stored a revenue column.
+    public var revenue: Double?
+    /// Days late on invoices, when the run stored a late column.
+    public var daysLate: Double?
+
+    public init(customerID: String, churnProbability: Double, healthScore: Double, band: String? = nil, bandRank: Int? = nil,
+                reasons: [Contribution] = [], revenue: Double? = nil, daysLate: Double? = nil) {
+        self.customerID = customerID; self.churnProbability = churnProbability; self.healthScore = healthScore
+        self.band = band; self.bandRank = bandRank; self.reasons = reasons; self.revenue = revenue; self.daysLate = daysLate
+    }
+
+    /// Records from the scorer's explanations, one per row in order; `bands` best first.
+    public static func from(_ explanations: [Explanation], ids: [String], bands: [String],
+                            revenue: [Double?]? = nil, daysLate: [Double?]? = nil) -> [ScoreRecord] {
+        precondition(ids.count == explanations.count, "one id per explanation")
+        var rank: [String: Int] = [:]
+        for (i, b) in bands.enumerated() where rank[b] == nil { rank[b] = i }
+        return explanations.enumerated().map { i, e in
+            ScoreRecord(customerID: ids[i], churnProbability: e.score.churnProbability, healthScore: e.score.healthScore,
+                        band: e.score.band, bandRank: e.score.band.flatMap { rank[$0] }, reasons: e.reasons,
+                        revenue: revenue?[i], daysLate: daysLate?[i])
+        }
+    }
+
+    static func reasonsJSON(_ reasons: [Contribution]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(reasons)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+    }
+
+    static func reasons(fromJSON text: String?) -> [Contribution] {
+        guard let text, let data = text.data(using: .utf8) else { return [] }
+        return (try? JSONDecoder().decode([Contribution].self, from: data)) ?? []
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import History
+import TestSupport
+import Testing
+
+/// `healthscore score --db --as-of` and `healthscore trend`, run as a user would.
+@Suite struct TrendCLITests {
+    @Test func scoreRecordsRunsAndTrendReportsThem() throws {
+        let f = try HistoryFixture.get()
+        let dir = Fixtures.temporaryDirectory()
+        let db = dir.appendingPathComponent("health.sqlite").path
+        let nov = f.snapshots[HistoryFixture.november]!, dec = f.snapshots[HistoryFixture.december]!
+        let novRows = try String(contentsOfFile: nov, encoding: .utf8).split(separator: "\n").count - 1
+        let decRows = try String(contentsOfFile: dec, encoding: .utf8).split(separator: "\n").count - 1
+
+        let out = dir.appendingPathComponent("nov-scores.csv").path
+        let first = try CLI.run(["score", f.modelPath, nov, "--db", db, "--as-of", "2023-11-30", "--revenue", "acv", "--late", "days_late", "--out", out])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("Recorded the run as of 2023-11-30") && first.stderr.contains("\(novRows) customers"))
+        // The CSV is written as without --db.
+        let csv = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
+        #expect(csv.first == "customer_id,snapshot_date,churn_probability,health_score,band,reason_1,reason_2,reason_3")
+        #expect(csv.count == novRows + 1)
+
+        // Rerunning the date replaces the run: one copy of every row.
+        let again = try CLI.run(["score", f.modelPath, nov, "--db", db, "--as-of", "2023-11-30", "--revenue", "acv", "--late", "days_late", "--out", out])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stderr.contains("replaced the earlier run of \(novRows) customers"))
+        let second = try CLI.run(["score", f.modelPath, dec, "--db", db, "--as-of", "2023-12-31", "--revenue", "acv", "--late", "days_late"])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.split(separator: "\n").count == decRows + 1, "scores still go to standard output")
+
+        let history = try HistoryDatabase(path: db, readOnly: true)
+        #expect(try history.runs().map(\.asOf) == ["2023-11-30", "2023-12-31"])
+        #expect(try history.scoreCount() == novRows + decRows)
+        #expect(try history.run(asOf: "2023-12-31")?.revenueColumn == "acv")
+        let library = try history.trend()
+
+        // JSON: the same lists the library computes.
+        let json = try CLI.run(["trend", "--db", db, "--json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let worsened = try #require(object["worsened"] as? [[String: Any]])
+        #expect(worsened.compactMap { $0["customerID"] as? String } == library.worsened.map(\.customerID))
+        #expect(!worsened.isEmpty)
+        #expect((object["advocates"] as? [[String: Any]])?.count == min(10, library.advocatesTotal))
+        #expect((object["upsell"] as? [[String: Any]])?.count == library.upsell.count)
+        #expect((object["lateInvoices"] as? [[String: Any]])?.count == library.lateInvoices?.count)
+        let forecast = try #require(object["forecast"] as? [String: Any])
+        #expect(abs((forecast["expectedChurned"] as? Double ?? 0) - library.forecast.expectedChurned) < 1e-9)
+        let intervals = try #require(forecast["intervals"] as? [[String: Any]])
+        #expect(intervals.count == 2 && intervals[0]["level"] as? Double == 0.9)
+        #expect((forecast["revenue"] as? [String: Any])?["expected"] != nil)
+        #expect((object["latest"] as? [String: Any])?["asOf"] as? String == "2023-12-31")
+
+        // Text: a section per list.
+        let text = try CLI.run(["trend", "--db", db, "--top", "5", "--drop", "15"])
+        #expect(text.status == 0, "\(text.stderr)")
+        for heading in ["healthscore trend: 2023-12-31 against 2023-11-30", "Worsened (", "Advocates (top 5 of", "Upsell candidates (",
+                        "Late invoices (", "Renewal forecast: \(decRows) customers", "90% interval:", "95% interval:",
+                        "Method: exact Poisson-binomial", "Revenue at risk (acv):"] {
+            #expect(text.stdout.contains(heading), "missing '\(heading)'")
+        }
+        let firstWorsened = try #require(try history.trend(options: .init(drop: 15, top: 5)).worsened.first)
+        #expect(text.stdout.contains(firstWorsened.customerID))
+
+        // Explicit dates.
+        let explicit = try CLI.run(["trend", "--db", db, "--as-of", "2023-12-31", "--previous", "2023-11-30", "--json"])
+        #expect(explicit.status == 0 && explicit.stdout == json.stdout)
+    }
+
+    @Test func aDuplicateIdFailsTheRunAndRecordsNothing() throws {
+        let f = try HistoryFixture.get()
+        let dir = Fixtures.temporaryDirectory()
+        let db = dir.appendingPathComponent("health.sqlite").path
+        let nov = f.snapshots[HistoryFixture.november]!
+        #expect(try CLI.run(["score", f.modelPath, nov, "--db", db, "--as-of", "2023-11-30"]).status == 0)
+
+        // Both snapshots in one file: every customer of both months twice.
+        let both = dir.appendingPathComponent("both.csv").path
+        let a = try String(contentsOfFile: nov, encoding: .utf8)
+        let b = try String(contentsOfFile: f.snapshots[HistoryFixture.december]!, encoding: .utf8)
+        try Data((a + b.split(separator: "\n").dropFirst().joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: both))
+        let r = try CLI.run(["score", f.modelPath, both, "--db", db, "--as-of", "2023-11-30"])
+        #expect(r.status == 1)
+        #expect(r.stdout.isEmpty, "no CSV for a run that was not recorded")
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(r.stderr.contains("occurs 2 times (lines ") && r.stderr.contains("Fix:") && r.stderr.contains("2 snapshots of 'snapshot_date'"))
+        let history = try HistoryDatabase(path: db, readOnly: true)
+        let novRows = a.split(separator: "\n").count - 1
+        #expect(try history.scoreCount() == novRows && history.runs().count == 1)
+        let run = try #require(try history.run(asOf: "2023-11-30"))
+        #expect(run.dataFile == nov && run.rowCount == novRows, "the earlier run is intact")
+    }
+
+    @Test func usageAndDatabaseErrorsAreOneLineWithAFix() throws {
+        let f = try HistoryFixture.get()
+        let dir = Fixtures.temporaryDirectory()
+        let db = dir.appendingPathComponent("health.sqlite").path
+        let nov = f.snapshots[HistoryFixture.november]!
+
+        func expectOneLineError(_ args: [String], _ text: String) throws {
+            let r = try CLI.run(args)
+            #expect(r.status != 0, "\(args)")
+            #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.contains("Fix:"), "\(r.stderr)")
+            #expect(r.stderr.contains(text), "\(r.stderr)")
+        }
+        try expectOneLineError(["trend", "--db", db], "no such score history")
+        try expectOneLineError(["score", f.modelPath, nov, "--db", db, "--as-of", "2023-02-29"], "not a calendar date")
+        try expectOneLineError(["score", f.modelPath, nov, "--db", db], "--db needs --as-of")
+        try expectOneLineError(["score", f.modelPath, nov, "--as-of", "2023-11-30"], "--as-of needs --db")
+        try expectOneLineError(["score", f.modelPath, nov, "--db", db, "--as-of", "2023-11-30", "--revenue", "arr"], "no column 'arr' for --revenue")
+        let recorded = FileManager.default.fileExists(atPath: db) ? try HistoryDatabase(path: db, readOnly: true).runs().count : 0
+        #expect(recorded == 0, "failed runs record nothing")
+        #expect(try CLI.run(["score", f.modelPath, nov, "--db", db, "--as-of", "2023-11-30"]).status == 0)
+        try expectOneLineError(["trend", "--db", db], "one run (2023-11-30)")
+        #expect(try CLI.run(["score", f.modelPath, f.snapshots[HistoryFixture.december]!, "--db", db, "--as-of", "2023-12-31"]).status == 0)
+        try expectOneLineError(["trend", "--db", db, "--as-of", "2024-01-31"], "no run as of 2024-01-31 (runs: 2023-11-30, 2023-12-31)")
+        try expectOneLineError(["trend", "--db", db, "--previous", "2023-12-31"], "is not before")
+        try expectOneLineError(["trend", "--db", db, "--as-of", "2024-1-31"], "not a calendar date")
+        // Without a revenue or late column the sections say how to get them.
+        let r = try CLI.run(["trend", "--db", db])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("Late invoices: no late column stored") && r.stdout.contains("Revenue at risk: no revenue column stored"))
+    }
+}
