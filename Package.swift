@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "MetricConfigTests", dependencies: ["MetricConfig", "TestSupport"]),
         .testTarget(name: "ExportsTests", dependencies: ["Exports", "ScoringCore", "Training", "Tabular", "TestSupport"]),
         .testTarget(name: "HistoryTests", dependencies: ["History", "ScoringCore", "Training", "Tabular", "TestSupport"]),
-        .testTarget(name: "ServiceTests", dependencies: ["Service", "ScoringCore", "Training", "TestSupport"]),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "ScoringCore", "Training", "Tabular", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Evaluation", "Training", "Tabular", "ScoringCore", "TestSupport"]),
         .testTarget(name: "ScorecardsTests", dependencies: ["Scorecards", "ScoringCore", "TestSupport"]),
         .testTarget(

@@ -1,6 +1,80 @@
 import ArgumentParser
+import Dispatch
+import Foundation
+import ScoringCore
+import Service
 
 struct Serve: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "The HTTP scoring service (not written yet).")
-    func run() throws { throw ValidationError("serve is not written yet") }
+    static let configuration = CommandConfiguration(
+        abstract: "Serve scores over HTTP: POST /v1/score, GET /v1/model, GET /healthz.",
+        discussion: """
+            POST /v1/score takes {"rows": [{"column": value, ...}, ...]} (numbers, strings, null for missing) and \
+            answers each row's churn probability, health score, band and top reasons (?reasons=N, default 3). \
+            The model file is reloaded on SIGHUP and when it changes on disk (checked every --reload-interval \
+            seconds); an invalid new file is logged to stderr and the old model keeps serving. \
+            SIGTERM or SIGINT stop the service after the requests in flight. With --port 0 a free port is \
+            chosen; the bound address is printed on stdout as 'listening on http://HOST:PORT'.
+            """)
+
+    @Option(help: "Model artifact written by 'healthscore fit --out'.")
+    var model: String
+
+    @Option(help: "Address to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0: pick a free one and print it).")
+    var port: Int = 8080
+
+    @Option(help: "Largest request body accepted, in bytes; larger ones get 413.")
+    var maxBodyBytes: Int = 8 * 1024 * 1024
+
+    @Option(help: "Most rows accepted in one request; more get 400.")
+    var maxRows: Int = 10_000
+
+    @Option(help: "Seconds between checks of the model file for changes (0: only reload on SIGHUP).")
+    var reloadInterval: Double = 2
+
+    @Option(help: "Category levels not seen in training: error, reference or other. Default: the policy stored in the model, else error.")
+    var unknownLevel: UnknownLevelPolicy?
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive") }
+        guard maxRows > 0 else { throw ValidationError("--max-rows must be positive") }
+        guard reloadInterval >= 0 && reloadInterval.isFinite else { throw ValidationError("--reload-interval must be 0 or more seconds") }
+    }
+
+    func run() throws {
+        var config = ServeConfiguration(modelPath: model)
+        config.host = host
+        config.port = port
+        config.maxBodyBytes = maxBodyBytes
+        config.maxRows = maxRows
+        config.pollInterval = reloadInterval > 0 ? reloadInterval : nil
+        config.unknownLevels = unknownLevel
+        let service: ScoringService
+        do {
+            service = try ScoringService(configuration: config)
+        } catch { fail(error) }
+        printError("healthscore serve: serving \(service.store.current.checksum) from \(model)")
+
+        // The root command's main is synchronous, so the async server runs in a task and this thread
+        // waits for it (the server needs no main thread).
+        final class Outcome: @unchecked Sendable { var error: Error? }
+        let outcome = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            do {
+                try await service.run { address in
+                    FileHandle.standardOutput.write(Data("listening on \(address.url)\n".utf8))
+                }
+            } catch {
+                outcome.error = error
+            }
+            done.signal()
+        }
+        done.wait()
+        if let error = outcome.error { fail(error) }
+        printError("healthscore serve: stopped")
+    }
 }
