@@ -40,6 +40,10 @@ extension Scorer {
         var out: [Explanation] = []
         out.reserveCapacity(rowCount)
         let values = features.map { f in valueText(f, columns: columns) }
+        // Hoisted out of the row loop: the per-feature structs hold dictionaries, and copying them per
+        // row and metric costs more than the arithmetic.
+        let metrics = features.map(\.spec.column)
+        let displays = features.map { $0.spec.displayName ?? $0.spec.column }
         for i in 0..<rowCount {
             var eta = intercept
             for t in terms { eta += t[i] }
@@ -47,7 +51,7 @@ extension Scorer {
             var contributions: [Contribution] = []
             contributions.reserveCapacity(features.count)
             var pointsSum = 0.0
-            for (j, f) in features.enumerated() {
+            for j in terms.indices {
                 let delta = terms[j][i] - averages[j]
                 var points: Double
                 switch scale.kind {
@@ -58,8 +62,7 @@ extension Scorer {
                 case .probability:
                     points = Self.score(eta: eta).healthScore - Self.score(eta: eta - delta).healthScore
                 }
-                contributions.append(Contribution(metric: f.spec.column, displayName: f.spec.displayName ?? f.spec.column,
-                                                  value: values[j](i), points: points))
+                contributions.append(Contribution(metric: metrics[j], displayName: displays[j], value: values[j](i), points: points))
             }
             if rounding, let base {
                 s.healthScore = base + pointsSum
