@@ -1,8 +1,633 @@
 import Foundation
 import ScoringCore
 
+/// The model as one SQL `SELECT` over a table of customers: per row the id and time columns (when the
+/// model names them), `churn_probability`, `health_score` and `band`, equal to the scoring core's.
+///
+/// The same text runs unchanged on SQLite (3.35 or newer, built with its math functions — Debian's and
+/// Ubuntu's libsqlite3 are) and on PostgreSQL (12 or newer). It is a chain of common table
+/// expressions, each adding columns to the previous one:
+///
+///     hs_input        the columns the model reads, numbers as DOUBLE PRECISION, categories as TEXT
+///     hs_finite       each number, NULL when missing or not finite
+///     hs_transform_k  the k-th transform of each metric's chain (log1p, asinh, clip), after
+///                     hs_transform_k_parts (asinh's log1p argument) when the step has an asinh
+///     hs_terms        each feature's part of the linear predictor (categories through CASE)
+///     hs_eta          the linear predictor η (and, for rounded points, each metric's raw points)
+///     hs_points       rounded points (rounded scorecards only)
+///     hs_sigmoid      e = exp(−|η|)
+///     hs_probability  p = σ(η) and 1 − p, each computed directly as the core does
+///     hs_score        the health score on the model's scale
+///
+/// and a final SELECT that adds the band. Every operation is the core's, in the core's order, so the
+/// results agree to the last bit or nearly (log1p and asinh, which neither engine has, are built from
+/// ln and sqrt and agree to an ulp or two).
+///
+/// Decisions where SQL cannot do what the core does:
+/// - Rows the core would refuse (the whole batch fails there) come out with NULL probability, score
+///   and band instead, so one bad row does not stop the query: a missing value under the `drop`
+///   missing policy, a category level never seen in training under the `error` unseen-level policy,
+///   a number that is not finite (PostgreSQL's ±Infinity, SQLite's ±Inf), a value outside a
+///   transform's domain (log1p of −1 or less).
+/// - Missing means SQL NULL. A value whose text is one of the model's NA markers (`naValues`, e.g.
+///   "NA" or the empty string) is missing too, as when the core reads a CSV, and so is PostgreSQL's
+///   NaN (the core's missing number). A numeric NA token is matched on the column's text: '-999'
+///   in an integer column, but a REAL -999 reads '-999.0' in SQLite.
+/// - Categories are compared as text: store them as TEXT (or INTEGER). A REAL column would read
+///   '415.0' in SQLite where the core's text is '415'.
+/// - Constants are written as exact binary fractions, `CAST(m AS DOUBLE PRECISION) / 2^k`, followed
+///   by the shortest decimal in a comment. Decimal literals are not safe: PostgreSQL reads them as
+///   NUMERIC (exact decimal arithmetic), and SQLite 3.40 parses about one shortest round-trip decimal
+///   in ten thousand one unit in the last place off.
+/// - exp(−|η|) is taken as 0 when |η| > 708: PostgreSQL raises an underflow error where exp's result
+///   is subnormal or zero. The core's value there is below 3·10⁻³⁰⁸.
+/// - Rounded points use FLOOR, not ROUND: PostgreSQL's ROUND(double precision) rounds half to even,
+///   its ROUND(numeric) sees the double through 15 significant digits, and SQLite's ROUND adds 0.5
+///   and truncates (0.49999999999999994 rounds to 1). Swift's `.rounded()` (half away from zero) is
+///   reproduced exactly: floor(|y|) plus one when |y| − floor(|y|) ≥ 0.5, with y's sign.
+/// - Identifiers are double-quoted, so they are case-sensitive in PostgreSQL: the table's columns
+///   must be named exactly as in the training file. A dotted `sourceTable` is a qualified name
+///   (schema.table), each part quoted.
+/// - PostgreSQL raises an error where IEEE arithmetic would overflow to infinity or underflow to
+///   zero (SQLite carries on with Inf or 0). The SQL guards exp, asinh's x² and log1p's domain; but
+///   a value so extreme that a weighted term, a standard score or a metric's points overflow
+///   (|value| from about 10³⁰⁶), or a subnormal value whose weighted term rounds to zero, stops the
+///   query in PostgreSQL where the core returns an infinite η or a zero term. (±1e300 is fine.)
 public enum SQLExport {
     public static func render(_ model: ModelArtifact, options: ExportOptions) throws -> String {
-        throw ExportError("the SQL export is not written yet")
+        var renderer = SQLRenderer(model: model, options: options)
+        return try renderer.render()
+    }
+
+    /// A double-quoted identifier, embedded quotes doubled.
+    public static func identifier(_ name: String) -> String {
+        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// A table reference: each dot-separated part quoted (`analytics.customers` → "analytics"."customers").
+    public static func tableReference(_ name: String) -> String {
+        name.split(separator: ".", omittingEmptySubsequences: false).map { identifier(String($0)) }.joined(separator: ".")
+    }
+
+    /// A single-quoted string literal, embedded quotes doubled.
+    public static func text(_ value: String) -> String {
+        "'" + value.replacingOccurrences(of: "'", with: "''") + "'"
+    }
+
+    /// A DOUBLE PRECISION expression that is exactly `x` in every engine: an integer of at most 53 bits
+    /// cast to double, divided (or multiplied) by powers of two, each of which is exact.
+    public static func number(_ x: Double) throws -> String {
+        guard x.isFinite else { throw ExportError("the model holds a non-finite constant (\(x)); it cannot be written as SQL") }
+        if x == 0 { return "CAST(0 AS DOUBLE PRECISION)" }
+        if x == x.rounded(), abs(x) <= 9_007_199_254_740_992 {
+            return "CAST(\(Int64(x)) AS DOUBLE PRECISION)"
+        }
+        // x = m · 2^-k with m an integer: k = fractional bits of the significand − exponent.
+        var k = Int(x.significandWidth) - Int(x.exponent)
+        let m = Int64(scalbn(x, k))
+        var out = "CAST(\(m) AS DOUBLE PRECISION)"
+        if k > 0 {
+            while k > 0 { let step = min(k, 62); out += " / \(Int64(1) << Int64(step))"; k -= step }
+        } else {
+            k = -k
+            while k > 0 { let step = min(k, 62); out += " * \(Int64(1) << Int64(step))"; k -= step }
+        }
+        return "(\(out) /* \(x) */)"
+    }
+}
+
+/// Builds the SELECT for one model.
+struct SQLRenderer {
+    let model: ModelArtifact
+    let options: ExportOptions
+
+    /// One feature with its weights looked up as the scorer does.
+    struct Feature {
+        var spec: FeatureSpec
+        var slope: Double
+        var indicatorSlope: Double
+        var levelSlopes: [String: Double]
+        var pooled: Set<String>
+        /// The feature's term for the average training customer (rounded points are measured from it).
+        var average: Double
+        var termName = ""
+        var pointsRawName = ""
+        var pointsName = ""
+    }
+
+    /// One number the model reads and the transforms applied to it before a weight or a standard score.
+    struct NumericInput {
+        var column: String
+        var chain: [MetricTransform]
+        /// Value after step k of the chain (index 0: the finite input).
+        var stepNames: [String] = []
+        var finalName: String { stepNames.last! }
+    }
+
+    static let nullNumber = "CAST(NULL AS DOUBLE PRECISION)"
+    /// PostgreSQL's limit: longer identifiers are cut, which could make two names one.
+    static let identifierBytes = 63
+
+    var intercept = 0.0
+    var features: [Feature] = []
+    var policy: UnknownLevelPolicy
+    var impute: Bool
+    /// Names in use, lower-cased: columns, and separately the CTEs (with the source table's name).
+    var reserved: Set<String> = []
+    var reservedTables: Set<String> = []
+
+    init(model: ModelArtifact, options: ExportOptions) {
+        self.model = model
+        self.options = options
+        policy = model.schema.unseenLevels ?? .error
+        impute = model.schema.missingPolicy == .impute
+        var byTerm: [String: Double] = [:]
+        for c in model.coefficients { byTerm[c.term] = c.estimate }
+        intercept = byTerm[Coefficient.interceptTerm] ?? 0
+        features = model.schema.features.map { f in
+            var levelSlopes: [String: Double] = [:]
+            if f.kind == .categorical {
+                for level in f.levels ?? [] { levelSlopes[level] = byTerm[FeatureSpec.levelTerm(f.column, level)] ?? 0 }
+            }
+            let slope = byTerm[f.column] ?? 0
+            let indicatorSlope = f.missingIndicator.flatMap { byTerm[$0] } ?? 0
+            // The scorer's average term, in the scorer's order of operations.
+            let average: Double
+            switch f.kind {
+            case .numeric: average = slope * (f.mean ?? 0) + indicatorSlope * f.missingShare
+            case .group: average = slope * (f.mean ?? 0)
+            case .categorical:
+                if let levels = f.levels, let shares = f.levelShares, shares.count == levels.count {
+                    average = zip(levels, shares).reduce(0) { $0 + (levelSlopes[$1.0] ?? 0) * $1.1 }
+                } else {
+                    average = 0
+                }
+            }
+            return Feature(spec: f, slope: slope, indicatorSlope: indicatorSlope, levelSlopes: levelSlopes,
+                           pooled: Set(f.pooledLevels ?? []), average: average)
+        }
+    }
+
+    // MARK: names
+
+    /// A column name not yet used (compared case-insensitively, as SQLite does), at most 63 bytes.
+    mutating func fresh(_ hint: String) -> String { Self.fresh(hint, in: &reserved) }
+
+    /// A CTE name that is neither another CTE's nor the source table's.
+    mutating func freshTable(_ hint: String) -> String { Self.fresh(hint, in: &reservedTables) }
+
+    static func fresh(_ hint: String, in used: inout Set<String>) -> String {
+        var n = 1
+        while true {
+            let suffix = n == 1 ? "" : "~\(n)"
+            var base = hint
+            while base.utf8.count + suffix.utf8.count > identifierBytes { base.removeLast() }
+            let candidate = base + suffix
+            if !used.contains(candidate.lowercased()) {
+                used.insert(candidate.lowercased())
+                return candidate
+            }
+            n += 1
+        }
+    }
+
+    mutating func reserve(_ name: String) { reserved.insert(name.lowercased()) }
+
+    func q(_ name: String) -> String { SQLExport.identifier(name) }
+    func num(_ x: Double) throws -> String { try SQLExport.number(x) }
+
+    // MARK: rendering
+
+    /// One CTE: the previous CTE's columns plus new ones.
+    struct Stage {
+        var name: String
+        var purpose: String
+        /// Expression (may span lines), alias, optional comment line above it.
+        var columns: [(expr: String, alias: String, comment: String?)] = []
+    }
+
+    mutating func render() throws -> String {
+        let schema = model.schema
+        let table = SQLExport.tableReference(options.sourceTable)
+        for part in options.sourceTable.split(separator: ".") { reservedTables.insert(String(part).lowercased()) }
+
+        // Pass-through columns.
+        var passThrough: [String] = []
+        for name in [schema.id, schema.time].compactMap({ $0 }) where !passThrough.contains(name) {
+            passThrough.append(name)
+            reserve(name)
+        }
+
+        // Inputs, each read once: numbers as DOUBLE PRECISION, categories as TEXT.
+        var inputColumns: [(column: String, type: String)] = []
+        var numericInputs: [NumericInput] = []
+        var numericInputIndex: [String: Int] = [:]  // feature column or "group/member" → numericInputs index
+        func addInput(_ column: String, type: String) {
+            guard !inputColumns.contains(where: { $0.column == column }) else { return }
+            inputColumns.append((column, type))
+        }
+        for f in schema.features {
+            switch f.kind {
+            case .numeric:
+                addInput(f.column, type: "DOUBLE PRECISION")
+                numericInputIndex[f.column] = numericInputs.count
+                numericInputs.append(NumericInput(column: f.column, chain: f.transforms ?? []))
+            case .group:
+                for m in f.members ?? [] {
+                    addInput(m.column, type: "DOUBLE PRECISION")
+                    numericInputIndex[f.column + "/" + m.column] = numericInputs.count
+                    numericInputs.append(NumericInput(column: m.column, chain: m.transforms ?? []))
+                }
+            case .categorical:
+                addInput(f.column, type: "TEXT")
+            }
+        }
+        for c in inputColumns where !passThrough.contains(c.column) { reserve(c.column) }
+
+        var cte: [String: String] = [:]
+        for stage in ["hs_input", "hs_finite", "hs_terms", "hs_eta", "hs_points", "hs_sigmoid", "hs_probability", "hs_score"] {
+            cte[stage] = freshTable(stage)
+        }
+        let maxSteps = numericInputs.map(\.chain.count).max() ?? 0
+        var transformCTE: [String] = []
+        for k in 0..<maxSteps { transformCTE.append(freshTable("hs_transform_\(k + 1)")) }
+
+        // Internal columns.
+        for i in numericInputs.indices {
+            let column = numericInputs[i].column
+            numericInputs[i].stepNames = [fresh(column + "~finite")]
+            for (k, t) in numericInputs[i].chain.enumerated() {
+                numericInputs[i].stepNames.append(fresh(column + "~\(k + 1)~" + t.kind.rawValue))
+            }
+        }
+        for j in features.indices {
+            features[j].termName = fresh("hs_term~" + features[j].spec.column)
+        }
+        let etaName = fresh("hs_eta")
+        let eName = fresh("hs_e")
+        let pName = fresh("hs_p")
+        let qName = fresh("hs_q")
+        let scoreName = fresh("hs_score")
+
+        // 1. Inputs.
+        var inputLines = passThrough.map { q($0) }
+        // A number whose text is an NA marker is missing, as when the core reads a CSV; so is NaN
+        // (PostgreSQL's reads 'NaN'), which the core takes as missing.
+        let markers = (schema.naValues.contains("NaN") ? schema.naValues : schema.naValues + ["NaN"])
+            .map(SQLExport.text).joined(separator: ", ")
+        for c in inputColumns where !passThrough.contains(c.column) {
+            let x = q(c.column)
+            if c.type == "DOUBLE PRECISION" {
+                inputLines.append("CASE WHEN CAST(\(x) AS TEXT) IN (\(markers)) THEN \(Self.nullNumber) ELSE CAST(\(x) AS DOUBLE PRECISION) END AS \(x)")
+            } else {
+                inputLines.append("CAST(\(x) AS \(c.type)) AS \(x)")
+            }
+        }
+        if inputLines.isEmpty { inputLines.append("1 AS \(q(fresh("hs_row")))") }
+        var stages: [String] = []
+        stages.append("""
+        \(q(cte["hs_input"]!)) AS (
+          -- the columns the model reads; NULL (or an NA marker) is missing
+          SELECT
+        \(inputLines.map { "    " + $0 }.joined(separator: ",\n"))
+          FROM \(table)
+        )
+        """)
+        var previous = cte["hs_input"]!
+
+        func emit(_ stage: Stage) {
+            var lines: [String] = []
+            for (n, c) in stage.columns.enumerated() {
+                if let comment = c.comment { lines.append("    -- " + Self.commentSafe(comment)) }
+                let expr = c.expr.split(separator: "\n", omittingEmptySubsequences: false)
+                    .map { "    " + $0 }.joined(separator: "\n")
+                lines.append(expr + " AS " + q(c.alias) + (n == stage.columns.count - 1 ? "" : ","))
+            }
+            stages.append("""
+            \(q(stage.name)) AS (
+              -- \(Self.commentSafe(stage.purpose))
+              SELECT \(q(previous)).*\(stage.columns.isEmpty ? "" : ",")
+            \(lines.joined(separator: "\n"))
+              FROM \(q(previous))
+            )
+            """)
+            previous = stage.name
+        }
+
+        // 2. Finite numbers.
+        if !numericInputs.isEmpty {
+            var stage = Stage(name: cte["hs_finite"]!, purpose: "each number; NULL when missing or not finite (x - x = 0 fails for ±infinity and NaN)")
+            for input in numericInputs {
+                let x = q(input.column)
+                stage.columns.append(("CASE WHEN \(x) - \(x) = 0 THEN \(x) END", input.stepNames[0], nil))
+            }
+            emit(stage)
+        }
+
+        // 3. Transforms, one step of every chain per CTE (asinh's log1p argument in a CTE before).
+        for k in 0..<maxSteps {
+            let inputs = numericInputs.filter { $0.chain.count > k }
+            var parts: [String: String] = [:]  // step input → its asinh argument column
+            let asinhInputs = inputs.filter { $0.chain[k].kind == .asinh }
+            if !asinhInputs.isEmpty {
+                var stage = Stage(name: freshTable("hs_transform_\(k + 1)_parts"),
+                                  purpose: "asinh between 2^-28 and 2: w = |x| + x²/(1 + √(1 + x²)), so that asinh(|x|) = log1p(w)")
+                for input in asinhInputs {
+                    let v = q(input.stepNames[k])
+                    let name = fresh(input.column + "~\(k + 1)~asinh_w")
+                    parts[input.stepNames[k]] = name
+                    stage.columns.append(("CASE WHEN abs(\(v)) >= \(try num(0x1p-28)) AND abs(\(v)) < \(try num(2 + 0x1p-19))"
+                                          + " THEN abs(\(v)) + \(v) * \(v) / (1 + sqrt(1 + \(v) * \(v))) END", name, "\(input.column): asinh's w"))
+                }
+                emit(stage)
+            }
+            var stage = Stage(name: transformCTE[k], purpose: "transform step \(k + 1) (NULL outside the transform's domain)")
+            for input in inputs {
+                let t = input.chain[k]
+                stage.columns.append((try transform(t, q(input.stepNames[k]), w: parts[input.stepNames[k]].map(q)),
+                                      input.stepNames[k + 1], "\(input.column): \(t.name)"))
+            }
+            emit(stage)
+        }
+
+        // 4. Terms.
+        var terms = Stage(name: cte["hs_terms"]!, purpose: "each feature's part of the linear predictor")
+        for f in features {
+            switch f.spec.kind {
+            case .numeric:
+                let input = numericInputs[numericInputIndex[f.spec.column]!]
+                let value = "\(try num(f.slope)) * \(q(input.finalName))"
+                let missing = impute ? try num(f.slope * (f.spec.imputeValue ?? 0) + f.indicatorSlope) : Self.nullNumber
+                let note = impute
+                    ? "missing → weight × fill \(f.spec.imputeValue ?? 0)" + ((f.spec.transforms ?? []).isEmpty ? "" : " (transformed scale)")
+                        + (f.spec.missingIndicator != nil ? " + the missing(\(f.spec.column)) weight" : "")
+                    : "missing → NULL (the model drops incomplete rows)"
+                terms.columns.append(("CASE WHEN \(q(f.spec.column)) IS NULL THEN \(missing) ELSE \(value) END", f.termName,
+                                      "\(f.spec.column): numeric; \(note)"))
+            case .group:
+                let members = f.spec.members ?? []
+                var scores: [String] = []
+                for m in members {
+                    guard m.standardDeviation != 0, m.standardDeviation.isFinite else {
+                        throw ExportError("group '\(f.spec.column)' member '\(m.column)' has standard deviation \(m.standardDeviation); its standard score is undefined")
+                    }
+                    let input = numericInputs[numericInputIndex[f.spec.column + "/" + m.column]!]
+                    let centred = "(\(q(input.finalName)) - \(try num(m.mean)))"
+                    let oriented: String
+                    switch m.sign {
+                    case 1: oriented = centred
+                    case -1: oriented = "(-\(centred))"
+                    default: oriented = "(\(try num(m.sign)) * \(centred))"
+                    }
+                    let present = "\(oriented) / \(try num(m.standardDeviation))"
+                    let missing = impute && m.imputeValue != nil ? try num(m.standardScore(m.imputeValue!)) : Self.nullNumber
+                    scores.append("CASE WHEN \(q(m.column)) IS NULL THEN \(missing) ELSE \(present) END")
+                }
+                let k = Double(max(members.count, 1))
+                let sum = scores.isEmpty ? "CAST(0 AS DOUBLE PRECISION)" : scores.joined(separator: "\n  + ")
+                let expr = "\(try num(f.slope)) * ((\n  \(sum)\n) / \(try num(k)))"
+                let signs = members.map { ($0.sign < 0 ? "−" : "+") + $0.column }.joined(separator: " ")
+                terms.columns.append((expr, f.termName,
+                                      "\(f.spec.column): group, weight × mean of the oriented standard scores (\(signs))"))
+            case .categorical:
+                terms.columns.append((try categorical(f), f.termName, categoricalNote(f)))
+            }
+        }
+        emit(terms)
+
+        // 5. η (left to right in schema order, as the scorer adds the terms).
+        var eta = Stage(name: cte["hs_eta"]!, purpose: "the linear predictor η = log-odds of churn")
+        let etaExpr = ([try num(intercept)] + features.map { q($0.termName) }).joined(separator: "\n  + ")
+        eta.columns.append((etaExpr, etaName, nil))
+
+        let spec = model.scoring
+        let scale = spec?.scale ?? .probability
+        let rounding = scale.rounds
+        var basePoints = 0.0
+        if rounding {
+            // Points per metric against the average customer, rounded as the core rounds them.
+            let averageSum = features.map(\.average).reduce(0, +)
+            basePoints = (scale.offset - scale.factor * (intercept + averageSum)).rounded()
+            for j in features.indices {
+                features[j].pointsRawName = fresh("hs_points_raw~" + features[j].spec.column)
+                features[j].pointsName = fresh("hs_points~" + features[j].spec.column)
+                let f = features[j]
+                eta.columns.append(("\(try num(-scale.factor)) * (\(q(f.termName)) - \(try num(f.average)))", f.pointsRawName,
+                                    "\(f.spec.column): points against the average customer, before rounding"))
+            }
+        }
+        emit(eta)
+
+        if rounding {
+            var points = Stage(name: cte["hs_points"]!, purpose: "each metric's points rounded half away from zero (Swift's .rounded())")
+            for f in features {
+                let y = q(f.pointsRawName)
+                let expr = """
+                CASE WHEN \(y) < 0
+                  THEN -(floor(-\(y)) + CASE WHEN -\(y) - floor(-\(y)) >= 0.5 THEN 1 ELSE 0 END)
+                  ELSE floor(\(y)) + CASE WHEN \(y) - floor(\(y)) >= 0.5 THEN 1 ELSE 0 END
+                END
+                """
+                points.columns.append((expr, f.pointsName, nil))
+            }
+            emit(points)
+        }
+
+        // 6. σ(η), stably: e = exp(−|η|), p = 1/(1+e) or e/(1+e).
+        var sigmoid = Stage(name: cte["hs_sigmoid"]!, purpose: "e = exp(-|η|); 0 beyond |η| = 708, where PostgreSQL's exp underflows (the core's value is below 3e-308)")
+        let et = q(etaName)
+        sigmoid.columns.append(("CASE WHEN abs(\(et)) > 708 THEN CAST(0 AS DOUBLE PRECISION) ELSE exp(-abs(\(et))) END", eName, nil))
+        emit(sigmoid)
+
+        var probability = Stage(name: cte["hs_probability"]!, purpose: "churn probability p = σ(η) and retention 1 - p, each computed directly")
+        let e = q(eName)
+        probability.columns.append(("CASE WHEN \(et) >= 0 THEN 1 / (1 + \(e)) ELSE \(e) * (1 / (1 + \(e))) END", pName, nil))
+        probability.columns.append(("CASE WHEN \(et) >= 0 THEN \(e) * (1 / (1 + \(e))) ELSE 1 / (1 + \(e)) END", qName, nil))
+        emit(probability)
+
+        // 7. The score.
+        var score = Stage(name: cte["hs_score"]!, purpose: "")
+        switch (scale.kind, rounding) {
+        case (.probability, _):
+            score.purpose = "health score = 100 × retention probability"
+            score.columns.append(("100 * \(q(qName))", scoreName, nil))
+        case (.points, false):
+            score.purpose = "health score in points: offset - factor × η (unrounded)"
+            score.columns.append(("\(try num(scale.offset)) - \(try num(scale.factor)) * \(et)", scoreName, nil))
+        case (.points, true):
+            score.purpose = "health score in points: rounded base points + each metric's rounded points"
+            let sum = features.isEmpty ? "CAST(0 AS DOUBLE PRECISION)" : features.map { q($0.pointsName) }.joined(separator: " + ")
+            score.columns.append(("\(try num(basePoints)) + (\(sum))", scoreName, nil))
+        }
+        emit(score)
+
+        // 8. The final SELECT with the band.
+        let s = q(scoreName)
+        var band = "CAST(NULL AS TEXT)"
+        if let spec, !spec.bands.isEmpty {
+            var lines = ["CASE", "  WHEN \(s) IS NULL THEN NULL"]
+            var closed = false
+            for b in spec.bands {
+                guard let min = b.minScore, min != -.infinity else {
+                    lines.append("  ELSE \(SQLExport.text(b.label))")
+                    closed = true
+                    break
+                }
+                if min == .infinity { continue }
+                lines.append("  WHEN \(s) >= \(try num(min)) THEN \(SQLExport.text(b.label))")
+            }
+            if !closed { lines.append("  ELSE NULL") }
+            lines.append("END")
+            band = lines.joined(separator: "\n    ")
+        }
+        var outputs = passThrough.map { q($0) }
+        outputs.append("\(q(pName)) AS \"churn_probability\"")
+        outputs.append("\(s) AS \"health_score\"")
+        outputs.append("\(band) AS \"band\"")
+
+        return try header(scale: scale, rounding: rounding, inputs: inputColumns) + "WITH\n" + stages.joined(separator: ",\n") + "\n"
+            + "SELECT\n" + outputs.map { "    " + $0 }.joined(separator: ",\n") + "\nFROM \(q(previous));\n"
+    }
+
+    // MARK: pieces
+
+    /// log(1 + v) from ln alone, accurate to a few ulps: ln(u)·(v/(u − 1)) with u = 1 + v (Goldberg),
+    /// v itself where 1 + v rounds to 1. No domain check.
+    func log1p(_ v: String) -> String {
+        "CASE WHEN 1 + \(v) = 1 THEN \(v) ELSE ln(1 + \(v)) * (\(v) / ((1 + \(v)) - 1)) END"
+    }
+
+    /// One transform of `v` (a column reference; NULL stays NULL); `w`: asinh's log1p argument column.
+    func transform(_ t: MetricTransform, _ v: String, w: String? = nil) throws -> String {
+        switch t.kind {
+        case .log1p:
+            return "CASE WHEN \(v) > -1 THEN \(log1p(v)) END"
+        case .asinh:
+            // fdlibm's (glibc's) asinh: x below 2^-28; ln|x| + ln 2 from 2^28 + 2^8; the 2 < |x| formula
+            // from 2 + 2^-19; log1p(|x| + x²/(1 + √(1 + x²))) between; the result takes x's sign.
+            let a = "abs(\(v))"
+            let sign = "(CASE WHEN \(v) < 0 THEN -1 ELSE 1 END)"
+            let small = try num(0x1p-28), big = try num(0x1p28 + 0x1p8), two = try num(2 + 0x1p-19)
+            // w ≥ 2^-28 here, so 1 + w > 1 and log1p(w) = ln(1 + w)·(w/((1 + w) − 1)) needs no other branch.
+            let w = w ?? "(\(a) + \(v) * \(v) / (1 + sqrt(1 + \(v) * \(v))))"
+            return """
+            CASE
+              WHEN \(a) < \(small) THEN \(v)
+              WHEN \(a) >= \(big) THEN \(sign) * (ln(\(a)) + \(try num(M_LN2)))
+              WHEN \(a) >= \(two) THEN \(sign) * ln(2 * \(a) + 1 / (sqrt(\(v) * \(v) + 1) + \(a)))
+              ELSE \(sign) * (ln(1 + \(w)) * (\(w) / ((1 + \(w)) - 1)))
+            END
+            """
+        case .clip:
+            // min(max(x, lower), upper), the core's order.
+            var lower = t.lower, upper = t.upper
+            if lower == -.infinity { lower = nil }
+            if upper == .infinity { upper = nil }
+            if let l = lower, !l.isFinite { throw ExportError("clip transform with lower bound \(l)") }
+            if let u = upper, !u.isFinite { throw ExportError("clip transform with upper bound \(u)") }
+            var whens: [String] = []
+            if let l = lower { whens.append("WHEN \(v) < \(try num(l)) THEN \(try num(upper.map { min(l, $0) } ?? l))") }
+            if let u = upper { whens.append("WHEN \(v) > \(try num(u)) THEN \(try num(u))") }
+            if whens.isEmpty { return v }
+            return "CASE \(whens.joined(separator: " ")) ELSE \(v) END"
+        }
+    }
+
+    /// The weight a level text gets, as the scorer resolves it: pooled → (other); a known level's weight;
+    /// otherwise the unseen-level policy.
+    func levelWeight(_ f: Feature, _ level: String) throws -> String {
+        let resolved = f.pooled.contains(level) ? FeatureSpec.otherLevel : level
+        if let slope = f.levelSlopes[resolved] { return try num(slope) }
+        return try unseenWeight(f)
+    }
+
+    func unseenWeight(_ f: Feature) throws -> String {
+        switch policy {
+        case .error: return Self.nullNumber
+        case .reference: return try num(0)
+        case .other: return try num(f.levelSlopes[FeatureSpec.otherLevel] ?? 0)
+        }
+    }
+
+    func categorical(_ f: Feature) throws -> String {
+        let c = q(f.spec.column)
+        var missingTest = "\(c) IS NULL"
+        let markers = model.schema.naValues
+        if !markers.isEmpty { missingTest += " OR \(c) IN (\(markers.map(SQLExport.text).joined(separator: ", ")))" }
+        let missing = impute ? try levelWeight(f, FeatureSpec.missingLevel) : Self.nullNumber
+        var whens: [String] = []
+        var seen: Set<String> = []
+        for level in (f.spec.pooledLevels ?? []) + (f.spec.levels ?? []) where !seen.contains(level) {
+            seen.insert(level)
+            whens.append("    WHEN \(SQLExport.text(level)) THEN \(try levelWeight(f, level))")
+        }
+        return """
+        CASE
+          WHEN \(missingTest) THEN \(missing)
+          ELSE CASE \(c)
+        \(whens.joined(separator: "\n"))
+            ELSE \(try unseenWeight(f))
+          END
+        END
+        """
+    }
+
+    func categoricalNote(_ f: Feature) -> String {
+        var parts = ["\(f.spec.column): categorical"]
+        if let r = f.spec.reference { parts.append("reference '\(r)'") }
+        if let pooled = f.spec.pooledLevels, !pooled.isEmpty { parts.append("pooled into (other): \(pooled.joined(separator: ", "))") }
+        parts.append("missing → " + (impute ? "level (missing)" : "NULL (the model drops incomplete rows)"))
+        switch policy {
+        case .error: parts.append("unseen levels → NULL (policy error)")
+        case .reference: parts.append("unseen levels → reference (weight 0)")
+        case .other: parts.append("unseen levels → (other)" + (f.levelSlopes[FeatureSpec.otherLevel] == nil ? " = reference, as there is no pool" : ""))
+        }
+        return parts.joined(separator: "; ")
+    }
+
+    func header(scale: ScoreScale, rounding: Bool, inputs: [(column: String, type: String)]) throws -> String {
+        var lines: [String] = []
+        lines.append("healthscore SQL export: churn probability, health score and band for each row of \(SQLExport.tableReference(options.sourceTable)).")
+        lines.append(try Exporter.provenance(model))
+        lines.append("One standard-SQL SELECT; runs unchanged on SQLite >= 3.35 built with its math functions (ln, exp, sqrt,")
+        lines.append("floor; Debian and Ubuntu's libsqlite3 are) and on PostgreSQL >= 12. It reproduces the scoring core:")
+        switch scale.kind {
+        case .probability:
+            lines.append("  health_score = 100 × (1 - churn_probability).")
+        case .points:
+            lines.append("  health_score in points: \(scale.pointsToDoubleOdds ?? 20) points double the odds of staying, \(scale.referenceScore ?? 600) points at odds \(scale.referenceOdds ?? 50):1"
+                         + (rounding ? "; base and each metric's points rounded half away from zero, as printed scorecards." : " (unrounded)."))
+        }
+        if let spec = model.scoring, !spec.bands.isEmpty {
+            let bands = spec.bands.map { b in b.minScore.map { "\(b.label) >= \($0)" } ?? b.label }.joined(separator: ", ")
+            lines.append("  band (best first): \(bands).")
+        } else {
+            lines.append("  band: NULL (the model has no bands).")
+        }
+        var inputLine = "Inputs:"
+        for (n, c) in inputs.enumerated() {
+            let item = " \(c.column) \(c.type)" + (n == inputs.count - 1 ? "; missing values are NULL." : ",")
+            if inputLine.count + item.count > 110 { lines.append(inputLine); inputLine = "   " }
+            inputLine += item
+        }
+        lines.append(inputLine)
+        lines.append("Missing policy \(model.schema.missingPolicy.rawValue): " + (impute
+            ? "a missing number takes its fill (plus its missing-indicator weight); a missing category is the level (missing)."
+            : "a row with a missing value gets NULL outputs (the core refuses it)."))
+        lines.append("Unseen category levels: \(policy.rawValue)" + (policy == .error ? " (the row gets NULL outputs)." : "."))
+        lines.append("A value whose text is an NA marker (\(model.schema.naValues.map { "'\($0)'" }.joined(separator: ", "))) is missing too, and so is")
+        lines.append("PostgreSQL's NaN. Categories compare as text: store them as TEXT or INTEGER (a REAL 415 reads '415.0' in SQLite).")
+        lines.append("Rows the core would refuse (drop-policy missing values, unseen levels under policy error, numbers that are")
+        lines.append("not finite, log1p of -1 or less) get NULL churn_probability, health_score and band.")
+        lines.append("Constants are exact binary fractions CAST(m AS DOUBLE PRECISION) / 2^k (decimal value in a comment):")
+        lines.append("PostgreSQL reads decimal literals as NUMERIC and SQLite 3.40 misreads some 17-digit decimals by one ulp.")
+        lines.append("log1p and asinh are built from ln and sqrt (fdlibm's branches); exp(-|η|) is taken as 0 when |η| > 708.")
+        lines.append("Rounding uses floor: ROUND differs between the engines and from Swift's half-away-from-zero.")
+        return lines.map { "-- " + Self.commentSafe($0) }.joined(separator: "\n") + "\n"
+    }
+
+    /// Text safe inside a `--` comment (no line breaks).
+    static func commentSafe(_ s: String) -> String {
+        String(s.map { $0.isNewline ? " " : $0 })
     }
 }
