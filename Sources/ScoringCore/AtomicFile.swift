@@ -1,9 +1,15 @@
 import Foundation
 
 /// Writes a file so that readers see either the old version or the complete new one, never a part:
-/// a temporary file in the same directory, fsync, then rename over the target.
+/// a temporary file in the same directory, fsync, then rename over the target. A target that exists
+/// and is not a regular file (/dev/null, /dev/stdout, a pipe) is written in place: renaming over a
+/// device would replace it with a plain file.
 public enum AtomicFile {
     public static func write(_ data: Data, to path: String) throws {
+        var info = stat()
+        if stat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG && (info.st_mode & S_IFMT) != S_IFDIR {
+            return try writeInPlace(data, to: path)
+        }
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent().path
         let temp = (dir as NSString).appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
@@ -30,6 +36,22 @@ public enum AtomicFile {
         close(fd)
         guard rename(temp, path) == 0 else { throw AtomicFileError(path: path, reason: String(cString: strerror(errno))) }
         ok = true
+    }
+
+    private static func writeInPlace(_ data: Data, to path: String) throws {
+        let fd = open(path, O_WRONLY)
+        guard fd >= 0 else { throw AtomicFileError(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        let written: Bool = data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n <= 0 { return false }
+                offset += n
+            }
+            return true
+        }
+        guard written else { throw AtomicFileError(path: path, reason: String(cString: strerror(errno))) }
     }
 }
 

@@ -95,3 +95,20 @@ import ScoringCore
         #expect { _ = try ModelArtifact.decode(Data(text.utf8), path: "m.json") } throws: { "\($0)".contains("checksum mismatch") }
     }
 }
+
+/// Writing to a device must not replace it with a plain file (the atomic rename would).
+@Suite struct AtomicFileTests {
+    @Test func devNullStaysADevice() throws {
+        try AtomicFile.write(Data("x".utf8), to: "/dev/null")
+        var info = stat()
+        #expect(stat("/dev/null", &info) == 0)
+        #expect((info.st_mode & S_IFMT) == S_IFCHR)
+    }
+
+    @Test func regularFilesAreReplacedWhole() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("atomic-\(UUID().uuidString)").path
+        try AtomicFile.write(Data("old".utf8), to: path)
+        try AtomicFile.write(Data("new".utf8), to: path)
+        #expect(String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self) == "new")
+    }
+}
