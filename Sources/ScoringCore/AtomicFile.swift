@@ -19,15 +19,7 @@ public enum AtomicFile {
         defer {
             if !ok { unlink(temp) }
         }
-        let written: Bool = data.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n <= 0 { return false }
-                offset += n
-            }
-            return true
-        }
+        let written = writeAll(data, to: fd)
         let writeErrno = errno
         guard written, fsync(fd) == 0 else {
             close(fd)
@@ -38,11 +30,8 @@ public enum AtomicFile {
         ok = true
     }
 
-    private static func writeInPlace(_ data: Data, to path: String) throws {
-        let fd = open(path, O_WRONLY)
-        guard fd >= 0 else { throw AtomicFileError(path: path, reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        let written: Bool = data.withUnsafeBytes { raw in
+    private static func writeAll(_ data: Data, to fd: Int32) -> Bool {
+        data.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
                 let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
@@ -51,7 +40,13 @@ public enum AtomicFile {
             }
             return true
         }
-        guard written else { throw AtomicFileError(path: path, reason: String(cString: strerror(errno))) }
+    }
+
+    private static func writeInPlace(_ data: Data, to path: String) throws {
+        let fd = open(path, O_WRONLY)
+        guard fd >= 0 else { throw AtomicFileError(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        guard writeAll(data, to: fd) else { throw AtomicFileError(path: path, reason: String(cString: strerror(errno))) }
     }
 }
 

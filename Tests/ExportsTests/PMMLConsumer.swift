@@ -90,21 +90,7 @@ enum PMMLConsumer {
         }
     }
 
-    static func json(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
+    static func json(_ s: String) -> String { jsonStringLiteral(s) }
 
     /// The rows of scoring columns as the consumer's input (numbers stay numbers, missing is null).
     static func rows(_ columns: [String: ScoringColumn], names: [String], count: Int) -> [[String: PMMLCell]] {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 // The two SQL engines the SQL export is proved on: SQLite through python3's sqlite3 module (the
 // system libsqlite3; python3 is on every CI machine, the sqlite3 CLI need not be) and a throwaway
@@ -47,21 +48,7 @@ struct SQLTestTable {
 
     /// JSON for the python loader (python's json reads `Infinity`, `-Infinity` and `NaN`).
     func json() -> String {
-        func string(_ s: String) -> String {
-            var out = "\""
-            for u in s.unicodeScalars {
-                switch u {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                default:
-                    if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-                }
-            }
-            return out + "\""
-        }
+        func string(_ s: String) -> String { jsonStringLiteral(s) }
         func value(_ c: Cell) -> String {
             switch c {
             case .null: return "null"
