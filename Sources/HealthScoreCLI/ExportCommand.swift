@@ -31,9 +31,36 @@ struct Export: ParsableCommand {
     @Option(name: .customLong("verify-rows"), help: "PMML: how many rows of --verify to embed.")
     var verifyRows: Int = 20
 
+    @Option(help: "Change the score scale at export (probability or points); the frozen band cut points move with it, so every customer keeps their band. With --format json this writes the rescaled model.")
+    var scale: ScoreScale.Kind?
+
+    @Option(help: "With --scale points: points that double the odds of staying.")
+    var pdo: Double = 20
+
+    @Option(name: .customLong("reference-score"), help: "With --scale points: the score at the reference odds.")
+    var referenceScore: Double = 600
+
+    @Option(name: .customLong("reference-odds"), help: "With --scale points: odds of staying at the reference score.")
+    var referenceOdds: Double = 50
+
+    @Flag(name: .customLong("round-points"), help: "With --scale points: integer points per metric.")
+    var roundPoints = false
+
+    func validate() throws {
+        guard verifyRows >= 1 else { throw ValidationError("--verify-rows must be at least 1") }
+        guard pdo > 0, referenceOdds > 0, referenceScore.isFinite else { throw ValidationError("--pdo and --reference-odds must be positive") }
+    }
+
     func run() throws {
         do {
-            let artifact = try ModelArtifact.load(path: model)
+            var artifact = try ModelArtifact.load(path: model)
+            if let scale {
+                let target: ScoreScale = scale == .points
+                    ? .points(pdo: pdo, reference: referenceScore, odds: referenceOdds, round: roundPoints) : .probability
+                let current = artifact.scoring ?? ScoringSpec(scale: .probability, bands: [], bandMethod: "none")
+                artifact.scoring = current.rescaled(to: target)
+                artifact.checksum = nil  // a new model: sealed again when written
+            }
             var options = ExportOptions()
             options.sourceTable = table
             options.scorecard = scorecard
