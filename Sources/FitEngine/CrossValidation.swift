@@ -132,7 +132,7 @@ public enum CrossValidatedElasticNet {
     /// `lowerBounds`/`upperBounds`: box constraints as in `ElasticNetPenalty`, applied on every fold.
     public static func run(_ problem: LogisticProblem, alpha: Double, folds: [CVFold], lambdas: [Double]? = nil,
                            lowerBounds: [Double]? = nil, upperBounds: [Double]? = nil,
-                           options: ElasticNetOptions = .init()) -> CVResult {
+                           options: ElasticNetOptions = .init(), progress: (Int, Int) -> Void = { _, _ in }) -> CVResult {
         precondition(folds.count >= 2, "cross-validation needs at least two folds")
         let full = ElasticNet.path(problem, alpha: alpha, lambdas: lambdas, lowerBounds: lowerBounds, upperBounds: upperBounds,
                                    options: options)
@@ -141,6 +141,7 @@ public enum CrossValidatedElasticNet {
         var foldDeviance = [[Double]](repeating: [], count: folds.count)
         var foldWeight = [Double](repeating: 0, count: folds.count)
         for (f, fold) in folds.enumerated() {
+            progress(f + 1, folds.count)
             let train = subset(problem, rows: fold.train)
             let test = subset(problem, rows: fold.test)
             let fits = ElasticNet.path(train, alpha: alpha, lambdas: grid, lowerBounds: lowerBounds, upperBounds: upperBounds,

@@ -31,6 +31,9 @@ struct Fit: ParsableCommand {
     @Flag(help: "Print the model artifact as JSON instead of the summary.")
     var json = false
 
+    @Flag(help: "Print nothing but errors (with --out: just write the model); no progress lines.")
+    var quiet = false
+
     @Flag(help: "Print phase timings (ingest, design, fit) to stderr.")
     var timings = false
 
@@ -106,6 +109,7 @@ struct Fit: ParsableCommand {
         let model: ModelArtifact
         var iterationSeconds: [Double] = []
         var cvResult: CVResult? = nil
+        let progressLine = Progress(enabled: !quiet && !json)
         do {
             let termBounds = bound.compactMap(TermBound.init(parsing:))
             var columnRoles = try roles.resolved()
@@ -117,7 +121,10 @@ struct Fit: ParsableCommand {
                 case .auto:
                     let result = try FitPipeline.runCrossValidated(dataPath: data, roles: columnRoles, naValues: roles.naValues,
                                                                    alpha: mix, folds: folds, seed: seed, select: lambdaSelect,
-                                                                   bounds: termBounds, timings: &clock)
+                                                                   bounds: termBounds,
+                                                                   progress: { progressLine.update("cross-validation fold \($0)/\($1): λ path") },
+                                                                   timings: &clock)
+                    progressLine.finish()
                     model = result.model
                     cvResult = result.cv
                 case .value(let value):
@@ -144,7 +151,7 @@ struct Fit: ParsableCommand {
         if json {
             FileHandle.standardOutput.write(encoded)
             print()
-        } else {
+        } else if !quiet {
             print(ModelSummary.render(model), terminator: "")
             if let cvResult { printPathTable(cvResult) }
             if let out { print("Model written to \(out)") }

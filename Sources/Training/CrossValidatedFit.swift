@@ -18,17 +18,18 @@ extension FitPipeline {
     public static func runCrossValidated(dataPath: String, roles: ColumnRoles, naValues: [String] = defaultNAValues,
                                          alpha: Double, folds k: Int = 10, seed: UInt64 = 1,
                                          select: LambdaSelection = .oneSE, options: ElasticNetOptions = .init(),
-                                         bounds: [TermBound] = [],
+                                         bounds: [TermBound] = [], progress: (Int, Int) -> Void = { _, _ in },
                                          timings: inout Timings) throws -> (model: ModelArtifact, cv: CVResult) {
         let (design, source) = try prepare(dataPath: dataPath, roles: roles, naValues: naValues, timings: &timings)
         return try crossValidated(design: design, source: source, roles: roles, alpha: alpha, folds: k, seed: seed,
-                                  select: select, options: options, bounds: bounds, timings: &timings)
+                                  select: select, options: options, bounds: bounds, progress: progress, timings: &timings)
     }
 
     /// `runCrossValidated` on a design already built (e.g. one fold's training part).
     public static func crossValidated(design: Design, source: TrainingSource, roles: ColumnRoles, alpha: Double,
                                       folds k: Int = 10, seed: UInt64 = 1, select: LambdaSelection = .oneSE,
                                       options: ElasticNetOptions = .init(), bounds: [TermBound] = [],
+                                      progress: (Int, Int) -> Void = { _, _ in },
                                       timings: inout Timings) throws -> (model: ModelArtifact, cv: CVResult) {
         let dataPath = source.file
         let allBounds = TermBound.implied(by: design.schema, explicit: bounds)
@@ -45,7 +46,7 @@ extension FitPipeline {
         let cv = timings.measure("cross_validation") {
             let folds = CVFolds.make(rows: design.rows, k: k, groups: groups, response: design.response, seed: seed)
             return CrossValidatedElasticNet.run(problem, alpha: alpha, folds: folds, lowerBounds: box?.lower,
-                                                upperBounds: box?.upper, options: options)
+                                                upperBounds: box?.upper, options: options, progress: progress)
         }
         let lambda = select == .min ? cv.lambdaMin : cv.lambda1se
         var (model, _) = try Trainer.trainPenalized(design: design, source: source, penalty: ElasticNetPenalty(alpha: alpha, lambda: lambda),

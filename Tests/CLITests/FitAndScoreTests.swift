@@ -27,6 +27,14 @@ import TestSupport
         }
     }
 
+    @Test func quietFitPrintsNothingAndWritesTheModel() throws {
+        let model = Fixtures.temporaryDirectory().appendingPathComponent("q.json").path
+        let r = try CLI.run(["fit", Fixtures.dataset("mlc_churn.csv"), "--target", "churn", "--penalty", "l2", "--lambda", "auto",
+                             "--folds", "3", "--quiet", "--out", model])
+        #expect(r.status == 0 && r.stdout.isEmpty && r.stderr.isEmpty, "\(r.stdout)\(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: model))
+    }
+
     @Test func jsonFlagPrintsTheArtifact() throws {
         let r = try CLI.run(["fit", Fixtures.dataset("mlc_churn.csv"), "--target", "churn", "--json"])
         #expect(r.status == 0)
