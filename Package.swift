@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "ModelMetrics"),
         .target(name: "MetricConfig", dependencies: ["ScoringCore", .product(name: "Yams", package: "Yams")]),
         .target(name: "Training", dependencies: ["FitEngine", "Tabular", "ScoringCore", "MetricConfig"]),
-        .target(name: "Scorecards", dependencies: ["ScoringCore", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Scorecards", dependencies: ["ScoringCore", "MetricConfig", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "Evaluation",
             dependencies: ["Training", "Tabular", "FitEngine", "ScoringCore", "ModelMetrics", "MetricConfig", "Scorecards"]

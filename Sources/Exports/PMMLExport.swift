@@ -128,23 +128,10 @@ struct PMMLNode {
         }
     }
 
-    static func escapeText(_ s: String) throws -> String {
-        try checkCharacters(s)
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for c in s.unicodeScalars {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\r": out += "&#13;"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out
-    }
+    static func escapeText(_ s: String) throws -> String { try escape(s, attribute: false) }
+    static func escapeAttribute(_ s: String) throws -> String { try escape(s, attribute: true) }
 
-    static func escapeAttribute(_ s: String) throws -> String {
+    private static func escape(_ s: String, attribute: Bool) throws -> String {
         try checkCharacters(s)
         var out = ""
         out.reserveCapacity(s.utf8.count)
@@ -153,11 +140,11 @@ struct PMMLNode {
             case "&": out += "&amp;"
             case "<": out += "&lt;"
             case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            // Attribute-value normalisation would turn these into spaces: keep them as references.
-            case "\t": out += "&#9;"
-            case "\n": out += "&#10;"
             case "\r": out += "&#13;"
+            // Attribute-value normalisation would turn these into spaces: keep them as references.
+            case "\"" where attribute: out += "&quot;"
+            case "\t" where attribute: out += "&#9;"
+            case "\n" where attribute: out += "&#10;"
             default: out.unicodeScalars.append(c)
             }
         }

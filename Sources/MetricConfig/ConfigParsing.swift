@@ -23,7 +23,7 @@ extension MetricConfiguration {
                               problem: "\(duplicates.map { "'\($0)'" }.joined(separator: ", ")) listed twice in the mapping that starts here",
                               fix: "keep one entry per key")
         } catch let error as YamlError {
-            throw ConfigError(path: path, line: YAMLReader.line(of: error), problem: "not valid YAML (\(YAMLReader.problem(of: error)))",
+            throw ConfigError(path: path, line: error.line, problem: "not valid YAML (\(error.problem))",
                               fix: "check the indentation and quoting near that line")
         }
         guard let root else {
@@ -202,18 +202,23 @@ struct YAMLReader {
         }
     }
 
-    static func line(of error: YamlError) -> Int? {
-        switch error {
+}
+
+extension YamlError {
+    /// The line a parse error points at, when libyaml gave one.
+    public var line: Int? {
+        switch self {
         case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
         case .duplicatedKeysInMapping(_, let context): return context.mark.line
         default: return nil
         }
     }
 
-    static func problem(of error: YamlError) -> String {
-        switch error {
+    /// The problem in one line, without libyaml's snippet.
+    public var problem: String {
+        switch self {
         case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _): return problem
-        default: return "\(error)".split(separator: "\n").first.map(String.init) ?? "parse error"
+        default: return "\(self)".split(separator: "\n").first.map(String.init) ?? "parse error"
         }
     }
 }

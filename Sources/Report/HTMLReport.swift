@@ -86,8 +86,7 @@ struct Page {
                     let present = scored.rows.filter { !missing[$0] }
                     let xs = present.map { v[$0] }
                     guard let lo = xs.min(), let hi = xs.max() else { continue }
-                    let mean = xs.reduce(0, +) / Double(xs.count)
-                    let sd = (xs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(xs.count)).squareRoot()
+                    let (mean, sd) = NumericMetric.moments(xs)
                     rows.append([name, "numeric", num(mean), num(sd), num(lo), num(hi), pct(Double(scored.rows.count - present.count) / Double(max(n, 1)))])
                     if charts.count < 400_000 { charts += distribution(name: name, values: v, rows: scored.rows, labels: scored.labels, missing: missing, lo: lo, hi: hi) }
                 case .text(let codes, let levels):

@@ -66,6 +66,7 @@
 /// levels (`categoricalColumns`); a non-number, an infinite value, an unlisted level without `other`,
 /// or a missing value under `missing: error` is an error naming the 1-based row and the column.
 import Foundation
+import MetricConfig
 import Yams
 
 extension Scorecard {
@@ -93,8 +94,8 @@ extension Scorecard {
                                  problem: "\(names) appears twice in the same mapping (first at line \(first))",
                                  fix: "keep one entry per key; two metrics need two different names (use `column:` to score one column twice)")
         } catch let error as YamlError {
-            throw ScorecardError(path: path, line: CardReader.line(of: error),
-                                 problem: "not valid YAML (\(CardReader.problem(of: error)))",
+            throw ScorecardError(path: path, line: error.line,
+                                 problem: "not valid YAML (\(error.problem))",
                                  fix: "check the indentation and quoting near that line")
         }
         guard let root, !CardReader.isEmpty(root) else {
@@ -457,20 +458,6 @@ struct CardReader {
         return (firstLine, firstLine)
     }
 
-    static func line(of error: YamlError) -> Int? {
-        switch error {
-        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
-        case .duplicatedKeysInMapping(_, let context): return context.mark.line
-        default: return nil
-        }
-    }
-
-    static func problem(of error: YamlError) -> String {
-        switch error {
-        case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _): return problem
-        default: return "\(error)".split(separator: "\n").first.map(String.init) ?? "parse error"
-        }
-    }
 }
 
 /// Checks that a tier table is a clean, ordered partition of the number line (with the catch-all
