@@ -3,27 +3,33 @@
 
 Each subcommand runs one kind of measurement in this process and prints one
 JSON document on stdout; bench/compare.py starts a fresh process per
-subcommand and collects the documents.
+subcommand (under /usr/bin/time -v, for its peak memory) and collects them.
 
     env                     versions, BLAS/OpenMP pools seen by numpy (threadpoolctl)
-    ingest-pandas CSV       pandas.read_csv, REPEATS times
-    ingest-pyarrow CSV      pyarrow.csv.read_csv, REPEATS times
-    fit PEER CSV            read + design once, then fit PEER REPEATS times
-                            (fewer if --budget seconds would be passed);
-                            PEER is sklearn-newton-cholesky, sklearn-lbfgs or
-                            statsmodels-newton
+    ingest LIB CSV          LIB = pandas | pyarrow | polars: read_csv, REPEATS times
+    fit PEER CSV            read + design once, then fit PEER REPEATS times;
+                            PEER is sklearn-newton-cholesky, sklearn-lbfgs, glum
+                            or statsmodels; --penalty l2 --lam X fits glmnet's
+                            ridge objective (see l2_problem)
     e2e CSV                 read_csv + design + sklearn newton-cholesky, once
                             (the caller times the whole process as well)
+    score CSV MODEL OUT     read_csv + design + predict_proba with MODEL's
+                            coefficients + write the scores CSV
+    encv CSV                LogisticRegressionCV(elastic net, saga, Cs, cv)
 
-Every subcommand takes --threads N to cap the peers' BLAS, OpenMP and
-pyarrow threads (default: the libraries' own defaults, i.e. all cores).
-
-Only the call being measured sits between the two time.perf_counter() reads.
+Every subcommand takes --threads N to cap the peers' BLAS, OpenMP, pyarrow
+and polars threads (default: the libraries' own defaults, i.e. all cores),
+and --budget S: past S seconds of measured calls no further repeat starts,
+and a SIGALRM stops a call still running at S (the document then says
+"budget_exceeded").  Only the call being measured sits between the two
+time.perf_counter() reads.
 """
 
 import argparse
 import inspect
 import json
+import os
+import signal
 import sys
 import time
 import warnings
@@ -34,20 +40,39 @@ INTERCEPT = "(Intercept)"
 LBFGS_MAX_ITER = 20_000
 
 
+class BudgetExceeded(Exception):
+    pass
+
+
+def arm_budget(seconds):
+    """SIGALRM after `seconds`: a call still running then raises BudgetExceeded
+    (at its next Python bytecode; compare.py also kills the process later)."""
+    if seconds and seconds > 0:
+        def handler(signum, frame):
+            raise BudgetExceeded()
+        signal.signal(signal.SIGALRM, handler)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+
+
+def disarm_budget():
+    signal.setitimer(signal.ITIMER_REAL, 0)
+
+
 # --------------------------------------------------------------------------
 # Design: the same one healthscore builds with its default --missing drop.
 # --------------------------------------------------------------------------
 
-def build_design(df, target, id_col, time_col):
+def build_design(df, target, id_col, time_col, levels_by_column=None):
     """Complete cases, numeric columns as they are, text columns one-hot with
     the first level in byte order as the reference.  Returns X (float64,
-    no intercept column), y (float64) and the term names of X's columns in
-    healthscore's spelling (`plan[pro]`)."""
+    no intercept column), y (float64 or None) and the term names of X's
+    columns in healthscore's spelling (`plan[pro]`)."""
     import pandas as pd
 
     features = [c for c in df.columns if c not in (target, id_col, time_col)]
-    complete = df[features + [target]].notna().all(axis=1)
-    kept = df.loc[complete]
+    needed = features + ([target] if target in df.columns else [])
+    complete = df[needed].notna().all(axis=1)
+    kept = df.loc[complete] if not complete.all() else df
 
     columns, names = [], []
     for c in features:
@@ -65,8 +90,8 @@ def build_design(df, target, id_col, time_col):
     X = np.empty((len(kept), len(columns)), dtype=np.float64)
     for j, col in enumerate(columns):
         X[:, j] = col
-    y = kept[target].to_numpy(dtype=np.float64)
-    return X, y, names
+    y = kept[target].to_numpy(dtype=np.float64) if target in kept.columns else None
+    return X, y, names, kept
 
 
 def read_pandas(path):
@@ -74,15 +99,35 @@ def read_pandas(path):
     return pd.read_csv(path)
 
 
+def column_sd(X):
+    """Standard deviations with divisor n (glmnet's and healthscore's standardisation)."""
+    return X.std(axis=0, ddof=0)
+
+
 # --------------------------------------------------------------------------
-# Fitters: each returns (seconds, coefficients by term, extra info).
+# Fitters: each returns (seconds, coefficients by term, standard errors, info).
+#
+# L2 ("--penalty l2 --lam λ") is glmnet's ridge objective, healthscore's:
+#   (1/n)·Σ[softplus(η) − yη] + λ/2·Σⱼ (sⱼβⱼ)²,   sⱼ = sd of column j (divisor n).
+# Each peer gets the same objective:
+#   glum         alpha=λ, l1_ratio=0, P2=s² (its loss is also the mean);
+#   scikit-learn fits w on X/s with C = 1/(λn): C·Σloss + ½‖w‖² = Cn·objective;
+#                then β = w/s;
+#   statsmodels  GLM(binomial).fit_regularized(elastic_net, L1_wt=0,
+#                alpha = λ·s² per slope, 0 for the intercept).
 # --------------------------------------------------------------------------
 
-def sklearn_model(solver, max_iter):
+def sklearn_model(solver, max_iter, C=None):
     from sklearn.linear_model import LogisticRegression
     kwargs = dict(solver=solver, tol=1e-10, max_iter=max_iter)
-    # scikit-learn 1.8 deprecated penalty=None in favour of C=inf (same model).
-    if inspect.signature(LogisticRegression).parameters["penalty"].default == "deprecated":
+    penalty_deprecated = inspect.signature(LogisticRegression).parameters["penalty"].default == "deprecated"
+    if C is not None:
+        kwargs["C"] = C
+        spelled = f"C={C:.6g}" + ("" if penalty_deprecated else ", penalty='l2'")
+        if not penalty_deprecated:
+            kwargs["penalty"] = "l2"
+    elif penalty_deprecated:
+        # scikit-learn 1.8 deprecated penalty=None in favour of C=inf (same model).
         kwargs["C"] = np.inf
         spelled = "C=inf (penalty=None is deprecated in this version)"
     else:
@@ -91,20 +136,28 @@ def sklearn_model(solver, max_iter):
     return LogisticRegression(**kwargs), spelled
 
 
-def fit_sklearn(X, y, names, solver, max_iter):
+def fit_sklearn(X, y, names, solver, max_iter, lam=None):
     from sklearn.exceptions import ConvergenceWarning
-    model, spelled = sklearn_model(solver, max_iter)
+    if lam is None:
+        model, spelled = sklearn_model(solver, max_iter)
+        Xfit, scale = X, np.ones(X.shape[1])
+    else:
+        scale = column_sd(X)
+        scale[scale == 0] = 1.0
+        Xfit = X / scale
+        model, spelled = sklearn_model(solver, max_iter, C=1.0 / (lam * X.shape[0]))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         t0 = time.perf_counter()
-        model.fit(X, y)
+        model.fit(Xfit, y)
         seconds = time.perf_counter() - t0
     n_iter = int(np.max(model.n_iter_))
     not_converged = any(issubclass(w.category, ConvergenceWarning) for w in caught)
     coefs = {INTERCEPT: float(model.intercept_[0])}
-    coefs.update({n: float(b) for n, b in zip(names, model.coef_[0])})
+    coefs.update({n: float(b) for n, b in zip(names, model.coef_[0] / scale)})
     info = {
-        "call": f"LogisticRegression({spelled}, solver={solver!r}, tol=1e-10, max_iter={max_iter})",
+        "call": f"LogisticRegression({spelled}, solver={solver!r}, tol=1e-10, max_iter={max_iter})"
+                + ("" if lam is None else " on X/sd, β = w/sd"),
         "iterations": n_iter,
         "converged": (not not_converged) and n_iter < max_iter,
         "warnings": sorted({str(w.message).splitlines()[0] for w in caught}),
@@ -112,34 +165,80 @@ def fit_sklearn(X, y, names, solver, max_iter):
     return seconds, coefs, None, info
 
 
-def fit_statsmodels(X, y, names):
-    import statsmodels.api as sm
-    Xc = sm.add_constant(X, has_constant="add")
-    model = sm.Logit(y, Xc)
+def fit_glum(X, y, names, lam=None):
+    from glum import GeneralizedLinearRegressor
+    Xf = np.asfortranarray(X)  # glum's IRLS wants Fortran order; copied outside the timing
+    if lam is None:
+        kwargs = dict(alpha=0)
+        spelled = "alpha=0"
+    else:
+        kwargs = dict(alpha=lam, l1_ratio=0, P2=column_sd(X) ** 2)
+        spelled = f"alpha={lam:g}, l1_ratio=0, P2=sd²"
+    # irls-ls is glum's own choice for unpenalised and pure-L2 problems; the
+    # tolerance is tightened from its 1e-4 default so that its coefficients
+    # are comparable to the others'.
+    model = GeneralizedLinearRegressor(family="binomial", solver="irls-ls", gradient_tol=1e-10,
+                                       max_iter=100, **kwargs)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         t0 = time.perf_counter()
-        result = model.fit(method="newton", tol=1e-12, maxiter=100, disp=0)
+        model.fit(Xf, y)
         seconds = time.perf_counter() - t0
-    terms = [INTERCEPT] + names
-    coefs = {t: float(b) for t, b in zip(terms, result.params)}
-    ses = {t: float(s) for t, s in zip(terms, result.bse)}
+    coefs = {INTERCEPT: float(model.intercept_)}
+    coefs.update({n: float(b) for n, b in zip(names, model.coef_)})
+    n_iter = int(getattr(model, "n_iter_", -1))
     info = {
-        "call": "Logit(y, add_constant(X)).fit(method='newton', tol=1e-12, maxiter=100, disp=0)",
-        "iterations": int(result.mle_retvals.get("iterations", -1)),
-        "converged": bool(result.mle_retvals.get("converged", False)),
+        "call": f"GeneralizedLinearRegressor(family='binomial', {spelled}, solver='irls-ls', "
+                f"gradient_tol=1e-10, max_iter=100)",
+        "iterations": n_iter,
+        "converged": n_iter < 100,
         "warnings": sorted({str(w.message).splitlines()[0] for w in caught}),
     }
+    return seconds, coefs, None, info
+
+
+def fit_statsmodels(X, y, names, lam=None):
+    import statsmodels.api as sm
+    Xc = sm.add_constant(X, has_constant="add")
+    terms = [INTERCEPT] + names
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if lam is None:
+            model = sm.Logit(y, Xc)
+            t0 = time.perf_counter()
+            result = model.fit(method="newton", tol=1e-12, maxiter=100, disp=0)
+            seconds = time.perf_counter() - t0
+            params, ses = result.params, result.bse
+            call = "Logit(y, add_constant(X)).fit(method='newton', tol=1e-12, maxiter=100, disp=0)"
+            iterations = int(result.mle_retvals.get("iterations", -1))
+            converged = bool(result.mle_retvals.get("converged", False))
+        else:
+            alpha = np.concatenate([[0.0], lam * column_sd(X) ** 2])
+            model = sm.GLM(y, Xc, family=sm.families.Binomial())
+            t0 = time.perf_counter()
+            result = model.fit_regularized(method="elastic_net", alpha=alpha, L1_wt=0.0,
+                                           maxiter=200, cnvrg_tol=1e-10)
+            seconds = time.perf_counter() - t0
+            params, ses = result.params, None
+            call = ("GLM(y, add_constant(X), Binomial()).fit_regularized(method='elastic_net', "
+                    "alpha=[0, λ·sd²], L1_wt=0, maxiter=200, cnvrg_tol=1e-10)")
+            iterations, converged = -1, True
+    coefs = {t: float(b) for t, b in zip(terms, params)}
+    ses = {t: float(s) for t, s in zip(terms, ses)} if ses is not None else None
+    info = {"call": call, "iterations": iterations, "converged": converged,
+            "warnings": sorted({str(w.message).splitlines()[0] for w in caught})}
     return seconds, coefs, ses, info
 
 
-def run_fit(peer, X, y, names, lbfgs_max_iter=None):
+def run_fit(peer, X, y, names, lam=None, lbfgs_max_iter=None):
     if peer == "sklearn-newton-cholesky":
-        return fit_sklearn(X, y, names, "newton-cholesky", 200)
+        return fit_sklearn(X, y, names, "newton-cholesky", 200, lam)
     if peer == "sklearn-lbfgs":
-        return fit_sklearn(X, y, names, "lbfgs", lbfgs_max_iter or LBFGS_MAX_ITER)
-    if peer == "statsmodels-newton":
-        return fit_statsmodels(X, y, names)
+        return fit_sklearn(X, y, names, "lbfgs", lbfgs_max_iter or LBFGS_MAX_ITER, lam)
+    if peer == "glum":
+        return fit_glum(X, y, names, lam)
+    if peer == "statsmodels":
+        return fit_statsmodels(X, y, names, lam)
     raise SystemExit(f"unknown peer {peer!r}")
 
 
@@ -148,7 +247,7 @@ def run_fit(peer, X, y, names, lbfgs_max_iter=None):
 # --------------------------------------------------------------------------
 
 def cmd_env(args):
-    import pandas, pyarrow, sklearn, statsmodels, threadpoolctl
+    import pandas, pyarrow, sklearn, statsmodels, threadpoolctl, polars, glum
     from threadpoolctl import threadpool_info
     import sklearn.linear_model  # noqa: F401  (loads its OpenMP runtime too)
     pools = [
@@ -160,36 +259,34 @@ def cmd_env(args):
         "python": sys.version.split()[0],
         "versions": {
             "numpy": np.__version__, "pandas": pandas.__version__, "pyarrow": pyarrow.__version__,
-            "scikit-learn": sklearn.__version__, "statsmodels": statsmodels.__version__,
+            "polars": polars.__version__, "scikit-learn": sklearn.__version__,
+            "statsmodels": statsmodels.__version__, "glum": glum.__version__,
             "threadpoolctl": threadpoolctl.__version__,
         },
         "threadpools": pools,
         "pyarrow_cpu_count": pyarrow.cpu_count(),
+        "polars_threads": polars.thread_pool_size(),
     }
 
 
-def cmd_ingest_pandas(args):
-    import pandas as pd
+def cmd_ingest(args):
+    if args.lib == "pandas":
+        import pandas as pd
+        read, call = pd.read_csv, "pandas.read_csv(path)"
+    elif args.lib == "pyarrow":
+        import pyarrow.csv
+        read, call = pyarrow.csv.read_csv, "pyarrow.csv.read_csv(path)"
+    else:
+        import polars as pl
+        read, call = pl.read_csv, "polars.read_csv(path)"
     times, shape = [], None
     for _ in range(args.repeats):
         t0 = time.perf_counter()
-        df = pd.read_csv(args.csv)
+        frame = read(args.csv)
         times.append(time.perf_counter() - t0)
-        shape = list(df.shape)
-        del df
-    return {"seconds": times, "shape": shape, "call": "pandas.read_csv(path)"}
-
-
-def cmd_ingest_pyarrow(args):
-    import pyarrow.csv
-    times, shape = [], None
-    for _ in range(args.repeats):
-        t0 = time.perf_counter()
-        table = pyarrow.csv.read_csv(args.csv)
-        times.append(time.perf_counter() - t0)
-        shape = [table.num_rows, table.num_columns]
-        del table
-    return {"seconds": times, "shape": shape, "call": "pyarrow.csv.read_csv(path)"}
+        shape = [frame.shape[0], frame.shape[1]]
+        del frame
+    return {"seconds": times, "shape": shape, "call": call}
 
 
 def import_everything():
@@ -197,39 +294,48 @@ def import_everything():
     whole-process wall clock that compare.py takes)."""
     import pandas  # noqa: F401
     import sklearn.linear_model  # noqa: F401
-    import statsmodels.api  # noqa: F401
 
 
 def cmd_fit(args):
     import_everything()
+    if args.peer == "glum":
+        import glum  # noqa: F401
+    if args.peer == "statsmodels":
+        import statsmodels.api  # noqa: F401
     t0 = time.perf_counter()
     df = read_pandas(args.csv)
     read_seconds = time.perf_counter() - t0
     t0 = time.perf_counter()
-    X, y, names = build_design(df, args.target, args.id, args.time)
+    X, y, names, _ = build_design(df, args.target, args.id, args.time)
     design_seconds = time.perf_counter() - t0
     del df
-    times = []
-    for _ in range(args.repeats):
-        seconds, coefs, ses, info = run_fit(args.peer, X, y, names, args.lbfgs_max_iter)
-        times.append(seconds)
-        # A slow peer (lbfgs) gets fewer repeats rather than an endless run.
-        if args.budget and sum(times) + seconds > args.budget:
-            break
+    lam = args.lam if args.penalty == "l2" else None
+    times, coefs, ses, info, exceeded = [], None, None, None, False
+    arm_budget(args.budget)
+    try:
+        for _ in range(args.repeats):
+            seconds, coefs, ses, info = run_fit(args.peer, X, y, names, lam, args.lbfgs_max_iter)
+            times.append(seconds)
+            # A slow peer gets fewer repeats rather than an endless run.
+            if args.budget and sum(times) + seconds > args.budget:
+                break
+    except BudgetExceeded:
+        exceeded = True
+    disarm_budget()
     return {
-        "peer": args.peer, "seconds": times, "coefficients": coefs, "standard_errors": ses,
-        "info": info, "rows": int(X.shape[0]), "repeats_asked": args.repeats, "terms": len(names) + 1,
-        "read_seconds": read_seconds, "design_seconds": design_seconds,
+        "peer": args.peer, "penalty": args.penalty, "lambda": lam, "seconds": times,
+        "coefficients": coefs, "standard_errors": ses, "info": info, "budget_exceeded": exceeded,
+        "budget": args.budget, "rows": int(X.shape[0]), "repeats_asked": args.repeats,
+        "terms": len(names) + 1, "read_seconds": read_seconds, "design_seconds": design_seconds,
     }
 
 
 def cmd_e2e(args):
-    import pandas  # noqa: F401
-    import sklearn.linear_model  # noqa: F401
+    import_everything()
     t0 = time.perf_counter()
     df = read_pandas(args.csv)
     t1 = time.perf_counter()
-    X, y, names = build_design(df, args.target, args.id, args.time)
+    X, y, names, _ = build_design(df, args.target, args.id, args.time)
     t2 = time.perf_counter()
     fit_seconds, coefs, _, info = run_fit("sklearn-newton-cholesky", X, y, names)
     t3 = time.perf_counter()
@@ -239,10 +345,71 @@ def cmd_e2e(args):
     }
 
 
+def cmd_score(args):
+    """A fitted scikit-learn model (coefficients from healthscore's model
+    file, set outside the timing) scores the CSV: read, design,
+    predict_proba, write id, time, probability and a 0–100 score."""
+    import_everything()
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+    model_doc = json.load(open(args.model))
+    coef = {c["term"]: c["estimate"] for c in model_doc["coefficients"]}
+    t0 = time.perf_counter()
+    df = read_pandas(args.csv)
+    t1 = time.perf_counter()
+    X, _, names, kept = build_design(df, args.target, args.id, args.time)
+    model = LogisticRegression()
+    model.classes_ = np.array([0.0, 1.0])
+    model.coef_ = np.array([[coef[n] for n in names]])
+    model.intercept_ = np.array([coef[INTERCEPT]])
+    t2 = time.perf_counter()
+    p = model.predict_proba(X)[:, 1]
+    t3 = time.perf_counter()
+    out = pd.DataFrame({args.id: kept[args.id].to_numpy(), args.time: kept[args.time].to_numpy(),
+                        "churn_probability": p, "health_score": np.round(100 * (1 - p), 2)})
+    out.to_csv(args.out, index=False)
+    t4 = time.perf_counter()
+    return {"read_seconds": t1 - t0, "design_seconds": t2 - t1, "predict_seconds": t3 - t2,
+            "write_seconds": t4 - t3, "in_process_seconds": t4 - t0, "rows": int(len(p))}
+
+
+def cmd_encv(args):
+    """LogisticRegressionCV over Cs values of C, elastic net at l1_ratio 0.5,
+    saga, on the standardised design (saga needs it; done outside the timing)."""
+    import_everything()
+    from sklearn.linear_model import LogisticRegressionCV
+    df = read_pandas(args.csv)
+    X, y, names, _ = build_design(df, args.target, args.id, args.time)
+    del df
+    X = (X - X.mean(axis=0)) / np.where(column_sd(X) > 0, column_sd(X), 1.0)
+    kwargs = dict(Cs=args.cs, cv=args.folds, solver="saga", l1_ratios=[0.5], max_iter=args.max_iter, tol=1e-4)
+    params = inspect.signature(LogisticRegressionCV).parameters
+    if "penalty" in params and params["penalty"].default != "deprecated":
+        kwargs["penalty"] = "elasticnet"
+    call = "LogisticRegressionCV(" + ", ".join(f"{k}={v!r}" for k, v in kwargs.items()) + ") on standardised X"
+    exceeded, seconds, info = False, None, {}
+    arm_budget(args.budget)
+    t0 = time.perf_counter()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = LogisticRegressionCV(**kwargs).fit(X, y)
+        seconds = time.perf_counter() - t0
+        info = {"C": float(np.ravel(model.C_)[0]), "nonzero": int(np.count_nonzero(model.coef_)),
+                "warnings": sorted({str(w.message).splitlines()[0] for w in caught})}
+    except BudgetExceeded:
+        exceeded = True
+    disarm_budget()
+    return {"seconds": [seconds] if seconds is not None else [], "budget_exceeded": exceeded,
+            "budget": args.budget, "call": call, "rows": int(X.shape[0]), "terms": len(names) + 1,
+            "info": info}
+
+
 def limit_threads(n):
-    """--threads N: cap numpy/scipy BLAS, scikit-learn's OpenMP and pyarrow at
-    N threads (threadpoolctl acts on the libraries loaded so far, so load
-    them all first)."""
+    """--threads N: cap numpy/scipy BLAS, scikit-learn's OpenMP, pyarrow and
+    polars at N threads (threadpoolctl acts on the libraries loaded so far,
+    so load them all first; polars reads its variable at import)."""
+    os.environ["POLARS_MAX_THREADS"] = str(n)
     import pyarrow
     import scipy.linalg  # noqa: F401
     import_everything()
@@ -255,17 +422,28 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--threads", type=int, default=0,
-                        help="cap BLAS/OpenMP/pyarrow threads at N (0: leave the libraries' defaults)")
+                        help="cap BLAS/OpenMP/pyarrow/polars threads at N (0: the libraries' defaults)")
+    common.add_argument("--budget", type=float, default=0,
+                        help="seconds of measured calls after which the peer stops (0: no limit)")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("env", parents=[common])
-    for name in ("ingest-pandas", "ingest-pyarrow", "fit", "e2e"):
+    for name in ("ingest", "fit", "e2e", "score", "encv"):
         p = sub.add_parser(name, parents=[common])
+        if name == "ingest":
+            p.add_argument("lib", choices=["pandas", "pyarrow", "polars"])
         if name == "fit":
-            p.add_argument("peer", choices=["sklearn-newton-cholesky", "sklearn-lbfgs", "statsmodels-newton"])
-            p.add_argument("--budget", type=float, default=0,
-                           help="stop repeating once the fits would pass this many seconds (0: no limit)")
+            p.add_argument("peer", choices=["sklearn-newton-cholesky", "sklearn-lbfgs", "glum", "statsmodels"])
+            p.add_argument("--penalty", choices=["none", "l2"], default="none")
+            p.add_argument("--lam", type=float, default=0.0, help="λ on glmnet's scale (with --penalty l2)")
             p.add_argument("--lbfgs-max-iter", type=int, default=LBFGS_MAX_ITER)
         p.add_argument("csv")
+        if name == "score":
+            p.add_argument("model")
+            p.add_argument("out")
+        if name == "encv":
+            p.add_argument("--cs", type=int, default=100)
+            p.add_argument("--folds", type=int, default=10)
+            p.add_argument("--max-iter", type=int, default=1000)
         p.add_argument("--repeats", type=int, default=3)
         p.add_argument("--target", default="churned_next_month")
         p.add_argument("--id", default="customer_id")
@@ -273,10 +451,8 @@ def main():
     args = parser.parse_args()
     if args.threads > 0:
         limit_threads(args.threads)
-    handler = {
-        "env": cmd_env, "ingest-pandas": cmd_ingest_pandas, "ingest-pyarrow": cmd_ingest_pyarrow,
-        "fit": cmd_fit, "e2e": cmd_e2e,
-    }[args.command]
+    handler = {"env": cmd_env, "ingest": cmd_ingest, "fit": cmd_fit, "e2e": cmd_e2e,
+               "score": cmd_score, "encv": cmd_encv}[args.command]
     json.dump(handler(args), sys.stdout)
     sys.stdout.write("\n")
 

@@ -2,9 +2,11 @@
 # healthscore speed judge: healthscore and its peers, side by side, in one run.
 # Run by hand only (never from swift test or CI).  See bench/README.md.
 #
-#   bench/run.sh [--rows N] [--extra K] [--repeats R] [--seed S]
-#                [--lbfgs-max-iter N] [--lbfgs-budget SECONDS] [--skip-lbfgs]
-#                [--peer-threads N] [--regen]
+#   bench/run.sh [--quick] [--sizes 100000x20,100000x200,1000000x50]
+#                [--phases ingest,fit,l2,e2e,score,encv] [--encv-size 100000x50]
+#                [--repeats R] [--seed S] [--l2-lambda X] [--peer-threads N]
+#                [--lbfgs-budget S] [--slow-budget S] [--encv-budget S] [--encv-repeats R]
+#                [--lbfgs-max-iter N] [--skip-lbfgs] [--big] [--regen] [--note TEXT]
 #
 # Environment: HEALTHSCORE_BIN=/path/to/healthscore skips the build.
 set -euo pipefail
@@ -12,39 +14,68 @@ set -euo pipefail
 BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$BENCH")"
 
-ROWS=1000000
-EXTRA=36
+MODE=full
+SIZES=100000x20,100000x200,1000000x50
+PHASES=ingest,fit,l2,e2e,score,encv
+ENCV_SIZE=100000x50
 REPEATS=3
 SEED=1
+L2_LAMBDA=0.001
 LBFGS_MAX_ITER=1000
-LBFGS_BUDGET=300
+LBFGS_BUDGET=60
+SLOW_BUDGET=60
+ENCV_BUDGET=300
+ENCV_REPEATS=1
 SKIP_LBFGS=0
 PEER_THREADS=0
+BIG=0
 REGEN=0
+NOTE=""
+explicit=()
 
-usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
-        --rows) ROWS="$2"; shift 2 ;;
-        --extra) EXTRA="$2"; shift 2 ;;
-        --repeats) REPEATS="$2"; shift 2 ;;
+        --quick) MODE=quick; shift ;;
+        --sizes) SIZES="$2"; explicit+=(sizes); shift 2 ;;
+        --phases) PHASES="$2"; shift 2 ;;
+        --encv-size) ENCV_SIZE="$2"; explicit+=(encv); shift 2 ;;
+        --repeats) REPEATS="$2"; explicit+=(repeats); shift 2 ;;
         --seed) SEED="$2"; shift 2 ;;
+        --l2-lambda) L2_LAMBDA="$2"; shift 2 ;;
         --lbfgs-max-iter) LBFGS_MAX_ITER="$2"; shift 2 ;;
-        --lbfgs-budget) LBFGS_BUDGET="$2"; shift 2 ;;
+        --lbfgs-budget) LBFGS_BUDGET="$2"; explicit+=(lbfgs); shift 2 ;;
+        --slow-budget) SLOW_BUDGET="$2"; explicit+=(slow); shift 2 ;;
+        --encv-budget) ENCV_BUDGET="$2"; explicit+=(encvb); shift 2 ;;
+        --encv-repeats) ENCV_REPEATS="$2"; shift 2 ;;
         --skip-lbfgs) SKIP_LBFGS=1; shift ;;
         --peer-threads) PEER_THREADS="$2"; shift 2 ;;
+        --big) BIG=1; shift ;;
         --regen) REGEN=1; shift ;;
+        --note) NOTE="$2"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
     esac
 done
 
+# --quick: small sizes, one repeat, short budgets (a few minutes); explicit options still win.
+if [ "$MODE" = quick ]; then
+    given() { [[ " ${explicit[*]} " == *" $1 "* ]]; }
+    given sizes || SIZES=20000x20,20000x60
+    given encv || ENCV_SIZE=10000x20
+    given repeats || REPEATS=1
+    given lbfgs || LBFGS_BUDGET=15
+    given slow || SLOW_BUDGET=15
+    given encvb || ENCV_BUDGET=30
+fi
+
 say() { printf '[bench] %s\n' "$*" >&2; }
 
 # 1. System libraries (healthscore links the system OpenBLAS and LAPACKE).
 need=()
-for pkg in libopenblas-dev liblapacke-dev; do
+# time: peak memory of every process (/usr/bin/time -v); r-cran-glmnet: the R peer.
+for pkg in libopenblas-dev liblapacke-dev time r-cran-glmnet; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -60,10 +91,10 @@ if [ ! -x "$PY" ]; then
     say "creating $VENV"
     python3 -m venv "$VENV"
 fi
-if ! "$PY" -c 'import numpy, pandas, pyarrow, sklearn, statsmodels, threadpoolctl' 2>/dev/null; then
+if ! "$PY" -c 'import numpy, pandas, pyarrow, polars, glum, sklearn, statsmodels, threadpoolctl' 2>/dev/null; then
     say "installing the Python peers into $VENV"
     "$PY" -m pip install --quiet --upgrade pip
-    "$PY" -m pip install --quiet numpy pandas pyarrow scikit-learn statsmodels threadpoolctl
+    "$PY" -m pip install --quiet numpy pandas pyarrow polars glum scikit-learn statsmodels threadpoolctl
 fi
 
 # 2. healthscore, release build in its own scratch path (other builds keep .build).
@@ -78,7 +109,7 @@ else
     BUILD_LOG="$BENCH/data/build.log"
     for attempt in 1 2 3 4; do
         say "building healthscore (release, .build-bench), attempt $attempt; log in $BUILD_LOG"
-        if (cd "$ROOT" && swift build -c release --scratch-path .build-bench) > "$BUILD_LOG" 2>&1; then
+        if (cd "$ROOT" && swift build -c release --product healthscore --scratch-path .build-bench) > "$BUILD_LOG" 2>&1; then
             break
         fi
         tail -n 15 "$BUILD_LOG" >&2
@@ -88,23 +119,15 @@ else
 fi
 [ -x "$BIN" ] || { say "no healthscore executable at $BIN"; exit 1; }
 
-# 3. Data, generated once per size and seed.
-DATA="$BENCH/data"
-mkdir -p "$DATA"
-CSV="$DATA/churn_rows${ROWS}_extra${EXTRA}_seed${SEED}.csv"
-DONE="$CSV.done"
-if [ "$REGEN" -eq 1 ] || [ ! -f "$DONE" ] || [ ! -f "$CSV" ]; then
-    say "generating $CSV"
-    rm -f "$DONE"
-    "$BIN" simulate --customers "$ROWS" --months 1 --extra-metrics "$EXTRA" --seed "$SEED" --out "$CSV" >&2
-    "$BIN" --version > "$DONE" 2>/dev/null || date -u > "$DONE"
-else
-    say "reusing $CSV (--regen to write it again)"
-fi
-
-# 4-7. Measure, compare, report.
-args=(--bin "$BIN" --csv "$CSV" --repeats "$REPEATS" --results-dir "$BENCH/results"
-      --work-dir "$DATA/out" --python "$PY"
-      --lbfgs-max-iter "$LBFGS_MAX_ITER" --lbfgs-budget "$LBFGS_BUDGET" --peer-threads "$PEER_THREADS")
+# 3-7. Generate the data (once per size and seed), measure, compare, report.
+args=(--bin "$BIN" --python "$PY" --mode "$MODE" --sizes "$SIZES" --phases "$PHASES"
+      --encv-size "$ENCV_SIZE" --repeats "$REPEATS" --seed "$SEED" --l2-lambda "$L2_LAMBDA"
+      --lbfgs-max-iter "$LBFGS_MAX_ITER" --lbfgs-budget "$LBFGS_BUDGET" --slow-budget "$SLOW_BUDGET"
+      --encv-budget "$ENCV_BUDGET" --encv-repeats "$ENCV_REPEATS" --peer-threads "$PEER_THREADS" --note "$NOTE"
+      --data-dir "$BENCH/data" --work-dir "$BENCH/data/out" --results-dir "$BENCH/results")
+RSCRIPT="$(command -v Rscript || true)"
+[ -n "$RSCRIPT" ] && args+=(--rscript "$RSCRIPT")
 [ "$SKIP_LBFGS" -eq 1 ] && args+=(--skip-lbfgs)
+[ "$BIG" -eq 1 ] && args+=(--big)
+[ "$REGEN" -eq 1 ] && args+=(--regen)
 exec "$PY" "$BENCH/compare.py" "${args[@]}"
