@@ -140,14 +140,14 @@ def healthscore_runs(args, csv, out_json, extra=(), label="fit"):
     }
 
 
-def peer(args, argv, label, budget=0.0):
+def peer(args, argv, label, budget=0.0, grace=300.0):
     """One fresh peer process; its JSON document plus wall, peak RSS and whether the budget stopped it."""
     log(f"{label} …")
     cmd = [args.python, str(PEERS), *argv, *args.peer_thread_args]
     if budget:
         cmd += ["--budget", str(budget)]
     # The peer stops itself at the budget; the kill is for a call that never returns to Python.
-    r = run(cmd, timeout=(budget * 1.5 + 300) if budget else None)
+    r = run(cmd, timeout=(budget * 1.2 + grace) if budget else None)
     doc = r.last_json()
     if doc is None:
         if r.timed_out:
@@ -241,7 +241,7 @@ def measure_encv(args, rows, terms):
             r_runs.append({**doc, "wall_seconds": r.wall, "rss_mb": r.rss_mb})
     out["glmnet"] = r_runs
     out["sklearn"] = peer(args, ["encv", str(csv), "--folds", str(args.folds), "--cs", "100", *roles_args(args)],
-                          f"sklearn LogisticRegressionCV {label}", args.encv_budget)
+                          f"sklearn LogisticRegressionCV {label}", args.encv_budget, grace=30.0)
     return out
 
 

@@ -177,7 +177,7 @@ def size_section(t, s, repeats):
         fs = hs["fit_summary"]
         peer_rows = next((d.get("rows") for d in s.get("fit", {}).values() if d.get("rows")), None)
         lines.append(f"rows used: healthscore {fs.get('nObservations')} (dropped {fs.get('nDropped')}), "
-                     f"peers {peer_rows}; terms {len(hs['coefficients'])}"
+                     (f"peers {peer_rows}" if peer_rows else "no peer fits") + f"; terms {len(hs['coefficients'])}"
                      + ("" if peer_rows in (None, fs.get("nObservations")) else "   ROW COUNT MISMATCH"))
         lines.append(f"healthscore: OpenBLAS core {hs['blas']['blas_core']}, threads {hs['blas']['blas_threads']}, "
                      f"Newton iterations {hs['blas']['iterations']}")
@@ -327,7 +327,7 @@ def render(doc):
            f"L2: λ = {doc['l2_lambda']:g} on glmnet's scale (mean deviance/2 + λ/2·Σ(sd_j·β_j)²), the same objective "
            "for every peer (see peers.py)", ""]
     for s in doc["sizes"]:
-        out.append(f"== {s['label']}: {s['rows']} rows, {s['bytes'] / 1e6:.0f} MB CSV ({Path(s['csv']).name})")
+        out.append(f"== {s['label']}: {s['rows']} rows, {s['bytes'] / 1e6:.1f} MB CSV ({Path(s['csv']).name})")
         lines, _ = size_section(t, s, doc["repeats"])
         out += lines + [""]
     if doc.get("encv"):
