@@ -346,13 +346,15 @@ def main():
            "load": {"start": meter.load_start, "end": meter.load_end, "others_cpu_share": meter.others_share,
                     "run_seconds": meter.seconds},
            "sizes": sizes, "encv": encv, "big": big}
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    results = Path(args.results_dir)
+    results.mkdir(parents=True, exist_ok=True)
+    # The measurements first: a formatting error must not cost an hour of measuring.
+    (results / f"{stamp}.raw.json.tmp").write_text(json.dumps(doc, indent=2, default=str) + "\n")
     text, tables = report.render(doc)
     doc["table"] = tables
     print()
     print(text)
-    stamp = started.strftime("%Y%m%dT%H%M%SZ")
-    results = Path(args.results_dir)
-    results.mkdir(parents=True, exist_ok=True)
     md = (f"# healthscore speed judge — {started.strftime('%Y-%m-%d %H:%M:%S UTC')}\n\n"
           f"All numbers below were measured in this one run.\n\n```\n{text}\n```\n\n"
           f"## Raw times (seconds, every repeat)\n\n```\n{report.raw_times(doc)}\n```\n")
@@ -360,6 +362,7 @@ def main():
         tmp = results / f"{stamp}{suffix}.tmp"
         tmp.write_text(content)
         os.replace(tmp, results / f"{stamp}{suffix}")
+    os.unlink(results / f"{stamp}.raw.json.tmp")
     print(f"\nresults: {results / (stamp + '.md')} and .json")
 
 

@@ -177,7 +177,7 @@ def size_section(t, s, repeats):
         fs = hs["fit_summary"]
         peer_rows = next((d.get("rows") for d in s.get("fit", {}).values() if d.get("rows")), None)
         lines.append(f"rows used: healthscore {fs.get('nObservations')} (dropped {fs.get('nDropped')}), "
-                     (f"peers {peer_rows}" if peer_rows else "no peer fits") + f"; terms {len(hs['coefficients'])}"
+                     + (f"peers {peer_rows}" if peer_rows else "no peer fits") + f"; terms {len(hs['coefficients'])}"
                      + ("" if peer_rows in (None, fs.get("nObservations")) else "   ROW COUNT MISMATCH"))
         lines.append(f"healthscore: OpenBLAS core {hs['blas']['blas_core']}, threads {hs['blas']['blas_threads']}, "
                      f"Newton iterations {hs['blas']['iterations']}")
