@@ -54,14 +54,15 @@ public struct DesignStatistics: Sendable {
 
     /// Adds one piece; `recordOffset`: records of the file before it.
     public mutating func observe(_ piece: RawTable, recordOffset: Int) throws {
+        if records == 0 { try DesignBuilder.validate(piece, roles: roles) }
         let place = PieceLocation(table: piece, recordOffset: recordOffset)
         let features = Self.featureColumns(piece, roles: roles)
-        if featureNames.isEmpty { featureNames = features.map(\.name) }
         let selection = try RowSelection.select(place, roles: roles, features: features)
         try observe(piece, place: place, features: features, selection: selection)
     }
 
     mutating func observe(_ piece: RawTable, place: PieceLocation, features: [RawColumn], selection: RowSelection) throws {
+        if featureNames.isEmpty { featureNames = features.map(\.name) }
         records += piece.rowCount
         rows += selection.count
         for (reason, count) in selection.reasons {
@@ -157,6 +158,9 @@ public struct DesignStatistics: Sendable {
         anyPositiveWeight = anyPositiveWeight || other.anyPositiveWeight
         if let ids = other.idHashes { idHashes = (idHashes ?? []) + ids }
     }
+
+    /// Distinct customers among the fitted rows (when the id hashes were collected).
+    public var distinctIds: Int? { idHashes.map(DesignBuilder.distinctCount) }
 
     /// Text columns among the metrics: a streamed file must read them as text in every piece.
     public var textColumns: [String] { isText.filter(\.value).map(\.key) }

@@ -33,15 +33,7 @@ public enum FitPipeline {
     }
 
     static func prepare(dataPath: String, roles: ColumnRoles, naValues: [String], timings: inout Timings) throws -> (Design, TrainingSource) {
-        var csv = CSVOptions()
-        csv.naValues = Set(naValues)
-        csv.textColumns = Set([roles.target] + [roles.cluster].compactMap { $0 }).union(roles.categorical)
-        // The fit reads neither times nor excluded columns: their cells are checked for structure
-        // but not converted.
-        csv.skipColumns = Set(([roles.time].compactMap { $0 } + roles.exclude)
-            .filter { $0 != roles.target && $0 != roles.cluster && $0 != roles.weights })
-        // Ids are only compared (are rows repeated per customer?), so a hash per cell is enough.
-        if let id = roles.id, id != roles.cluster { csv.hashColumns = [id] }
+        let csv = csvOptions(roles: roles, naValues: naValues)
         var started = Timings.now()
         let table = try CSVReader.read(path: dataPath, options: csv)
         timings.record("ingest", since: started)
