@@ -238,12 +238,33 @@ public enum DesignBuilder {
         return (picked, seen.filter { $0 }.count)
     }
 
-    /// Distinct values; sorting 8-byte keys beats a million-entry hash set.
+    /// Distinct values: sorted, then counted. A radix sort (four 16-bit digits) takes a million
+    /// 8-byte keys in a few milliseconds, where a comparison sort or a hash set takes tens.
     public static func distinctCount(_ hashes: [UInt64]) -> Int {
-        var sorted = hashes
-        sorted.sort()
-        var distinct = sorted.isEmpty ? 0 : 1
-        for i in sorted.indices.dropFirst() where sorted[i] != sorted[i - 1] { distinct += 1 }
+        let n = hashes.count
+        guard n > 1 else { return n }
+        var a = hashes, b = [UInt64](repeating: 0, count: n)
+        var counts = [Int](repeating: 0, count: 1 << 16)
+        for shift in stride(from: 0, to: 64, by: 16) {
+            a.withUnsafeBufferPointer { src in
+                b.withUnsafeMutableBufferPointer { dst in
+                    counts.withUnsafeMutableBufferPointer { c in
+                        c.update(repeating: 0)
+                        for x in src { c[Int((x >> UInt64(shift)) & 0xFFFF)] += 1 }
+                        var total = 0
+                        for d in 0..<c.count { let k = c[d]; c[d] = total; total += k }
+                        for x in src {
+                            let d = Int((x >> UInt64(shift)) & 0xFFFF)
+                            dst[c[d]] = x
+                            c[d] += 1
+                        }
+                    }
+                }
+            }
+            swap(&a, &b)
+        }
+        var distinct = 1
+        a.withUnsafeBufferPointer { s in for i in 1..<n where s[i] != s[i - 1] { distinct += 1 } }
         return distinct
     }
 

@@ -20,26 +20,30 @@ public struct Moments: Sendable, Equatable {
     /// scaling (a power of two) that keeps sums finite even for values near the overflow limit.
     public init(_ v: UnsafeBufferPointer<Double>, thirdMoment: Bool = false) {
         guard let p = v.baseAddress else { return }
+        // One pass for the count, extremes and sum; NaN (missing) cells are skipped.
         var top = 0.0, lo = Double.infinity, hi = -Double.infinity, present = 0
-        for i in 0..<v.count {
-            let x = p[i]
-            if x.isNaN { continue }
-            present &+= 1
-            top = Swift.max(top, abs(x)); lo = Swift.min(lo, x); hi = Swift.max(hi, x)
+        var s0 = 0.0, s1 = 0.0
+        var i = 0
+        while i + 2 <= v.count {
+            let a = p[i], b = p[i + 1]
+            if !a.isNaN { present &+= 1; lo = Swift.min(lo, a); hi = Swift.max(hi, a); s0 += a }
+            if !b.isNaN { present &+= 1; lo = Swift.min(lo, b); hi = Swift.max(hi, b); s1 += b }
+            i += 2
         }
+        if i < v.count, !p[i].isNaN { let a = p[i]; present &+= 1; lo = Swift.min(lo, a); hi = Swift.max(hi, a); s0 += a }
         guard present > 0 else { return }
+        top = Swift.max(abs(lo), abs(hi))
         let scale = top > 0 && top.isFinite ? Double(sign: .plus, exponent: top.exponent + 1, significand: 1) : 1
         let inverse = 1 / scale
-        // Four accumulators: the sum is the hot loop of the design phase.
-        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
-        var i = 0
-        while i + 4 <= v.count {
-            let a = p[i] * inverse, b = p[i + 1] * inverse, c = p[i + 2] * inverse, d = p[i + 3] * inverse
-            s0 += a.isNaN ? 0 : a; s1 += b.isNaN ? 0 : b; s2 += c.isNaN ? 0 : c; s3 += d.isNaN ? 0 : d
-            i += 4
+        // Scaling by a power of two is exact, so the plain sum equals the scaled one unless it
+        // overflowed; only then is it formed again on x/2^e.
+        var sum = (s0 + s1) * inverse
+        if !sum.isFinite {
+            var t0 = 0.0
+            for k in 0..<v.count where !p[k].isNaN { t0 += p[k] * inverse }
+            sum = t0
         }
-        while i < v.count { let a = p[i] * inverse; s0 += a.isNaN ? 0 : a; i += 1 }
-        let scaledMean = ((s0 + s1) + (s2 + s3)) / Double(present)
+        let scaledMean = sum / Double(present)
         var q0 = 0.0, q1 = 0.0, c3 = 0.0
         if thirdMoment {
             for k in 0..<v.count where !p[k].isNaN {
