@@ -16,7 +16,7 @@ public struct Moments: Sendable, Equatable {
 
     public init() {}
 
-    /// Moments of the present values of `v`: two passes on x/2^e with 2^e ≥ max|x| — exact
+    /// Moments of the present values of `v`: two passes on x/2^e with 2^e ≤ max|x| < 2^(e+1) — exact
     /// scaling (a power of two) that keeps sums finite even for values near the overflow limit.
     public init(_ v: UnsafeBufferPointer<Double>, thirdMoment: Bool = false) {
         guard let p = v.baseAddress else { return }
@@ -33,7 +33,7 @@ public struct Moments: Sendable, Equatable {
         if i < v.count, !p[i].isNaN { let a = p[i]; present &+= 1; lo = Swift.min(lo, a); hi = Swift.max(hi, a); s0 += a }
         guard present > 0 else { return }
         top = Swift.max(abs(lo), abs(hi))
-        let scale = top > 0 && top.isFinite ? Double(sign: .plus, exponent: top.exponent + 1, significand: 1) : 1
+        let scale = top > 0 && top.isFinite ? Double(sign: .plus, exponent: top.exponent, significand: 1) : 1
         let inverse = 1 / scale
         // Scaling by a power of two is exact, so the plain sum equals the scaled one unless it
         // overflowed; only then is it formed again on x/2^e.
