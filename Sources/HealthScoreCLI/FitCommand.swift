@@ -37,6 +37,9 @@ struct Fit: ParsableCommand {
     @Flag(help: "Print phase timings (ingest, design, fit) to stderr.")
     var timings = false
 
+    @Flag(help: "Split the rows across the ranks of an mpirun job (a build with --traits MPI); rank 0 writes the output.")
+    var distributed = false
+
     @Option(help: "Newton iterations at most.")
     var maxIterations: Int = 100
 
@@ -100,6 +103,7 @@ struct Fit: ParsableCommand {
     }
 
     func run() throws {
+        if distributed { runDistributed() }
         var options = FitOptions()
         options.maxIterations = maxIterations
         let (estimator, clusterColumn) = try covarianceChoice()
