@@ -7,10 +7,17 @@ import Testing
 func onRanks<T: Sendable>(_ ranks: Int, _ body: @escaping @Sendable (ProcessGroup) throws -> T) throws -> [T] {
     let groups = ProcessGroup.inProcess(ranks: ranks)
     let results = Locked([Result<T, Error>?](repeating: nil, count: ranks))
-    DispatchQueue.concurrentPerform(iterations: ranks) { r in
-        let outcome = Result { try body(groups[r]) }
-        results.update { $0[r] = outcome }
+    // One thread per rank: a pool (concurrentPerform) may run fewer ranks than meet at a collective.
+    let done = DispatchGroup()
+    for r in 0..<ranks {
+        done.enter()
+        Thread.detachNewThread {
+            let outcome = Result { try body(groups[r]) }
+            results.update { $0[r] = outcome }
+            done.leave()
+        }
     }
+    done.wait()
     return try results.value.map { try $0!.get() }
 }
 
