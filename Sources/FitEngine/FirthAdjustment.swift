@@ -17,7 +17,7 @@ enum FirthAdjustment {
 
     /// The modified score U* at η, given the plain score and information there.
     static func adjustedGradient(_ gradient: [Double], factor: SymmetricMatrix, x: UnsafePointer<Double>,
-                                 eta: [Double], weights: [Double]?, kernels: DesignKernels) -> [Double] {
+                                 eta: UnsafePointer<Double>, weights: [Double]?, kernels: DesignKernels) -> [Double] {
         let n = kernels.rows, k = kernels.cols
         var adjustment = [Double](repeating: 0, count: n)
         let ranges = Parallel.chunks(n, minimumChunk: 16_384)

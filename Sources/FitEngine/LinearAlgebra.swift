@@ -103,3 +103,12 @@ extension BLAS {
                     factor, Int32(k), b, Int32(m))
     }
 }
+
+extension BLAS {
+    /// out[0..<k] += A[0..<m, 0..<k]ᵀ · v
+    static func gemvTransposedAccumulate(_ a: UnsafePointer<Double>, lda: Int, rows m: Int, cols k: Int,
+                                         v: UnsafePointer<Double>, out: UnsafeMutablePointer<Double>) {
+        guard m > 0, k > 0 else { return }
+        cblas_dgemv(CblasColMajor, CblasTrans, Int32(m), Int32(k), 1.0, a, Int32(lda), v, 1, 1.0, out, 1)
+    }
+}

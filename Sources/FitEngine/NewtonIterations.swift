@@ -1,0 +1,202 @@
+import Foundation
+
+/// Box constraints on the standardised scale, over the active terms.
+struct StandardisedBounds {
+    var lower: [Double]
+    var upper: [Double]
+    var isBounded: Bool { lower.contains { $0 > -.infinity } || upper.contains { $0 < .infinity } }
+
+    /// β̃ = β·s for slopes, so a bound on the original scale scales and keeps its sign.
+    init(options: FitOptions, active: [Int], scales: [Double]) {
+        let k = active.count
+        lower = [Double](repeating: -.infinity, count: k)
+        upper = [Double](repeating: .infinity, count: k)
+        for (a, j) in active.enumerated() where j != 0 {
+            if let l = options.lowerBounds?[j] { lower[a] = l * scales[j] }
+            if let u = options.upperBounds?[j] { upper[a] = u * scales[j] }
+        }
+    }
+
+    /// No bounds on k terms.
+    init(unbounded k: Int) {
+        lower = [Double](repeating: -.infinity, count: k)
+        upper = [Double](repeating: .infinity, count: k)
+    }
+
+    func clamp(_ beta: [Double]) -> [Double] { beta.indices.map { min(max(beta[$0], lower[$0]), upper[$0]) } }
+}
+
+/// Where the Newton iterations ended.
+struct NewtonOutcome {
+    var beta: [Double]
+    /// Deviance and plain gradient at `beta` when the last pass was there (nil after a final step).
+    var atBeta: (deviance: Double, gradient: [Double])?
+    /// Deviance before the last step, for reporting when `atBeta` is nil.
+    var deviance: Double
+    /// For the covariance: at the start of the last iteration when it converged, else at `beta`.
+    var information: SymmetricMatrix
+    var history: [IterationRecord] = []
+    var converged = false
+    var iterations = 0
+    var lastDecrement = Double.infinity
+    var ridgeUsed = 0.0
+    /// Terms held at a bound by the last direction.
+    var fixed: [Bool]
+}
+
+/// The Newton iterations both solvers share. Each trial point costs one fused pass that returns
+/// its deviance *and* derivatives, so an accepted step needs no further pass over the rows.
+///
+/// Each iteration reads as its own table of contents: 1. gradient and information at β (from the
+/// pass that accepted β); 2. Cholesky solve H δ = g (with bounds, on the free terms); 3. stop on the
+/// Newton decrement; 4. halve the step until the deviance falls (Armijo).
+enum NewtonIterations {
+    /// `firthScore` gives Firth's modified score from the plain one and the information's Cholesky
+    /// factor, at the β of the latest pass (only the in-memory solver can: it needs every row's η).
+    /// `ridge` adds ½·Σ ridgeⱼβⱼ² to the objective −ℓ (ridge regression, in log-likelihood units).
+    static func run(beta start: [Double], derivatives first: PassSums, bounds: StandardisedBounds, options: FitOptions,
+                    firthScore: (([Double], SymmetricMatrix) -> [Double])?, ridge: [Double]? = nil,
+                    evaluate: ([Double]) throws -> PassSums) rethrows -> NewtonOutcome {
+        func penalty(_ beta: [Double]) -> Double {
+            guard let ridge else { return 0 }
+            var s = 0.0
+            for j in beta.indices { s += ridge[j] / 2 * beta[j] * beta[j] }
+            return s
+        }
+        let k = start.count
+        let lower = bounds.lower, upper = bounds.upper, bounded = bounds.isBounded
+        var beta = start
+        var deviance = first.deviance, plainGradient = first.gradient, info = first.information
+        var out = NewtonOutcome(beta: beta, atBeta: nil, deviance: deviance, information: info,
+                                fixed: [Bool](repeating: false, count: k))
+        var lastPassAtBeta = true
+
+        for iteration in 1...max(1, options.maxIterations) {
+            let started = DispatchTime.now().uptimeNanoseconds
+            out.iterations = iteration
+            out.information = info
+            // 1. Firth: the modified score and the penalised objective deviance/2 − ½·log|I|.
+            var gradient = plainGradient
+            var objective = deviance / 2 + penalty(beta)
+            var system = info
+            if let ridge {
+                for a in 0..<k { gradient[a] -= ridge[a] * beta[a]; system[a, a] += ridge[a] }
+            }
+            if options.firth {
+                guard let (halfLogDet, factor) = FirthAdjustment.halfLogDet(info), let score = firthScore else { break }
+                gradient = score(plainGradient, factor)
+                objective -= halfLogDet
+            }
+            // 2. Newton direction; with bounds, on the terms not held at a bound by the gradient.
+            var delta: [Double]
+            var stepLimit = 1.0
+            if bounded {
+                for a in 0..<k {
+                    out.fixed[a] = (beta[a] <= lower[a] && gradient[a] <= 0) || (beta[a] >= upper[a] && gradient[a] >= 0)
+                }
+                // A term at its bound whose Newton step points outward is held too, and the step
+                // re-solved (at most k rounds): otherwise the step length would be zero.
+                var solved: [Double]? = nil
+                for _ in 0..<k {
+                    let free = (0..<k).filter { !out.fixed[$0] }
+                    guard let solve = NewtonStep.solve(system.submatrix(free), free.map { gradient[$0] }) else { break }
+                    out.ridgeUsed = max(out.ridgeUsed, solve.ridge)
+                    var step = [Double](repeating: 0, count: k)
+                    for (b, a) in free.enumerated() { step[a] = solve.step[b] }
+                    let outward = free.filter { (beta[$0] <= lower[$0] && step[$0] < 0) || (beta[$0] >= upper[$0] && step[$0] > 0) }
+                    solved = step
+                    if outward.isEmpty { break }
+                    for a in outward { out.fixed[a] = true }
+                    solved = nil
+                }
+                guard let step = solved else { break }
+                delta = step
+                // Stop at the first bound the step would cross; that term is held next iteration.
+                for a in (0..<k) where !out.fixed[a] && delta[a] != 0 {
+                    let room = delta[a] > 0 ? (upper[a] - beta[a]) / delta[a] : (lower[a] - beta[a]) / delta[a]
+                    stepLimit = min(stepLimit, max(0, room))
+                }
+            } else {
+                guard let solve = NewtonStep.solve(system, gradient) else { break }
+                out.ridgeUsed = max(out.ridgeUsed, solve.ridge)
+                delta = solve.step
+            }
+            let decrement = zip(gradient, delta).reduce(0) { $0 + $1.0 * $1.1 }
+            out.lastDecrement = decrement
+            // 3. Converged when the gain in log-likelihood a Newton step predicts, gᵀH⁻¹g/2, is
+            //    below the rounding of ℓ itself. The step is still taken (its error is quadratic in
+            //    an already negligible one) and, as R's glm does, the covariance uses the information
+            //    from the start of this last iteration. (A rule on the change in β alone was
+            //    rejected: it stops early on flat likelihoods.)
+            if decrement / 2 <= options.tolerance * (abs(objective) + 1) {
+                out.converged = true
+                beta = bounds.clamp(zip(beta, delta).map { $0 + stepLimit * $1 })
+                lastPassAtBeta = false
+                out.history.append(IterationRecord(iteration: iteration, deviance: deviance, decrement: decrement,
+                                                   stepSize: 1, halvings: 0,
+                                                   seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9))
+                break
+            }
+            // 4. Backtracking line search on the deviance, with slack for rounding near the optimum.
+            //    Each trial is a full pass, so the accepted one already holds the next derivatives.
+            let slack = 64 * Double.ulpOfOne * (abs(objective) + 1)
+            var t = stepLimit, halvings = 0
+            var accepted: (beta: [Double], sums: PassSums)? = nil
+            // Near the optimum ½·log|I| carries more rounding than the gain a Firth step predicts,
+            // so a line search would stall on noise; the modified-score iteration is a contraction
+            // there and full steps converge (as in logistf and brglm2).
+            let fullFirthStep = options.firth && decrement / 2 <= 1e-6 * (abs(objective) + 1)
+            while accepted == nil && halvings <= options.maxHalvings {
+                // Clamped so rounding cannot leave a term a hair outside its bound.
+                let trialBeta = bounds.clamp(zip(beta, delta).map { $0 + t * $1 })
+                let sums = try evaluate(trialBeta)
+                lastPassAtBeta = false
+                var trial = sums.deviance / 2 + penalty(trialBeta)
+                if options.firth && !fullFirthStep {
+                    guard let (halfLogDet, _) = FirthAdjustment.halfLogDet(sums.information) else { t /= 2; halvings += 1; continue }
+                    trial -= halfLogDet
+                }
+                if fullFirthStep || trial <= objective - 1e-4 * t * decrement + slack {
+                    accepted = (trialBeta, sums)
+                } else {
+                    t /= 2
+                    halvings += 1
+                }
+            }
+            if let (trialBeta, sums) = accepted {
+                beta = trialBeta
+                deviance = sums.deviance
+                plainGradient = sums.gradient
+                info = sums.information
+                out.information = info
+                lastPassAtBeta = true
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            out.history.append(IterationRecord(iteration: iteration, deviance: deviance, decrement: decrement,
+                                               stepSize: accepted != nil ? t : 0, halvings: halvings, seconds: seconds))
+            if accepted == nil {
+                // No descent is possible in floating point: converged if the decrement is already at
+                // the precision floor, otherwise report a failure rather than loop.
+                out.converged = decrement / 2 <= Double.ulpOfOne.squareRoot() * (abs(objective) + 1)
+                break
+            }
+        }
+        out.beta = beta
+        out.deviance = deviance
+        if lastPassAtBeta { out.atBeta = (deviance, plainGradient) }
+        return out
+    }
+
+    /// Largest projected gradient of ℓ per row at the final β (standardised scale): zero for free
+    /// terms, and only pushing against the bound for held ones.
+    static func kktResidual(gradient g: [Double], beta: [Double], bounds: StandardisedBounds, rows: Int) -> Double {
+        var worst = 0.0
+        for a in g.indices {
+            var projected = g[a]
+            if beta[a] <= bounds.lower[a] { projected = max(projected, 0) }
+            if beta[a] >= bounds.upper[a] { projected = min(projected, 0) }
+            worst = max(worst, abs(projected) / Double(max(rows, 1)))
+        }
+        return worst
+    }
+}
