@@ -177,7 +177,7 @@ public enum CSVReader {
         return LoadedFile(bytes: UnsafeBufferPointer(start: buffer, count: count), mapped: false)
     }
 
-    private static func openFailure(path: String, code: Int32) -> DataError {
+    static func openFailure(path: String, code: Int32) -> DataError {
         switch code {
         case ENOENT, ENOTDIR:
             return DataError(file: path, problem: "file not found",
@@ -208,10 +208,22 @@ public enum CSVReader {
         if end == begin { throw emptyFile }
 
         let (names, dataStart, dataFirstLine) = try readHeader(base: base, begin: begin, end: end, path: path)
-        if dataStart >= end {
-            throw DataError(file: path, line: 1, problem: "the file has a header but no data rows",
-                            fix: "check that the export included the data, not just the column names")
-        }
+        if dataStart >= end { throw noDataRows(path: path) }
+        return try parseRecords(base: base, from: dataStart, to: end, names: names, firstLine: dataFirstLine,
+                                path: path, options: options, wholeFile: true)
+    }
+
+    static func noDataRows(path: String) -> DataError {
+        DataError(file: path, line: 1, problem: "the file has a header but no data rows",
+                  fix: "check that the export included the data, not just the column names")
+    }
+
+    /// Parses the records in `dataStart..<end`, the first of which starts on
+    /// physical line `firstLine`. `wholeFile` turns on the checks that only
+    /// make sense for a complete file (a column that is entirely missing).
+    static func parseRecords(base: UnsafePointer<UInt8>, from dataStart: Int, to end: Int, names: [String],
+                             firstLine dataFirstLine: Int, path: String, options: CSVOptions,
+                             wholeFile: Bool) throws -> RawTable {
         let tokenizer = Tokenizer(base: base, end: end, path: path, names: names)
         let plan = ParsePlan(tokenizer: tokenizer,
                              forcedText: names.map { options.textColumns.contains($0) },
@@ -221,10 +233,11 @@ public enum CSVReader {
 
         let (chunks, rowBases, lineBases) = try parseChunks(plan: plan, dataStart: dataStart,
                                                             firstLine: dataFirstLine, options: options)
-        return try assemble(chunks: chunks, rowBases: rowBases, lineBases: lineBases, plan: plan)
+        return try assemble(chunks: chunks, rowBases: rowBases, lineBases: lineBases, plan: plan,
+                            wholeFile: wholeFile)
     }
 
-    private static func readHeader(base: UnsafePointer<UInt8>, begin: Int, end: Int,
+    static func readHeader(base: UnsafePointer<UInt8>, begin: Int, end: Int,
                                    path: String) throws -> (names: [String], dataStart: Int, firstLine: Int) {
         let tokenizer = Tokenizer(base: base, end: end, path: path, names: [])
         var pos = begin
@@ -398,7 +411,7 @@ public enum CSVReader {
 
     /// Joins the chunks column by column and applies the whole-column checks.
     private static func assemble(chunks: [ChunkParser], rowBases: [Int], lineBases: [Int],
-                                 plan: ParsePlan) throws -> RawTable {
+                                 plan: ParsePlan, wholeFile: Bool) throws -> RawTable {
         let names = plan.names
         let path = plan.tokenizer.path
         let rowCount = chunks.reduce(0) { $0 + $1.rowCount }
@@ -479,7 +492,7 @@ public enum CSVReader {
                                 : "infinite value '\(shown)'",
                             fix: "replace it with an empty cell (missing) or a finite number")
         }
-        if let empty = columns.first(where: { $0.missingCount == rowCount }) {
+        if wholeFile, let empty = columns.first(where: { $0.missingCount == rowCount }) {
             throw DataError(file: path, column: empty.name,
                             problem: "the column is entirely missing (all \(rowCount) cells are NA)",
                             fix: "drop it or pass --exclude")
