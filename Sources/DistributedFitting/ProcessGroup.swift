@@ -171,13 +171,23 @@ public final class ProcessGroup: @unchecked Sendable {
     }
 
     /// Agrees on failure: every rank passes its own error (or nil); if any rank failed, all throw —
-    /// the failing rank its own error, the others `peerFailed` naming the lowest failing rank — so
-    /// no rank is left waiting in a collective.
+    /// the lowest failing rank its own error (it alone reports, so an error every rank hits prints
+    /// once), the others `peerFailed` naming it — and no rank is left waiting in a collective.
     public func agree(_ error: Error?) throws {
         var failed = [error == nil ? Double(size) : Double(rank)]
         try min(&failed)
-        if let error { throw error }
-        if failed[0] < Double(size) { throw DistributedError.peerFailed(rank: Int(failed[0])) }
+        let first = Int(failed[0])
+        if first == rank, let error { throw error }
+        if first < size { throw DistributedError.peerFailed(rank: first) }
+    }
+
+    /// Ends every rank at once (`MPI_Abort`): for an error on one rank while the others may be
+    /// waiting in a collective. In one process it just exits.
+    public func abort(code: Int32) -> Never {
+        #if MPI
+        if case .mpi = backend { MPI_Abort(cmpi_comm_world(), code) }
+        #endif
+        exit(code)
     }
 
     private static func count(_ n: Int) throws -> Int32 {

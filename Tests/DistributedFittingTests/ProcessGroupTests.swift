@@ -65,10 +65,10 @@ final class Locked<Value>: @unchecked Sendable {
         }
     }
 
-    @Test func aFailingRankStopsEveryRank() throws {
-        let outcomes = try onRanks(3) { g -> String in
+    @Test func theLowestFailingRankReportsAndEveryRankStops() throws {
+        let outcomes = try onRanks(4) { g -> String in
             do {
-                try g.agree(g.rank == 2 ? DistributedError.mismatch("planned") : nil)
+                try g.agree(g.rank >= 2 ? DistributedError.mismatch("planned") : nil)
                 return "went on"
             } catch DistributedError.peerFailed(let at) {
                 return "peer \(at)"
@@ -76,7 +76,7 @@ final class Locked<Value>: @unchecked Sendable {
                 return "own error"
             }
         }
-        #expect(outcomes == ["peer 2", "peer 2", "own error"])
+        #expect(outcomes == ["peer 2", "peer 2", "own error", "peer 2"])
     }
 
     #if !MPI

@@ -40,4 +40,21 @@ do {
     guard failedAt == root else { fail("rank \(group.rank): agree reported \(String(describing: failedAt)) instead of rank \(root)") }
 } catch { fail("rank \(group.rank): \(error)") }
 print("mpi smoke: rank \(group.rank) of \(group.size) ok")
+
+// `MPISmoke --reduce-cost P`: what one Newton iteration adds in communication, the all-reduce of
+// a P×P information matrix, a P-gradient and a few scalars, timed over many repetitions.
+if let flag = CommandLine.arguments.firstIndex(of: "--reduce-cost"), let p = Int(CommandLine.arguments[flag + 1]) {
+    var message = [Double](repeating: 1, count: p * p + p + 3)
+    let repetitions = 2_000
+    do {
+        for _ in 0..<50 { try group.sum(&message) }
+        try group.agree(nil)
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<repetitions { message[0] = 1; try group.sum(&message) }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(repetitions)
+        if group.rank == 0 {
+            print("mpi smoke: all-reduce of \(message.count) doubles (p = \(p)) on \(group.size) ranks: \(String(format: "%.1f", seconds * 1e6)) µs")
+        }
+    } catch { fail("rank \(group.rank): \(error)") }
+}
 group.finish()
