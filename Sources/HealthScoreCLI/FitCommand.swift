@@ -37,6 +37,9 @@ struct Fit: ParsableCommand {
     @Flag(help: "Print phase timings (ingest, design, fit) to stderr.")
     var timings = false
 
+    @Flag(help: "Read the file in chunks, once per pass, instead of holding it: for files larger than memory. Maximum likelihood with model standard errors only; the separation check is not run.")
+    var streaming = false
+
     @Flag(help: "Split the rows across the ranks of an mpirun job (a build with --traits MPI); rank 0 writes the output.")
     var distributed = false
 
@@ -75,6 +78,8 @@ struct Fit: ParsableCommand {
             throw ValidationError("--bound '\(b)' is not TERM<=VALUE or TERM>=VALUE")
         }
         if !bound.isEmpty && penalty == .firth { throw ValidationError("--bound goes with --penalty none, l2, l1 or elasticnet (not firth)") }
+        if streaming && penalty != .none { throw ValidationError("--streaming fits by maximum likelihood only; drop --penalty \(penalty.rawValue) or fit in memory") }
+        if streaming && correlations != nil { throw ValidationError("--streaming does not write --correlations; fit in memory for the correlation matrix") }
         switch penalty {
         case .none, .firth:
             guard alpha == nil, lambda == nil else { throw ValidationError("--alpha and --lambda go with --penalty l2, l1 or elasticnet") }
@@ -136,6 +141,11 @@ struct Fit: ParsableCommand {
                                                          penalty: ElasticNetPenalty(alpha: mix, lambda: value), bounds: termBounds,
                                                          timings: &clock).model
                 }
+            } else if streaming {
+                let result = try FitPipeline.runStreaming(dataPath: data, roles: columnRoles, naValues: roles.naValues, options: options,
+                                                          bounds: termBounds, timings: &clock)
+                model = result.model
+                iterationSeconds = result.fit.history.map(\.seconds)
             } else {
                 let result = try FitPipeline.run(dataPath: data, roles: columnRoles, naValues: roles.naValues, options: options,
                                                  bounds: termBounds, correlations: correlations != nil,

@@ -94,16 +94,101 @@ public struct Design: Sendable {
     public var scoring = ScoringChoice()
 }
 
-/// Turns a typed table into a treatment-coded design and a 0/1 response.
+/// Turns a typed table into a treatment-coded design and a 0/1 response: the design learned from
+/// the whole table (`DesignStatistics` on one piece) and applied to it (`DesignRecipe`), the same
+/// two steps `--streaming` takes chunk by chunk.
 public enum DesignBuilder {
     /// Above this many levels a text column is refused as a metric unless most rows share levels:
     /// it is almost always an identifier or a free-text field.
     public static let identifierLevelLimit = 1_000
 
-    public static func build(_ table: RawTable, roles: ColumnRoles, naValues: [String]) throws -> Design {
-        let file = table.path
-        func err(_ column: String?, _ problem: String, _ fix: String, row: Int? = nil) -> DataError {
-            DataError(file: file, row: row, line: row.map { table.line(ofRecord: $0) }, column: column, problem: problem, fix: fix)
+    /// Takes the table by value so that, when the caller hands it over (`consume`), each raw column
+    /// is released as soon as its terms are written: raw table and design are never both whole.
+    public static func build(_ table: consuming RawTable, roles: ColumnRoles, naValues: [String]) throws -> Design {
+        try validate(table, roles: roles)
+        let path = table.path
+        let selection: RowSelection
+        var statistics = DesignStatistics(roles: roles, naValues: naValues, path: path)
+        do {
+            let place = PieceLocation(table: copy table, recordOffset: 0)
+            let features = DesignStatistics.featureColumns(table, roles: roles)
+            selection = try RowSelection.select(place, roles: roles, features: features)
+            try statistics.observe(table, place: place, features: features, selection: selection)
+        }
+        var extraGroups: [MetricGroup] = []
+        if let threshold = roles.correlationThreshold {
+            let members = Set(roles.groups.flatMap { $0.members.map(\.column) })
+            let candidates = DesignStatistics.featureColumns(table, roles: roles).filter { c in
+                if case .numeric = c.values { return !members.contains(c.name) } else { return false }
+            }
+            extraGroups = MetricGrouping.correlated(candidates, rows: selection.kept ?? Array(0..<table.rowCount),
+                                                    threshold: threshold, roles: roles)
+        }
+        var recipe = try statistics.recipe(extraGroups: extraGroups)
+        statistics = DesignStatistics(roles: roles, naValues: naValues, path: path)
+
+        let n = recipe.rows
+        let ids = identities(table, roles: roles, selection: selection)
+        let clusters = clusterCodes(table, roles: roles, selection: selection)
+        let sourceRecords = (0..<n).map { selection.row($0) + 1 }
+        let place = PieceLocation(table: RawTable(path: path, columns: [], rowCount: table.rowCount, recordLines: table.recordLines),
+                                  recordOffset: 0)
+        let labelTable = RawTable(path: path, columns: [table.column(named: roles.target)].compactMap { $0 }
+                                      + [roles.weights.flatMap { table.column(named: $0) }].compactMap { $0 },
+                                  rowCount: table.rowCount, recordLines: [])
+        var response = [Double](repeating: 0, count: n)
+        try response.withUnsafeMutableBufferPointer {
+            try recipe.writeLabel(labelTable, selection: selection, place: place, response: $0.baseAddress!)
+        }
+        var weights: [Double]? = nil
+        if recipe.hasWeights {
+            var w = [Double](repeating: 0, count: n)
+            response.withUnsafeBufferPointer { y in
+                w.withUnsafeMutableBufferPointer { recipe.writeWeights(labelTable, selection: selection, response: y.baseAddress!, weights: $0.baseAddress!) }
+            }
+            weights = w
+        }
+
+        // Terms column by column into storage allocated once and touched only as it is written;
+        // each raw column goes as soon as its terms are in.
+        var columns = table.columns
+        var index: [String: Int] = [:]
+        for (k, c) in columns.enumerated() where index[c.name] == nil { index[c.name] = k }
+        _ = consume table
+        let p = recipe.termNames.count
+        var groupMoments: [Int: Moments] = [:]
+        let storage = try [Double](unsafeUninitializedCapacity: n * p) { buffer, initialized in
+            let x = buffer.baseAddress!
+            x.update(repeating: 1, count: n)
+            var term = 1
+            for (s, step) in recipe.steps.enumerated() {
+                let names = step.columns
+                try recipe.write(step, columns: names.map { columns[index[$0]!] }, selection: selection, place: place,
+                                 x: x + term * n, stride: n)
+                if case .group = step { groupMoments[s] = Moments(UnsafeBufferPointer(start: x + term * n, count: n)) }
+                for name in names { columns[index[name]!] = RawColumn(name: name, values: .numeric([]), missingCount: 0) }
+                term += step.termCount
+            }
+            initialized = n * p
+        }
+        columns = []
+        for (s, m) in groupMoments {
+            recipe.schema.features[s].mean = m.mean
+            recipe.schema.features[s].standardDeviation = m.sd
+        }
+        var design = Design(rows: n, termNames: recipe.termNames, storage: storage, response: response,
+                            sourceRecords: sourceRecords, schema: recipe.schema,
+                            nDropped: recipe.dropped, nImputedCells: recipe.imputedCells, dropReasons: recipe.dropReasons,
+                            termSources: recipe.termSources, distinctIds: ids.distinct, weights: weights,
+                            clusterCodes: clusters?.codes, clusterCount: clusters?.count ?? 0, idHashes: ids.hashes)
+        design.scoring = roles.scoring
+        return design
+    }
+
+    /// Checks the roles against the header: every named column exists and plays one part.
+    static func validate(_ table: RawTable, roles: ColumnRoles) throws {
+        func err(_ column: String?, _ problem: String, _ fix: String) -> DataError {
+            DataError(file: table.path, column: column, problem: problem, fix: fix)
         }
         let names = table.columns.map(\.name) + table.skippedColumns
         func require(_ name: String, role: String, flag: String) throws {
@@ -116,7 +201,7 @@ public enum DesignBuilder {
             throw err(roles.target, "the target column is also listed in --exclude", "remove '\(roles.target)' from --exclude")
         }
         try require(roles.target, role: "the target", flag: "--target")
-        guard let targetColumn = table.column(named: roles.target) else {
+        guard table.column(named: roles.target) != nil else {
             throw err(roles.target, "the target column was not read", "do not skip the target column")
         }
         if let id = roles.id { try require(id, role: "the id", flag: "--id") }
@@ -128,256 +213,52 @@ public enum DesignBuilder {
             if w == roles.target { throw err(w, "the target column is also given as --weights", "use a separate weights column") }
         }
         for name in roles.transforms.keys { try require(name, role: "--transform", flag: "--transform") }
-        var memberOf = try MetricGrouping.validate(roles.groups, table: table, roles: roles, error: { err($0, $1, $2) })
+        _ = try MetricGrouping.validate(roles.groups, table: table, roles: roles, error: { err($0, $1, $2) })
         for (flag, name) in [("--id", roles.id), ("--time", roles.time)] where name == roles.target {
             throw err(roles.target, "the target column is also given as \(flag)", "use different columns for \(flag) and --target")
         }
+    }
 
-        // 1. The label.
-        let label = try LabelCoding.code(targetColumn, positive: roles.positive, file: file, table: table)
+    /// Per fitted row a 64-bit code of the customer id (equal ids, equal codes), and the number of
+    /// distinct customers.
+    static func identities(_ table: RawTable, roles: ColumnRoles, selection: RowSelection) -> (hashes: [UInt64]?, distinct: Int?) {
+        guard let id = roles.id else { return (nil, nil) }
+        if let hashes = table.hashedColumns[id] {
+            let picked = (0..<selection.count).map { hashes[selection.row($0)] }
+            return (picked, distinctCount(picked))
+        }
+        guard let c = table.column(named: id) else { return (nil, nil) }
+        let (codes, levels) = c.levelCodes()
+        var seen = [Bool](repeating: false, count: levels.count)
+        let picked = (0..<selection.count).map { r -> UInt64 in
+            let code = codes[selection.row(r)]
+            if code >= 0 { seen[Int(code)] = true }
+            return UInt64(bitPattern: Int64(code))
+        }
+        return (picked, seen.filter { $0 }.count)
+    }
 
-        // 2. Which rows survive, and the features.
-        let skip = Set([roles.target] + [roles.id, roles.time, roles.weights].compactMap { $0 } + roles.exclude)
-        let featureColumns = table.columns.filter { !skip.contains($0.name) && (roles.onlyColumns?.contains($0.name) ?? true) }
-        for c in featureColumns where c.missingCount == table.rowCount {
-            throw err(c.name, "every value is missing", "drop the column or pass --exclude \(c.name)")
-        }
-        var keep = label.values.map { !$0.isNaN }
-        var dropReasons: [String: Int] = [:]
-        let missingLabels = keep.filter { !$0 }.count
-        if missingLabels > 0 { dropReasons["missing label"] = missingLabels }
-        var weightValues: [Double]? = nil
-        if let name = roles.weights {
-            guard let c = table.column(named: name), case .numeric(let w) = c.values else {
-                throw err(name, "the weights column is not numeric", "give one non-negative number per row")
-            }
-            var dropped = 0
-            for i in 0..<table.rowCount {
-                if w[i].isNaN { if keep[i] { keep[i] = false; dropped += 1 }; continue }
-                if w[i] < 0 {
-                    throw err(name, "negative weight \(w[i])", "weights must be zero or positive", row: i + 1)
-                }
-            }
-            if dropped > 0 { dropReasons["missing \(name) (weight)"] = dropped }
-            weightValues = w
-        }
-        var clusterColumn: RawColumn? = nil
-        if let name = roles.cluster {
-            guard let c = table.column(named: name) else {
-                throw err(name, "the cluster column was not read", "do not exclude the cluster column")
-            }
-            clusterColumn = c
-            let missing = c.missingMask()
-            var dropped = 0
-            for i in 0..<table.rowCount where keep[i] && missing[i] { keep[i] = false; dropped += 1 }
-            if dropped > 0 { dropReasons["missing \(name) (cluster)"] = dropped }
-        }
-        if roles.missing == .drop {
-            for c in featureColumns where c.missingCount > 0 {
-                var dropped = 0
-                let missing = c.missingMask()
-                for i in 0..<table.rowCount where keep[i] && missing[i] { keep[i] = false; dropped += 1 }
-                if dropped > 0 { dropReasons["missing \(c.name)"] = dropped }
-            }
-        }
-        let rowsKept = keep.indices.filter { keep[$0] }
-        if rowsKept.isEmpty {
-            throw err(nil, "no rows left after dropping rows with missing values (\(dropReasons.map { "\($0.key): \($0.value)" }.sorted().joined(separator: ", ")))",
-                      roles.missing == .drop ? "pass --missing impute, or --exclude the mostly-missing columns" : "check the label column")
-        }
-        let response = rowsKept.map { label.values[$0] }
-        var weights: [Double]? = weightValues.map { w in rowsKept.map { w[$0] } }
-        if let w = weights, !w.contains(where: { $0 > 0 }) {
-            throw err(roles.weights, "every weight is zero", "give the rows to fit a positive weight")
-        }
-        if roles.classWeight == .balanced {
-            // scikit-learn's "balanced": each class gets total weight N/2.
-            let base = weights ?? [Double](repeating: 1, count: response.count)
-            var total = [0.0, 0.0]
-            for (yi, wi) in zip(response, base) { total[Int(yi)] += wi }
-            let all = total[0] + total[1]
-            if total[0] > 0 && total[1] > 0 {
-                weights = zip(response, base).map { $1 * all / (2 * total[Int($0)]) }
-            }
-        }
-        let events = response.reduce(0, +)
-        if events == 0 || events == Double(response.count) {
-            let only = events == 0 ? "non-churners" : "churners"
-            throw err(roles.target, "only \(only) remain (\(response.count) rows): a churn model needs both classes",
-                      "check --positive and the label values, or use a file with both churned and retained customers")
-        }
+    /// Distinct values; sorting 8-byte keys beats a million-entry hash set.
+    public static func distinctCount(_ hashes: [UInt64]) -> Int {
+        var sorted = hashes
+        sorted.sort()
+        var distinct = sorted.isEmpty ? 0 : 1
+        for i in sorted.indices.dropFirst() where sorted[i] != sorted[i - 1] { distinct += 1 }
+        return distinct
+    }
 
-        var groups = roles.groups
-        if let threshold = roles.correlationThreshold {
-            let candidates = featureColumns.filter { c in
-                if case .numeric = c.values { return memberOf[c.name] == nil } else { return false }
-            }
-            for g in MetricGrouping.correlated(candidates, rows: rowsKept, threshold: threshold, roles: roles) {
-                groups.append(g)
-                for m in g.members { memberOf[m.column] = g.name }
-            }
+    /// Dense cluster codes 0..<G over the fitted rows, in order of first appearance.
+    static func clusterCodes(_ table: RawTable, roles: ColumnRoles, selection: RowSelection) -> (codes: [Int32], count: Int)? {
+        guard let name = roles.cluster, let c = table.column(named: name) else { return nil }
+        let (codes, levels) = c.levelCodes()
+        var dense = [Int32](repeating: -1, count: levels.count)
+        var count = 0
+        let out = (0..<selection.count).map { r -> Int32 in
+            let code = Int(codes[selection.row(r)])
+            if dense[code] < 0 { dense[code] = Int32(count); count += 1 }
+            return dense[code]
         }
-
-        // 3. Terms, column by column.
-        let n = rowsKept.count
-        var termNames = [Coefficient.interceptTerm]
-        var termSources: [(column: String?, level: String?)] = [(nil, nil)]
-        var storage = [Double](repeating: 1, count: n)
-        storage.reserveCapacity(n * (1 + featureColumns.count))
-        var features: [FeatureSpec] = []
-        var imputedCells = 0
-        for c in featureColumns where memberOf[c.name] == nil {
-            let missingInKept: Int
-            if c.missingCount == 0 {
-                missingInKept = 0
-            } else {
-                let missing = c.missingMask()
-                missingInKept = rowsKept.reduce(0) { $0 + (missing[$1] ? 1 : 0) }
-            }
-            switch c.values {
-            case .numeric(let rawValues):
-                let prepared = try NumericMetric.prepare(rawValues, rows: rowsKept, column: c.name, roles: roles,
-                                                         error: { err(c.name, $0, $1) })
-                let values = prepared.values
-                var spec = FeatureSpec(column: c.name, kind: .numeric, mean: prepared.mean, standardDeviation: prepared.sd,
-                                       missingShare: Double(missingInKept) / Double(n))
-                spec.transforms = prepared.chain.isEmpty ? nil : prepared.chain
-                termNames.append(c.name)
-                termSources.append((c.name, nil))
-                if n == table.rowCount && missingInKept == 0 {
-                    storage.append(contentsOf: values)
-                } else {
-                    let base = storage.count
-                    let fill = prepared.fill
-                    storage.append(contentsOf: repeatElement(0, count: n))
-                    values.withUnsafeBufferPointer { v in
-                        storage.withUnsafeMutableBufferPointer { out in
-                            for (r, i) in rowsKept.enumerated() { let x = v[i]; out[base + r] = x.isNaN ? fill : x }
-                        }
-                    }
-                }
-                if roles.missing == .impute {
-                    spec.imputeValue = prepared.fill
-                    spec.imputation = roles.impute
-                    if missingInKept > 0 {
-                        imputedCells += missingInKept
-                        let term = FeatureSpec.indicatorTerm(c.name)
-                        spec.missingIndicator = term
-                        termNames.append(term)
-                        termSources.append((c.name, nil))
-                        for i in rowsKept { storage.append(values[i].isNaN ? 1 : 0) }
-                    }
-                }
-                features.append(spec)
-            case .text(let codes, let levels):
-                var counts = [Int](repeating: 0, count: levels.count)
-                for i in rowsKept where codes[i] >= 0 { counts[Int(codes[i])] += 1 }
-                let minimum = (roles.rareLevelShare ?? 0) * Double(n)
-                let pooled = levels.indices.filter { counts[$0] > 0 && Double(counts[$0]) < minimum }.map { levels[$0] }
-                    .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-                var levelNames = levels.indices.filter { Double(counts[$0]) >= max(minimum, 1) }.map { levels[$0] }
-                    .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-                let distinct = counts.reduce(0) { $0 + ($1 > 0 ? 1 : 0) }
-                if distinct > identifierLevelLimit && distinct * 2 > n {
-                    throw err(c.name, "text column with \(distinct) distinct values in \(n) rows looks like an identifier or free text",
-                              "pass --id \(c.name) or --exclude \(c.name)")
-                }
-                if !pooled.isEmpty { levelNames.append(FeatureSpec.otherLevel) }
-                if missingInKept > 0 { // impute policy only: drop removed them
-                    imputedCells += missingInKept
-                    levelNames.append(FeatureSpec.missingLevel)
-                }
-                guard let reference = levelNames.first else { continue }
-                var spec = FeatureSpec(column: c.name, kind: .categorical, levels: levelNames, reference: reference,
-                                       missingShare: Double(missingInKept) / Double(n))
-                spec.pooledLevels = pooled.isEmpty ? nil : pooled
-                var position: [String: Int] = [:]
-                for (pos, name) in levelNames.enumerated() { position[name] = pos }
-                let otherPos = position[FeatureSpec.otherLevel] ?? -1
-                let pooledSet = Set(pooled)
-                // code → position among levelNames
-                let index = levels.map { pooledSet.contains($0) ? otherPos : (position[$0] ?? -1) }
-                let missingPos = levelNames.count - 1
-                let base = storage.count
-                let dummies = levelNames.count - 1
-                storage.append(contentsOf: repeatElement(0, count: n * dummies))
-                var levelCounts = [Int](repeating: 0, count: levelNames.count)
-                storage.withUnsafeMutableBufferPointer { out in
-                    for (r, i) in rowsKept.enumerated() {
-                        let pos = codes[i] < 0 ? missingPos : index[Int(codes[i])]
-                        if pos >= 0 { levelCounts[pos] += 1 }
-                        if pos > 0 { out[base + (pos - 1) * n + r] = 1 }
-                    }
-                }
-                spec.levelShares = levelCounts.map { Double($0) / Double(n) }
-                for level in levelNames.dropFirst() {
-                    termNames.append(FeatureSpec.levelTerm(c.name, level))
-                    termSources.append((c.name, level))
-                }
-                features.append(spec)
-            }
-        }
-        for group in groups {
-            let built = try MetricGrouping.build(group, table: table, rows: rowsKept, roles: roles, error: { err($0, $1, $2) })
-            termNames.append(group.name)
-            termSources.append((group.name, nil))
-            storage.append(contentsOf: built.values)
-            var spec = built.spec
-            // Members are turned to agree with the first, so the group shares its direction when all have one.
-            let directions = group.members.map { roles.healthierWhen[$0.column] }
-            if directions.allSatisfy({ $0 != nil }) { spec.healthierWhen = directions[0] }
-            features.append(spec)
-        }
-        for i in features.indices {
-            if let name = roles.displayNames[features[i].column] { features[i].displayName = name }
-            if let d = roles.healthierWhen[features[i].column] { features[i].healthierWhen = d }
-        }
-        var distinctIds: Int? = nil
-        var idHashes: [UInt64]? = nil
-        if let id = roles.id {
-            if let hashes = table.hashedColumns[id] {
-                idHashes = rowsKept.map { hashes[$0] }
-                // Sorting 8-byte keys beats a million-entry hash set.
-                var sorted = rowsKept.map { hashes[$0] }
-                sorted.sort()
-                var distinct = sorted.isEmpty ? 0 : 1
-                for i in sorted.indices.dropFirst() where sorted[i] != sorted[i - 1] { distinct += 1 }
-                distinctIds = distinct
-            } else if let c = table.column(named: id) {
-                let (codes, levels) = c.levelCodes()
-                idHashes = rowsKept.map { UInt64(bitPattern: Int64(codes[$0])) }
-                var seen = [Bool](repeating: false, count: levels.count)
-                for i in rowsKept where codes[i] >= 0 { seen[Int(codes[i])] = true }
-                distinctIds = seen.filter { $0 }.count
-            }
-        }
-        var clusterCodes: [Int32]? = nil
-        var clusterCount = 0
-        if let c = clusterColumn {
-            // Dense codes 0..<G over the kept rows.
-            let (codes, levels) = c.levelCodes()
-            var dense = [Int32](repeating: -1, count: levels.count)
-            clusterCodes = rowsKept.map { i in
-                let code = Int(codes[i])
-                if dense[code] < 0 { dense[code] = Int32(clusterCount); clusterCount += 1 }
-                return dense[code]
-            }
-        }
-        var schema = InputSchema(target: TargetSpec(column: roles.target, positive: label.positive, negative: label.negatives),
-                                 id: roles.id, time: roles.time, excluded: roles.exclude, missingPolicy: roles.missing,
-                                 naValues: naValues, features: features)
-        schema.clusterColumn = roles.cluster
-        schema.weightsColumn = roles.weights
-        schema.classWeight = roles.classWeight == .none ? nil : roles.classWeight.rawValue
-        schema.unseenLevels = roles.unseenLevels
-        schema.rareLevelShare = roles.rareLevelShare
-        var design = Design(rows: n, termNames: termNames, storage: storage, response: response,
-                      sourceRecords: rowsKept.map { $0 + 1 }, schema: schema,
-                      nDropped: table.rowCount - n, nImputedCells: imputedCells, dropReasons: dropReasons,
-                      termSources: termSources, distinctIds: distinctIds, weights: weights, clusterCodes: clusterCodes, clusterCount: clusterCount,
-                      idHashes: idHashes)
-        design.scoring = roles.scoring
-        return design
+        return (out, count)
     }
 }
 
@@ -408,8 +289,8 @@ extension DesignBuilder {
             throw DataError(file: table.path, row: nil, line: nil, column: target, problem: "no column named '\(target)' for the target",
                             fix: "pass one of the header names to --target")
         }
-        let coded = try LabelCoding.code(column, positive: positive, file: table.path, table: table)
-        return (coded.values, coded.positive)
+        let coded = try LabelCoding.code(column, positive: positive, file: table.path)
+        return (coded.values, coded.coding.positive)
     }
 }
 
@@ -419,39 +300,43 @@ enum LabelCoding {
 
     static func normalised(_ s: String) -> String { s.trimmingCharacters(in: .whitespaces).lowercased() }
 
-    struct Coded { var values: [Double]; var positive: String; var negatives: [String] }
+    /// Which label texts mean churned. `distinct`: the present label values in order of first appearance.
+    struct Coding: Sendable { var positives: Set<String>; var positive: String; var negatives: [String] }
 
-    static func code(_ column: RawColumn, positive: String?, file: String, table: RawTable) throws -> Coded {
-        // Work on distinct values, then map rows by code: a million-row label costs no String per row.
-        let (codes, levels) = column.levelCodes()
-        var seen = [Bool](repeating: false, count: levels.count)
-        for c in codes where c >= 0 { seen[Int(c)] = true }
-        let distinct = levels.indices.filter { seen[$0] }.map { levels[$0] }
+    static func decide(_ distinct: [String], positive: String?, file: String, column: String) throws -> Coding {
         let shown = distinct.sorted().prefix(8).map { "'\($0)'" }.joined(separator: ", ")
-        let isPositive: [Bool]
+        let positives: Set<String>
         let positiveText: String
         if let positive {
             guard distinct.contains(positive) else {
-                throw DataError(file: file, row: nil, line: nil, column: column.name,
-                                problem: "--positive '\(positive)' does not occur in the label (values: \(shown))",
+                throw DataError(file: file, column: column, problem: "--positive '\(positive)' does not occur in the label (values: \(shown))",
                                 fix: "pass one of the label values to --positive")
             }
-            isPositive = levels.map { $0 == positive }
+            positives = [positive]
             positiveText = positive
         } else {
             let lowered = Set(distinct.map(normalised))
             guard let pair = pairs.first(where: { lowered.isSubset(of: [$0.positive, $0.negative]) }) else {
                 let example = distinct.sorted().first ?? "churned"
-                throw DataError(file: file, row: nil, line: nil, column: column.name,
+                throw DataError(file: file, column: column,
                                 problem: "the label is not binary 0/1, true/false or yes/no (values: \(shown)\(distinct.count > 8 ? ", …" : ""))",
                                 fix: "pass --positive VALUE naming the value that means churned, e.g. --positive \(example)")
             }
-            isPositive = levels.map { normalised($0) == pair.positive }
+            positives = Set(distinct.filter { normalised($0) == pair.positive })
             positiveText = distinct.first { normalised($0) == pair.positive } ?? pair.positive
         }
-        let values = codes.map { $0 < 0 ? Double.nan : (isPositive[Int($0)] ? 1 : 0) }
-        let negatives = distinct.filter { !isPositive[levels.firstIndex(of: $0)!] }.sorted()
-        return Coded(values: values, positive: positiveText, negatives: negatives)
+        return Coding(positives: positives, positive: positiveText, negatives: distinct.filter { !positives.contains($0) }.sorted())
+    }
+
+    /// Per row 1 (churned), 0, or NaN when missing.
+    static func code(_ column: RawColumn, positive: String?, file: String) throws -> (values: [Double], coding: Coding) {
+        // Work on distinct values, then map rows by code: a million-row label costs no String per row.
+        let (codes, levels) = column.levelCodes()
+        var seen = [Bool](repeating: false, count: levels.count)
+        for c in codes where c >= 0 { seen[Int(c)] = true }
+        let coding = try decide(levels.indices.filter { seen[$0] }.map { levels[$0] }, positive: positive, file: file, column: column.name)
+        let coded = levels.map { coding.positives.contains($0) ? 1.0 : 0.0 }
+        return (codes.map { $0 < 0 ? Double.nan : coded[Int($0)] }, coding)
     }
 }
 
@@ -477,61 +362,3 @@ extension RawColumn {
 }
 
 
-/// Learns a numeric column's transforms from the rows the fit uses.
-public enum TransformRule {
-    /// Skewness above which `--auto-transform` logs a metric (counts such as logins or days late
-    /// typically sit far above it; roughly symmetric metrics near 0).
-    public static let skewThreshold = 2.0
-
-    static func learn(_ values: [Double], rows: [Int], column: String, requested: [MetricTransform.Kind]?, auto: Bool,
-                      error: (String, String) -> DataError) throws -> ([Double], [MetricTransform]) {
-        var kinds = requested ?? []
-        if requested == nil && auto {
-            let present = rows.lazy.map { values[$0] }.filter { !$0.isNaN }
-            let distinct = Set(present.prefix(1_000))
-            if distinct.count > 2, skewness(Array(present)) > skewThreshold {
-                kinds = [(present.min() ?? 0) >= 0 ? .log1p : .asinh]
-            }
-        }
-        guard !kinds.isEmpty else { return (values, []) }
-        var current = values
-        var chain: [MetricTransform] = []
-        for kind in kinds {
-            var t = MetricTransform(kind: kind)
-            if kind == .clip {
-                let sorted = rows.map { current[$0] }.filter { !$0.isNaN }.sorted()
-                guard !sorted.isEmpty else { continue }
-                t.lower = quantile(sorted, 0.01)
-                t.upper = quantile(sorted, 0.99)
-            }
-            var next = current
-            for i in rows where !current[i].isNaN {
-                guard let v = t.apply(current[i]) else {
-                    throw error("value \(current[i]) in row \(i + 1) is outside the domain of \(kind.rawValue)",
-                                "use asinh for metrics that can be −1 or below")
-                }
-                next[i] = v
-            }
-            current = next
-            chain.append(t)
-        }
-        return (current, chain)
-    }
-
-    /// Type-7 quantile (linear interpolation), as R's default.
-    static func quantile(_ sorted: [Double], _ q: Double) -> Double {
-        let h = Double(sorted.count - 1) * q
-        let lo = Int(h.rounded(.down)), hi = min(lo + 1, sorted.count - 1)
-        return sorted[lo] + (h - Double(lo)) * (sorted[hi] - sorted[lo])
-    }
-
-    public static func skewness(_ x: [Double]) -> Double {
-        guard x.count > 2 else { return 0 }
-        let n = Double(x.count)
-        let mean = x.reduce(0, +) / n
-        var m2 = 0.0, m3 = 0.0
-        for v in x { let d = v - mean; m2 += d * d; m3 += d * d * d }
-        m2 /= n; m3 /= n
-        return m2 > 0 ? m3 / pow(m2, 1.5) : 0
-    }
-}

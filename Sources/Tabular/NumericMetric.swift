@@ -1,166 +1,194 @@
 import Foundation
 import ScoringCore
 
-/// A numeric metric as the fit sees it: transformed, with its moments and its fill for missing cells,
-/// all learned on the rows the fit uses.
-public struct NumericMetric {
-    /// Full length (every table row); NaN where missing.
-    var values: [Double]
+/// A numeric metric as the fit sees it: its transforms, moments and fill for missing cells, all
+/// learned on the rows the fit uses, then frozen.
+public struct NumericMetric: Sendable {
     var chain: [MetricTransform]
     var mean: Double
     /// 1/n standard deviation.
     var sd: Double
-    /// `roles.impute` of the present values (mean or median).
+    /// `roles.impute` of the present values (mean or median), on the transformed scale.
     var fill: Double
+    /// Fitted rows without a value.
+    var missing: Int
 
-    static func prepare(_ raw: [Double], rows: [Int], column: String, roles: ColumnRoles,
-                        error: (String, String) -> DataError) throws -> NumericMetric {
-        let (values, chain) = try TransformRule.learn(raw, rows: rows, column: column, requested: roles.transforms[column],
-                                                      auto: roles.autoTransform, error: error)
-        let (mean, sd) = moments(values, rows: rows)
-        var fill = mean
-        if roles.impute == .median {
-            let present = rows.lazy.map { values[$0] }.filter { !$0.isNaN }.sorted()
-            if !present.isEmpty { fill = TransformRule.quantile(present, 0.5) }
-        }
-        return NumericMetric(values: values, chain: chain, mean: mean, sd: sd, fill: fill)
+    /// The design value of one raw cell; nil outside the transforms' domain.
+    @inline(__always) func value(_ x: Double) -> Double? {
+        if x.isNaN { return fill }
+        if chain.isEmpty { return x }
+        return MetricTransform.apply(chain, to: x)
     }
 
-    /// Mean and 1/n standard deviation of the present values among `rows`, computed on x/max|x| and
-    /// scaled back: finite even for values near the overflow limit.
-    public static func moments(_ values: [Double]) -> (mean: Double, sd: Double) { moments(values, rows: Array(values.indices)) }
-
-    static func moments(_ values: [Double], rows: [Int]) -> (mean: Double, sd: Double) {
-        values.withUnsafeBufferPointer { v in
-            var top = 0.0, count = 0
-            for i in rows where !v[i].isNaN { top = max(top, abs(v[i])); count += 1 }
-            let scale = top > 0 ? top : 1
-            var sum = 0.0
-            for i in rows where !v[i].isNaN { sum += v[i] / scale }
-            let scaledMean = sum / Double(max(count, 1))
-            var ss = 0.0
-            for i in rows where !v[i].isNaN { let d = v[i] / scale - scaledMean; ss += d * d }
-            return (scaledMean * scale, (ss / Double(max(count, 1))).squareRoot() * scale)
-        }
+    /// Mean and 1/n standard deviation of the present values.
+    public static func moments(_ values: [Double]) -> (mean: Double, sd: Double) {
+        let m = Moments(values)
+        return (m.mean, m.sd)
     }
 }
 
-/// Builds the averaged standard score of a metric group.
-public enum MetricGrouping {
-    /// Checks the groups against the table; returns member column → group name.
-    static func validate(_ groups: [MetricGroup], table: RawTable, roles: ColumnRoles,
-                         error: (String?, String, String) -> DataError) throws -> [String: String] {
-        var memberOf: [String: String] = [:]
-        let roleColumns = Set([roles.target] + [roles.id, roles.time, roles.weights, roles.cluster].compactMap { $0 } + roles.exclude)
-        for g in groups {
-            if table.hasColumn(g.name) {
-                throw error(g.name, "group name '\(g.name)' is also a column of the data", "give the group a name that is not a column")
-            }
-            if g.members.count < 2 {
-                throw error(g.name, "group '\(g.name)' has \(g.members.count) member", "a group needs at least two metrics; drop the group or add members")
-            }
-            for m in g.members {
-                guard let c = table.column(named: m.column) else {
-                    throw error(m.column, "group '\(g.name)' names no column '\(m.column)'", "use a header name of the data")
-                }
-                guard case .numeric = c.values else {
-                    throw error(m.column, "group '\(g.name)' member '\(m.column)' is not numeric", "groups average numeric metrics; leave categories out")
-                }
-                if roleColumns.contains(m.column) {
-                    throw error(m.column, "group '\(g.name)' member '\(m.column)' is also the target, id, time, weights or an excluded column", "remove it from the group")
-                }
-                if let other = memberOf[m.column] {
-                    throw error(m.column, "'\(m.column)' is in both groups '\(other)' and '\(g.name)'", "put each metric in one group")
-                }
-                memberOf[m.column] = g.name
-            }
+/// What the design learns about one numeric column, piece by piece.
+///
+/// Moments merge across pieces. Two statistics do not: clip percentiles and the median fill. A
+/// column that needs either keeps its fitted rows' raw values (8 bytes a row) until `finish`.
+struct NumericStatistics: Sendable {
+    enum Plan: Sendable {
+        /// Known transforms (possibly none), applied as the rows arrive.
+        case chain([MetricTransform])
+        /// `--auto-transform`: the raw moments and both candidates', chosen from at the end.
+        case auto
+        /// Clip or median: keep the values.
+        case values([MetricTransform.Kind])
+    }
+    /// Values scanned for "more than two distinct values" before a metric counts as skewed.
+    static let distinctProbe = 1_000
+
+    let column: String
+    let plan: Plan
+    let median: Bool
+    var missing = 0
+    /// Of the transformed values (chain plan) or of the raw values (auto plan).
+    var moments = Moments()
+    var log1pMoments = Moments(), asinhMoments = Moments()
+    var firstPresent: [Double] = []
+    var values: [Double] = []
+
+    init(column: String, roles: ColumnRoles) {
+        self.column = column
+        median = roles.missing == .impute && roles.impute == .median
+        let requested = roles.transforms[column]
+        if median || requested?.contains(.clip) == true {
+            plan = .values(requested ?? [])
+        } else if requested == nil && roles.autoTransform {
+            plan = .auto
+        } else {
+            plan = .chain((requested ?? []).map { MetricTransform(kind: $0) })
         }
-        return memberOf
     }
 
-    /// The group's design column over `rows` and its feature spec.
-    static func build(_ group: MetricGroup, table: RawTable, rows: [Int], roles: ColumnRoles,
-                      error: (String?, String, String) -> DataError) throws -> (values: [Double], spec: FeatureSpec) {
-        var sum = [Double](repeating: 0, count: rows.count)
-        var members: [GroupMember] = []
-        var missingRows = 0
-        for m in group.members {
-            guard let c = table.column(named: m.column), case .numeric(let raw) = c.values else { continue }
-            let metric = try NumericMetric.prepare(raw, rows: rows, column: m.column, roles: roles,
-                                                   error: { error(m.column, $0, $1) })
-            guard metric.sd > 0 else {
-                throw error(m.column, "group '\(group.name)' member '\(m.column)' is constant on the training rows", "remove it from the group")
+    /// Adds the fitted rows (`kept`, nil for all) of one piece.
+    mutating func observe(_ v: UnsafeBufferPointer<Double>, kept: [Int]?, place: PieceLocation, scratch: inout [Double]) throws {
+        switch plan {
+        case .values:
+            if let kept { for i in kept { values.append(v[i]) } } else { values.append(contentsOf: v) }
+            for x in values[(values.count - (kept?.count ?? v.count))...] where x.isNaN { missing += 1 }
+        case .chain(let chain):
+            if kept == nil && chain.isEmpty {
+                let m = Moments(v)
+                missing += v.count - m.count
+                moments.merge(m)
+                return
             }
-            let member = GroupMember(column: m.column, transforms: metric.chain.isEmpty ? nil : metric.chain,
-                                     mean: metric.mean, standardDeviation: metric.sd, sign: m.sign,
-                                     imputeValue: roles.missing == .impute ? metric.fill : nil)
-            for (r, i) in rows.enumerated() {
-                let x = metric.values[i]
-                if x.isNaN { missingRows += 1 }
-                sum[r] += member.standardScore(x.isNaN ? metric.fill : x)
+            let count = kept?.count ?? v.count
+            if scratch.count < count { scratch = [Double](repeating: 0, count: count) }
+            try scratch.withUnsafeMutableBufferPointer { out in
+                for r in 0..<count {
+                    let i = kept?[r] ?? r
+                    let x = v[i]
+                    if x.isNaN { out[r] = .nan; missing += 1; continue }
+                    guard let t = MetricTransform.apply(chain, to: x) else {
+                        throw place.error(column, Self.domainProblem(x, chain: chain, inRow: place.recordOffset + i + 1), Self.domainFix, row: i)
+                    }
+                    out[r] = t
+                }
+                moments.merge(Moments(UnsafeBufferPointer(rebasing: out[0..<count])))
             }
-            members.append(member)
+        case .auto:
+            let count = kept?.count ?? v.count
+            if scratch.count < count { scratch = [Double](repeating: 0, count: count) }
+            scratch.withUnsafeMutableBufferPointer { out in
+                for r in 0..<count { out[r] = v[kept?[r] ?? r] }
+                let raw = UnsafeBufferPointer(rebasing: out[0..<count])
+                for x in raw where firstPresent.count < Self.distinctProbe && !x.isNaN { firstPresent.append(x) }
+                let m = Moments(raw, thirdMoment: true)
+                missing += count - m.count
+                moments.merge(m)
+                // The candidates are only used when the whole column qualifies (log1p: no negatives).
+                if m.minimum >= 0 {
+                    for r in 0..<count { out[r] = Foundation.log1p(out[r]) }
+                    log1pMoments.merge(Moments(UnsafeBufferPointer(rebasing: out[0..<count])))
+                    for r in 0..<count { out[r] = v[kept?[r] ?? r] }
+                }
+                for r in 0..<count { out[r] = Foundation.asinh(out[r]) }
+                asinhMoments.merge(Moments(UnsafeBufferPointer(rebasing: out[0..<count])))
+            }
         }
-        let k = Double(members.count)
-        let values = sum.map { $0 / k }
-        let (mean, sd) = NumericMetric.moments(values, rows: Array(values.indices))
-        var spec = FeatureSpec(column: group.name, kind: .group, mean: mean, standardDeviation: sd,
-                               missingShare: Double(missingRows) / Double(max(rows.count * members.count, 1)))
-        spec.members = members
-        return (values, spec)
     }
+
+    /// Adds a later piece's statistics (pieces merge in file order).
+    mutating func merge(_ other: NumericStatistics) {
+        missing += other.missing
+        moments.merge(other.moments)
+        log1pMoments.merge(other.log1pMoments)
+        asinhMoments.merge(other.asinhMoments)
+        firstPresent.append(contentsOf: other.firstPresent.prefix(Self.distinctProbe - firstPresent.count))
+        values.append(contentsOf: other.values)
+    }
+
+    /// The frozen metric.
+    func finish(file: String) throws -> NumericMetric {
+        switch plan {
+        case .chain(let chain):
+            return NumericMetric(chain: chain, mean: moments.mean, sd: moments.sd, fill: moments.mean, missing: missing)
+        case .auto:
+            let skewed = Set(firstPresent).count > 2 && moments.skewness > TransformRule.skewThreshold
+            guard skewed else {
+                return NumericMetric(chain: [], mean: moments.mean, sd: moments.sd, fill: moments.mean, missing: missing)
+            }
+            let log = moments.minimum >= 0
+            let m = log ? log1pMoments : asinhMoments
+            return NumericMetric(chain: [MetricTransform(kind: log ? .log1p : .asinh)], mean: m.mean, sd: m.sd, fill: m.mean,
+                                 missing: missing)
+        case .values(let kinds):
+            var current = values
+            var chain: [MetricTransform] = []
+            for kind in kinds {
+                var t = MetricTransform(kind: kind)
+                if kind == .clip {
+                    let sorted = current.filter { !$0.isNaN }.sorted()
+                    guard !sorted.isEmpty else { continue }
+                    t.lower = TransformRule.quantile(sorted, 0.01)
+                    t.upper = TransformRule.quantile(sorted, 0.99)
+                }
+                for i in current.indices where !current[i].isNaN {
+                    // The row is not known here: the values were collected without their records.
+                    guard let next = t.apply(current[i]) else {
+                        throw DataError(file: file, column: column, problem: Self.domainProblem(current[i], chain: [t], inRow: nil), fix: Self.domainFix)
+                    }
+                    current[i] = next
+                }
+                chain.append(t)
+            }
+            let m = Moments(current)
+            var fill = m.mean
+            if median {
+                let present = current.filter { !$0.isNaN }.sorted()
+                if !present.isEmpty { fill = TransformRule.quantile(present, 0.5) }
+            }
+            return NumericMetric(chain: chain, mean: m.mean, sd: m.sd, fill: fill, missing: missing)
+        }
+    }
+
+    static func domainProblem(_ x: Double, chain: [MetricTransform], inRow row: Int?) -> String {
+        let kind = chain.first { $0.apply(x) == nil }?.kind.rawValue ?? chain.first?.kind.rawValue ?? ""
+        return "value \(x)\(row.map { " in row \($0)" } ?? "") is outside the domain of \(kind)"
+    }
+
+    static let domainFix = "use asinh for metrics that can be −1 or below"
 }
 
-extension MetricGrouping {
-    /// Groups of numeric columns linked by |r| > threshold (connected components, Pearson on the
-    /// rows given, missing cells skipped pairwise). A member negatively correlated with the group's
-    /// first member, or with the opposite business direction, is turned (sign −1).
-    static func correlated(_ columns: [RawColumn], rows: [Int], threshold: Double, roles: ColumnRoles) -> [MetricGroup] {
-        let values: [[Double]] = columns.map { c in
-            guard case .numeric(let v) = c.values else { return [] }
-            return rows.map { v[$0] }
-        }
-        let p = columns.count
-        var parent = Array(0..<p)
-        func root(_ i: Int) -> Int { var i = i; while parent[i] != i { i = parent[i] }; return i }
-        var r = [[Double]](repeating: [Double](repeating: 0, count: p), count: p)
-        for a in 0..<p {
-            for b in (a + 1)..<max(a + 1, p) {
-                r[a][b] = pearson(values[a], values[b]); r[b][a] = r[a][b]
-                if abs(r[a][b]) > threshold { parent[root(b)] = root(a) }
-            }
-        }
-        var components: [Int: [Int]] = [:]
-        var order: [Int] = []
-        for i in 0..<p {
-            let k = root(i)
-            if components[k] == nil { order.append(k) }
-            components[k, default: []].append(i)
-        }
-        return order.compactMap { k in
-            let idx = components[k]!
-            guard idx.count > 1 else { return nil }
-            let first = idx[0]
-            let direction = roles.healthierWhen[columns[first].name]
-            let members = idx.map { i -> (column: String, sign: Double) in
-                if let d = direction, let di = roles.healthierWhen[columns[i].name] { return (columns[i].name, d == di ? 1 : -1) }
-                return (columns[i].name, i == first || r[first][i] >= 0 ? 1 : -1)
-            }
-            return MetricGroup(name: members.map(\.column).joined(separator: "+"), members: members)
-        }
+/// Learns a numeric column's transforms from the rows the fit uses.
+public enum TransformRule {
+    /// Skewness above which `--auto-transform` logs a metric (counts such as logins or days late
+    /// typically sit far above it; roughly symmetric metrics near 0).
+    public static let skewThreshold = 2.0
+
+    /// Type-7 quantile (linear interpolation), as R's default.
+    static func quantile(_ sorted: [Double], _ q: Double) -> Double {
+        let h = Double(sorted.count - 1) * q
+        let lo = Int(h.rounded(.down)), hi = min(lo + 1, sorted.count - 1)
+        return sorted[lo] + (h - Double(lo)) * (sorted[hi] - sorted[lo])
     }
 
-    /// Pearson correlation over the rows where both are present; 0 when either is constant there.
-    public static func pearson(_ x: [Double], _ y: [Double]) -> Double {
-        var n = 0.0, mx = 0.0, my = 0.0
-        for i in x.indices where !x[i].isNaN && !y[i].isNaN { n += 1; mx += x[i]; my += y[i] }
-        guard n > 1 else { return 0 }
-        mx /= n; my /= n
-        var sxx = 0.0, syy = 0.0, sxy = 0.0
-        for i in x.indices where !x[i].isNaN && !y[i].isNaN {
-            let dx = x[i] - mx, dy = y[i] - my
-            sxx += dx * dx; syy += dy * dy; sxy += dx * dy
-        }
-        return sxx > 0 && syy > 0 ? sxy / (sxx * syy).squareRoot() : 0
-    }
+    public static func skewness(_ x: [Double]) -> Double { Moments(x, thirdMoment: true).skewness }
 }

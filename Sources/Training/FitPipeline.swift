@@ -33,19 +33,17 @@ public enum FitPipeline {
     }
 
     static func prepare(dataPath: String, roles: ColumnRoles, naValues: [String], timings: inout Timings) throws -> (Design, TrainingSource) {
-        var csv = CSVOptions()
-        csv.naValues = Set(naValues)
-        csv.textColumns = Set([roles.target] + [roles.cluster].compactMap { $0 }).union(roles.categorical)
-        // The fit reads neither times nor excluded columns: their cells are checked for structure
-        // but not converted.
-        csv.skipColumns = Set(([roles.time].compactMap { $0 } + roles.exclude)
-            .filter { $0 != roles.target && $0 != roles.cluster && $0 != roles.weights })
-        // Ids are only compared (are rows repeated per customer?), so a hash per cell is enough.
-        if let id = roles.id, id != roles.cluster { csv.hashColumns = [id] }
-        let table = try timings.measure("ingest") { try CSVReader.read(path: dataPath, options: csv) }
-        let design = try timings.measure("design") { try DesignBuilder.build(table, roles: roles, naValues: naValues) }
+        let csv = csvOptions(roles: roles, naValues: naValues)
+        var started = Timings.now()
+        let table = try CSVReader.read(path: dataPath, options: csv)
+        timings.record("ingest", since: started)
+        let records = table.rowCount
+        // Handed over, not captured by a closure: the builder frees each raw column once it is in the design.
+        started = Timings.now()
+        let design = try DesignBuilder.build(consume table, roles: roles, naValues: naValues)
+        timings.record("design", since: started)
         let digest = try timings.measure("sha256") { try FileDigest.sha256Hex(path: dataPath) }
-        let source = TrainingSource(file: (dataPath as NSString).lastPathComponent, sha256: digest, rows: table.rowCount)
+        let source = TrainingSource(file: (dataPath as NSString).lastPathComponent, sha256: digest, rows: records)
         return (design, source)
     }
 }

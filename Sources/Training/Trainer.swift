@@ -58,22 +58,20 @@ public enum Trainer {
 
     public static func train(design: consuming Design, source: TrainingSource, options: FitOptions = FitOptions(),
                              bounds: [TermBound] = [], timings: inout Timings) throws -> TrainingResult {
-        let names = design.termNames
-        let sources = design.termSources
-        let schema = design.schema
-        let nDropped = design.nDropped, nImputed = design.nImputedCells, dropReasons = design.dropReasons
-        let scoring = design.scoring
+        let facts = DesignFacts(names: design.termNames, sources: design.termSources, schema: design.schema,
+                                nDropped: design.nDropped, nImputed: design.nImputedCells, dropReasons: design.dropReasons,
+                                events: Int(design.response.reduce(0, +)), distinctIds: design.distinctIds, scoring: design.scoring)
+        let names = facts.names
         var options = options
         if let box = try box(bounds, names: names) {
             options.lowerBounds = box.lower
             options.upperBounds = box.upper
         }
-        let distinctIds = design.distinctIds
         var covarianceLabel = options.covariance.name
         if case .cluster = options.covariance {
             guard let codes = design.clusterCodes else { preconditionFailure("cluster covariance needs ColumnRoles.cluster") }
             options.covariance = .cluster(codes: codes)
-            covarianceLabel = "cluster:\(schema.clusterColumn ?? "") (\(design.clusterCount) clusters)"
+            covarianceLabel = "cluster:\(facts.schema.clusterColumn ?? "") (\(design.clusterCount) clusters)"
         }
         var designStorage: [Double] = []
         swap(&designStorage, &design.storage)
@@ -84,14 +82,34 @@ public enum Trainer {
         let started = Timings.now()
         let fit = LogisticRegression.fit(consume problem, options: options)
         timings.record("fit", since: started)
-        var model = artifact(fit: fit, names: names, sources: sources, schema: schema, source: source,
-                             nDropped: nDropped, nImputed: nImputed, dropReasons: dropReasons,
-                             events: Int(design.response.reduce(0, +)))
+        let scores = fit.fittedProbabilities.map { p in facts.scoring.scale.score(eta: min(max(log(p) - log1p(-p), -745), 745)) }
+        return finish(fit: fit, facts: facts, source: source, trainingScores: scores, covarianceLabel: covarianceLabel,
+                      bounds: bounds, firth: options.firth)
+    }
+
+    /// What the artifact records of the design besides the fit.
+    struct DesignFacts {
+        var names: [String]
+        var sources: [(column: String?, level: String?)]
+        var schema: InputSchema
+        var nDropped: Int, nImputed: Int
+        var dropReasons: [String: Int]
+        var events: Int
+        var distinctIds: Int?
+        var scoring: ScoringChoice
+    }
+
+    /// The artifact of a maximum-likelihood fit, in memory or streamed: inference table, warnings,
+    /// bands cut at the training scores' quantiles.
+    static func finish(fit: LogisticFit, facts: DesignFacts, source: TrainingSource, trainingScores: [Double],
+                       covarianceLabel: String, bounds: [TermBound], firth: Bool) -> TrainingResult {
+        let names = facts.names
+        var model = artifact(fit: fit, names: names, sources: facts.sources, schema: facts.schema, source: source,
+                             nDropped: facts.nDropped, nImputed: facts.nImputed, dropReasons: facts.dropReasons,
+                             events: facts.events)
         model.fit.covariance = covarianceLabel
-        model.scoring = scoring.spec(trainingScores: fit.fittedProbabilities.map { p in
-            scoring.scale.score(eta: min(max(log(p) - log1p(-p), -745), 745))
-        })
-        if let ids = distinctIds, ids < model.fit.nObservations, let id = schema.id,
+        model.scoring = facts.scoring.spec(trainingScores: trainingScores)
+        if let ids = facts.distinctIds, ids < model.fit.nObservations, let id = facts.schema.id,
            !covarianceLabel.hasPrefix("cluster:\(id) ") {
             model.warnings.append(ModelWarning(
                 code: "repeated_ids",
@@ -104,7 +122,7 @@ public enum Trainer {
             model.fit.method += "; box-constrained (active-set Newton)"
             model.fit.constraints = describe(bounds, binding: Set(fit.bindingTerms.map { names[$0] }))
         }
-        if options.firth {
+        if firth {
             model.fit.penalty = "firth"
             model.fit.method = "Firth's bias-reduced likelihood ℓ + ½·log|I| (Newton with the modified score, Armijo backtracking)"
         }

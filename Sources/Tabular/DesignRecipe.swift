@@ -1,0 +1,198 @@
+import Foundation
+import ScoringCore
+
+/// A design frozen from its training statistics: label coding, category levels, transforms,
+/// fills and weights. Applying it to any piece of the training file gives that piece's design
+/// rows, the same numbers the whole file in memory would give them.
+public struct DesignRecipe: Sendable {
+    public let roles: ColumnRoles
+    public internal(set) var termNames: [String]
+    public internal(set) var termSources: [(column: String?, level: String?)]
+    public internal(set) var schema: InputSchema
+    /// Fitted rows, records dropped and why, cells imputed.
+    public internal(set) var rows: Int
+    public internal(set) var dropped: Int
+    public internal(set) var dropReasons: [String: Int]
+    public internal(set) var imputedCells: Int
+    public internal(set) var events: Int
+    /// Whether the design carries per-row weights (a weights column or balanced classes).
+    public var hasWeights: Bool { roles.weights != nil || classTotals != nil }
+
+    var steps: [Step]
+    /// Label texts coded 1; every other present text is coded 0.
+    var positiveLabels: Set<String>
+    /// Balanced class weighting: the classes' total base weight (0, 1) and their sum.
+    var classTotals: (negative: Double, positive: Double)?
+
+    enum Step: Sendable {
+        case numeric(column: String, metric: NumericMetric, indicator: Bool)
+        /// `positions`: level text → position among the spec's levels (pooled levels → "(other)");
+        /// position 0 is the reference, coded all zero.
+        case categorical(column: String, positions: [String: Int], missingPosition: Int, dummies: Int)
+        case group(members: [(column: String, member: GroupMember, metric: NumericMetric)])
+
+        var termCount: Int {
+            switch self {
+            case .numeric(_, _, let indicator): return indicator ? 2 : 1
+            case .categorical(_, _, _, let dummies): return dummies
+            case .group: return 1
+            }
+        }
+
+        var columns: [String] {
+            switch self {
+            case .numeric(let c, _, _), .categorical(let c, _, _, _): return [c]
+            case .group(let members): return members.map(\.column)
+            }
+        }
+    }
+}
+
+extension DesignStatistics {
+    /// Freezes the statistics. `extraGroups`: groups found from the data (correlated metrics).
+    public func recipe(extraGroups: [MetricGroup] = []) throws -> DesignRecipe {
+        func err(_ column: String?, _ problem: String, _ fix: String) -> DataError {
+            DataError(file: path, column: column, problem: problem, fix: fix)
+        }
+        if let name = mixedColumns.sorted().first {
+            throw err(name, "numbers in some parts of the file and text in others", "mark the column categorical in the metric configuration")
+        }
+        let distinctLabels = labelOrder.filter { labels[$0]!.rows > 0 }
+        let coding = try LabelCoding.decide(distinctLabels, positive: roles.positive, file: path, column: roles.target)
+        for name in featureNames where missingTotal[name] == records {
+            throw err(name, "every value is missing", "drop the column or pass --exclude \(name)")
+        }
+        let reasons = Dictionary(dropReasons, uniquingKeysWith: +)
+        guard rows > 0 else {
+            throw err(nil, "no rows left after dropping rows with missing values (\(reasons.map { "\($0.key): \($0.value)" }.sorted().joined(separator: ", ")))",
+                      roles.missing == .drop ? "pass --missing impute, or --exclude the mostly-missing columns" : "check the label column")
+        }
+        if roles.weights != nil && !anyPositiveWeight {
+            throw err(roles.weights, "every weight is zero", "give the rows to fit a positive weight")
+        }
+        var events = 0, total = [0.0, 0.0]
+        for text in distinctLabels {
+            let t = labels[text]!
+            let positive = coding.positives.contains(text)
+            if positive { events += t.fitted }
+            total[positive ? 1 : 0] += t.weight
+        }
+        if events == 0 || events == rows {
+            throw err(roles.target, "only \(events == 0 ? "non-churners" : "churners") remain (\(rows) rows): a churn model needs both classes",
+                      "check --positive and the label values, or use a file with both churned and retained customers")
+        }
+
+        var groups = roles.groups + extraGroups
+        var memberOf: [String: String] = [:]
+        for g in groups { for m in g.members { memberOf[m.column] = g.name } }
+        let n = rows
+        var termNames = [Coefficient.interceptTerm]
+        var termSources: [(column: String?, level: String?)] = [(nil, nil)]
+        var features: [FeatureSpec] = []
+        var steps: [DesignRecipe.Step] = []
+        var imputedCells = 0
+        for name in featureNames where memberOf[name] == nil {
+            if let stats = numeric[name] {
+                let metric = try stats.finish(file: path)
+                var spec = FeatureSpec(column: name, kind: .numeric, mean: metric.mean, standardDeviation: metric.sd,
+                                       missingShare: Double(metric.missing) / Double(n))
+                spec.transforms = metric.chain.isEmpty ? nil : metric.chain
+                termNames.append(name)
+                termSources.append((name, nil))
+                var indicator = false
+                if roles.missing == .impute {
+                    spec.imputeValue = metric.fill
+                    spec.imputation = roles.impute
+                    if metric.missing > 0 {
+                        imputedCells += metric.missing
+                        indicator = true
+                        let term = FeatureSpec.indicatorTerm(name)
+                        spec.missingIndicator = term
+                        termNames.append(term)
+                        termSources.append((name, nil))
+                    }
+                }
+                steps.append(.numeric(column: name, metric: metric, indicator: indicator))
+                features.append(spec)
+            } else if let tally = categorical[name] {
+                let present = tally.order.filter { tally.counts[$0]! > 0 }
+                let byBytes = { (a: String, b: String) in a.utf8.lexicographicallyPrecedes(b.utf8) }
+                let minimum = (roles.rareLevelShare ?? 0) * Double(n)
+                let pooled = present.filter { Double(tally.counts[$0]!) < minimum }.sorted(by: byBytes)
+                var levelNames = present.filter { Double(tally.counts[$0]!) >= max(minimum, 1) }.sorted(by: byBytes)
+                if present.count > DesignBuilder.identifierLevelLimit && present.count * 2 > n {
+                    throw err(name, "text column with \(present.count) distinct values in \(n) rows looks like an identifier or free text",
+                              "pass --id \(name) or --exclude \(name)")
+                }
+                if !pooled.isEmpty { levelNames.append(FeatureSpec.otherLevel) }
+                if tally.missing > 0 { // impute policy only: drop removed them
+                    imputedCells += tally.missing
+                    levelNames.append(FeatureSpec.missingLevel)
+                }
+                guard let reference = levelNames.first else { continue }
+                var spec = FeatureSpec(column: name, kind: .categorical, levels: levelNames, reference: reference,
+                                       missingShare: Double(tally.missing) / Double(n))
+                spec.pooledLevels = pooled.isEmpty ? nil : pooled
+                var positions: [String: Int] = [:]
+                for (pos, level) in levelNames.enumerated() { positions[level] = pos }
+                let otherPosition = positions[FeatureSpec.otherLevel] ?? -1
+                var levelCounts = [Int](repeating: 0, count: levelNames.count)
+                for level in pooled { positions[level] = otherPosition; levelCounts[otherPosition] += tally.counts[level]! }
+                for (pos, level) in levelNames.enumerated() { levelCounts[pos] += tally.counts[level] ?? 0 }
+                if tally.missing > 0 { levelCounts[levelNames.count - 1] = tally.missing }
+                positions[FeatureSpec.missingLevel] = nil
+                spec.levelShares = levelCounts.map { Double($0) / Double(n) }
+                for level in levelNames.dropFirst() {
+                    termNames.append(FeatureSpec.levelTerm(name, level))
+                    termSources.append((name, level))
+                }
+                steps.append(.categorical(column: name, positions: positions, missingPosition: tally.missing > 0 ? levelNames.count - 1 : -1,
+                                          dummies: levelNames.count - 1))
+                features.append(spec)
+            }
+        }
+        for group in groups {
+            var members: [(column: String, member: GroupMember, metric: NumericMetric)] = []
+            var missingCells = 0
+            for m in group.members {
+                guard let stats = numeric[m.column] else { continue }
+                let metric = try stats.finish(file: path)
+                guard metric.sd > 0 else {
+                    throw err(m.column, "group '\(group.name)' member '\(m.column)' is constant on the training rows", "remove it from the group")
+                }
+                missingCells += metric.missing
+                members.append((m.column, GroupMember(column: m.column, transforms: metric.chain.isEmpty ? nil : metric.chain,
+                                                      mean: metric.mean, standardDeviation: metric.sd, sign: m.sign,
+                                                      imputeValue: roles.missing == .impute ? metric.fill : nil), metric))
+            }
+            termNames.append(group.name)
+            termSources.append((group.name, nil))
+            // The group's own mean and sd are those of its design column, filled in once it is written.
+            var spec = FeatureSpec(column: group.name, kind: .group, missingShare: Double(missingCells) / Double(max(n * members.count, 1)))
+            spec.members = members.map(\.member)
+            // Members are turned to agree with the first, so the group shares its direction when all have one.
+            let directions = group.members.map { roles.healthierWhen[$0.column] }
+            if directions.allSatisfy({ $0 != nil }) { spec.healthierWhen = directions[0] }
+            steps.append(.group(members: members))
+            features.append(spec)
+        }
+        groups = []
+        for i in features.indices {
+            if let d = roles.displayNames[features[i].column] { features[i].displayName = d }
+            if let d = roles.healthierWhen[features[i].column] { features[i].healthierWhen = d }
+        }
+        var schema = InputSchema(target: TargetSpec(column: roles.target, positive: coding.positive, negative: coding.negatives),
+                                 id: roles.id, time: roles.time, excluded: roles.exclude, missingPolicy: roles.missing,
+                                 naValues: naValues, features: features)
+        schema.clusterColumn = roles.cluster
+        schema.weightsColumn = roles.weights
+        schema.classWeight = roles.classWeight == .none ? nil : roles.classWeight.rawValue
+        schema.unseenLevels = roles.unseenLevels
+        schema.rareLevelShare = roles.rareLevelShare
+        let balanced = roles.classWeight == .balanced && total[0] > 0 && total[1] > 0
+        return DesignRecipe(roles: roles, termNames: termNames, termSources: termSources, schema: schema, rows: n,
+                            dropped: records - n, dropReasons: reasons, imputedCells: imputedCells, events: events,
+                            steps: steps, positiveLabels: coding.positives,
+                            classTotals: balanced ? (total[0], total[1]) : nil)
+    }
+}
