@@ -13,20 +13,25 @@ extension Fit {
         var clock = Timings()
         let result: TrainingResult
         do {
-            try distributedScopeCheck()
-            var options = FitOptions()
-            options.maxIterations = maxIterations
-            options.covariance = try covarianceChoice().0
-            var columnRoles = try roles.resolved()
-            columnRoles.scoring = try scoring.choice()
-            result = try DistributedPipeline.run(group: group, dataPath: data, roles: columnRoles, naValues: roles.naValues,
-                                                 options: options, timings: &clock)
+            do {
+                try distributedScopeCheck()
+                var options = FitOptions()
+                options.maxIterations = maxIterations
+                var columnRoles = try roles.resolved()
+                columnRoles.scoring = try scoring.choice()
+                result = try DistributedPipeline.run(group: group, dataPath: data, roles: columnRoles, naValues: roles.naValues,
+                                                     options: options, bounds: bound.compactMap(TermBound.init(parsing:)),
+                                                     timings: &clock)
+            } catch {
+                // Bad input fails every rank alike (each reads the whole file to learn the design):
+                // the lowest failing rank reports it once and the others leave quietly.
+                try group.agree(error)
+                throw error
+            }
         } catch DistributedError.peerFailed {
-            // The failing rank printed the one line; the others leave quietly.
             group.finish()
             Foundation.exit(1)
         } catch {
-            // Any rank may fail first; it alone reports (rank 0 included) and mpirun sees the exit code.
             group.finish()
             fail(error)
         }
@@ -35,13 +40,14 @@ extension Fit {
         Foundation.exit(0)
     }
 
-    /// What the distributed solver covers; the rest are refused before any rank reads a row.
+    /// What the distributed solver covers (maximum likelihood, model standard errors, bounds); the
+    /// rest is refused before any rank reads a row.
     private func distributedScopeCheck() throws {
         let unsupported: [(Bool, String)] = [
             (penalty != .none, "--penalty \(penalty.rawValue)"),
-            (!bound.isEmpty, "--bound"),
             (correlations != nil, "--correlations"),
-            (covariance.hasPrefix("cluster:"), "--covariance \(covariance)"),
+            (covariance != "model", "--covariance \(covariance)"),
+            (streaming, "--streaming (distributed fits always stream)"),
         ]
         if let (_, flag) = unsupported.first(where: { $0.0 }) {
             throw DistributedError.unsupported(flag)
