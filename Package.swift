@@ -99,7 +99,7 @@ let package = Package(
             dependencies: ["Training", "Tabular", "ScoringCore", "FitEngine", "Simulator", "MetricConfig", "TestSupport"]
         ),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
-        .testTarget(name: "DistributedFittingTests", dependencies: ["DistributedFitting", "TestSupport"]),
+        .testTarget(name: "DistributedFittingTests", dependencies: ["DistributedFitting", "Training", "Tabular", "FitEngine", "ScoringCore", "Simulator", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
