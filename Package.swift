@@ -1,10 +1,11 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // Dependency arrows point one way:
 //   healthscore (CLI) → Training → FitEngine / Tabular / MetricConfig → ScoringCore
 //   healthscore (CLI) → Evaluation → Training / ModelMetrics / Scorecards
 //   ModelMetrics (accuracy measures) depends on nothing but Foundation.
+//   healthscore (CLI) → DistributedFitting → Training; DistributedFitting → CMPI only with the MPI trait.
 // ScoringCore is pure Swift + Foundation: it is what production embeds, so it
 // must never see CLapack or FitEngine.
 let package = Package(
@@ -12,6 +13,11 @@ let package = Package(
     products: [
         .executable(name: "healthscore", targets: ["HealthScoreCLI"]),
         .library(name: "ScoringCore", targets: ["ScoringCore"]),
+    ],
+    // `swift build --traits MPI` adds distributed fitting (`fit --distributed` under mpirun); it needs
+    // Open MPI (libopenmpi-dev). The default build neither needs nor looks for mpi.h.
+    traits: [
+        .trait(name: "MPI", description: "Distributed fitting over MPI (Open MPI's libopenmpi-dev)."),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,6 +40,12 @@ let package = Package(
             path: "Sources/CSQLite",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        .systemLibrary(
+            name: "CMPI",
+            path: "Sources/CMPI",
+            pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev"])]
+        ),
         .target(name: "ScoringCore"),
         // What production links besides the core: exports to SQL/PMML/ONNX, the score history, the service.
         .target(name: "Exports", dependencies: ["ScoringCore"]),
@@ -43,6 +55,11 @@ let package = Package(
         .target(name: "Tabular", dependencies: ["ScoringCore", "CCrypto"]),
         .target(name: "FitEngine", dependencies: ["CLapack"]),
         .target(name: "Simulator"),
+        .target(
+            name: "DistributedFitting",
+            dependencies: ["FitEngine", "Tabular", "Training", "ScoringCore",
+                           .target(name: "CMPI", condition: .when(traits: ["MPI"]))]
+        ),
         .target(name: "ModelMetrics"),
         .target(name: "MetricConfig", dependencies: ["ScoringCore", .product(name: "Yams", package: "Yams")]),
         .target(name: "Training", dependencies: ["FitEngine", "Tabular", "ScoringCore", "MetricConfig"]),
@@ -55,11 +72,13 @@ let package = Package(
             name: "HealthScoreCLI",
             dependencies: [
                 "Training", "Tabular", "ScoringCore", "Simulator", "FitEngine", "MetricConfig", "ModelMetrics", "Scorecards", "Evaluation",
-                "Exports", "History", "Service", "Report",
+                "Exports", "History", "Service", "Report", "DistributedFitting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Checks each MPI collective under `mpirun` (.ci/mpi-check); without the trait it only says so.
+        .executableTarget(name: "MPISmoke", dependencies: ["DistributedFitting"], path: "Tests/MPISmoke"),
         .testTarget(name: "ScoringCoreTests", dependencies: ["ScoringCore", "TestSupport"]),
         .testTarget(name: "TabularTests", dependencies: ["Tabular", "TestSupport"]),
         .testTarget(name: "FitEngineTests", dependencies: ["FitEngine", "TestSupport"]),
@@ -80,6 +99,7 @@ let package = Package(
             dependencies: ["Training", "Tabular", "ScoringCore", "FitEngine", "Simulator", "MetricConfig", "TestSupport"]
         ),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "DistributedFittingTests", dependencies: ["DistributedFitting", "Training", "Tabular", "FitEngine", "ScoringCore", "Simulator", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -40,6 +40,9 @@ struct Fit: ParsableCommand {
     @Flag(help: "Read the file in chunks, once per pass, instead of holding it: for files larger than memory. Maximum likelihood with model standard errors only; the separation check is not run.")
     var streaming = false
 
+    @Flag(help: "Split the rows across the ranks of an mpirun job (a build with --traits MPI); rank 0 writes the output.")
+    var distributed = false
+
     @Option(help: "Newton iterations at most.")
     var maxIterations: Int = 100
 
@@ -105,6 +108,7 @@ struct Fit: ParsableCommand {
     }
 
     func run() throws {
+        if distributed { runDistributed() }
         var options = FitOptions()
         options.maxIterations = maxIterations
         let (estimator, clusterColumn) = try covarianceChoice()

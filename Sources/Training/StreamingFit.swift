@@ -12,6 +12,12 @@ public struct StreamingOptions {
     public var range: Range<Int>? = nil
     /// Element-wise sum over the processes of a distributed fit (e.g. MPI_Allreduce); nil: one process.
     public var sumAcrossProcesses: ((inout [Double]) throws -> Void)? = nil
+    /// Distributed: learn the design from every record, not only `range`'s, so that every process
+    /// freezes the same recipe (levels, fills, counts) without exchanging statistics.
+    public var learnFromWholeFile = false
+    /// Distributed: every process's values concatenated in rank order, which is file order (the
+    /// training scores, for the bands' quantiles); nil: one process.
+    public var gatherAcrossProcesses: (([Double]) throws -> [Double])? = nil
     public init() {}
 }
 
@@ -65,6 +71,7 @@ extension FitPipeline {
         if scoring.cuts == nil {
             started = Timings.now()
             scores = try source.linearPredictors(fit.coefficients.map { $0 ?? 0 }).map { scoring.scale.score(eta: min(max($0, -745), 745)) }
+            if let gather = streaming.gatherAcrossProcesses { scores = try gather(scores) }
             timings.record("scores", since: started)
         }
         started = Timings.now()
@@ -113,7 +120,8 @@ enum StreamingFit {
     static func learn(_ path: String, roles: ColumnRoles, naValues: [String], csv: CSVOptions,
                       streaming: StreamingOptions) throws -> DesignStatistics {
         var statistics = DesignStatistics(roles: roles, naValues: naValues, path: path, collectIds: true)
-        try CSVReader.readChunks(path: path, options: csv, chunkBytes: streaming.chunkBytes, range: streaming.range) { piece, firstRecord in
+        let range = streaming.learnFromWholeFile ? nil : streaming.range
+        try CSVReader.readChunks(path: path, options: csv, chunkBytes: streaming.chunkBytes, range: range) { piece, firstRecord in
             try statistics.observe(piece, recordOffset: firstRecord)
         }
         return statistics
