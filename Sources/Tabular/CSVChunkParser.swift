@@ -283,13 +283,18 @@ final class ParsePlan: @unchecked Sendable {
     let skipped: [Bool]
     let hashed: [Bool]
     let na: NAMatcher
+    /// The bytes are a page-aligned file mapping whose parsed pages may be
+    /// dropped (they are read back from the file if a re-scan needs them).
+    let releasesPages: Bool
 
-    init(tokenizer: Tokenizer, forcedText: [Bool], skipped: [Bool], hashed: [Bool], na: NAMatcher) {
+    init(tokenizer: Tokenizer, forcedText: [Bool], skipped: [Bool], hashed: [Bool], na: NAMatcher,
+         releasesPages: Bool = false) {
         self.tokenizer = tokenizer
         self.forcedText = forcedText
         self.skipped = skipped
         self.hashed = hashed
         self.na = na
+        self.releasesPages = releasesPages
     }
 
     var names: [String] { tokenizer.names }
@@ -443,6 +448,8 @@ final class ChunkParser: @unchecked Sendable {
         let end = tk.end
         let plainNumbersAreNeverNA = plan.plainNumbersAreNeverNA
         var scanner = CandidateScanner()
+        let releasesPages = plan.releasesPages
+        var released = start
         var pos = start
         var line = 1
         var row = 0
@@ -495,6 +502,7 @@ final class ChunkParser: @unchecked Sendable {
             if pending == ChunkParser.blockRows {
                 flush(pending)
                 pending = 0
+                if releasesPages && pos &- released >= ChunkParser.releaseStep { released = release(from: released, to: pos) }
             }
         }
         flush(pending)
@@ -503,6 +511,21 @@ final class ChunkParser: @unchecked Sendable {
         rowCount = row
         endPos = pos
         newlineCount = line - 1
+    }
+
+    /// Parsed input need not stay resident: without this a mapped file's
+    /// pages add the whole file to the peak memory of ingest.
+    private static let releaseStep = 8 << 20
+
+    @inline(never)
+    private func release(from: Int, to: Int) -> Int {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (from + page - 1) & ~(page - 1)
+        let last = to & ~(page - 1)
+        if last > first {
+            _ = madvise(UnsafeMutableRawPointer(mutating: plan.tokenizer.base + first), last - first, MADV_DONTNEED)
+        }
+        return max(from, last)
     }
 
     @inline(never)
