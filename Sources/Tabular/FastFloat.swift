@@ -63,6 +63,44 @@ enum FastFloat {
 
     private static let wordPowers: [Double] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7]
 
+    /// `[-]digits[.digits]` of at most 8 bytes after the sign, read from
+    /// `p` without knowing where the cell ends: the number's own length is
+    /// found from the bytes, so the parse loop needs no separate scan for
+    /// the cell's end. Returns the value and the index of the first byte
+    /// after the number (the caller checks that it ends the cell).
+    /// Requires 9 readable bytes at `p`.
+    @inline(__always)
+    static func parseLeading(_ p: UnsafePointer<UInt8>) -> (value: Double, length: Int)? {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let negative = p[0] == 0x2D
+        let signBytes = negative ? 1 : 0
+        let w = UInt64(littleEndian: UnsafeRawPointer(p + signBytes).loadUnaligned(as: UInt64.self))
+        let dotBits = zeroBytes(w ^ (0x2E &* ones))
+        let length = UInt64(truncatingIfNeeded: ((~(digitBits(w) | dotBits)) & 0x8080_8080_8080_8080)
+            .trailingZeroBitCount) &>> 3                                 // 8 when all are digits or dots
+        let keep = length == 8 ? ~0 as UInt64 : (1 &<< (8 &* length)) &- 1
+        let dots = dotBits & keep
+        guard dots & (dots &- 1) == 0 else { return nil }                // at most one '.'
+        let dotAt = UInt64(truncatingIfNeeded: dots.trailingZeroBitCount) &>> 3   // 8 when there is none
+        let hasDot: UInt64 = dots != 0 ? 1 : 0
+        let below = dotAt == 8 ? ~0 as UInt64 : (1 &<< (8 &* dotAt)) &- 1
+        let digits = (w & below) | ((w &>> 8) & ~below)
+        let digitCount = length &- hasDot
+        guard digitCount &- 1 < 8 else { return nil }                    // 1...8 digits
+        let mantissa = eightDigits((digits &- 0x30 &* ones) &<< (64 &- 8 &* digitCount))
+        let scale = hasDot == 1 ? digitCount &- dotAt : 0
+        // Dividing by 10^0 = 1 is exact, so no branch is needed for integers.
+        let v = Double(mantissa) / wordPowers[Int(truncatingIfNeeded: scale & 7)]
+        return (negative ? -v : v, signBytes &+ Int(truncatingIfNeeded: length))
+    }
+
+    /// High bit set in each byte of `word` that is an ASCII digit.
+    @inline(__always)
+    private static func digitBits(_ word: UInt64) -> UInt64 {
+        let low7 = word & 0x7F7F_7F7F_7F7F_7F7F
+        return (low7 &+ 0x5050_5050_5050_5050) & ~(low7 &+ 0x4646_4646_4646_4646) & ~word & 0x8080_8080_8080_8080
+    }
+
     /// `[-]digits[.digits]` starting at `start`, up to 19 digits. Returns the
     /// value and the index of the first byte after the number.
     static func parsePlain(_ p: UnsafePointer<UInt8>, from start: Int, end: Int) -> (value: Double, stop: Int)? {
