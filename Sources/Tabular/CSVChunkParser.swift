@@ -303,13 +303,72 @@ final class ParsePlan: @unchecked Sendable {
     var plainNumbersAreNeverNA: Bool { !na.hasNumericToken }
 }
 
+/// Growable per-cell output, appended to through a pointer: mutating a
+/// class's `var` array instead costs two exclusivity-check calls into the
+/// runtime per cell, more than hashing or interning the cell.
+struct CellBuffer<Element> {
+    private(set) var base: UnsafeMutablePointer<Element>
+    private(set) var count = 0
+    private var capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = max(16, capacity)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    @inline(__always)
+    mutating func append(_ x: Element) {
+        if count == capacity { grow() }
+        (base + count).initialize(to: x)
+        count &+= 1
+    }
+
+    @inline(never)
+    private mutating func grow() {
+        let bigger = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)
+        bigger.moveInitialize(from: base, count: count)
+        base.deallocate()
+        base = bigger
+        capacity *= 2
+    }
+
+    var array: [Element] { Array(UnsafeBufferPointer(start: base, count: count)) }
+
+    func free() {
+        base.deinitialize(count: count)
+        base.deallocate()
+    }
+}
+
+/// Owns a `CellBuffer` at a fixed address, so per-cell appends reach it through a `let`.
+final class CellColumn<Element> {
+    let cells: UnsafeMutablePointer<CellBuffer<Element>>
+
+    init(capacity: Int) {
+        cells = .allocate(capacity: 1)
+        cells.initialize(to: CellBuffer(capacity: capacity))
+    }
+
+    deinit {
+        cells.pointee.free()
+        cells.deinitialize(count: 1)
+        cells.deallocate()
+    }
+
+    var values: [Element] { cells.pointee.array }
+}
+
 final class HashBuilder {
-    var values: [UInt64] = []
+    let hashes: CellColumn<UInt64>
+    init(capacity: Int) { hashes = CellColumn(capacity: capacity) }
+    var values: [UInt64] { hashes.values }
 }
 
 final class TextBuilder {
     let interner = ByteInterner()
-    var codes: [Int32] = []
+    let column: CellColumn<Int32>
+    init(capacity: Int) { column = CellColumn(capacity: capacity) }
+    var codes: [Int32] { column.values }
 }
 
 /// First infinite cell of a column still typed numeric; only an error if
@@ -387,16 +446,14 @@ final class ChunkParser: @unchecked Sendable {
         for c in 0..<n {
             if plan.hashed[c] {
                 kindStore[c] = ChunkParser.hashedKind
-                let builder = HashBuilder()
-                builder.values.reserveCapacity(self.expectedRows)
+                let builder = HashBuilder(capacity: self.expectedRows)
                 hashed[c] = builder
                 hashBuilders[c] = Unmanaged.passUnretained(builder)
             } else if plan.skipped[c] {
                 kindStore[c] = ChunkParser.skippedKind
             } else if plan.forcedText[c] {
                 kindStore[c] = ChunkParser.textKind
-                let builder = TextBuilder()
-                builder.codes.reserveCapacity(self.expectedRows)
+                let builder = TextBuilder(capacity: self.expectedRows)
                 text[c] = builder
                 textBuilders[c] = Unmanaged.passUnretained(builder)
             } else {
@@ -575,7 +632,7 @@ final class ChunkParser: @unchecked Sendable {
                                     row: row, column: c, starts: starts, lines: lines)
             }
             if code < 0 { missingStore[c] += 1 }
-            builder.codes.append(code)
+            builder.column.cells.pointee.append(code)
         }
     }
 
@@ -590,7 +647,7 @@ final class ChunkParser: @unchecked Sendable {
             }
         }
         if h == 0 { missingStore[c] += 1 }
-        hashBuilders[c]!._withUnsafeGuaranteedRef { $0.values.append(h) }
+        hashBuilders[c]!._withUnsafeGuaranteedRef { $0.hashes.cells.pointee.append(h) }
     }
 
     private func flush(_ rows: Int) {
@@ -654,10 +711,11 @@ final class ChunkParser: @unchecked Sendable {
     /// The column held only numbers so far; re-read those rows as text,
     /// because a text column keeps every cell's exact spelling as a level.
     private func convertToText(_ c: Int, rows: Int, starts: [Int], lines: [Int32]) throws {
-        let builder = TextBuilder()
-        builder.codes.reserveCapacity(expectedRows)
+        let builder = TextBuilder(capacity: expectedRows)
+        var codes: [Int32] = []
         let missingCount = try rescan(column: c, rows: 0..<rows, starts: starts, lines: lines,
-                                      interner: builder.interner, codes: &builder.codes)
+                                      interner: builder.interner, codes: &codes)
+        for code in codes { builder.column.cells.pointee.append(code) }
         kindStore[c] = ChunkParser.textKind
         missingStore[c] = missingCount
         numeric[c] = []
