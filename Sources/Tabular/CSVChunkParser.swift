@@ -283,13 +283,18 @@ final class ParsePlan: @unchecked Sendable {
     let skipped: [Bool]
     let hashed: [Bool]
     let na: NAMatcher
+    /// The bytes are a page-aligned file mapping whose parsed pages may be
+    /// dropped (they are read back from the file if a re-scan needs them).
+    let releasesPages: Bool
 
-    init(tokenizer: Tokenizer, forcedText: [Bool], skipped: [Bool], hashed: [Bool], na: NAMatcher) {
+    init(tokenizer: Tokenizer, forcedText: [Bool], skipped: [Bool], hashed: [Bool], na: NAMatcher,
+         releasesPages: Bool = false) {
         self.tokenizer = tokenizer
         self.forcedText = forcedText
         self.skipped = skipped
         self.hashed = hashed
         self.na = na
+        self.releasesPages = releasesPages
     }
 
     var names: [String] { tokenizer.names }
@@ -298,13 +303,72 @@ final class ParsePlan: @unchecked Sendable {
     var plainNumbersAreNeverNA: Bool { !na.hasNumericToken }
 }
 
+/// Growable per-cell output, appended to through a pointer: mutating a
+/// class's `var` array instead costs two exclusivity-check calls into the
+/// runtime per cell, more than hashing or interning the cell.
+struct CellBuffer<Element> {
+    private(set) var base: UnsafeMutablePointer<Element>
+    private(set) var count = 0
+    private var capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = max(16, capacity)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    @inline(__always)
+    mutating func append(_ x: Element) {
+        if count == capacity { grow() }
+        (base + count).initialize(to: x)
+        count &+= 1
+    }
+
+    @inline(never)
+    private mutating func grow() {
+        let bigger = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)
+        bigger.moveInitialize(from: base, count: count)
+        base.deallocate()
+        base = bigger
+        capacity *= 2
+    }
+
+    var array: [Element] { Array(UnsafeBufferPointer(start: base, count: count)) }
+
+    func free() {
+        base.deinitialize(count: count)
+        base.deallocate()
+    }
+}
+
+/// Owns a `CellBuffer` at a fixed address, so per-cell appends reach it through a `let`.
+final class CellColumn<Element> {
+    let cells: UnsafeMutablePointer<CellBuffer<Element>>
+
+    init(capacity: Int) {
+        cells = .allocate(capacity: 1)
+        cells.initialize(to: CellBuffer(capacity: capacity))
+    }
+
+    deinit {
+        cells.pointee.free()
+        cells.deinitialize(count: 1)
+        cells.deallocate()
+    }
+
+    var values: [Element] { cells.pointee.array }
+}
+
 final class HashBuilder {
-    var values: [UInt64] = []
+    let hashes: CellColumn<UInt64>
+    init(capacity: Int) { hashes = CellColumn(capacity: capacity) }
+    var values: [UInt64] { hashes.values }
 }
 
 final class TextBuilder {
     let interner = ByteInterner()
-    var codes: [Int32] = []
+    let column: CellColumn<Int32>
+    init(capacity: Int) { column = CellColumn(capacity: capacity) }
+    var codes: [Int32] { column.values }
 }
 
 /// First infinite cell of a column still typed numeric; only an error if
@@ -382,16 +446,14 @@ final class ChunkParser: @unchecked Sendable {
         for c in 0..<n {
             if plan.hashed[c] {
                 kindStore[c] = ChunkParser.hashedKind
-                let builder = HashBuilder()
-                builder.values.reserveCapacity(self.expectedRows)
+                let builder = HashBuilder(capacity: self.expectedRows)
                 hashed[c] = builder
                 hashBuilders[c] = Unmanaged.passUnretained(builder)
             } else if plan.skipped[c] {
                 kindStore[c] = ChunkParser.skippedKind
             } else if plan.forcedText[c] {
                 kindStore[c] = ChunkParser.textKind
-                let builder = TextBuilder()
-                builder.codes.reserveCapacity(self.expectedRows)
+                let builder = TextBuilder(capacity: self.expectedRows)
                 text[c] = builder
                 textBuilders[c] = Unmanaged.passUnretained(builder)
             } else {
@@ -442,7 +504,12 @@ final class ChunkParser: @unchecked Sendable {
         let last = columnCount - 1
         let end = tk.end
         let plainNumbersAreNeverNA = plan.plainNumbersAreNeverNA
+        let fastNumbers = plainNumbersAreNeverNA
+        /// `parseLeading` reads up to 9 bytes and its end byte 1 more.
+        let fastLimit = end &- 10
         var scanner = CandidateScanner()
+        let releasesPages = plan.releasesPages
+        var released = start
         var pos = start
         var line = 1
         var row = 0
@@ -458,7 +525,32 @@ final class ChunkParser: @unchecked Sendable {
             var c = 0
             var cell = staging + pending    // this row's slot in column c's staging
             while true {
-                let f = try tk.field(at: pos, scanner: &scanner, row: row &+ 1, line: line, column: c)
+                // Short plain numbers end where their digits do: parsed straight
+                // from the cell start, with no scan for the field's end first.
+                if fastNumbers && kinds[c] == ChunkParser.numericKind && pos < fastLimit,
+                   let (v, n) = FastFloat.parseLeading(base + pos),
+                   base[pos &+ n] == (c == last ? 0x0A : 0x2C) {
+                    cell.pointee = v
+                    pos &+= n &+ 1
+                    if c == last { line &+= 1; break }
+                    c &+= 1
+                    cell += stride
+                    continue
+                }
+                // The common ends (comma, LF) are taken here, in the loop: the
+                // compiler does not inline `Tokenizer.field`, and a call per cell
+                // that returns the token through memory cost a fifth of the parse.
+                let f: FieldToken
+                let q = scanner.next(from: pos, base: base, end: end)
+                if q < end && base[q] == 0x2C {
+                    f = FieldToken(start: pos, end: q, next: q &+ 1, newlines: 0, terminator: .comma,
+                                   quoted: false, escaped: false)
+                } else if q < end && base[q] == 0x0A {
+                    f = FieldToken(start: pos, end: q, next: q &+ 1, newlines: 1, terminator: .lineEnd,
+                                   quoted: false, escaped: false)
+                } else {
+                    f = try tk.field(at: pos, scanner: &scanner, row: row &+ 1, line: line, column: c)
+                }
                 if f.terminator == .comma {
                     if c == last { throw tooManyFields(recordStart: starts[row], row: row + 1, line: recordLine) }
                 } else if c != last {
@@ -495,6 +587,7 @@ final class ChunkParser: @unchecked Sendable {
             if pending == ChunkParser.blockRows {
                 flush(pending)
                 pending = 0
+                if releasesPages && pos &- released >= ChunkParser.releaseStep { released = release(from: released, to: pos) }
             }
         }
         flush(pending)
@@ -503,6 +596,21 @@ final class ChunkParser: @unchecked Sendable {
         rowCount = row
         endPos = pos
         newlineCount = line - 1
+    }
+
+    /// Parsed input need not stay resident: without this a mapped file's
+    /// pages add the whole file to the peak memory of ingest.
+    private static let releaseStep = 8 << 20
+
+    @inline(never)
+    private func release(from: Int, to: Int) -> Int {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (from + page - 1) & ~(page - 1)
+        let last = to & ~(page - 1)
+        if last > first {
+            _ = madvise(UnsafeMutableRawPointer(mutating: plan.tokenizer.base + first), last - first, MADV_DONTNEED)
+        }
+        return max(from, last)
     }
 
     @inline(never)
@@ -524,7 +632,7 @@ final class ChunkParser: @unchecked Sendable {
                                     row: row, column: c, starts: starts, lines: lines)
             }
             if code < 0 { missingStore[c] += 1 }
-            builder.codes.append(code)
+            builder.column.cells.pointee.append(code)
         }
     }
 
@@ -539,7 +647,7 @@ final class ChunkParser: @unchecked Sendable {
             }
         }
         if h == 0 { missingStore[c] += 1 }
-        hashBuilders[c]!._withUnsafeGuaranteedRef { $0.values.append(h) }
+        hashBuilders[c]!._withUnsafeGuaranteedRef { $0.hashes.cells.pointee.append(h) }
     }
 
     private func flush(_ rows: Int) {
@@ -603,10 +711,11 @@ final class ChunkParser: @unchecked Sendable {
     /// The column held only numbers so far; re-read those rows as text,
     /// because a text column keeps every cell's exact spelling as a level.
     private func convertToText(_ c: Int, rows: Int, starts: [Int], lines: [Int32]) throws {
-        let builder = TextBuilder()
-        builder.codes.reserveCapacity(expectedRows)
+        let builder = TextBuilder(capacity: expectedRows)
+        var codes: [Int32] = []
         let missingCount = try rescan(column: c, rows: 0..<rows, starts: starts, lines: lines,
-                                      interner: builder.interner, codes: &builder.codes)
+                                      interner: builder.interner, codes: &codes)
+        for code in codes { builder.column.cells.pointee.append(code) }
         kindStore[c] = ChunkParser.textKind
         missingStore[c] = missingCount
         numeric[c] = []

@@ -262,14 +262,29 @@ struct PieceFile {
         while position < end {
             let n = try read(into: buffer.base, count: min(buffer.capacity, end - position), at: position)
             let p = buffer.base
-            for i in 0..<n {
+            var i = 0
+            while i < n {
                 if position + i >= offset && previous == 0x0A && !quoted { return position + i }
+                if !quoted {
+                    // A stretch without quotes before `offset`: every LF in it ends a record.
+                    let limit = min(n, max(offset - position, i))
+                    let stretchEnd = memchr(p + i, 0x22, limit - i).map { $0.assumingMemoryBound(to: UInt8.self) - p } ?? limit
+                    if stretchEnd > i + 1 {
+                        let lineEnds = RecordScan.newlineCount(p + i, count: stretchEnd - i)
+                        count.lines += lineEnds
+                        count.records += lineEnds
+                        previous = p[stretchEnd - 1]
+                        i = stretchEnd
+                        continue
+                    }
+                }
                 let b = p[i]
                 if b == 0x22 { quoted.toggle() } else if b == 0x0A {
                     count.lines += 1
                     if !quoted { count.records += 1 }
                 }
                 previous = quoted ? 0 : b
+                i += 1
             }
             position += n
         }

@@ -26,6 +26,8 @@ public struct CSVOptions: Sendable {
     public var threads: Int = 0
     /// Below this many bytes per chunk a file is not worth splitting; lowered by tests.
     var minChunkBytes: Int = 4 << 20
+    /// Set by the reader for a file it mapped, whose parsed pages it may drop.
+    var releasesPages = false
 
     public init() {}
 }
@@ -98,6 +100,8 @@ public enum CSVReader {
     public static func read(path: String, options: CSVOptions = CSVOptions()) throws -> RawTable {
         let file = try load(path: path)
         defer { file.release() }
+        var options = options
+        options.releasesPages = file.mapped
         return try parse(file.bytes, path: path, options: options)
     }
 
@@ -112,9 +116,11 @@ public enum CSVReader {
 
     // MARK: - Loading
 
-    /// The whole file in memory. Large regular files are mapped (and
-    /// pre-faulted), which saves copying them and zeroing fresh pages; pipes
-    /// and small files are read into a buffer that grows as needed.
+    /// The whole file in memory. Large regular files are mapped, which saves
+    /// copying them and zeroing fresh pages (read-ahead is requested, but the
+    /// pages are not pre-faulted, so that parsed ones can be dropped before
+    /// the rest are touched); pipes and small files are read into a buffer
+    /// that grows as needed.
     private struct LoadedFile {
         let bytes: UnsafeBufferPointer<UInt8>
         let mapped: Bool
@@ -141,12 +147,8 @@ public enum CSVReader {
 
         let size = Int(info.st_size)
         if info.st_mode & S_IFMT == S_IFREG && size >= mapThreshold {
-            #if os(Linux)
-            let flags = MAP_PRIVATE | MAP_POPULATE
-            #else
-            let flags = MAP_PRIVATE
-            #endif
-            if let map = mmap(nil, size, PROT_READ, flags, fd, 0), map != UnsafeMutableRawPointer(bitPattern: -1) {
+            if let map = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), map != UnsafeMutableRawPointer(bitPattern: -1) {
+                _ = madvise(map, size, MADV_WILLNEED)
                 let base = map.bindMemory(to: UInt8.self, capacity: size)
                 return LoadedFile(bytes: UnsafeBufferPointer(start: base, count: size), mapped: true)
             }
@@ -229,7 +231,7 @@ public enum CSVReader {
                              forcedText: names.map { options.textColumns.contains($0) },
                              skipped: names.map { options.skipColumns.contains($0) },
                              hashed: names.map { options.hashColumns.contains($0) },
-                             na: NAMatcher(options.naValues))
+                             na: NAMatcher(options.naValues), releasesPages: options.releasesPages)
 
         let (chunks, rowBases, lineBases) = try parseChunks(plan: plan, dataStart: dataStart,
                                                             firstLine: dataFirstLine, options: options)

@@ -63,6 +63,44 @@ enum FastFloat {
 
     private static let wordPowers: [Double] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7]
 
+    /// `[-]digits[.digits]` of at most 8 bytes after the sign, read from
+    /// `p` without knowing where the cell ends: the number's own length is
+    /// found from the bytes, so the parse loop needs no separate scan for
+    /// the cell's end. Returns the value and the index of the first byte
+    /// after the number (the caller checks that it ends the cell).
+    /// Requires 9 readable bytes at `p`.
+    @inline(__always)
+    static func parseLeading(_ p: UnsafePointer<UInt8>) -> (value: Double, length: Int)? {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        let negative = p[0] == 0x2D
+        let signBytes = negative ? 1 : 0
+        let w = UInt64(littleEndian: UnsafeRawPointer(p + signBytes).loadUnaligned(as: UInt64.self))
+        let dotBits = zeroBytes(w ^ (0x2E &* ones))
+        // Digits become 0...9; the high bit of (x & 0x7F) + 0x76 is then set iff x >= 10.
+        let x = w ^ (0x30 &* ones)
+        let nonDigit = (((x & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7676_7676_7676_7676) | x) & highBits
+        let stops = nonDigit & ~dotBits
+        let length = UInt64(truncatingIfNeeded: stops.trailingZeroBitCount) &>> 3   // 8 when all are digits or dots
+        // Bytes before the first stop (all of them when there is none).
+        let keep = ((stops & (0 &- stops)) &>> 7) &- 1
+        let dots = dotBits & keep
+        guard dots & (dots &- 1) == 0 else { return nil }                // at most one '.'
+        let hasDot: UInt64 = dots != 0 ? 1 : 0
+        let dotAt = UInt64(truncatingIfNeeded: dots.trailingZeroBitCount) &>> 3   // 8 when there is none
+        // Close the gap left by the dot: bytes after it move down one place.
+        let below = (dots &>> 7) &- 1
+        let digits = (x & below) | ((x &>> 8) & ~below)
+        let digitCount = length &- hasDot
+        guard digitCount != 0 else { return nil }
+        // Move the digits to the top so the empty bytes below act as leading zeros.
+        let mantissa = eightDigits(digits &<< (64 &- 8 &* digitCount))
+        let scale = (digitCount &- dotAt) & (0 &- hasDot)
+        // Dividing by 10^0 = 1 is exact, so no branch is needed for integers.
+        let v = Double(mantissa) / wordPowers[Int(truncatingIfNeeded: scale & 7)]
+        return (negative ? -v : v, signBytes &+ Int(truncatingIfNeeded: length))
+    }
+
     /// `[-]digits[.digits]` starting at `start`, up to 19 digits. Returns the
     /// value and the index of the first byte after the number.
     static func parsePlain(_ p: UnsafePointer<UInt8>, from start: Int, end: Int) -> (value: Double, stop: Int)? {

@@ -248,6 +248,34 @@ private func quoted(_ cell: String, always: Bool = false) -> String {
         #expect(afterQuoted.row == 2 && afterQuoted.line == 5)
     }
 
+    /// Long enough that the parse loop takes short numbers straight from the
+    /// cell start; defects right after such a number must still be caught.
+    @Test func errorsAfterShortNumbersInALongFile() throws {
+        let head = "a,b,c\n" + String(repeating: "1,-2.5,3\n", count: 30)
+        let tail = String(repeating: "7,8,9\n", count: 30)
+        let few = try #require(failure(head + "4,5\n" + tail))
+        #expect(few.row == 31 && few.line == 32 && few.problem.contains("found 2"))
+        let many = try #require(failure(head + "4,5,6,7\n" + tail))
+        #expect(many.row == 31 && many.problem.contains("found 4"))
+        let quote = try #require(failure(head + "4,5\"x,6\n" + tail))
+        #expect(quote.row == 31 && quote.column == "b" && quote.problem.contains("quote"))
+        let crlf = try read((head + "12.25,-0.5,123456789\n" + tail).replacingOccurrences(of: "\n", with: "\r\n"))
+        let lf = try read(head + "12.25,-0.5,123456789\n" + tail)
+        #expect(crlf.rowCount == 61 && lf.rowCount == 61)
+        for name in ["a", "b", "c"] {
+            guard case .numeric(let x) = crlf.column(named: name)?.values,
+                  case .numeric(let y) = lf.column(named: name)?.values else { Issue.record("\(name) not numeric"); continue }
+            #expect(x == y)
+        }
+        guard case .numeric(let c) = lf.column(named: "c")?.values else { return }
+        #expect(c[29] == 3 && c[30] == 123456789 && c[31] == 9)
+        let mixed = try read(head + "4,5e1,x\n" + tail)
+        guard case .numeric(let b) = mixed.column(named: "b")?.values,
+              case .text(let codes, let levels) = mixed.column(named: "c")?.values else { Issue.record("types"); return }
+        #expect(b[30] == 50 && b[0] == -2.5)
+        #expect(levels == ["3", "x", "9"] && codes[30] == 1)
+    }
+
     @Test func unterminatedQuoteNamesWhereItOpened() throws {
         let e = try #require(failure("a,b\n1,x\n2,\"open\n3,y\n4,z\n"))
         #expect(e.row == 2 && e.line == 3 && e.column == "b")
@@ -353,10 +381,19 @@ private func quoted(_ cell: String, always: Bool = false) -> String {
         }
     }
 
+    /// The fused path of the parse loop: the number's length comes from its bytes.
+    private func viaLeading(_ s: String, then terminator: String = ",") -> Double? {
+        let bytes = Array((s + terminator + "xxxxxxxxxx").utf8)
+        return bytes.withUnsafeBufferPointer { b -> Double? in
+            guard let (v, n) = FastFloat.parseLeading(b.baseAddress!), n == s.utf8.count else { return nil }
+            return v
+        }
+    }
+
     private func check(_ s: String, sourceLocation: SourceLocation = #_sourceLocation) {
         let expected = Double(s)
         #expect(viaFastFloat(s)?.bitPattern == expected?.bitPattern, "\(s)", sourceLocation: sourceLocation)
-        for value in [viaPlain(s), viaCell(s, padded: true), s.isEmpty ? nil : viaCell(s, padded: false)] {
+        for value in [viaPlain(s), viaCell(s, padded: true), s.isEmpty ? nil : viaCell(s, padded: false), viaLeading(s)] {
             if let value {
                 #expect(value.bitPattern == expected?.bitPattern, "fast path \(s)", sourceLocation: sourceLocation)
             }
@@ -372,6 +409,44 @@ private func quoted(_ cell: String, always: Bool = false) -> String {
         for s in ["-", ".", "-.", "1.2.3", "1-2", "--1", "+1", "1e5", " 1", "1 ", "12a", "a", "1..", "1,2"] {
             #expect(viaCell(s, padded: true) == nil, "\(s)")
             #expect(viaCell(s, padded: false) == nil, "\(s)")
+        }
+    }
+
+    @Test func leadingNumberPathFindsTheNumbersEnd() {
+        for s in ["0", "-0", "7", "42", "-42", "12.3456", "-1.234567", "99999999", "-99999999", "123.5678",
+                  "-123.5678", ".5", "5.", "-.5", "0.000001", "-.0000001"] {
+            #expect(viaLeading(s)?.bitPattern == Double(s)?.bitPattern, "\(s)")
+            #expect(viaLeading(s, then: "\n")?.bitPattern == Double(s)?.bitPattern, "\(s)")
+        }
+        // Too long for one word, or not the plain shape: left to the general path.
+        for s in ["123456789", "-123456789", "1234.5678", "0.0000001", "", "-", ".", "-.", "1.2.3", "--1", "+1"] {
+            #expect(viaLeading(s) == nil, "\(s)")
+        }
+        // The number stops at the first other byte; the caller checks that byte ends the cell.
+        let bytes = Array("12e5,xxxxxxxxxx".utf8)
+        let stop = bytes.withUnsafeBufferPointer { FastFloat.parseLeading($0.baseAddress!)?.length }
+        #expect(stop == 2)
+    }
+
+    /// Short decimals, the bulk of a churn export, against the C library's strtod.
+    @Test func shortDecimalsAgreeWithStrtod() {
+        var rng = SeededRandom(seed: 7)
+        for _ in 0..<200_000 {
+            var s = Int.random(in: 0..<4, using: &rng) == 0 ? "-" : ""
+            let digits = Int.random(in: 1...8, using: &rng)
+            let dotAt = Int.random(in: 0...digits + 1, using: &rng)   // digits + 1: no dot
+            for k in 0..<digits {
+                if k == dotAt { s += "." }
+                s += String(Int.random(in: 0...9, using: &rng))
+            }
+            if dotAt == digits { s += "." }
+            let expected = strtod(s, nil)
+            if s.utf8.count - (s.hasPrefix("-") ? 1 : 0) <= 8 {
+                #expect(viaLeading(s)?.bitPattern == expected.bitPattern, "\(s)")
+            } else {
+                #expect(viaLeading(s) == nil, "\(s)")
+            }
+            #expect(viaCell(s, padded: true)?.bitPattern == expected.bitPattern, "\(s)")
         }
     }
 
