@@ -133,6 +133,12 @@ public enum ElasticNet {
         let engine = PenalizedEngine(problem, penaltyFactors: penalty.penaltyFactors,
                                      lowerBounds: penalty.lowerBounds, upperBounds: penalty.upperBounds)
         let weights = engine.penaltyWeights(lambda: penalty.lambda, alpha: penalty.alpha)
+        if !engine.bounded && !weights.l1.contains(where: { $0 > 0 }) {
+            // Smooth: Newton from the warm start, or from logit(ȳ) with zero slopes.
+            let start = warmStart.map { engine.standardised($0) } ?? engine.interceptOnlyStart()
+            let ridge = engine.ridgeNewton(start: start, weights: weights, options: options)
+            return engine.result(beta: ridge.beta, outcome: ridge.outcome, weights: weights, termNames: problem.termNames)
+        }
         var beta: [Double]
         if let warmStart {
             beta = engine.standardised(warmStart)
@@ -236,7 +242,7 @@ final class PenalizedEngine {
     /// Some usable column has a finite bound. When false, no bound is ever consulted.
     let bounded: Bool
     let kernels: DesignKernels
-    private let eta: UnsafeMutablePointer<Double>
+    let eta: UnsafeMutablePointer<Double>
     private let sqrtW: UnsafeMutablePointer<Double>
     private let residual: UnsafeMutablePointer<Double>
     private let direction: UnsafeMutablePointer<Double>
@@ -442,10 +448,7 @@ final class PenalizedEngine {
     /// where λmax is read. With bounds, penalised slopes sit at the point of their box nearest 0 (where
     /// they go as λ → ∞) and the unpenalised terms are fitted within their boxes.
     func nullFit(options: ElasticNetOptions) -> (beta: [Double], point: Point) {
-        let events = rowWeights.map { v in zip(v, y).reduce(0.0) { $0 + $1.0 * $1.1 } } ?? y.reduce(0, +)
-        let mean = min(max(events / weightSum, 1e-12), 1 - 1e-12)
-        var beta = [Double](repeating: 0, count: p)
-        beta[0] = log(mean / (1 - mean))
+        var beta = interceptOnlyStart()
         if bounded { for j in 1..<p where usable[j] { beta[j] = project(0, j) } }
         let free = (0..<p).map { usable[$0] && factors[$0] == 0 }
         let weights = penaltyWeights(lambda: 0, alpha: 1)
@@ -463,6 +466,15 @@ final class PenalizedEngine {
             }
         }
         return (beta, polished.point)
+    }
+
+    /// logit(ȳ) and zero slopes: the null fit when every slope is penalised and free.
+    func interceptOnlyStart() -> [Double] {
+        let events = rowWeights.map { v in zip(v, y).reduce(0.0) { $0 + $1.0 * $1.1 } } ?? y.reduce(0, +)
+        let mean = min(max(events / weightSum, 1e-12), 1 - 1e-12)
+        var beta = [Double](repeating: 0, count: p)
+        beta[0] = log(mean / (1 - mean))
+        return beta
     }
 
     /// λmax from the loss gradient and β̃ at the null fit (see `ElasticNet.lambdaMax`).
