@@ -173,9 +173,13 @@ public enum ElasticNet {
     /// `lambdas` in decreasing order. Default: `options.lambdaCount` values log-spaced from λmax
     /// down to `options.lambdaMinRatio`·λmax. Bounds as in `ElasticNetPenalty` hold at every λ; the
     /// path then starts at the constrained null fit and λmax is read there (see `lambdaMax`).
+    ///
+    /// `stopEarly` (only for a generated grid): glmnet's early exit: after at least 5 λ, stop once the
+    /// deviance ratio 1 − D/D_null exceeds 0.999 or rises by less than 1e-5 from one λ to the next (the smaller λ
+    /// would only fit noise).
     public static func path(_ problem: LogisticProblem, alpha: Double, lambdas: [Double]? = nil,
                             penaltyFactors: [Double]? = nil, lowerBounds: [Double]? = nil, upperBounds: [Double]? = nil,
-                            options: ElasticNetOptions = .init()) -> [PenalizedFit] {
+                            options: ElasticNetOptions = .init(), stopEarly: Bool = false) -> [PenalizedFit] {
         precondition(alpha >= 0 && alpha <= 1, "alpha must be in [0, 1]")
         let engine = PenalizedEngine(problem, penaltyFactors: penaltyFactors, lowerBounds: lowerBounds, upperBounds: upperBounds)
         let null = engine.nullFit(options: options)
@@ -192,6 +196,7 @@ public enum ElasticNet {
         var beta = null.beta
         var gradient = null.point.gradient
         var previousLambda = top
+        let nullDeviance = 2 * engine.weightSum * null.point.loss
         var everActive = (0..<engine.p).map { beta[$0] != 0 }
         var fits: [PenalizedFit] = []
         fits.reserveCapacity(grid.count)
@@ -210,6 +215,11 @@ public enum ElasticNet {
             gradient = outcome.point.gradient
             previousLambda = lambda
             for j in 0..<engine.p where beta[j] != 0 { everActive[j] = true }
+            if stopEarly && lambdas == nil && fits.count >= 5 && nullDeviance > 0 {
+                let ratio = 1 - fits[fits.count - 1].deviance / nullDeviance
+                let before = 1 - fits[fits.count - 2].deviance / nullDeviance
+                if ratio > 0.999 || ratio - before < 1e-5 { break }
+            }
         }
         return fits
     }
