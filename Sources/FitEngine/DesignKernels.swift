@@ -1,4 +1,5 @@
-/// The passes over the n×k design that one Newton iteration needs, each split across cores by rows.
+/// Single-purpose passes over the n×k design (the elastic net, Firth's leverages, the checks), each
+/// split across cores by rows; the Newton solvers use the fused `PassKernel` instead.
 ///
 /// All take the design as column-major with leading dimension `rows` and use its first `cols` columns.
 struct DesignKernels {

@@ -133,6 +133,12 @@ public enum ElasticNet {
         let engine = PenalizedEngine(problem, penaltyFactors: penalty.penaltyFactors,
                                      lowerBounds: penalty.lowerBounds, upperBounds: penalty.upperBounds)
         let weights = engine.penaltyWeights(lambda: penalty.lambda, alpha: penalty.alpha)
+        if !engine.bounded && !weights.l1.contains(where: { $0 > 0 }) {
+            // Smooth: Newton from the warm start, or from logit(ȳ) with zero slopes.
+            let start = warmStart.map { engine.standardised($0) } ?? engine.interceptOnlyStart()
+            let ridge = engine.ridgeNewton(start: start, weights: weights, options: options)
+            return engine.result(beta: ridge.beta, outcome: ridge.outcome, weights: weights, termNames: problem.termNames)
+        }
         var beta: [Double]
         if let warmStart {
             beta = engine.standardised(warmStart)
@@ -167,9 +173,13 @@ public enum ElasticNet {
     /// `lambdas` in decreasing order. Default: `options.lambdaCount` values log-spaced from λmax
     /// down to `options.lambdaMinRatio`·λmax. Bounds as in `ElasticNetPenalty` hold at every λ; the
     /// path then starts at the constrained null fit and λmax is read there (see `lambdaMax`).
+    ///
+    /// `stopEarly` (only for a generated grid): glmnet's early exit: after at least 5 λ, stop once the
+    /// deviance ratio 1 − D/D_null exceeds 0.999 or rises by less than 1e-5 from one λ to the next (the smaller λ
+    /// would only fit noise).
     public static func path(_ problem: LogisticProblem, alpha: Double, lambdas: [Double]? = nil,
                             penaltyFactors: [Double]? = nil, lowerBounds: [Double]? = nil, upperBounds: [Double]? = nil,
-                            options: ElasticNetOptions = .init()) -> [PenalizedFit] {
+                            options: ElasticNetOptions = .init(), stopEarly: Bool = false) -> [PenalizedFit] {
         precondition(alpha >= 0 && alpha <= 1, "alpha must be in [0, 1]")
         let engine = PenalizedEngine(problem, penaltyFactors: penaltyFactors, lowerBounds: lowerBounds, upperBounds: upperBounds)
         let null = engine.nullFit(options: options)
@@ -186,6 +196,7 @@ public enum ElasticNet {
         var beta = null.beta
         var gradient = null.point.gradient
         var previousLambda = top
+        let nullDeviance = 2 * engine.weightSum * null.point.loss
         var everActive = (0..<engine.p).map { beta[$0] != 0 }
         var fits: [PenalizedFit] = []
         fits.reserveCapacity(grid.count)
@@ -204,6 +215,11 @@ public enum ElasticNet {
             gradient = outcome.point.gradient
             previousLambda = lambda
             for j in 0..<engine.p where beta[j] != 0 { everActive[j] = true }
+            if stopEarly && lambdas == nil && fits.count >= 5 && nullDeviance > 0 {
+                let ratio = 1 - fits[fits.count - 1].deviance / nullDeviance
+                let before = 1 - fits[fits.count - 2].deviance / nullDeviance
+                if ratio > 0.999 || ratio - before < 1e-5 { break }
+            }
         }
         return fits
     }
@@ -236,7 +252,7 @@ final class PenalizedEngine {
     /// Some usable column has a finite bound. When false, no bound is ever consulted.
     let bounded: Bool
     let kernels: DesignKernels
-    private let eta: UnsafeMutablePointer<Double>
+    let eta: UnsafeMutablePointer<Double>
     private let sqrtW: UnsafeMutablePointer<Double>
     private let residual: UnsafeMutablePointer<Double>
     private let direction: UnsafeMutablePointer<Double>
@@ -442,10 +458,7 @@ final class PenalizedEngine {
     /// where λmax is read. With bounds, penalised slopes sit at the point of their box nearest 0 (where
     /// they go as λ → ∞) and the unpenalised terms are fitted within their boxes.
     func nullFit(options: ElasticNetOptions) -> (beta: [Double], point: Point) {
-        let events = rowWeights.map { v in zip(v, y).reduce(0.0) { $0 + $1.0 * $1.1 } } ?? y.reduce(0, +)
-        let mean = min(max(events / weightSum, 1e-12), 1 - 1e-12)
-        var beta = [Double](repeating: 0, count: p)
-        beta[0] = log(mean / (1 - mean))
+        var beta = interceptOnlyStart()
         if bounded { for j in 1..<p where usable[j] { beta[j] = project(0, j) } }
         let free = (0..<p).map { usable[$0] && factors[$0] == 0 }
         let weights = penaltyWeights(lambda: 0, alpha: 1)
@@ -463,6 +476,15 @@ final class PenalizedEngine {
             }
         }
         return (beta, polished.point)
+    }
+
+    /// logit(ȳ) and zero slopes: the null fit when every slope is penalised and free.
+    func interceptOnlyStart() -> [Double] {
+        let events = rowWeights.map { v in zip(v, y).reduce(0.0) { $0 + $1.0 * $1.1 } } ?? y.reduce(0, +)
+        let mean = min(max(events / weightSum, 1e-12), 1 - 1e-12)
+        var beta = [Double](repeating: 0, count: p)
+        beta[0] = log(mean / (1 - mean))
+        return beta
     }
 
     /// λmax from the loss gradient and β̃ at the null fit (see `ElasticNet.lambdaMax`).

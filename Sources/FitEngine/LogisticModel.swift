@@ -90,7 +90,8 @@ public struct LogisticFit: Sendable {
     public var converged: Bool
     public var history: [IterationRecord]
     public var warnings: [FitWarning]
-    /// Fitted churn probability per training row.
+    /// Fitted churn probability per training row; empty for a fit over a `RowBlockSource`, which
+    /// keeps no per-row state (score the rows again with the coefficients).
     public var fittedProbabilities: [Double]
     /// Terms held at a bound with the likelihood pushing against it: the data disagree with the prior.
     public var bindingTerms: [Int] = []

@@ -58,8 +58,10 @@ struct PassKernel {
     let map: ColumnMap
     let mode: PassMode
     let beta: [Double]
-    /// Rows per scratch block: B (rows × k doubles) should sit in a core's L2.
+    /// Rows per scratch block: B (rows × k doubles, ≈ 384 KiB) should sit in a core's L2.
     let blockRows: Int
+    /// Nothing to select, standardise or scale: η and Xᵀr can read the block where it is.
+    private let readsInPlace: Bool
 
     init(map: ColumnMap, mode: PassMode, beta: [Double]) {
         precondition(beta.count == map.count)
@@ -67,6 +69,7 @@ struct PassKernel {
         self.mode = mode
         self.beta = beta
         blockRows = max(64, min(4096, 49_152 / max(1, map.count)))
+        readsInPlace = map.isLeadingIdentity && mode < .derivatives
     }
 
     var sumsCount: Int { PassSums(k: map.count, mode: mode).values.count }
@@ -110,11 +113,9 @@ struct PassKernel {
                                  etaOut: UnsafeMutablePointer<Double>?) {
         let m = block.rows, k = map.count
         guard m > 0 else { return }
-        // Read the rows in place when nothing is selected, standardised or scaled; else copy once.
-        let inPlace = map.isLeadingIdentity && mode < .derivatives
         let b: UnsafePointer<Double>
         let ldb: Int
-        if inPlace {
+        if readsInPlace {
             b = block.x; ldb = block.stride
         } else {
             copy(block, into: s.block)
