@@ -55,23 +55,7 @@ extension Fit {
     }
 
     private func reportDistributed(_ result: TrainingResult, timings clock: Timings, ranks: Int) {
-        let encoded: Data
-        do { encoded = try result.model.encoded() } catch { fail(error) }
-        if let out {
-            do { try AtomicFile.write(encoded, to: out) } catch { fail(error) }
-        }
-        if json {
-            FileHandle.standardOutput.write(encoded)
-            print()
-        } else if !quiet {
-            print(ModelSummary.render(result.model), terminator: "")
-            if let out { print("Model written to \(out) (\(ranks) ranks)") }
-        }
-        if timings {
-            for (name, seconds) in clock.phases { printError("timing \(name)_seconds=\(String(format: "%.4f", seconds))") }
-            let perIteration = result.fit.history.map { String(format: "%.4f", $0.seconds) }.joined(separator: ",")
-            printError("timing newton_iteration_seconds=\(perIteration)")
-            printError("timing ranks=\(ranks) iterations=\(result.model.fit.iterations)")
-        }
+        emit(result.model, clock: clock, iterationSeconds: result.fit.history.map(\.seconds),
+             written: " (\(ranks) ranks)", timingTail: "ranks=\(ranks)")
     }
 }

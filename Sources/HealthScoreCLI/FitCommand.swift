@@ -157,6 +157,15 @@ struct Fit: ParsableCommand {
                 iterationSeconds = result.fit.history.map(\.seconds)
             }
         } catch { fail(error) }
+        emit(model, clock: clock, iterationSeconds: iterationSeconds, written: "",
+             timingTail: "blas_core=\(BLASInfo.coreName) blas_threads=\(BLASInfo.threads)") {
+            if let cvResult { printPathTable(cvResult) }
+        }
+    }
+
+    /// Writes `--out`, prints the summary or JSON, and the `--timings` lines: one ending for every way of fitting.
+    func emit(_ model: ModelArtifact, clock: Timings, iterationSeconds: [Double], written: String, timingTail: String,
+              afterSummary: () -> Void = {}) {
         let encoded: Data
         do { encoded = try model.encoded() } catch { fail(error) }
         if let out {
@@ -167,14 +176,14 @@ struct Fit: ParsableCommand {
             print()
         } else if !quiet {
             print(ModelSummary.render(model), terminator: "")
-            if let cvResult { printPathTable(cvResult) }
-            if let out { print("Model written to \(out)") }
+            afterSummary()
+            if let out { print("Model written to \(out)\(written)") }
         }
         if timings {
             for (name, seconds) in clock.phases { printError("timing \(name)_seconds=\(String(format: "%.4f", seconds))") }
             let perIteration = iterationSeconds.map { String(format: "%.4f", $0) }.joined(separator: ",")
             printError("timing newton_iteration_seconds=\(perIteration)")
-            printError("timing blas_core=\(BLASInfo.coreName) blas_threads=\(BLASInfo.threads) iterations=\(model.fit.iterations)")
+            printError("timing \(timingTail) iterations=\(model.fit.iterations)")
         }
     }
 }
