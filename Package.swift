@@ -23,6 +23,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        // Already under Hummingbird; named for the service's connection deadline handler.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.25.0"),
     ],
     targets: [
         .systemLibrary(
@@ -51,7 +54,10 @@ let package = Package(
         .target(name: "Exports", dependencies: ["ScoringCore"]),
         .target(name: "Report", dependencies: ["Evaluation", "ModelMetrics", "ScoringCore", "Tabular"]),
         .target(name: "History", dependencies: ["ScoringCore", "CSQLite"]),
-        .target(name: "Service", dependencies: ["ScoringCore", .product(name: "Hummingbird", package: "hummingbird")]),
+        .target(name: "Service", dependencies: [
+            "ScoringCore", .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+        ]),
         .target(name: "Tabular", dependencies: ["ScoringCore", "CCrypto"]),
         .target(name: "FitEngine", dependencies: ["CLapack"]),
         .target(name: "Simulator"),

@@ -12,7 +12,10 @@ struct Serve: ParsableCommand {
             answers each row's churn probability, health score, band and top reasons (?reasons=N, default 3). \
             The model file is reloaded on SIGHUP and when it changes on disk (checked every --reload-interval \
             seconds); an invalid new file is logged to stderr and the old model keeps serving. \
-            SIGTERM or SIGINT stop the service after the requests in flight. With --port 0 a free port is \
+            SIGTERM or SIGINT stop the service after the requests in flight. \
+            With --token-file, every request but GET /healthz needs 'Authorization: Bearer <token>' (401 otherwise). \
+            A client gets --request-timeout seconds to send each whole request; request heads are limited to \
+            16 KiB and 100 header fields. No request data names a file: the service reads only its model. With --port 0 a free port is \
             chosen; the bound address is printed on stdout as 'listening on http://HOST:PORT'.
             """)
 
@@ -34,6 +37,12 @@ struct Serve: ParsableCommand {
     @Option(help: "Seconds between checks of the model file for changes (0: only reload on SIGHUP).")
     var reloadInterval: Double = 2
 
+    @Option(help: "File holding a bearer token (16+ printable characters): every request but GET /healthz must then send 'Authorization: Bearer <token>'.")
+    var tokenFile: String?
+
+    @Option(help: "Seconds a client has to send a whole request; slower or idle connections are closed.")
+    var requestTimeout: Double = 30
+
     @Option(help: "Category levels not seen in training: error, reference or other. Default: the policy stored in the model, else error.")
     var unknownLevel: UnknownLevelPolicy?
 
@@ -42,6 +51,7 @@ struct Serve: ParsableCommand {
         guard maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive") }
         guard maxRows > 0 else { throw ValidationError("--max-rows must be positive") }
         guard reloadInterval >= 0 && reloadInterval.isFinite else { throw ValidationError("--reload-interval must be 0 or more seconds") }
+        guard requestTimeout > 0 && requestTimeout.isFinite else { throw ValidationError("--request-timeout must be a positive number of seconds") }
     }
 
     func run() throws {
@@ -52,8 +62,10 @@ struct Serve: ParsableCommand {
         config.maxRows = maxRows
         config.pollInterval = reloadInterval > 0 ? reloadInterval : nil
         config.unknownLevels = unknownLevel
+        config.requestTimeout = requestTimeout
         let service: ScoringService
         do {
+            if let tokenFile { config.bearerToken = try BearerToken(file: tokenFile) }
             service = try ScoringService(configuration: config)
         } catch { fail(error) }
         printError("healthscore serve: serving \(service.store.current.checksum) from \(model)")

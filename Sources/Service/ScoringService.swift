@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import ScoringCore
 
 /// How `healthscore serve` runs.
@@ -21,6 +22,14 @@ public struct ServeConfiguration: Sendable {
     public var shutdownOnSignals = true
     /// Unseen category levels: nil follows the model's stored policy (error when it has none).
     public var unknownLevels: UnknownLevelPolicy?
+    /// When set, every request but `GET /healthz` must carry `Authorization: Bearer <token>`.
+    public var bearerToken: BearerToken?
+    /// Seconds a client has to send a whole request (from connecting or from the previous
+    /// response); a slower client is disconnected, so it cannot hold a connection open.
+    public var requestTimeout: Double = 30
+    /// Largest request head (request line and all header fields) in bytes, and most header fields.
+    public var maxHeaderBytes: Int = 16 * 1024
+    public var maxHeaderFields: Int = 100
 
     public init(modelPath: String) { self.modelPath = modelPath }
 }
@@ -47,8 +56,12 @@ public final class ScoringService: Sendable {
 
     /// Loads the model; throws (one line, with a fix) if it is missing or invalid.
     public init(configuration: ServeConfiguration, log: @escaping @Sendable (String) -> Void = ModelStore.standardErrorLog) throws {
-        guard configuration.maxBodyBytes > 0, configuration.maxRows > 0 else {
-            throw ServeError(description: "--max-body-bytes and --max-rows must be positive. Fix: pass positive limits")
+        guard configuration.maxBodyBytes > 0, configuration.maxRows > 0, configuration.maxHeaderBytes > 0,
+              configuration.maxHeaderFields > 0 else {
+            throw ServeError(description: "--max-body-bytes, --max-rows and the header limits must be positive. Fix: pass positive limits")
+        }
+        guard configuration.requestTimeout > 0, configuration.requestTimeout.isFinite else {
+            throw ServeError(description: "--request-timeout must be a positive number of seconds. Fix: pass e.g. --request-timeout 30")
         }
         self.configuration = configuration
         self.store = try ModelStore(path: configuration.modelPath, unknownLevels: configuration.unknownLevels, log: log)
@@ -58,8 +71,15 @@ public final class ScoringService: Sendable {
     public func run(onListening: @escaping @Sendable (ListeningAddress) -> Void = { _ in }) async throws {
         let configuration = self.configuration
         let listening = ListeningFlag()
+        let timeout = configuration.requestTimeout
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [RequestDeadlineHandler(seconds: timeout)],
+            httpDecoderConfiguration: .init(maxHeaderFieldSize: configuration.maxHeaderBytes,
+                                            maxHeaderListSize: configuration.maxHeaderBytes,
+                                            maxHeaderFieldCount: configuration.maxHeaderFields))
         let app = Application(
             router: makeRouter(),
+            server: .http1(configuration: http1),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "healthscore"),
             onServerRunning: { channel in
                 listening.set()
@@ -87,6 +107,7 @@ public final class ScoringService: Sendable {
         let router = Router()
         // First, so it also covers unknown paths and methods.
         router.add(middleware: JSONErrorMiddleware())
+        if let token = configuration.bearerToken { router.add(middleware: BearerTokenMiddleware(token: token)) }
         let store = self.store
         let maxBody = configuration.maxBodyBytes
         let maxRows = configuration.maxRows
