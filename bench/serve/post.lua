@@ -9,6 +9,8 @@ wrk.method = "POST"
 wrk.path = os.getenv("SCORE_PATH") or "/v1/score"
 wrk.body = payload
 wrk.headers["Content-Type"] = "application/json"
+local token = os.getenv("BEARER_TOKEN")
+if token and token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end
 
 local threads = {}
 function setup(thread)

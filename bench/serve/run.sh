@@ -3,8 +3,12 @@
 # connection counts and reports requests/s and p50/p90/p99 latency.  Run by hand only.
 #
 #   bench/serve/run.sh [--duration SECONDS] [--connections "4 32"] [--threads N] [--rows "1 100"] [--pin]
+#                      [--reload-every SECONDS] [--token]
 #
 # --pin: the service on CPU 0 and wrk on CPU 1 (taskset), so they do not preempt each other.
+# --reload-every S: during each load line, swap the model file between two models every S seconds
+#   (atomic rename) and send SIGHUP between swaps; the table counts the reloads the service logged.
+# --token: start the service with --token-file and send the bearer token with every request.
 # Environment: HEALTHSCORE_BIN=/path/to/healthscore skips the release build.
 # Writes bench/serve/results/<UTC date-time>.txt.  See bench/serve/README.md.
 set -euo pipefail
@@ -17,8 +21,10 @@ CONNECTIONS="4 32"
 THREADS=2
 ROWS="1 100"
 PIN=0
+RELOAD_EVERY=""
+TOKEN=0
 
-usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
     case "$1" in
         --duration) DURATION="$2"; shift 2 ;;
@@ -26,6 +32,8 @@ while [ $# -gt 0 ]; do
         --threads) THREADS="$2"; shift 2 ;;
         --rows) ROWS="$2"; shift 2 ;;
         --pin) PIN=1; shift ;;
+        --reload-every) RELOAD_EVERY="$2"; shift 2 ;;
+        --token) TOKEN=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -74,6 +82,20 @@ trap cleanup EXIT
 say "fitting a model on datasets/mlc_churn.csv"
 "$BIN" fit "$ROOT/datasets/mlc_churn.csv" --target churn --out "$WORK/model.json" > "$WORK/fit.txt" 2>&1 \
     || { cat "$WORK/fit.txt" >&2; exit 1; }
+cp "$WORK/model.json" "$WORK/modelA.json"
+if [ -n "$RELOAD_EVERY" ]; then
+    # A second, different model with the same inputs: the same data fitted with ridge.
+    "$BIN" fit "$ROOT/datasets/mlc_churn.csv" --target churn --penalty l2 --lambda 0.01 --out "$WORK/modelB.json" \
+        > "$WORK/fitB.txt" 2>&1 || { cat "$WORK/fitB.txt" >&2; exit 1; }
+fi
+AUTH=()
+if [ "$TOKEN" -eq 1 ]; then
+    python3 -c 'import secrets; print(secrets.token_hex(32))' > "$WORK/token"
+    AUTH=(--token-file "$WORK/token")
+    export BEARER_TOKEN="$(cat "$WORK/token")"
+fi
+CURL_AUTH=()
+[ "$TOKEN" -eq 1 ] && CURL_AUTH=(-H "Authorization: Bearer $BEARER_TOKEN")
 
 for n in $ROWS; do
     python3 - "$ROOT/datasets/mlc_churn.csv" "$n" > "$WORK/rows$n.json" <<'PY'
@@ -102,7 +124,7 @@ if [ "$PIN" -eq 1 ]; then
     [ "$(nproc)" -ge 2 ] || { say "--pin needs at least 2 cores"; exit 1; }
     SERVER_CPU=(taskset -c 0); WRK_CPU=(taskset -c 1); THREADS=1
 fi
-"${SERVER_CPU[@]}" "$BIN" serve --model "$WORK/model.json" --host 127.0.0.1 --port 0 > "$WORK/serve.out" 2> "$WORK/serve.err" &
+"${SERVER_CPU[@]}" "$BIN" serve --model "$WORK/model.json" --host 127.0.0.1 --port 0 "${AUTH[@]}" > "$WORK/serve.out" 2> "$WORK/serve.err" &
 SERVER_PID=$!
 for _ in $(seq 1 300); do
     grep -q '^listening on ' "$WORK/serve.out" 2>/dev/null && break
@@ -114,7 +136,7 @@ URL="$(sed -n 's/^listening on //p' "$WORK/serve.out" | head -n 1)"
 say "serving at $URL (pid $SERVER_PID)"
 CHECKSUM="$(curl -fsS "$URL/healthz" | sed 's/^ok //')"
 for n in $ROWS; do
-    code="$(curl -s -o "$WORK/check$n.json" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary "@$WORK/rows$n.json" "$URL/v1/score")"
+    code="$(curl -s -o "$WORK/check$n.json" -w '%{http_code}' "${CURL_AUTH[@]}" -H 'Content-Type: application/json' --data-binary "@$WORK/rows$n.json" "$URL/v1/score")"
     [ "$code" = 200 ] || { cat "$WORK/check$n.json" >&2; say "the $n-row body was refused ($code)"; exit 1; }
 done
 
@@ -136,22 +158,43 @@ TMP="$OUT.tmp"
     fi
     echo "# body bytes: $(for n in $ROWS; do printf '%s rows = %s  ' "$n" "$(wc -c < "$WORK/rows$n.json")"; done)"
     echo
-    printf '%-6s %-6s %10s %10s %10s %10s %10s %8s %8s\n' rows conns "req/s" "rows/s" "p50 ms" "p90 ms" "p99 ms" non200 errors
+    [ -n "$RELOAD_EVERY" ] && echo "# reloads: the model file swapped between two models every ${RELOAD_EVERY}s (atomic rename), SIGHUP between swaps"
+    [ "$TOKEN" -eq 1 ] && echo "# bearer token required and sent (--token-file)"
+    printf '%-6s %-6s %10s %10s %10s %10s %10s %8s %8s %8s\n' rows conns "req/s" "rows/s" "p50 ms" "p90 ms" "p99 ms" non200 errors reloads
 } > "$TMP"
+
+# Swaps the served file between the two models (and pokes SIGHUP halfway) until killed.
+reloader() {
+    local next=B
+    while true; do
+        sleep "$RELOAD_EVERY"
+        cp "$WORK/model$next.json" "$WORK/.model.next" && mv -f "$WORK/.model.next" "$WORK/model.json"
+        [ "$next" = B ] && next=A || next=B
+        sleep "$RELOAD_EVERY"
+        kill -HUP "$SERVER_PID" 2>/dev/null || true
+    done
+}
+reloads() { grep -c 'now serving' "$WORK/serve.err" 2>/dev/null || true; }
 
 for n in $ROWS; do
     BODY_FILE="$WORK/rows$n.json" "${WRK_CPU[@]}" wrk -t "$THREADS" -c 4 -d 2s -s "$HERE/post.lua" "$URL" > /dev/null 2>&1 || true
     for c in $CONNECTIONS; do
         t=$(( THREADS < c ? THREADS : c ))
         say "rows=$n connections=$c for ${DURATION}s"
+        before="$(reloads)"
+        RELOADER_PID=""
+        if [ -n "$RELOAD_EVERY" ]; then reloader & RELOADER_PID=$!; fi
         raw="$(BODY_FILE="$WORK/rows$n.json" "${WRK_CPU[@]}" wrk -t "$t" -c "$c" -d "${DURATION}s" --latency -s "$HERE/post.lua" "$URL" 2>&1)"
+        if [ -n "$RELOADER_PID" ]; then kill "$RELOADER_PID" 2>/dev/null || true; wait "$RELOADER_PID" 2>/dev/null || true; fi
+        sleep 0.2
+        swapped=$(( $(reloads) - before ))
         echo "$raw" >> "$WORK/wrk.txt"
         line="$(echo "$raw" | grep '^RESULT ' | tail -n 1)"
         [ -n "$line" ] || { echo "$raw" >&2; say "wrk printed no RESULT line"; exit 1; }
         get() { echo "$line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
         rps="$(get rps)"
-        printf '%-6s %-6s %10s %10.0f %10s %10s %10s %8s %8s\n' "$n" "$c" "$rps" "$(awk -v a="$rps" -v b="$n" 'BEGIN { print a * b }')" \
-            "$(get p50_ms)" "$(get p90_ms)" "$(get p99_ms)" "$(get non200)" "$(get socket_errors)" >> "$TMP"
+        printf '%-6s %-6s %10s %10.0f %10s %10s %10s %8s %8s %8s\n' "$n" "$c" "$rps" "$(awk -v a="$rps" -v b="$n" 'BEGIN { print a * b }')" \
+            "$(get p50_ms)" "$(get p90_ms)" "$(get p99_ms)" "$(get non200)" "$(get socket_errors)" "$swapped" >> "$TMP"
     done
 done
 
