@@ -60,7 +60,7 @@ let package = Package(
         ]),
         .target(name: "Tabular", dependencies: ["ScoringCore", "CCrypto"]),
         .target(name: "FitEngine", dependencies: ["CLapack"]),
-        .target(name: "Simulator"),
+        .target(name: "Simulator", dependencies: ["ScoringCore"]),
         .target(
             name: "DistributedFitting",
             dependencies: ["FitEngine", "Tabular", "Training", "ScoringCore",
@@ -104,7 +104,7 @@ let package = Package(
             name: "TrainingTests",
             dependencies: ["Training", "Tabular", "ScoringCore", "FitEngine", "Simulator", "MetricConfig", "TestSupport"]
         ),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "History", "ScoringCore"]),
         .testTarget(name: "DistributedFittingTests", dependencies: ["DistributedFitting", "Training", "Tabular", "FitEngine", "ScoringCore", "Simulator", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -13,6 +13,9 @@ struct HealthScore: ParsableCommand {
     /// Parses and runs like ArgumentParser's own main, but usage errors are one line with the fix,
     /// like every other error of the tool.
     static func main() {
+        // Past a file-size limit (ulimit -f) the kernel would kill us with SIGXFSZ, leaving a partial
+        // temporary file; ignored, the write fails with EFBIG and the error path removes it.
+        signal(SIGXFSZ, SIG_IGN)
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -1,4 +1,5 @@
 import Foundation
+import ScoringCore
 
 public enum Simulator {
     public static let labelColumn = "churned_next_month"
@@ -160,6 +161,7 @@ public enum Simulator {
             let result: T
             do {
                 result = try body(handle)
+                try handle.synchronize()  // the data reaches the disk before the rename publishes it
                 try handle.close()
             } catch {
                 try? handle.close()
@@ -178,5 +180,6 @@ public enum Simulator {
             try? FileManager.default.removeItem(at: tempURL)
             throw SimulatorError.io("cannot rename temporary file to \(path): \(reason)")
         }
+        AtomicFile.syncDirectory((path as NSString).deletingLastPathComponent)
     }
 }

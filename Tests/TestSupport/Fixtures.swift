@@ -48,10 +48,17 @@ public enum CLI {
     }
 
     @discardableResult
-    public static func run(_ arguments: [String], currentDirectory: URL? = nil) throws -> Result {
+    /// `fileSizeLimitKB` runs it under `ulimit -f` (as a full disk would stop it).
+    public static func run(_ arguments: [String], currentDirectory: URL? = nil, fileSizeLimitKB: Int? = nil) throws -> Result {
         let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
+        if let limit = fileSizeLimitKB {
+            let quoted = ([executable.path] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -f \(limit) && exec " + quoted.joined(separator: " ")]
+        } else {
+            process.executableURL = executable
+            process.arguments = arguments
+        }
         if let currentDirectory { process.currentDirectoryURL = currentDirectory }
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
