@@ -68,6 +68,21 @@ import TestSupport
              mentions: ["cfg.yaml", "target"], config: "metrics:\n  logins: {healthier_when: higher}\n"),
         Case(name: "init with an unknown target", csv: bytes(good), arguments: ["init", "DATA", "--target", "churn", "--out", "OUT"],
              mentions: ["data.csv", "churn"]),
+        Case(name: "score --db with an impossible --as-of", csv: bytes(good),
+             arguments: ["score", "MODEL", "DATA", "--db", "OUT", "--as-of", "2024-13-45"], mentions: ["--as-of", "2024-13-45"]),
+        Case(name: "score --db without --as-of", csv: bytes(good), arguments: ["score", "MODEL", "DATA", "--db", "OUT"],
+             mentions: ["--db", "--as-of"]),
+        Case(name: "serve with a missing token file", csv: nil, arguments: ["serve", "--model", "MODEL", "--token-file", "DATA"],
+             mentions: ["data.csv", "--token-file"]),
+        Case(name: "serve with a guessable token", csv: bytes("secret\n"), arguments: ["serve", "--model", "MODEL", "--token-file", "DATA"],
+             mentions: ["data.csv", "16"]),
+        Case(name: "cross-validation with one fold", csv: bytes(good),
+             arguments: ["fit", "DATA", "--target", "churned", "--penalty", "l1", "--lambda", "auto", "--folds", "1", "--out", "OUT"],
+             mentions: ["--folds"]),
+        Case(name: "lasso without a lambda", csv: bytes(good), arguments: ["fit", "DATA", "--target", "churned", "--penalty", "l1", "--out", "OUT"],
+             mentions: ["--lambda"]),
+        Case(name: "--out in a directory that does not exist", csv: bytes(good),
+             arguments: ["fit", "DATA", "--target", "churned", "--out", "NODIR"], mentions: ["absent/model.json", "create the directory"]),
     ]
 
     /// A valid model for the scoring cases.
@@ -98,6 +113,7 @@ import TestSupport
             case "OUT": return out.path
             case "NOTMODEL": return notModel.path
             case "MODEL": return Self.model.path
+            case "NODIR": return dir.appendingPathComponent("absent/model.json").path
             default: return a
             }
         }
@@ -107,6 +123,7 @@ import TestSupport
         #expect(lines.count >= 1)
         let message = String(lines.first { $0.contains("rror") } ?? lines.first ?? "")
         #expect(lines.count == 1, "more than one line: \(result.stderr)")
+        print("BAD-INPUT\tCLI\t\(c.name)\t\(message)")  // collected into the hardening report
         #expect(message.contains("Fix:"), "no fix in: \(message)")
         for m in c.mentions { #expect(message.contains(m), "'\(m)' not in: \(message)") }
         #expect(!FileManager.default.fileExists(atPath: out.path))

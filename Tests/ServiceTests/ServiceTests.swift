@@ -20,6 +20,7 @@ import Testing
         #expect(!message.isEmpty, "no {\"error\": ...} in \(reply.text)", sourceLocation: sourceLocation)
         #expect(!message.contains("\n"), "the error is not one line: \(message)", sourceLocation: sourceLocation)
         #expect(message.contains("Fix:"), "no fix in: \(message)", sourceLocation: sourceLocation)
+        print("BAD-INPUT\tservice\t\(fragments.joined(separator: " / "))\t\(reply.status) \(message)")
         for fragment in fragments {
             #expect(message.contains(fragment), "'\(fragment)' not in: \(message)", sourceLocation: sourceLocation)
         }
