@@ -59,6 +59,9 @@ public struct ElasticNetOptions: Sendable {
     /// |μ − y| ≤ 1), so 1e-12 is relative to the largest gradient possible, yet well above the
     /// rounding of the gradient sum itself (≈ ε·√n).
     public var kktTolerance = 1e-12
+    /// Smooth (ridge) fits with at least this many rows may run their intermediate Newton steps on a
+    /// sampled XᵀWX, as `FitOptions.sampledHessianMinRows`; tests move it.
+    var sampledHessianMinRows = FitOptions().sampledHessianMinRows
     /// Rounds of (coordinate descent, Newton polish, KKT check) before giving up.
     public var maxRounds = 20
     /// Proximal-Newton (IRLS) iterations in one coordinate-descent phase.
