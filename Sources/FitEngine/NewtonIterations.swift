@@ -95,6 +95,8 @@ enum NewtonIterations {
         var infoIsExact = first.isExact
         // Trial passes sample XᵀWX until the first exact pass after sampling; then they stay exact.
         var sampling = sampled
+        // The last sampled decrement after a full step, to predict the next one.
+        var previousSampledDecrement: Double? = nil
         var out = NewtonOutcome(beta: beta, atBeta: nil, deviance: deviance, information: info,
                                 fixed: [Bool](repeating: false, count: k))
         var lastPassAtBeta = true
@@ -209,7 +211,15 @@ enum NewtonIterations {
             // so a line search would stall on noise; the modified-score iteration is a contraction
             // there and full steps converge (as in logistf and brglm2).
             let fullFirthStep = options.firth && decrement / 2 <= 1e-6 * (abs(objective) + 1)
-            let mode: PassMode = sampling ? .sampledDerivatives : .derivatives
+            // In the linear phase each sampled step shrinks the decrement by a near-constant ratio;
+            // when the last ratio predicts the next decrement meets the rule with a margin of 4,
+            // the trial pass is the exact one (saving a sampled pass). A wrong guess only costs an
+            // exact iteration more: the rule is still checked on the exact decrement there.
+            var mode: PassMode = sampling ? .sampledDerivatives : .derivatives
+            if sampling, let previous = previousSampledDecrement, previous > 0,
+               decrement * min(1, decrement / previous) / 2 <= threshold(objective) / 4 {
+                mode = .derivatives
+            }
             if !infoIsExact { out.sampledIterations += 1 }
             while accepted == nil && halvings <= options.maxHalvings {
                 // Clamped so rounding cannot leave a term a hair outside its bound.
@@ -228,12 +238,14 @@ enum NewtonIterations {
                     halvings += 1
                 }
             }
+            if sampling { previousSampledDecrement = accepted != nil && t == 1 ? decrement : nil }
             if let (trialBeta, sums) = accepted {
                 beta = trialBeta
                 deviance = sums.deviance
                 plainGradient = sums.gradient
                 info = sums.information
                 infoIsExact = sums.isExact
+                if infoIsExact { sampling = false }
                 out.information = info
                 lastPassAtBeta = true
             }
