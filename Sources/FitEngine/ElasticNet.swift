@@ -287,12 +287,13 @@ final class PenalizedEngine {
     }
 
     init(_ problem: LogisticProblem, penaltyFactors: [Double]?, lowerBounds: [Double]? = nil, upperBounds: [Double]? = nil) {
-        var design = problem.design
-        n = design.rows
-        p = design.cols
+        n = problem.design.rows
+        p = problem.design.cols
         precondition(p >= 1, "the design needs at least the intercept column")
         BLAS.setThreads(1)
-        scaling = Standardization.apply(to: &design, weights: problem.weights)
+        // The caller keeps its design: standardise into a new one in one sweep, not copy-then-apply.
+        let (design, scaling) = Standardization.standardisedCopy(of: problem.design, weights: problem.weights)
+        self.scaling = scaling
         x = design.storage
         y = problem.response
         rowWeights = problem.weights
