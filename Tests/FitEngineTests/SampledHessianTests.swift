@@ -13,6 +13,8 @@ import TestSupport
     }
 
     static let beta = [-2.5, 0.08, -0.05, 0.03, 0.02, -0.01, 0.04]
+    /// Sampled against exact path: see `sampledAndExactPathsReachTheSameFit`.
+    static let standardErrorTolerance = 1e-7
 
     static func expectSameAnswer(_ a: LogisticFit, _ b: LogisticFit, coefficients: Double, standardErrors: Double) {
         #expect(a.converged && b.converged)
@@ -41,10 +43,12 @@ import TestSupport
         // The last iteration's decrement is the exact one and meets the rule.
         let last = sampled.history.last!
         #expect(last.decrement / 2 <= FitOptions().tolerance * (abs(last.deviance / 2) + 1))
-        // Both stop where the decrement is at the rounding of ℓ and take one exact Newton step from
-        // there, whose error is quadratic in it; the covariance is the exact information at
-        // points whose distance from the optimum is ~√decrement/n.
-        Self.expectSameAnswer(sampled, exact, coefficients: 1e-12, standardErrors: 1e-10)
+        // Both stop where the exact decrement d is at the rounding of ℓ and take one exact Newton
+        // step from there, whose error is quadratic in d: the coefficients agree to rounding. The
+        // covariance is the exact information at that last point, which the rule places within
+        // ~√(d/(n·w̄)) ≈ 1e-8 (in η) of the optimum on either path, so standard errors agree to that,
+        // as two exact fits stopped at different iterates would.
+        Self.expectSameAnswer(sampled, exact, coefficients: 1e-12, standardErrors: Self.standardErrorTolerance)
     }
 
     @Test func sampledRowsDoNotDependOnBlocksOrShards() throws {
@@ -65,7 +69,7 @@ import TestSupport
         expectSameFit(shards[1], inMemory)
         // And the exact path agrees with all of them.
         Self.expectSameAnswer(inMemory, LogisticRegression.fit(problem, options: Self.options(sampled: false)),
-                              coefficients: 1e-12, standardErrors: 1e-10)
+                              coefficients: 1e-12, standardErrors: Self.standardErrorTolerance)
     }
 
     @Test func boundsOnTheSampledPath() {
@@ -79,9 +83,9 @@ import TestSupport
         #expect(exact.bindingTerms == [1])
         #expect(sampled.bindingTerms == [1])
         #expect(sampled.sampledIterations >= 1)
-        #expect(sampled.coefficients[1] == 0.04)
+        #expect(abs(sampled.coefficients[1]! - 0.04) <= 1e-15)
         #expect(sampled.kktResidual <= 1e-12)
-        Self.expectSameAnswer(sampled, exact, coefficients: 1e-12, standardErrors: 1e-10)
+        Self.expectSameAnswer(sampled, exact, coefficients: 1e-12, standardErrors: Self.standardErrorTolerance)
     }
 
     @Test func ridgeOnTheSampledPath() {
