@@ -59,6 +59,9 @@ public struct ElasticNetOptions: Sendable {
     /// |μ − y| ≤ 1), so 1e-12 is relative to the largest gradient possible, yet well above the
     /// rounding of the gradient sum itself (≈ ε·√n).
     public var kktTolerance = 1e-12
+    /// Smooth (ridge) fits with at least this many rows may run their intermediate Newton steps on a
+    /// sampled XᵀWX, as `FitOptions.sampledHessianMinRows`; tests move it.
+    var sampledHessianMinRows = FitOptions().sampledHessianMinRows
     /// Rounds of (coordinate descent, Newton polish, KKT check) before giving up.
     public var maxRounds = 20
     /// Proximal-Newton (IRLS) iterations in one coordinate-descent phase.
@@ -284,12 +287,13 @@ final class PenalizedEngine {
     }
 
     init(_ problem: LogisticProblem, penaltyFactors: [Double]?, lowerBounds: [Double]? = nil, upperBounds: [Double]? = nil) {
-        var design = problem.design
-        n = design.rows
-        p = design.cols
+        n = problem.design.rows
+        p = problem.design.cols
         precondition(p >= 1, "the design needs at least the intercept column")
         BLAS.setThreads(1)
-        scaling = Standardization.apply(to: &design, weights: problem.weights)
+        // The caller keeps its design: standardise into a new one in one sweep, not copy-then-apply.
+        let (design, scaling) = Standardization.standardisedCopy(of: problem.design, weights: problem.weights)
+        self.scaling = scaling
         x = design.storage
         y = problem.response
         rowWeights = problem.weights

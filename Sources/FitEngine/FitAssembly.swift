@@ -69,7 +69,7 @@ enum FitAssembly {
         if outcome.ridgeUsed > 0 { warnings.append(.singularInformation(ridge: outcome.ridgeUsed)) }
         if !outcome.converged { warnings.append(.notConverged(iterations: outcome.iterations, decrement: outcome.lastDecrement)) }
         warnings.append(contentsOf: extra)
-        return LogisticFit(termNames: termNames, coefficients: coefficients, standardErrors: standardErrors,
+        var fit = LogisticFit(termNames: termNames, coefficients: coefficients, standardErrors: standardErrors,
                            covariance: original.covariance, activeTerms: active, aliasedTerms: terms.aliased,
                            nObservations: rows, weightSum: weightSum, deviance: deviance,
                            nullDeviance: nullDeviance, iterations: outcome.iterations, converged: outcome.converged,
@@ -77,5 +77,7 @@ enum FitAssembly {
                            bindingTerms: binding.map { active[$0] }, kktResidual: kktResidual,
                            varianceInflation: varianceInflation,
                            columnMeans: scaling.means, columnScales: scaling.scales)
+        fit.sampledIterations = outcome.sampledIterations
+        return fit
     }
 }

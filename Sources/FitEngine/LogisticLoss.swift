@@ -16,6 +16,16 @@ enum LogisticLoss {
         return eta >= 0 ? (s, e * s) : (e * s, s)
     }
 
+    /// `probabilities` and `softplus` from one exp (the kernel's per-row hot loop); the same
+    /// expressions, so the results are identical to calling both.
+    @inline(__always)
+    static func probabilitiesAndSoftplus(_ eta: Double) -> (mu: Double, oneMinusMu: Double, softplus: Double) {
+        let e = exp(-abs(eta))
+        let s = 1 / (1 + e)
+        let sp = max(eta, 0) + log1p(e)
+        return eta >= 0 ? (s, e * s, sp) : (e * s, s, sp)
+    }
+
     /// Σ vᵢ·2·(softplus(ηᵢ) − yᵢηᵢ), the binomial deviance, over rows.
     static func deviance(eta: UnsafePointer<Double>, y: UnsafePointer<Double>, weights: UnsafePointer<Double>?,
                          rows: Int) -> Double {

@@ -39,6 +39,10 @@ public struct FitOptions: Sendable {
     /// business already knows; the intercept must stay free.
     public var lowerBounds: [Double]?
     public var upperBounds: [Double]?
+    /// Fits with at least this many rows (and n/8 ≥ 30·k²) run their intermediate Newton steps on
+    /// a sampled XᵀWX (`HessianSampling`); tests lower it to reach the sampled path on small data,
+    /// or raise it to `Int.max` for the exact path.
+    var sampledHessianMinRows = 200_000
     public init() {}
 }
 
@@ -100,6 +104,9 @@ public struct LogisticFit: Sendable {
     /// Variance inflation factor per term (nil for the intercept and aliased terms): 1/(1 − R²) of the
     /// term's column on the other active columns, in the fit's weighting.
     public var varianceInflation: [Double?] = []
+    /// Newton iterations whose step came from a sampled XᵀWX (`HessianSampling`); the last
+    /// iteration and the covariance always use the exact information.
+    public var sampledIterations = 0
     /// Column means and standard deviations used for internal standardisation (intercept: 0, 1).
     public var columnMeans: [Double]
     public var columnScales: [Double]

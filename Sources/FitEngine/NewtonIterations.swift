@@ -40,8 +40,21 @@ struct NewtonOutcome {
     var iterations = 0
     var lastDecrement = Double.infinity
     var ridgeUsed = 0.0
+    /// Iterations that stepped along a sampled-information direction.
+    var sampledIterations = 0
     /// Terms held at a bound by the last direction.
     var fixed: [Bool]
+}
+
+/// When the Newton iterations sample XᵀWX (see `NewtonIterations`): only for large n, where the
+/// sample (~n/8 rows) holds at least 30·k² rows, so that H_sample's relative error ~√(k/n_sample)
+/// is a few percent and each sampled step removes ~99.9% of the decrement; never for Firth, whose
+/// modified score and objective need the exact information at every step.
+enum HessianSampling {
+    static func applies(rows: Int, terms k: Int, options: FitOptions) -> Bool {
+        !options.firth && rows >= options.sampledHessianMinRows
+            && Double(rows) * RowSample.fraction >= 30 * Double(k) * Double(k)
+    }
 }
 
 /// The Newton iterations both solvers share. Each trial point costs one fused pass that returns
@@ -50,32 +63,48 @@ struct NewtonOutcome {
 /// Each iteration reads as its own table of contents: 1. gradient and information at β (from the
 /// pass that accepted β); 2. Cholesky solve H δ = g (with bounds, on the free terms); 3. stop on the
 /// Newton decrement; 4. halve the step until the deviance falls (Armijo).
+///
+/// Sampled information (`sampled: true`, large n only, see `HessianSampling`): XᵀWX costs ~5× the
+/// rest of a pass, so while far from the optimum each trial pass computes the exact deviance and
+/// gradient but XᵀWX over a fixed ~1/8 of the rows (`PassMode.sampledDerivatives`). H_sample is
+/// positive definite, so δ = H_sample⁻¹g is still a descent direction for the exact deviance, and
+/// the iteration converges linearly at a rate ~√(k/n_sample) instead of quadratically. Once the
+/// decrement under H_sample meets the stopping rule, a full pass at that same β gives the exact
+/// information, and from there on the iterations are today's exact Newton: the stopping rule is
+/// always checked with the exact decrement gᵀH⁻¹g, the last step uses the exact H, and the
+/// covariance is the full-data information at the start of the last iteration, as without sampling.
 enum NewtonIterations {
     /// `firthScore` gives Firth's modified score from the plain one and the information's Cholesky
     /// factor, at the β of the latest pass (only the in-memory solver can: it needs every row's η).
     /// `ridge` adds ½·Σ ridgeⱼβⱼ² to the objective −ℓ (ridge regression, in log-likelihood units).
+    /// `evaluate(β, mode)` is one pass at β: `.derivatives`, or `.sampledDerivatives` when `sampled`.
     static func run(beta start: [Double], derivatives first: PassSums, bounds: StandardisedBounds, options: FitOptions,
-                    firthScore: (([Double], SymmetricMatrix) -> [Double])?, ridge: [Double]? = nil,
-                    evaluate: ([Double]) throws -> PassSums) rethrows -> NewtonOutcome {
+                    firthScore: (([Double], SymmetricMatrix) -> [Double])?, ridge: [Double]? = nil, sampled: Bool = false,
+                    evaluate: ([Double], PassMode) throws -> PassSums) rethrows -> NewtonOutcome {
         func penalty(_ beta: [Double]) -> Double {
             guard let ridge else { return 0 }
             var s = 0.0
             for j in beta.indices { s += ridge[j] / 2 * beta[j] * beta[j] }
             return s
         }
+        precondition(!(sampled && options.firth), "Firth's penalty needs the exact information at every step")
         let k = start.count
         let lower = bounds.lower, upper = bounds.upper, bounded = bounds.isBounded
         var beta = start
         var deviance = first.deviance, plainGradient = first.gradient, info = first.information
+        var infoIsExact = first.isExact
+        // Trial passes sample XᵀWX until the first exact pass after sampling; then they stay exact.
+        var sampling = sampled
+        // The last sampled decrement after a full step, to predict the next one.
+        var previousSampledDecrement: Double? = nil
         var out = NewtonOutcome(beta: beta, atBeta: nil, deviance: deviance, information: info,
                                 fixed: [Bool](repeating: false, count: k))
         var lastPassAtBeta = true
 
-        for iteration in 1...max(1, options.maxIterations) {
-            let started = DispatchTime.now().uptimeNanoseconds
-            out.iterations = iteration
-            out.information = info
-            // 1. Firth: the modified score and the penalised objective deviance/2 − ½·log|I|.
+        /// Step 1 and 2 at the current β: the (Firth/ridge-modified) gradient, the objective, the
+        /// Newton direction, its step limit and decrement; nil when no direction can be solved.
+        /// `ridge` reports the diagonal the Cholesky solve had to add.
+        func direction() -> (objective: Double, delta: [Double], stepLimit: Double, decrement: Double, ridge: Double)? {
             var gradient = plainGradient
             var objective = deviance / 2 + penalty(beta)
             var system = info
@@ -83,13 +112,14 @@ enum NewtonIterations {
                 for a in 0..<k { gradient[a] -= ridge[a] * beta[a]; system[a, a] += ridge[a] }
             }
             if options.firth {
-                guard let (halfLogDet, factor) = FirthAdjustment.halfLogDet(info), let score = firthScore else { break }
+                guard let (halfLogDet, factor) = FirthAdjustment.halfLogDet(info), let score = firthScore else { return nil }
                 gradient = score(plainGradient, factor)
                 objective -= halfLogDet
             }
             // 2. Newton direction; with bounds, on the terms not held at a bound by the gradient.
             var delta: [Double]
             var stepLimit = 1.0
+            var ridgeUsed = 0.0
             if bounded {
                 for a in 0..<k {
                     out.fixed[a] = (beta[a] <= lower[a] && gradient[a] <= 0) || (beta[a] >= upper[a] && gradient[a] >= 0)
@@ -100,7 +130,7 @@ enum NewtonIterations {
                 for _ in 0..<k {
                     let free = (0..<k).filter { !out.fixed[$0] }
                     guard let solve = NewtonStep.solve(system.submatrix(free), free.map { gradient[$0] }) else { break }
-                    out.ridgeUsed = max(out.ridgeUsed, solve.ridge)
+                    ridgeUsed = max(ridgeUsed, solve.ridge)
                     var step = [Double](repeating: 0, count: k)
                     for (b, a) in free.enumerated() { step[a] = solve.step[b] }
                     let outward = free.filter { (beta[$0] <= lower[$0] && step[$0] < 0) || (beta[$0] >= upper[$0] && step[$0] > 0) }
@@ -109,7 +139,7 @@ enum NewtonIterations {
                     for a in outward { out.fixed[a] = true }
                     solved = nil
                 }
-                guard let step = solved else { break }
+                guard let step = solved else { return nil }
                 delta = step
                 // Stop at the first bound the step would cross; that term is held next iteration.
                 for a in (0..<k) where !out.fixed[a] && delta[a] != 0 {
@@ -117,18 +147,53 @@ enum NewtonIterations {
                     stepLimit = min(stepLimit, max(0, room))
                 }
             } else {
-                guard let solve = NewtonStep.solve(system, gradient) else { break }
-                out.ridgeUsed = max(out.ridgeUsed, solve.ridge)
+                guard let solve = NewtonStep.solve(system, gradient) else { return nil }
+                ridgeUsed = solve.ridge
                 delta = solve.step
             }
             let decrement = zip(gradient, delta).reduce(0) { $0 + $1.0 * $1.1 }
-            out.lastDecrement = decrement
+            return (objective, delta, stepLimit, decrement, ridgeUsed)
+        }
+
+        /// Takes the sums of a full pass at the current β (replacing a sampled information by the
+        /// exact one) and ends the sampled phase.
+        func adoptExact(_ sums: PassSums) {
+            deviance = sums.deviance
+            plainGradient = sums.gradient
+            info = sums.information
+            infoIsExact = true
+            sampling = false
+            lastPassAtBeta = true
+        }
+
+        for iteration in 1...max(1, options.maxIterations) {
+            let started = DispatchTime.now().uptimeNanoseconds
+            out.iterations = iteration
+            var solved = direction()
+            if solved == nil && !infoIsExact {
+                // A sampled H the solve could not factor: retry with the exact one.
+                adoptExact(try evaluate(beta, .derivatives))
+                solved = direction()
+            }
+            guard var step = solved else { break }
             // 3. Converged when the gain in log-likelihood a Newton step predicts, gᵀH⁻¹g/2, is
             //    below the rounding of ℓ itself. The step is still taken (its error is quadratic in
             //    an already negligible one) and, as R's glm does, the covariance uses the information
             //    from the start of this last iteration. (A rule on the change in β alone was
-            //    rejected: it stops early on flat likelihoods.)
-            if decrement / 2 <= options.tolerance * (abs(objective) + 1) {
+            //    rejected: it stops early on flat likelihoods.) Under a sampled H the decrement is
+            //    an estimate: the rule is met only once an exact pass at this β confirms it, and a
+            //    sampled H that needed a ridge to factor is replaced by the exact one.
+            let threshold = { (objective: Double) in options.tolerance * (abs(objective) + 1) }
+            if !infoIsExact && (step.decrement / 2 <= threshold(step.objective) || step.ridge > 0) {
+                adoptExact(try evaluate(beta, .derivatives))
+                guard let exact = direction() else { break }
+                step = exact
+            }
+            out.information = info
+            out.ridgeUsed = max(out.ridgeUsed, step.ridge)
+            let (objective, delta, stepLimit, decrement) = (step.objective, step.delta, step.stepLimit, step.decrement)
+            out.lastDecrement = decrement
+            if decrement / 2 <= threshold(objective) {
                 out.converged = true
                 beta = bounds.clamp(zip(beta, delta).map { $0 + stepLimit * $1 })
                 lastPassAtBeta = false
@@ -146,10 +211,20 @@ enum NewtonIterations {
             // so a line search would stall on noise; the modified-score iteration is a contraction
             // there and full steps converge (as in logistf and brglm2).
             let fullFirthStep = options.firth && decrement / 2 <= 1e-6 * (abs(objective) + 1)
+            // In the linear phase each sampled step shrinks the decrement by a near-constant ratio;
+            // when the last ratio predicts the next decrement meets the rule with a margin of 4,
+            // the trial pass is the exact one (saving a sampled pass). A wrong guess only costs an
+            // exact iteration more: the rule is still checked on the exact decrement there.
+            var mode: PassMode = sampling ? .sampledDerivatives : .derivatives
+            if sampling, let previous = previousSampledDecrement, previous > 0,
+               decrement * min(1, decrement / previous) / 2 <= threshold(objective) / 4 {
+                mode = .derivatives
+            }
+            if !infoIsExact { out.sampledIterations += 1 }
             while accepted == nil && halvings <= options.maxHalvings {
                 // Clamped so rounding cannot leave a term a hair outside its bound.
                 let trialBeta = bounds.clamp(zip(beta, delta).map { $0 + t * $1 })
-                let sums = try evaluate(trialBeta)
+                let sums = try evaluate(trialBeta, mode)
                 lastPassAtBeta = false
                 var trial = sums.deviance / 2 + penalty(trialBeta)
                 if options.firth && !fullFirthStep {
@@ -163,11 +238,14 @@ enum NewtonIterations {
                     halvings += 1
                 }
             }
+            if sampling { previousSampledDecrement = accepted != nil && t == 1 ? decrement : nil }
             if let (trialBeta, sums) = accepted {
                 beta = trialBeta
                 deviance = sums.deviance
                 plainGradient = sums.gradient
                 info = sums.information
+                infoIsExact = sums.isExact
+                if infoIsExact { sampling = false }
                 out.information = info
                 lastPassAtBeta = true
             }
@@ -175,6 +253,8 @@ enum NewtonIterations {
             out.history.append(IterationRecord(iteration: iteration, deviance: deviance, decrement: decrement,
                                                stepSize: accepted != nil ? t : 0, halvings: halvings, seconds: seconds))
             if accepted == nil {
+                // Under a sampled H: take the exact one at β and go on.
+                if !infoIsExact { adoptExact(try evaluate(beta, .derivatives)); continue }
                 // No descent is possible in floating point: converged if the decrement is already at
                 // the precision floor, otherwise report a failure rather than loop.
                 out.converged = decrement / 2 <= Double.ulpOfOne.squareRoot() * (abs(objective) + 1)

@@ -42,7 +42,11 @@ public enum LogisticRegression {
                     let bounds = StandardisedBounds(options: options, active: terms.active, scales: scaling.scales)
                     return design.storage.withUnsafeBufferPointer { xb in
                         let x = xb.baseAddress!
-                        let passes = rows(x)
+                        let sampled = HessianSampling.applies(rows: n, terms: k, options: options)
+                        var passes = rows(x)
+                        let flags = UnsafeMutablePointer<UInt8>.allocate(capacity: sampled ? n : 1)
+                        defer { flags.deallocate() }
+                        if sampled { flags.initialize(repeating: 0, count: n); passes.sampleFlags = flags }
                         let evaluate = { (beta: [Double], mode: PassMode) in passes.run(PassKernel(map: map, mode: mode, beta: beta)) }
                         // Start at the intercept-only optimum: with centred columns the other slopes are zero there.
                         var beta = Array(startBeta.prefix(k))
@@ -57,17 +61,21 @@ public enum LogisticRegression {
                                                              weights: weights, kernels: kernels)
                         } : nil
                         let outcome = NewtonIterations.run(beta: beta, derivatives: start, bounds: bounds, options: options,
-                                                           firthScore: firth) { evaluate($0, .derivatives) }
-                        // The deviance and η at the final β, if the last pass was elsewhere.
+                                                           firthScore: firth,
+                                                           sampled: sampled,
+                                                           evaluate: evaluate)
+                        // The deviance and η at the final β, if the last pass was elsewhere (the
+                        // gradient only for the KKT check of a bounded fit).
                         let final = outcome.atBeta ?? {
-                            let sums = evaluate(outcome.beta, .gradient)
-                            return (sums.deviance, sums.gradient)
+                            let sums = evaluate(outcome.beta, bounds.isBounded ? .gradient : .deviance)
+                            return (sums.deviance, bounds.isBounded ? sums.gradient : [])
                         }()
                         let fitted = etaBuffer.map { LogisticLoss.probabilities($0).mu }
                         // Firth's estimates stay finite under separation, which is why one would choose it.
                         let separation = options.firth ? [] :
                             SeparationCheck.run(design: design, activeTerms: terms.active, fitted: fitted, response: y,
-                                                weights: weights, betaStandardised: outcome.beta)
+                                                weights: weights, betaStandardised: outcome.beta,
+                                                gram: terms.restrict(first).information)
                         let binding = bounds.isBounded ? (0..<k).filter { outcome.fixed[$0] } : []
                         let covarianceStd = FitAssembly.bread(outcome.information, binding: binding).flatMap {
                             RobustCovariance.sandwich(options.covariance, bread: $0, design: design, fitted: fitted,

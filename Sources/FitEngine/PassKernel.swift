@@ -1,7 +1,30 @@
 /// What one pass over the rows computes at a β.
+///
+/// `sampledDerivatives`: the exact deviance and gradient over every row, but XᵀWX only over the
+/// rows `RowSample` selects (about one in eight), rescaled to the whole by Σw/Σw_sample.
 enum PassMode: Int, Comparable {
-    case deviance, gradient, derivatives
+    case deviance, gradient, sampledDerivatives, derivatives
     static func < (a: PassMode, b: PassMode) -> Bool { a.rawValue < b.rawValue }
+    var hasInformation: Bool { self >= .sampledDerivatives }
+}
+
+/// The rows a sampled pass puts in XᵀWX: about 1 in 2^`bits`, chosen by a hash of the row's content
+/// (y and every column rounded to Float), so the choice does not depend on how rows are split into
+/// blocks, cores or processes, and the in-memory, streamed and distributed fits pick the same rows
+/// (their standardised values differ at most in the last bits of a Double, which Float rounding absorbs).
+enum RowSample {
+    static let bits = 3
+    static var fraction: Double { 1 / Double(1 << bits) }
+    static let multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
+
+    /// Final avalanche (splitmix64's), so the top bits depend on every input bit.
+    @inline(__always) static func selected(_ h: UInt64) -> Bool {
+        var z = h
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return z >> (64 - UInt64(bits)) == 0
+    }
 }
 
 /// Which source columns a pass reads, and how it standardises them on the fly.
@@ -25,22 +48,35 @@ struct ColumnMap {
 }
 
 /// Sums of one pass, flat so that a distributed fit reduces them with one `sumAcrossProcesses`:
-/// [deviance, gradient (k), XᵀWX lower triangle as a full k×k column-major array].
+/// [deviance, gradient (k), XᵀWX lower triangle as a full k×k column-major array], and for a
+/// sampled pass [Σw over all rows, Σw over the sampled rows] after it.
 struct PassSums {
     let k: Int
+    let mode: PassMode
     var values: [Double]
 
     init(k: Int, mode: PassMode) {
         self.k = k
-        values = [Double](repeating: 0, count: 1 + (mode >= .gradient ? k : 0) + (mode == .derivatives ? k * k : 0))
+        self.mode = mode
+        values = [Double](repeating: 0, count: 1 + (mode >= .gradient ? k : 0) + (mode.hasInformation ? k * k : 0)
+                                                + (mode == .sampledDerivatives ? 2 : 0))
     }
 
     var deviance: Double { values[0] }
     var gradient: [Double] { Array(values[1..<(1 + k)]) }
+    /// Whether `information` is the full-data XᵀWX (not a sampled estimate of it).
+    var isExact: Bool { mode == .derivatives }
 
     var information: SymmetricMatrix {
         var h = SymmetricMatrix(order: k)
-        h.storage = Array(values[(1 + k)...])
+        h.storage = Array(values[(1 + k)..<(1 + k + k * k)])
+        if mode == .sampledDerivatives {
+            // Ratio estimator: scaling by Σw/Σw_sample (not n/n_sample) removes the sample's
+            // share of the weight, the largest part of its error.
+            let all = values[1 + k + k * k], sampled = values[2 + k + k * k]
+            let scale = sampled > 0 ? all / sampled : 0
+            for i in h.storage.indices { h.storage[i] *= scale }
+        }
         h.symmetrizeFromLower()
         return h
     }
@@ -69,27 +105,32 @@ struct PassKernel {
         self.mode = mode
         self.beta = beta
         blockRows = max(64, min(4096, 49_152 / max(1, map.count)))
-        readsInPlace = map.isLeadingIdentity && mode < .derivatives
+        readsInPlace = map.isLeadingIdentity && mode != .derivatives
     }
 
     var sumsCount: Int { PassSums(k: map.count, mode: mode).values.count }
 
-    /// Per-worker scratch: B, η, residual and √w for one block.
+    /// Per-worker scratch: B, η, residual and √w for one block; row hashes and the sampled rows.
     final class Scratch {
         let block: UnsafeMutablePointer<Double>
         let eta: UnsafeMutablePointer<Double>
         let residual: UnsafeMutablePointer<Double>
         let sqrtW: UnsafeMutablePointer<Double>
+        let hash: UnsafeMutablePointer<UInt64>
+        let picked: UnsafeMutablePointer<Int>
 
         init(rows: Int, cols: Int) {
             block = .allocate(capacity: max(1, rows * cols))
             eta = .allocate(capacity: rows)
             residual = .allocate(capacity: rows)
             sqrtW = .allocate(capacity: rows)
+            hash = .allocate(capacity: rows)
+            picked = .allocate(capacity: rows)
         }
 
         deinit {
             block.deallocate(); eta.deallocate(); residual.deallocate(); sqrtW.deallocate()
+            hash.deallocate(); picked.deallocate()
         }
     }
 
@@ -97,20 +138,23 @@ struct PassKernel {
 
     /// Adds the block's sums to `sums` (laid out as `PassSums.values`). Blocks longer than
     /// `blockRows` are taken in pieces. `etaOut`, when given, receives η for the block's rows.
+    /// `sampleFlags`, when given, caches `RowSample`'s choice per row across passes (0 = not yet
+    /// known, 1 = out, 2 = in), so a fit that keeps its rows hashes each row once.
     func accumulate(_ block: DesignBlock, scratch: Scratch, into sums: UnsafeMutablePointer<Double>,
-                    etaOut: UnsafeMutablePointer<Double>? = nil) {
+                    etaOut: UnsafeMutablePointer<Double>? = nil, sampleFlags: UnsafeMutablePointer<UInt8>? = nil) {
         var start = 0
         while start < block.rows {
             let m = min(blockRows, block.rows - start)
             let piece = DesignBlock(x: block.x + start, stride: block.stride, rows: m, y: block.y + start,
                                     weights: block.weights.map { $0 + start })
-            accumulatePiece(piece, scratch: scratch, into: sums, etaOut: etaOut.map { $0 + start })
+            accumulatePiece(piece, scratch: scratch, into: sums, etaOut: etaOut.map { $0 + start },
+                            sampleFlags: sampleFlags.map { $0 + start })
             start += m
         }
     }
 
     private func accumulatePiece(_ block: DesignBlock, scratch s: Scratch, into sums: UnsafeMutablePointer<Double>,
-                                 etaOut: UnsafeMutablePointer<Double>?) {
+                                 etaOut: UnsafeMutablePointer<Double>?, sampleFlags: UnsafeMutablePointer<UInt8>?) {
         let m = block.rows, k = map.count
         guard m > 0 else { return }
         let b: UnsafePointer<Double>
@@ -138,20 +182,62 @@ struct PassKernel {
         }
         for i in 0..<m {
             let e = eta[i]
-            let (mu, q) = LogisticLoss.probabilities(e)
+            // One exp serves μ, 1 − μ and softplus(η) = max(η, 0) + log1p(e^−|η|).
+            let (mu, q, softplus) = LogisticLoss.probabilitiesAndSoftplus(e)
             let v = block.weights?[i] ?? 1
-            deviance += v * (LogisticLoss.softplus(e) - y[i] * e)
+            deviance += v * (softplus - y[i] * e)
             s.residual[i] = v * (y[i] * q - (1 - y[i]) * mu)
             s.sqrtW[i] = (v * mu * q).squareRoot()
         }
         sums[0] += 2 * deviance
         BLAS.gemvTransposedAccumulate(b, lda: ldb, rows: m, cols: k, v: s.residual, out: sums + 1)
+        if mode == .sampledDerivatives {
+            accumulateSample(b, ldb: ldb, y: y, rows: m, scratch: s, into: sums, flags: sampleFlags)
+            return
+        }
         guard mode == .derivatives else { return }
         for j in 0..<k {
             let col = s.block + j * m
             for i in 0..<m { col[i] *= s.sqrtW[i] }
         }
         BLAS.syrkAccumulate(s.block, rows: m, cols: k, ldb: m, into: sums + 1 + k)
+    }
+
+    /// XᵀWX over the block's sampled rows, gathered √w-scaled into the scratch block (which may be
+    /// `b` itself: row t of the gathered block comes from row picked[t] ≥ t, so the in-place gather
+    /// never overwrites a value it still needs), and the two weight sums.
+    private func accumulateSample(_ b: UnsafePointer<Double>, ldb: Int, y: UnsafePointer<Double>, rows m: Int,
+                                  scratch s: Scratch, into sums: UnsafeMutablePointer<Double>,
+                                  flags: UnsafeMutablePointer<UInt8>?) {
+        let k = map.count
+        var known = flags != nil
+        if let flags { for i in 0..<m where flags[i] == 0 { known = false; break } }
+        if !known {
+            for i in 0..<m { s.hash[i] = UInt64(Float(y[i]).bitPattern) &* RowSample.multiplier }
+            for j in 0..<k {
+                let col = b + j * ldb
+                for i in 0..<m { s.hash[i] = (s.hash[i] ^ UInt64(Float(col[i]).bitPattern)) &* RowSample.multiplier }
+            }
+            for i in 0..<m { s.hash[i] = RowSample.selected(s.hash[i]) ? 2 : 1 }
+            if let flags { for i in 0..<m { flags[i] = UInt8(truncatingIfNeeded: s.hash[i]) } }
+        } else if let flags {
+            for i in 0..<m { s.hash[i] = UInt64(flags[i]) }
+        }
+        var count = 0, all = 0.0, sampled = 0.0
+        for i in 0..<m {
+            let w = s.sqrtW[i] * s.sqrtW[i]
+            all += w
+            if s.hash[i] == 2 { s.picked[count] = i; count += 1; sampled += w }
+        }
+        let tail = sums + 1 + k + k * k
+        tail[0] += all
+        tail[1] += sampled
+        guard count > 0 else { return }
+        for j in 0..<k {
+            let src = b + j * ldb, dst = s.block + j * count
+            for t in 0..<count { let i = s.picked[t]; dst[t] = src[i] * s.sqrtW[i] }
+        }
+        BLAS.syrkAccumulate(s.block, rows: count, cols: k, ldb: count, into: sums + 1 + k)
     }
 
     /// B[:, a] = (x[:, columns[a]] − mean_a) · (1/s_a), the same expression `Standardization.apply`

@@ -9,14 +9,20 @@ extension PenalizedEngine {
         return x.withUnsafeBufferPointer { xb in
             y.withUnsafeBufferPointer { yb in
                 withOptionalPointer(rowWeights) { v in
-                    let passes = InMemoryRows(x: xb.baseAddress!, rows: n, y: yb.baseAddress!, weights: v, eta: eta)
+                    var passes = InMemoryRows(x: xb.baseAddress!, rows: n, y: yb.baseAddress!, weights: v, eta: eta)
+                    var newtonOptions = FitOptions()
+                    newtonOptions.sampledHessianMinRows = options.sampledHessianMinRows
+                    let sampled = HessianSampling.applies(rows: n, terms: columns.count, options: newtonOptions)
+                    let flags = UnsafeMutablePointer<UInt8>.allocate(capacity: sampled ? n : 1)
+                    defer { flags.deallocate() }
+                    if sampled { flags.initialize(repeating: 0, count: n); passes.sampleFlags = flags }
                     let evaluate = { (beta: [Double], mode: PassMode) in passes.run(PassKernel(map: map, mode: mode, beta: beta)) }
                     let first = columns.map { start[$0] }
                     let newton = NewtonIterations.run(beta: first, derivatives: evaluate(first, .derivatives),
                                                       bounds: StandardisedBounds(unbounded: columns.count),
-                                                      options: FitOptions(), firthScore: nil, ridge: ridge) {
-                        evaluate($0, .derivatives)
-                    }
+                                                      options: newtonOptions, firthScore: nil, ridge: ridge,
+                                                      sampled: sampled,
+                                                      evaluate: evaluate)
                     let final = newton.atBeta ?? {
                         let sums = evaluate(newton.beta, .gradient)
                         return (sums.deviance, sums.gradient)

@@ -11,6 +11,8 @@ struct InMemoryRows: RowPasses {
     let y: UnsafePointer<Double>
     let weights: UnsafePointer<Double>?
     let eta: UnsafeMutablePointer<Double>
+    /// Per-row `RowSample` choices, filled by the first sampled pass and reused by later ones.
+    var sampleFlags: UnsafeMutablePointer<UInt8>? = nil
 
     func run(_ kernel: PassKernel) -> PassSums {
         let ranges = Parallel.chunks(rows, minimumChunk: 16_384)
@@ -21,7 +23,8 @@ struct InMemoryRows: RowPasses {
             Parallel.forEach(ranges) { t, r in
                 let block = DesignBlock(x: x + r.lowerBound, stride: rows, rows: r.count, y: y + r.lowerBound,
                                         weights: weights.map { $0 + r.lowerBound })
-                kernel.accumulate(block, scratch: kernel.makeScratch(), into: base + t * size, etaOut: eta + r.lowerBound)
+                kernel.accumulate(block, scratch: kernel.makeScratch(), into: base + t * size, etaOut: eta + r.lowerBound,
+                                  sampleFlags: sampleFlags.map { $0 + r.lowerBound })
             }
         }
         var sums = PassSums(k: kernel.map.count, mode: kernel.mode)

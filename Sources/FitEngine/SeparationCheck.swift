@@ -9,8 +9,11 @@
 enum SeparationCheck {
     static let perfectFitTolerance = 1e-7
 
+    /// `gram`: c·XᵀX over every row for some c > 0 (the first pass's information without prior
+    /// weights), which lets the joint check subtract the few perfectly fitted rows instead of
+    /// making another pass over all of them.
     static func run(design: Matrix, activeTerms: [Int], fitted: [Double], response: [Double],
-                    weights: [Double]?, betaStandardised: [Double]) -> [FitWarning] {
+                    weights: [Double]?, betaStandardised: [Double], gram: SymmetricMatrix? = nil) -> [FitWarning] {
         let n = design.rows, k = design.cols
         var involved = Set<Int>()
         var strict = false
@@ -44,7 +47,8 @@ enum SeparationCheck {
                     for a in 1..<k where abs(betaStandardised[a]) >= 0.1 * largest { involved.insert(a) }
                 }
             } else {
-                let nullTerms = nullSpaceTerms(design, keepRows: perfect)
+                let nullTerms = nullSpaceTerms(design, keepRows: perfect,
+                                               gram: weights == nil && perfectCount * 100 <= n ? gram : nil)
                 if !nullTerms.isEmpty {
                     jointlySeparated = true
                     involved.formUnion(nullTerms)
@@ -65,10 +69,19 @@ enum SeparationCheck {
         let n = x.rows
         x.storage.withUnsafeBufferPointer { s in
             response.withUnsafeBufferPointer { y in
-                let col = s.baseAddress! + a * n
-                for i in 0..<n where weights.map({ $0[i] > 0 }) ?? true {
-                    let v = col[i]
-                    if y[i] > 0.5 { min1 = min(min1, v); max1 = max(max1, v) } else { min0 = min(min0, v); max0 = max(max0, v) }
+                withOptionalPointer(weights) { w in
+                    let col = s.baseAddress! + a * n
+                    // Branch-free (y is 0/1 at random, a branch on it mispredicts half the time): a
+                    // row outside a class, or without weight, offers ±∞ to that class's min and max.
+                    for i in 0..<n {
+                        let v = col[i]
+                        let used = w.map { $0[i] > 0 } ?? true
+                        let one = used && y[i] > 0.5, zero = used && !(y[i] > 0.5)
+                        let lo1 = one ? v : .infinity, hi1 = one ? v : -.infinity
+                        let lo0 = zero ? v : .infinity, hi0 = zero ? v : -.infinity
+                        min1 = lo1 < min1 ? lo1 : min1; max1 = hi1 > max1 ? hi1 : max1
+                        min0 = lo0 < min0 ? lo0 : min0; max0 = hi0 > max0 ? hi0 : max0
+                    }
                 }
             }
         }
@@ -79,10 +92,30 @@ enum SeparationCheck {
     }
 
     /// Terms loading on the null space of the design restricted to rows not fitted perfectly.
-    static func nullSpaceTerms(_ x: Matrix, keepRows: [Double]) -> [Int] {
-        let kernels = DesignKernels(rows: x.rows, cols: x.cols)
-        let gram = x.storage.withUnsafeBufferPointer { xb in
-            keepRows.withUnsafeBufferPointer { kernels.weightedGram(xb.baseAddress!, sqrtWeights: $0.baseAddress!) }
+    /// With `gram` (c·XᵀX over all rows, intercept column first), the kept rows' Gram is c·XᵀX minus
+    /// the dropped rows' outer products: exact up to rounding of order ε·‖XᵀX‖, far below the 1e-11
+    /// relative cut when the dropped rows are few (the caller passes it only below 1% of the rows).
+    static func nullSpaceTerms(_ x: Matrix, keepRows: [Double], gram full: SymmetricMatrix? = nil) -> [Int] {
+        let gram: SymmetricMatrix
+        if let full, full.order == x.cols, full[0, 0] > 0 {
+            let n = x.rows, k = x.cols
+            let c = full[0, 0] / Double(n)
+            var g = full
+            x.storage.withUnsafeBufferPointer { xb in
+                for i in 0..<n where keepRows[i] == 0 {
+                    for b in 0..<k {
+                        let xb_i = xb[b * n + i] * c
+                        for a in b..<k { g[a, b] -= xb[a * n + i] * xb_i }
+                    }
+                }
+            }
+            g.symmetrizeFromLower()
+            gram = g
+        } else {
+            let kernels = DesignKernels(rows: x.rows, cols: x.cols)
+            gram = x.storage.withUnsafeBufferPointer { xb in
+                keepRows.withUnsafeBufferPointer { kernels.weightedGram(xb.baseAddress!, sqrtWeights: $0.baseAddress!) }
+            }
         }
         guard let eig = LAPACK.syevd(gram), let top = eig.values.last, top > 0 else { return [] }
         var loading = [Double](repeating: 0, count: x.cols)

@@ -46,7 +46,9 @@ extension LogisticRegression {
             if clamped != beta { beta = clamped; start = try evaluate(beta, .derivatives) }
         }
         let outcome = try NewtonIterations.run(beta: beta, derivatives: start, bounds: bounds, options: options,
-                                               firthScore: nil) { try evaluate($0, .derivatives) }
+                                               firthScore: nil,
+                                               sampled: HessianSampling.applies(rows: moments.rows, terms: k, options: options),
+                                               evaluate: evaluate)
         let final = try outcome.atBeta ?? {
             let sums = try evaluate(outcome.beta, bounds.isBounded ? .gradient : .deviance)
             return (sums.deviance, bounds.isBounded ? sums.gradient : [])

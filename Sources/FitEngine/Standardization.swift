@@ -7,14 +7,41 @@ struct Standardization {
 
     static func apply(to design: inout Matrix, weights: [Double]?) -> Standardization {
         let n = design.rows, p = design.cols
+        return design.storage.withUnsafeMutableBufferPointer { s in
+            standardise(UnsafePointer(s.baseAddress!), into: s.baseAddress!, rows: n, cols: p, weights: weights)
+        }
+    }
+
+    /// The standardised design as a new matrix, the original left as it is: one read of the source
+    /// and one write of the copy per column (after the two moment reads), where copying and then
+    /// standardising in place would sweep the copy twice more. The values equal `apply`'s bit for bit.
+    static func standardisedCopy(of design: Matrix, weights: [Double]?) -> (Matrix, Standardization) {
+        let n = design.rows, p = design.cols
+        var scaling: Standardization? = nil
+        let storage = [Double](unsafeUninitializedCapacity: n * p) { out, count in
+            design.storage.withUnsafeBufferPointer { src in
+                guard n * p > 0 else { return }
+                out.baseAddress!.update(from: src.baseAddress!, count: n)  // the intercept column
+                scaling = standardise(src.baseAddress!, into: out.baseAddress!, rows: n, cols: p, weights: weights)
+            }
+            count = n * p
+        }
+        return (Matrix(rows: n, cols: p, columnMajor: storage),
+                scaling ?? Standardization(means: [Double](repeating: 0, count: p), scales: [Double](repeating: 1, count: p),
+                                           constantColumns: []))
+    }
+
+    /// Column j ≥ 1 of `dst` = (column j of `src` − mean)/sd; `dst` may be `src` (in place).
+    private static func standardise(_ src: UnsafePointer<Double>, into dst: UnsafeMutablePointer<Double>, rows n: Int,
+                                    cols p: Int, weights: [Double]?) -> Standardization {
         var means = [Double](repeating: 0, count: p)
         var scales = [Double](repeating: 1, count: p)
         var constant = [Bool](repeating: false, count: p)
         let weightSum = weights?.reduce(0, +) ?? Double(n)
         // Columns are independent: split them across cores.
         let columns = Parallel.chunks(max(0, p - 1), minimumChunk: max(1, 1 << 20 / max(n, 1)))
-        design.storage.withUnsafeMutableBufferPointer { s in
-            let base = s.baseAddress!
+        do {
+            let base = src
             means.withUnsafeMutableBufferPointer { m in
                 scales.withUnsafeMutableBufferPointer { sc in
                     constant.withUnsafeMutableBufferPointer { cst in
@@ -33,16 +60,17 @@ struct Standardization {
                                         sd = (weightedSum(col, w, n) { ($0 / top - scaledMean) * ($0 / top - scaledMean) } / weightSum).squareRoot() * top
                                     }
                                     m[j] = mean
+                                    let out = dst + j * n
                                     // Two-pass variance is exactly zero for a constant column; anything at the
                                     // rounding level of the mean is constant too.
                                     if !(sd > 1e-13 * max(abs(mean), 1e-300)) {
                                         cst[j] = true
-                                        for i in 0..<n { col[i] = 0 }
+                                        for i in 0..<n { out[i] = 0 }
                                         continue
                                     }
                                     sc[j] = sd
                                     let inv = 1 / sd
-                                    for i in 0..<n { col[i] = (col[i] - mean) * inv }
+                                    for i in 0..<n { out[i] = (col[i] - mean) * inv }
                                 }
                             }
                         }

@@ -36,8 +36,9 @@ public struct ScoringSpec: Codable, Sendable, Equatable {
                                      labels: [String] = defaultLabels, colours: [String] = defaultColours,
                                      scale: ScoreScale) -> ScoringSpec {
         precondition(shares.count == labels.count && labels.count == colours.count && !shares.isEmpty, "one share, label and colour per band")
-        let sorted = scores.sorted(by: >)
-        let n = sorted.count
+        // Only the order statistics next to each cut are needed: selection, not a full sort.
+        var ranked = OrderStatistics(scores)
+        let n = scores.count
         var bands: [HealthBand] = []
         var cumulative = 0.0
         for (i, share) in shares.enumerated() {
@@ -45,7 +46,7 @@ public struct ScoringSpec: Codable, Sendable, Equatable {
             var cut: Double? = nil
             if i < shares.count - 1, n > 0 {
                 let k = min(max(Int((cumulative * Double(n)).rounded()), 1), n - 1)  // rows above the cut
-                cut = (sorted[k - 1] + sorted[k]) / 2
+                cut = (ranked.largest(k - 1) + ranked.largest(k)) / 2
             }
             bands.append(HealthBand(label: labels[i], colour: colours[i], minScore: cut))
         }
@@ -126,5 +127,49 @@ public struct ScoringChoice: Sendable, Equatable {
         let parts = method[method.index(after: colon)...].split(separator: "/").map { $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "%", with: "") }
         let values = parts.compactMap(Double.init).map { $0 / 100 }
         return values.count == parts.count ? values : nil
+    }
+}
+
+/// The r-th largest of some values (r = 0 the largest), as `values.sorted(by: >)[r]` would give,
+/// by quickselect: O(n) per query instead of a sort. Queries may come in any order; each one
+/// partitions only the unsorted stretch that holds its rank, so nearby ranks cost little more.
+struct OrderStatistics {
+    private var values: [Double]
+    /// Ranks already in their sorted place; everything left of a fixed rank is ≥ it, right ≤.
+    private var fixed: [Int] = []
+
+    init(_ values: [Double]) { self.values = values }
+
+    mutating func largest(_ r: Int) -> Double {
+        precondition(r >= 0 && r < values.count, "rank \(r) outside 0..<\(values.count)")
+        // The stretch between the nearest fixed ranks around r.
+        var lo = 0, hi = values.count - 1
+        for f in fixed {
+            if f == r { return values[r] }
+            if f < r { lo = max(lo, f + 1) } else { hi = min(hi, f - 1) }
+        }
+        values.withUnsafeMutableBufferPointer { a in
+            var budget = 2 * (Int.bitWidth - a.count.leadingZeroBitCount) + 8
+            while lo < hi {
+                if budget == 0 {
+                    // Adversarial pivots: finish the stretch with a sort (introselect's fallback).
+                    a[lo...hi].sort(by: >)
+                    return
+                }
+                budget -= 1
+                // Median of three as the pivot, then a three-way partition: > pivot, == pivot, < pivot,
+                // so runs of ties (common in rounded scores) end the search at once.
+                let mid = lo + (hi - lo) / 2
+                let x = a[lo], y = a[mid], z = a[hi]
+                let pivot = max(min(x, y), min(max(x, y), z))
+                var lt = lo, i = lo, gt = hi
+                while i <= gt {
+                    if a[i] > pivot { a.swapAt(lt, i); lt += 1; i += 1 } else if a[i] < pivot { a.swapAt(i, gt); gt -= 1 } else { i += 1 }
+                }
+                if r < lt { hi = lt - 1 } else if r > gt { lo = gt + 1 } else { return }
+            }
+        }
+        fixed.append(r)
+        return values[r]
     }
 }

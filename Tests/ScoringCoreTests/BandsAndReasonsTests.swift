@@ -87,6 +87,32 @@ import ScoringCore
         #expect(choice.problem != nil)
     }
 
+    @Test func quantileCutsBySelectionEqualTheSortedOnes() {
+        // Shuffled scores with long runs of ties (rounded scores) and distinct ones, several share
+        // vectors: every cut must be the midpoint of the sorted neighbours, as a full sort gives.
+        var state: UInt64 = 0x2545F4914F6CDD1D
+        func next() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        for n in [2, 3, 17, 1_000, 20_001] {
+            for tied in [false, true] {
+                let scores = (0..<n).map { _ in tied ? (next() * 20).rounded() : next() * 100 }
+                let sorted = scores.sorted(by: >)
+                for shares in [[0.25, 0.5, 0.25], [0.1, 0.2, 0.3, 0.4], [0.5, 0.5], [0.05, 0.9, 0.05]] {
+                    let spec = ScoringSpec.fromQuantiles(scores, shares: shares, labels: shares.indices.map { "b\($0)" },
+                                                         colours: shares.map { _ in "grey" }, scale: .probability)
+                    var cumulative = 0.0
+                    for (i, share) in shares.enumerated().dropLast() {
+                        cumulative += share
+                        let k = min(max(Int((cumulative * Double(n)).rounded()), 1), n - 1)
+                        #expect(spec.bands[i].minScore == (sorted[k - 1] + sorted[k]) / 2, "n \(n) tied \(tied) shares \(shares) cut \(i)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func editedModelFilesAreRefused() throws {
         let data = try Self.model().encoded()
         #expect(throws: Never.self) { _ = try ModelArtifact.decode(data, path: "m.json") }
