@@ -138,14 +138,23 @@ public enum CrossValidatedElasticNet {
     /// (thresh 1e-7). The caller's final fit at the chosen λ is a plain `ElasticNet.fit`, held to `kktTolerance`.
     /// `stopEarly`: glmnet's early exit on the full path (see `ElasticNet.path`); false keeps every λ.
     /// `progress` is called once per fold as it starts.
-    /// `computesFold`, `sumAcrossProcesses`: folds spread over processes — this one fits only the folds
-    /// `computesFold` accepts, and the table of fold deviances and weights (zeros for the others) is
-    /// summed across processes, so every process chooses λ from all folds, as one process would.
     public static func run(_ problem: LogisticProblem, alpha: Double, folds: [CVFold], lambdas: [Double]? = nil,
                            lowerBounds: [Double]? = nil, upperBounds: [Double]? = nil,
                            options: ElasticNetOptions = .init(), pathTolerance: Double = 1e-7, stopEarly: Bool = true,
-                           progress: (Int, Int) -> Void = { _, _ in }, computesFold: (Int) -> Bool = { _ in true },
-                           sumAcrossProcesses: (inout [Double]) throws -> Void = { _ in }) rethrows -> CVResult {
+                           progress: (Int, Int) -> Void = { _, _ in }) -> CVResult {
+        run(problem, alpha: alpha, folds: folds, lambdas: lambdas, lowerBounds: lowerBounds, upperBounds: upperBounds,
+            options: options, pathTolerance: pathTolerance, stopEarly: stopEarly, progress: progress,
+            computesFold: { _ in true }, sumAcrossProcesses: { _ in })
+    }
+
+    /// `run` with the folds spread over processes: this one fits only the folds `computesFold`
+    /// accepts, and the table of fold deviances and weights (zeros for the others) is summed across
+    /// processes, so every process chooses λ from all folds, as one process would.
+    public static func run(_ problem: LogisticProblem, alpha: Double, folds: [CVFold], lambdas: [Double]? = nil,
+                           lowerBounds: [Double]? = nil, upperBounds: [Double]? = nil,
+                           options: ElasticNetOptions = .init(), pathTolerance: Double = 1e-7, stopEarly: Bool = true,
+                           progress: (Int, Int) -> Void = { _, _ in }, computesFold: (Int) -> Bool,
+                           sumAcrossProcesses: (inout [Double]) throws -> Void) rethrows -> CVResult {
         precondition(folds.count >= 2, "cross-validation needs at least two folds")
         var pathOptions = options
         pathOptions.kktTolerance = max(options.kktTolerance, pathTolerance)

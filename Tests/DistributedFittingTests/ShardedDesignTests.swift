@@ -170,10 +170,11 @@ import Training
         let text = try String(contentsOfFile: odd, encoding: .utf8).replacingOccurrences(of: "tickets,tenure", with: "tenure,tickets")
         try Data(text.utf8).write(to: URL(fileURLWithPath: odd))
         parts.append(parts.removeFirst())
+        let list = parts
         let messages = try onRanks(2) { group -> String in
             var clock = Timings()
             do {
-                _ = try DistributedPipeline.run(group: group, dataPaths: parts, roles: ColumnRoles(target: "churned"),
+                _ = try DistributedPipeline.run(group: group, dataPaths: list, roles: ColumnRoles(target: "churned"),
                                                 naValues: FitPipeline.defaultNAValues, options: FitOptions(), timings: &clock)
                 return "fitted"
             } catch { return "\(error)" }
@@ -187,8 +188,9 @@ import Training
     @Test(arguments: [2, 3])
     func crossValidationFoldsOnRanksChooseTheSingleProcessLambda(_ ranks: Int) throws {
         let path = try Self.mixedFile(rows: 900, seed: 13)
-        var roles = ColumnRoles(target: "churned", id: "customer")
-        roles.missing = .impute
+        var imputing = ColumnRoles(target: "churned", id: "customer")
+        imputing.missing = .impute
+        let roles = imputing
         var clock = Timings()
         let options = ElasticNetOptions()
         let single = try FitPipeline.runCrossValidated(dataPath: path, roles: roles, alpha: 0.5, folds: 5, seed: 3,
