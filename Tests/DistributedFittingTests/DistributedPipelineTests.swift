@@ -80,7 +80,7 @@ import Training
         for model in try Self.distributed(path, roles, ranks: 2) { Self.expectSame(model, reference, tolerance: 1e-8) }
     }
 
-    @Test func badInputFailsEveryRankWithTheSameError() throws {
+    @Test func badInputIsReportedOnceByTheRankThatReadIt() throws {
         let dir = Fixtures.temporaryDirectory()
         let path = dir.appendingPathComponent("data.csv").path
         var text = "customer,logins,plan,churned\n"
