@@ -26,7 +26,7 @@ extension Fit {
                     let result = try DistributedPipeline.runCrossValidated(
                         group: group, dataPath: data, roles: columnRoles, naValues: roles.naValues,
                         alpha: alpha ?? penalty.defaultAlpha, folds: folds, seed: seed, select: lambdaSelect, bounds: termBounds,
-                        progress: { progressLine.update("cross-validation: rank 0's fold \($0)/\($1) of \(folds): λ path") },
+                        progress: { started, _ in progressLine.update("cross-validation on \(group.size) ranks: rank 0's fold \(started) of \((folds + group.size - 1) / group.size): λ path") },
                         timings: &clock)
                     progressLine.finish()
                     model = result.model

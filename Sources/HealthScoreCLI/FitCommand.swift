@@ -43,7 +43,7 @@ struct Fit: ParsableCommand {
     @Flag(help: "Read the file in chunks, once per pass, instead of holding it: for files larger than memory. Maximum likelihood with model standard errors only; the separation check is not run.")
     var streaming = false
 
-    @Flag(help: "Split the rows across the ranks of an mpirun job (a build with --traits MPI); rank 0 writes the output.")
+    @Flag(help: "Split the rows (of one CSV or a list) across the ranks of an mpirun job, or with --lambda auto its folds (a build with --traits MPI); rank 0 writes the output.")
     var distributed = false
 
     @Option(help: "Newton iterations at most.")
