@@ -72,12 +72,12 @@ extension FitPipeline {
         var csv = csvOptions(roles: roles, naValues: naValues)
         var started = Timings.now()
         var statistics = try StreamingFit.learn(shards, files: dataPaths, roles: roles, naValues: naValues, csv: csv,
-                                             options: options, streaming: streaming)
+                                             options: options, streaming: streaming, timings: &timings)
         if !statistics.mixedColumns.isEmpty {
             // Some chunk saw only numbers in a text column: learn again reading those as text everywhere.
             csv.textColumns.formUnion(statistics.textColumns)
             statistics = try StreamingFit.learn(shards, files: dataPaths, roles: roles, naValues: naValues, csv: csv,
-                                             options: options, streaming: streaming)
+                                             options: options, streaming: streaming, timings: &timings)
         }
         csv.textColumns.formUnion(statistics.textColumns)
         let recipe = try statistics.recipe()
@@ -155,7 +155,7 @@ enum StreamingFit {
     /// order; then, in a distributed fit, every process's statistics merged in rank order. Errors
     /// before the exchange (a bad file, a bad cell) are agreed on first, so all processes stop.
     static func learn(_ shards: [FileShard], files: [String], roles: ColumnRoles, naValues: [String], csv: CSVOptions,
-                      options: FitOptions, streaming: StreamingOptions) throws -> DesignStatistics {
+                      options: FitOptions, streaming: StreamingOptions, timings: inout Timings) throws -> DesignStatistics {
         let label = files.count == 1 ? files[0] : files.joined(separator: " + ")
         var statistics = DesignStatistics(roles: roles, naValues: naValues, path: label, collectIds: true)
         var failure: Error? = nil
@@ -170,7 +170,9 @@ enum StreamingFit {
         } catch { failure = error }
         if let agree = streaming.agreeAcrossProcesses { try agree(failure) } else if let failure { throw failure }
         guard let gather = streaming.allGatherAcrossProcesses else { return statistics }
+        let started = Timings.now()
         let parts = try gather(statistics.serialized())
+        defer { timings.record("statistics_exchange", since: started) }
         return try DesignStatistics.merging(parts, roles: roles, naValues: naValues, path: label)
     }
 
