@@ -161,7 +161,7 @@ enum StreamingFit {
         var failure: Error? = nil
         do {
             try checkSupported(roles: roles, options: options)
-            if files.count > 1 { try checkHeaders(files, csv: csv) }
+            if files.count > 1 { try checkHeaders(files) }
             for shard in shards {
                 try CSVReader.readChunks(path: shard.path, options: csv, chunkBytes: streaming.chunkBytes, range: shard.range) { piece, firstRecord in
                     try statistics.observe(piece, recordOffset: firstRecord)
@@ -178,7 +178,7 @@ enum StreamingFit {
 
     /// The files of a list must share the first file's header (names and order), or their rows
     /// would not line up; checked before any row is read, one header each.
-    static func checkHeaders(_ files: [String], csv: CSVOptions) throws {
+    static func checkHeaders(_ files: [String]) throws {
         var first: [String]? = nil
         for path in files {
             let names = try header(path)
