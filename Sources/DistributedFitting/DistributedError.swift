@@ -6,8 +6,8 @@ public enum DistributedError: Error, CustomStringConvertible, Sendable {
     case mpi(call: String, code: Int32)
     /// Another rank failed (it printed its own error); this rank stops too.
     case peerFailed(rank: Int)
-    /// A fit option the distributed solver does not cover.
-    case unsupported(String)
+    /// A fit option the distributed solvers do not cover, and what to do instead (default: one process).
+    case unsupported(String, fix: String? = nil)
     /// A message between ranks did not have the expected shape (a bug, or ranks running different binaries).
     case mismatch(String)
 
@@ -19,8 +19,8 @@ public enum DistributedError: Error, CustomStringConvertible, Sendable {
             return "\(call) failed with MPI error code \(code); check that every rank runs the same healthscore under one mpirun"
         case let .peerFailed(rank):
             return "rank \(rank) stopped with an error (see its message above); fix that input and rerun"
-        case let .unsupported(flag):
-            return "\(flag) is not available with --distributed; fit without --distributed (one process), or leave \(flag) out"
+        case let .unsupported(flag, fix):
+            return "\(flag) is not available with --distributed; \(fix ?? "fit without --distributed (one process), or leave \(flag) out")"
         case let .mismatch(what):
             return "ranks disagree: \(what); make sure every rank runs the same healthscore build with the same arguments"
         }

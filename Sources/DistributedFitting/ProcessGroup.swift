@@ -173,12 +173,17 @@ public final class ProcessGroup: @unchecked Sendable {
     /// Agrees on failure: every rank passes its own error (or nil); if any rank failed, all throw —
     /// the lowest failing rank its own error (it alone reports, so an error every rank hits prints
     /// once), the others `peerFailed` naming it — and no rank is left waiting in a collective.
+    /// A `peerFailed` passed in (from an earlier agreement) is not a rank's own error: agreeing
+    /// again leaves the report to the rank whose error it was.
     public func agree(_ error: Error?) throws {
-        var failed = [error == nil ? Double(size) : Double(rank)]
+        var own = false
+        if let error { if case DistributedError.peerFailed = error {} else { own = true } }
+        var failed = [own ? Double(rank) : Double(size), error == nil ? Double(size) : Double(rank)]
         try min(&failed)
-        let first = Int(failed[0])
-        if first == rank, let error { throw error }
-        if first < size { throw DistributedError.peerFailed(rank: first) }
+        let reporter = Int(failed[0]), first = Int(failed[1])
+        if reporter == rank, let error { throw error }
+        if reporter < size { throw DistributedError.peerFailed(rank: reporter) }
+        if first < size { throw error ?? DistributedError.peerFailed(rank: first) }
     }
 
     /// Ends every rank at once (`MPI_Abort`): for an error on one rank while the others may be

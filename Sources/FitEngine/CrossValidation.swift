@@ -142,6 +142,19 @@ public enum CrossValidatedElasticNet {
                            lowerBounds: [Double]? = nil, upperBounds: [Double]? = nil,
                            options: ElasticNetOptions = .init(), pathTolerance: Double = 1e-7, stopEarly: Bool = true,
                            progress: (Int, Int) -> Void = { _, _ in }) -> CVResult {
+        run(problem, alpha: alpha, folds: folds, lambdas: lambdas, lowerBounds: lowerBounds, upperBounds: upperBounds,
+            options: options, pathTolerance: pathTolerance, stopEarly: stopEarly, progress: progress,
+            computesFold: { _ in true }, sumAcrossProcesses: { _ in })
+    }
+
+    /// `run` with the folds spread over processes: this one fits only the folds `computesFold`
+    /// accepts, and the table of fold deviances and weights (zeros for the others) is summed across
+    /// processes, so every process chooses λ from all folds, as one process would.
+    public static func run(_ problem: LogisticProblem, alpha: Double, folds: [CVFold], lambdas: [Double]? = nil,
+                           lowerBounds: [Double]? = nil, upperBounds: [Double]? = nil,
+                           options: ElasticNetOptions = .init(), pathTolerance: Double = 1e-7, stopEarly: Bool = true,
+                           progress: (Int, Int) -> Void = { _, _ in }, computesFold: (Int) -> Bool,
+                           sumAcrossProcesses: (inout [Double]) throws -> Void) rethrows -> CVResult {
         precondition(folds.count >= 2, "cross-validation needs at least two folds")
         var pathOptions = options
         pathOptions.kktTolerance = max(options.kktTolerance, pathTolerance)
@@ -153,7 +166,7 @@ public enum CrossValidatedElasticNet {
         // The folds are independent: they run concurrently (each fold's passes split rows again when
         // a core is idle). Every fold writes only its own slot, so the result does not depend on the
         // schedule.
-        var foldDeviance = [[Double]](repeating: [], count: folds.count)
+        var foldDeviance = [[Double]](repeating: [Double](repeating: 0, count: m), count: folds.count)
         var foldWeight = [Double](repeating: 0, count: folds.count)
         let lock = NSLock()
         var started = 0
@@ -161,6 +174,7 @@ public enum CrossValidatedElasticNet {
             foldWeight.withUnsafeMutableBufferPointer { weights in
                 let deviances = deviances, weights = weights
                 DispatchQueue.concurrentPerform(iterations: folds.count) { f in
+                    guard computesFold(f) else { return }
                     lock.lock()
                     started += 1
                     progress(started, folds.count)
@@ -175,6 +189,12 @@ public enum CrossValidatedElasticNet {
                     deviances[f] = fits.map { weight > 0 ? deviance(test, coefficients: $0.coefficients) / weight : 0 }
                 }
             }
+        }
+        var table = foldDeviance.flatMap { $0 } + foldWeight
+        try sumAcrossProcesses(&table)
+        for f in folds.indices {
+            foldDeviance[f] = Array(table[f * m..<(f + 1) * m])
+            foldWeight[f] = table[folds.count * m + f]
         }
         let totalWeight = foldWeight.reduce(0, +)
         let k = Double(folds.count)

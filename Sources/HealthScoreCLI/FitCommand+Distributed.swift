@@ -5,26 +5,45 @@ import ScoringCore
 import Training
 
 extension Fit {
-    /// `fit --distributed` under `mpirun -np K`: every rank reads its share of the rows, the ranks
-    /// sum their statistics each pass, and rank 0 prints and writes what a single process would.
+    /// `fit --distributed` under `mpirun -np K`: every rank reads its share of the rows (or, for
+    /// `--lambda auto`, fits its share of the folds), the ranks sum their statistics, and rank 0
+    /// prints and writes what a single process would.
     func runDistributed() -> Never {
         let group: ProcessGroup
         do { group = try ProcessGroup.world() } catch { fail(error) }
         var clock = Timings()
-        let result: TrainingResult
+        let model: ModelArtifact
+        var iterationSeconds: [Double] = []
+        var cvResult: CVResult? = nil
         do {
             do {
                 try distributedScopeCheck()
-                var options = FitOptions()
-                options.maxIterations = maxIterations
                 var columnRoles = try roles.resolved()
                 columnRoles.scoring = try scoring.choice()
-                result = try DistributedPipeline.run(group: group, dataPath: data, roles: columnRoles, naValues: roles.naValues,
-                                                     options: options, bounds: bound.compactMap(TermBound.init(parsing:)),
-                                                     timings: &clock)
+                let termBounds = bound.compactMap(TermBound.init(parsing:))
+                if lambda == .auto {
+                    let progressLine = Progress(enabled: !quiet && !json && group.rank == 0)
+                    let result = try DistributedPipeline.runCrossValidated(
+                        group: group, dataPath: data, roles: columnRoles, naValues: roles.naValues,
+                        alpha: alpha ?? penalty.defaultAlpha, folds: folds, seed: seed, select: lambdaSelect, bounds: termBounds,
+                        progress: { started, _ in progressLine.update("cross-validation on \(group.size) ranks: rank 0's fold \(started) of \((folds + group.size - 1) / group.size): λ path") },
+                        timings: &clock)
+                    progressLine.finish()
+                    model = result.model
+                    cvResult = result.cv
+                } else {
+                    var options = FitOptions()
+                    options.maxIterations = maxIterations
+                    let result = try DistributedPipeline.run(group: group, dataPaths: [data] + moreData, roles: columnRoles,
+                                                             naValues: roles.naValues, options: options, bounds: termBounds,
+                                                             timings: &clock)
+                    model = result.model
+                    iterationSeconds = result.fit.history.map(\.seconds)
+                }
             } catch {
-                // Bad input fails every rank alike (each reads the whole file to learn the design):
-                // the lowest failing rank reports it once and the others leave quietly.
+                // Errors found after the ranks exchanged their statistics hit every rank alike, and
+                // those found before were agreed on then: the rank whose error it is reports it once
+                // and the others leave quietly.
                 try group.agree(error)
                 throw error
             }
@@ -35,27 +54,33 @@ extension Fit {
             group.finish()
             fail(error)
         }
-        if group.rank == 0 { reportDistributed(result, timings: clock, ranks: group.size) }
+        if group.rank == 0 {
+            emit(model, clock: clock, iterationSeconds: iterationSeconds, written: " (\(group.size) ranks)",
+                 timingTail: "ranks=\(group.size)") {
+                if let cvResult { printPathTable(cvResult) }
+            }
+        }
         group.finish()
         Foundation.exit(0)
     }
 
-    /// What the distributed solver covers (maximum likelihood, model standard errors, bounds); the
-    /// rest is refused before any rank reads a row.
+    /// What the distributed solvers cover — maximum likelihood with model standard errors and
+    /// bounds (rows split across ranks), and elastic-net cross-validation (folds split across
+    /// ranks) — the rest is refused before any rank reads a row.
     private func distributedScopeCheck() throws {
-        let unsupported: [(Bool, String)] = [
-            (penalty != .none, "--penalty \(penalty.rawValue)"),
-            (correlations != nil, "--correlations"),
-            (covariance != "model", "--covariance \(covariance)"),
-            (streaming, "--streaming (distributed fits always stream)"),
+        let crossValidating = lambda == .auto
+        let unsupported: [(Bool, String, String?)] = [
+            (penalty == .firth, "--penalty firth", nil),
+            (penalty != .none && !crossValidating,
+             "--penalty \(penalty.rawValue) with a fixed --lambda", "use --lambda auto (its folds run on the ranks), or fit in one process"),
+            (crossValidating && !moreData.isEmpty,
+             "--lambda auto with several files", "every rank holds the whole design for cross-validation: concatenate the files into one CSV"),
+            (correlations != nil, "--correlations", nil),
+            (covariance != "model", "--covariance \(covariance)", nil),
+            (streaming, "--streaming (distributed fits always stream)", nil),
         ]
-        if let (_, flag) = unsupported.first(where: { $0.0 }) {
-            throw DistributedError.unsupported(flag)
+        if let (_, flag, fix) = unsupported.first(where: { $0.0 }) {
+            throw DistributedError.unsupported(flag, fix: fix)
         }
-    }
-
-    private func reportDistributed(_ result: TrainingResult, timings clock: Timings, ranks: Int) {
-        emit(result.model, clock: clock, iterationSeconds: result.fit.history.map(\.seconds),
-             written: " (\(ranks) ranks)", timingTail: "ranks=\(ranks)")
     }
 }

@@ -19,6 +19,9 @@ struct Fit: ParsableCommand {
     @Argument(help: "Churn history CSV: one row per customer (or customer-month), a header row.")
     var data: String
 
+    @Argument(help: ArgumentHelp("With --streaming or --distributed: more CSV files with the same header, fitted as if appended to the first.", valueName: "more-data"))
+    var moreData: [String] = []
+
     @OptionGroup var roles: DataRoleOptions
     @OptionGroup var scoring: ScoringOptions
 
@@ -40,7 +43,7 @@ struct Fit: ParsableCommand {
     @Flag(help: "Read the file in chunks, once per pass, instead of holding it: for files larger than memory. Maximum likelihood with model standard errors only; the separation check is not run.")
     var streaming = false
 
-    @Flag(help: "Split the rows across the ranks of an mpirun job (a build with --traits MPI); rank 0 writes the output.")
+    @Flag(help: "Split the rows (of one CSV or a list) across the ranks of an mpirun job, or with --lambda auto its folds (a build with --traits MPI); rank 0 writes the output.")
     var distributed = false
 
     @Option(help: "Newton iterations at most.")
@@ -78,6 +81,9 @@ struct Fit: ParsableCommand {
             throw ValidationError("--bound '\(b)' is not TERM<=VALUE or TERM>=VALUE")
         }
         if !bound.isEmpty && penalty == .firth { throw ValidationError("--bound goes with --penalty none, l2, l1 or elasticnet (not firth)") }
+        if !moreData.isEmpty && !streaming && !distributed {
+            throw ValidationError("several data files go with --streaming or --distributed; for an in-memory fit, concatenate them into one CSV")
+        }
         if streaming && penalty != .none { throw ValidationError("--streaming fits by maximum likelihood only; drop --penalty \(penalty.rawValue) or fit in memory") }
         if streaming && correlations != nil { throw ValidationError("--streaming does not write --correlations; fit in memory for the correlation matrix") }
         switch penalty {
@@ -142,7 +148,7 @@ struct Fit: ParsableCommand {
                                                          timings: &clock).model
                 }
             } else if streaming {
-                let result = try FitPipeline.runStreaming(dataPath: data, roles: columnRoles, naValues: roles.naValues, options: options,
+                let result = try FitPipeline.runStreaming(dataPaths: [data] + moreData, roles: columnRoles, naValues: roles.naValues, options: options,
                                                           bounds: termBounds, timings: &clock)
                 model = result.model
                 iterationSeconds = result.fit.history.map(\.seconds)

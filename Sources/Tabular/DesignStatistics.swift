@@ -165,3 +165,180 @@ public struct DesignStatistics: Sendable {
     /// Text columns among the metrics: a streamed file must read them as text in every piece.
     public var textColumns: [String] { isText.filter(\.value).map(\.key) }
 }
+
+// MARK: - Exchange between processes
+
+/// Design statistics in a flat byte form, so that the processes of a distributed fit can learn on
+/// their own rows and combine: each serialises, all gather, each merges every part in rank order.
+/// Rank order is file order, so "first seen" orders (label values, category levels, the values
+/// kept for quantiles, the auto-transform probe) come out as one process reading the file gives
+/// them, and moments combine by Chan et al.'s pairwise update (`Moments.merge`).
+extension DesignStatistics {
+    /// Every learned number and text of these statistics (roles, NA values and path are the
+    /// caller's, equal on every process). Id hashes go sorted and deduplicated: only their
+    /// distinct count is used, and that is unchanged by a union.
+    public func serialized() -> [UInt8] {
+        var out = StatisticsWriter()
+        out.bytes.append(contentsOf: StatisticsWriter.magic)
+        out.int(records); out.int(rows)
+        out.int(dropReasons.count)
+        for (reason, count) in dropReasons { out.string(reason); out.int(count) }
+        out.int(labelOrder.count)
+        for text in labelOrder {
+            let t = labels[text]!
+            out.string(text); out.int(t.rows); out.int(t.fitted); out.double(t.weight)
+        }
+        out.strings(featureNames)
+        let textKeys = isText.keys.sorted()
+        out.int(textKeys.count)
+        for name in textKeys { out.string(name); out.int(isText[name]! ? 1 : 0) }
+        let numericKeys = numeric.keys.sorted()
+        out.int(numericKeys.count)
+        for name in numericKeys {
+            let s = numeric[name]!
+            out.string(name); out.int(s.missing)
+            out.moments(s.moments); out.moments(s.log1pMoments); out.moments(s.asinhMoments)
+            out.doubles(s.firstPresent); out.doubles(s.values)
+        }
+        let categoricalKeys = categorical.keys.sorted()
+        out.int(categoricalKeys.count)
+        for name in categoricalKeys {
+            let t = categorical[name]!
+            out.string(name); out.int(t.missing); out.int(t.order.count)
+            for level in t.order { out.string(level); out.int(t.counts[level]!) }
+        }
+        let missingKeys = missingTotal.keys.sorted()
+        out.int(missingKeys.count)
+        for name in missingKeys { out.string(name); out.int(missingTotal[name]!) }
+        out.int(anyPositiveWeight ? 1 : 0)
+        out.strings(mixedColumns.sorted())
+        if let ids = idHashes {
+            out.int(1)
+            var distinct = ids.sorted()
+            var k = 0
+            for h in distinct where k == 0 || distinct[k - 1] != h { distinct[k] = h; k += 1 }
+            out.int(k)
+            for h in distinct.prefix(k) { out.uint(h) }
+        } else {
+            out.int(0)
+        }
+        return out.bytes
+    }
+
+    /// The statistics of the parts in the order given (rank order, which must be file order), as
+    /// if one process had read all their rows in turn.
+    public static func merging(_ parts: [[UInt8]], roles: ColumnRoles, naValues: [String], path: String) throws -> DesignStatistics {
+        var merged = DesignStatistics(roles: roles, naValues: naValues, path: path)
+        for (k, bytes) in parts.enumerated() {
+            var part = DesignStatistics(roles: roles, naValues: naValues, path: path)
+            do { try part.decode(bytes) } catch let e as StatisticsDecodingError {
+                throw StatisticsDecodingError(description: "the design statistics from process \(k) \(e.description)")
+            }
+            merged.merge(part)
+        }
+        return merged
+    }
+
+    private mutating func decode(_ bytes: [UInt8]) throws {
+        var input = StatisticsReader(bytes: bytes)
+        guard Array(try input.take(StatisticsWriter.magic.count)) == StatisticsWriter.magic else {
+            throw StatisticsDecodingError(description: "do not start with the expected tag")
+        }
+        records = try input.int(); rows = try input.int()
+        for _ in 0..<(try input.count()) { dropReasons.append((try input.string(), try input.int())) }
+        for _ in 0..<(try input.count()) {
+            let text = try input.string()
+            labels[text] = LabelTally(rows: try input.int(), fitted: try input.int(), weight: try input.double())
+            labelOrder.append(text)
+        }
+        featureNames = try input.strings()
+        for _ in 0..<(try input.count()) { isText[try input.string()] = try input.int() != 0 }
+        for _ in 0..<(try input.count()) {
+            let name = try input.string()
+            var s = NumericStatistics(column: name, roles: roles)
+            s.missing = try input.int()
+            s.moments = try input.moments(); s.log1pMoments = try input.moments(); s.asinhMoments = try input.moments()
+            s.firstPresent = try input.doubles(); s.values = try input.doubles()
+            numeric[name] = s
+        }
+        for _ in 0..<(try input.count()) {
+            let name = try input.string()
+            var t = CategoryTally()
+            t.missing = try input.int()
+            for _ in 0..<(try input.count()) {
+                let level = try input.string()
+                t.order.append(level)
+                t.counts[level] = try input.int()
+            }
+            categorical[name] = t
+        }
+        for _ in 0..<(try input.count()) { missingTotal[try input.string()] = try input.int() }
+        anyPositiveWeight = try input.int() != 0
+        mixedColumns = Set(try input.strings())
+        if try input.int() != 0 {
+            var ids: [UInt64] = []
+            for _ in 0..<(try input.count()) { ids.append(try input.uint()) }
+            idHashes = ids
+        }
+        guard input.atEnd else { throw StatisticsDecodingError(description: "have \(bytes.count - input.position) bytes left over") }
+    }
+}
+
+/// Design statistics from another process could not be read: it runs a different build.
+public struct StatisticsDecodingError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+}
+
+/// Little-endian fixed-width fields; a string or array is its count followed by its elements.
+private struct StatisticsWriter {
+    /// "HSDS" and a format version: ranks running different builds fail on the tag, not on garbage.
+    static let magic: [UInt8] = [0x48, 0x53, 0x44, 0x53, 1]
+    var bytes: [UInt8] = []
+    mutating func uint(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+    mutating func int(_ v: Int) { uint(UInt64(bitPattern: Int64(v))) }
+    mutating func double(_ v: Double) { uint(v.bitPattern) }
+    mutating func string(_ s: String) { let u = Array(s.utf8); int(u.count); bytes.append(contentsOf: u) }
+    mutating func strings(_ list: [String]) { int(list.count); for s in list { string(s) } }
+    mutating func doubles(_ list: [Double]) { int(list.count); for v in list { double(v) } }
+    mutating func moments(_ m: Moments) {
+        int(m.count); double(m.mean); double(m.sd); double(m.m3); double(m.minimum); double(m.maximum)
+    }
+}
+
+private struct StatisticsReader {
+    let bytes: [UInt8]
+    var position = 0
+    var atEnd: Bool { position == bytes.count }
+
+    mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {
+        guard n >= 0, n <= bytes.count - position else {
+            throw StatisticsDecodingError(description: "end after \(position) of \(bytes.count) bytes, inside a field")
+        }
+        defer { position += n }
+        return bytes[position..<position + n]
+    }
+    mutating func uint() throws -> UInt64 {
+        var v: UInt64 = 0
+        for (k, b) in try take(8).enumerated() { v |= UInt64(b) << (8 * UInt64(k)) }
+        return v
+    }
+    mutating func int() throws -> Int { Int(Int64(bitPattern: try uint())) }
+    /// A count, checked against the bytes left so a corrupt one cannot ask for a huge allocation.
+    mutating func count() throws -> Int {
+        let n = try int()
+        guard n >= 0, n <= bytes.count - position else {
+            throw StatisticsDecodingError(description: "give a count of \(n) with \(bytes.count - position) bytes left")
+        }
+        return n
+    }
+    mutating func double() throws -> Double { Double(bitPattern: try uint()) }
+    mutating func string() throws -> String { String(decoding: try take(try count()), as: UTF8.self) }
+    mutating func strings() throws -> [String] { try (0..<(try count())).map { _ in try string() } }
+    mutating func doubles() throws -> [Double] { try (0..<(try count())).map { _ in try double() } }
+    mutating func moments() throws -> Moments {
+        var m = Moments()
+        m.count = try int(); m.mean = try double(); m.sd = try double(); m.m3 = try double()
+        m.minimum = try double(); m.maximum = try double()
+        return m
+    }
+}

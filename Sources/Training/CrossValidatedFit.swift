@@ -4,6 +4,21 @@ import ScoringCore
 import Tabular
 
 /// Which cross-validated λ the final model is fitted at.
+/// Cross-validation folds spread over the processes of a distributed fit: this process fits fold f
+/// when `computes(f)` (fold f on rank f mod K), and one sum across processes combines the folds'
+/// deviance curves, so every process picks λ from all of them.
+public struct FoldSharing {
+    public var computes: (Int) -> Bool
+    public var sum: (inout [Double]) throws -> Void
+    /// Every process passes its error reading the file (or nil); all throw if any failed, so none
+    /// waits in the fold sum for a process that stopped.
+    public var agree: (Error?) throws -> Void
+    public init(computes: @escaping (Int) -> Bool, sum: @escaping (inout [Double]) throws -> Void,
+                agree: @escaping (Error?) throws -> Void) {
+        self.computes = computes; self.sum = sum; self.agree = agree
+    }
+}
+
 public enum LambdaSelection: String, Sendable, CaseIterable {
     /// The λ with the smallest mean test deviance.
     case min
@@ -19,17 +34,23 @@ extension FitPipeline {
                                          alpha: Double, folds k: Int = 10, seed: UInt64 = 1,
                                          select: LambdaSelection = .oneSE, options: ElasticNetOptions = .init(),
                                          bounds: [TermBound] = [], progress: (Int, Int) -> Void = { _, _ in },
+                                         sharing: FoldSharing? = nil,
                                          timings: inout Timings) throws -> (model: ModelArtifact, cv: CVResult) {
-        let (design, source) = try prepare(dataPath: dataPath, roles: roles, naValues: naValues, timings: &timings)
+        var prepared: (Design, TrainingSource)? = nil
+        var failure: Error? = nil
+        do { prepared = try prepare(dataPath: dataPath, roles: roles, naValues: naValues, timings: &timings) } catch { failure = error }
+        if let sharing { try sharing.agree(failure) } else if let failure { throw failure }
+        let (design, source) = prepared!
         return try crossValidated(design: design, source: source, roles: roles, alpha: alpha, folds: k, seed: seed,
-                                  select: select, options: options, bounds: bounds, progress: progress, timings: &timings)
+                                  select: select, options: options, bounds: bounds, progress: progress, sharing: sharing,
+                                  timings: &timings)
     }
 
     /// `runCrossValidated` on a design already built (e.g. one fold's training part).
     public static func crossValidated(design: Design, source: TrainingSource, roles: ColumnRoles, alpha: Double,
                                       folds k: Int = 10, seed: UInt64 = 1, select: LambdaSelection = .oneSE,
                                       options: ElasticNetOptions = .init(), bounds: [TermBound] = [],
-                                      progress: (Int, Int) -> Void = { _, _ in },
+                                      progress: (Int, Int) -> Void = { _, _ in }, sharing: FoldSharing? = nil,
                                       timings: inout Timings) throws -> (model: ModelArtifact, cv: CVResult) {
         let dataPath = source.file
         let allBounds = TermBound.implied(by: design.schema, explicit: bounds)
@@ -43,10 +64,13 @@ extension FitPipeline {
         }
         let problem = LogisticProblem(design: Matrix(rows: design.rows, cols: design.termNames.count, columnMajor: design.storage),
                                       response: design.response, weights: design.weights, termNames: design.termNames)
-        let cv = timings.measure("cross_validation") {
+        let cv = try timings.measure("cross_validation") {
+            // Every process makes the same folds from the same design; with `sharing` each fits its own.
             let folds = CVFolds.make(rows: design.rows, k: k, groups: groups, response: design.response, seed: seed)
-            return CrossValidatedElasticNet.run(problem, alpha: alpha, folds: folds, lowerBounds: box?.lower,
-                                                upperBounds: box?.upper, options: options, progress: progress)
+            return try CrossValidatedElasticNet.run(problem, alpha: alpha, folds: folds, lowerBounds: box?.lower,
+                                                    upperBounds: box?.upper, options: options, progress: progress,
+                                                    computesFold: sharing?.computes ?? { _ in true },
+                                                    sumAcrossProcesses: sharing?.sum ?? { _ in })
         }
         let lambda = select == .min ? cv.lambdaMin : cv.lambda1se
         var (model, _) = try Trainer.trainPenalized(design: design, source: source, penalty: ElasticNetPenalty(alpha: alpha, lambda: lambda),

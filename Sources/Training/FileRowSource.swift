@@ -2,17 +2,17 @@ import FitEngine
 import Foundation
 import Tabular
 
-/// Design rows read from a CSV file again on every pass: each chunk is parsed, the frozen recipe
+/// Design rows read from CSV files again on every pass: each chunk is parsed, the frozen recipe
 /// applied, and the chunk's rows handed to the solver as one block. Memory is one chunk of text,
-/// its parsed columns and its design block, whatever the file's size.
+/// its parsed columns and its design block, whatever the files' size.
 ///
-/// Restricted to a byte range (`range`, records that start inside it) and given a cross-process
-/// sum, the same source is one process's shard of a distributed fit.
+/// Restricted to some shards (parts of files: records that start inside a byte range) and given a
+/// cross-process sum, the same source is one process's share of a distributed fit.
 public final class FileRowSource: RowBlockSource {
-    public let path: String
+    /// The parts read, in file order.
+    public let shards: [FileShard]
     public let csv: CSVOptions
     public let chunkBytes: Int
-    public let range: Range<Int>?
     public let recipe: DesignRecipe
     let sum: ((inout [Double]) throws -> Void)?
     /// Passes made over the file and how long each took, for `--timings`.
@@ -21,10 +21,17 @@ public final class FileRowSource: RowBlockSource {
 
     /// `sumAcrossProcesses`: element-wise sum over the processes of a distributed fit (e.g.
     /// MPI_Allreduce); nil in one process.
-    public init(path: String, csv: CSVOptions, chunkBytes: Int, range: Range<Int>? = nil, recipe: DesignRecipe,
+    public init(shards: [FileShard], csv: CSVOptions, chunkBytes: Int, recipe: DesignRecipe,
                 sumAcrossProcesses: ((inout [Double]) throws -> Void)? = nil) {
-        self.path = path; self.csv = csv; self.chunkBytes = chunkBytes; self.range = range
+        self.shards = shards; self.csv = csv; self.chunkBytes = chunkBytes
         self.recipe = recipe; self.sum = sumAcrossProcesses
+    }
+
+    /// One file, or the records that start in `range` of it.
+    public convenience init(path: String, csv: CSVOptions, chunkBytes: Int, range: Range<Int>? = nil, recipe: DesignRecipe,
+                            sumAcrossProcesses: ((inout [Double]) throws -> Void)? = nil) {
+        self.init(shards: [FileShard(file: 0, path: path, range: range)], csv: csv, chunkBytes: chunkBytes, recipe: recipe,
+                  sumAcrossProcesses: sumAcrossProcesses)
     }
 
     public var columnCount: Int { recipe.termNames.count }
@@ -33,24 +40,26 @@ public final class FileRowSource: RowBlockSource {
     public func forEachBlock(_ body: (_ worker: Int, _ block: DesignBlock) throws -> Void) throws {
         let started = Timings.now()
         let p = columnCount
-        try CSVReader.readChunks(path: path, options: csv, chunkBytes: chunkBytes, range: range) { piece, firstRecord in
-            let capacity = piece.rowCount
-            guard capacity > 0 else { return }
-            if y.count < capacity {
-                // Grown, never shrunk: chunks of one size need one allocation for the whole fit.
-                x = [Double](repeating: 0, count: capacity * p)
-                y = [Double](repeating: 0, count: capacity)
-                w = recipe.hasWeights ? [Double](repeating: 0, count: capacity) : []
-            }
-            let stride = y.count
-            try x.withUnsafeMutableBufferPointer { xb in
-                try y.withUnsafeMutableBufferPointer { yb in
-                    try w.withUnsafeMutableBufferPointer { wb in
-                        let rows = try recipe.apply(piece, recordOffset: firstRecord, x: xb.baseAddress!, stride: stride,
-                                                    response: yb.baseAddress!, weights: recipe.hasWeights ? wb.baseAddress! : nil)
-                        guard rows > 0 else { return }
-                        try body(0, DesignBlock(x: xb.baseAddress!, stride: stride, rows: rows, y: yb.baseAddress!,
-                                                weights: recipe.hasWeights ? UnsafePointer(wb.baseAddress!) : nil))
+        for shard in shards {
+            try CSVReader.readChunks(path: shard.path, options: csv, chunkBytes: chunkBytes, range: shard.range) { piece, firstRecord in
+                let capacity = piece.rowCount
+                guard capacity > 0 else { return }
+                if y.count < capacity {
+                    // Grown, never shrunk: chunks of one size need one allocation for the whole fit.
+                    x = [Double](repeating: 0, count: capacity * p)
+                    y = [Double](repeating: 0, count: capacity)
+                    w = recipe.hasWeights ? [Double](repeating: 0, count: capacity) : []
+                }
+                let stride = y.count
+                try x.withUnsafeMutableBufferPointer { xb in
+                    try y.withUnsafeMutableBufferPointer { yb in
+                        try w.withUnsafeMutableBufferPointer { wb in
+                            let rows = try recipe.apply(piece, recordOffset: firstRecord, x: xb.baseAddress!, stride: stride,
+                                                        response: yb.baseAddress!, weights: recipe.hasWeights ? wb.baseAddress! : nil)
+                            guard rows > 0 else { return }
+                            try body(0, DesignBlock(x: xb.baseAddress!, stride: stride, rows: rows, y: yb.baseAddress!,
+                                                    weights: recipe.hasWeights ? UnsafePointer(wb.baseAddress!) : nil))
+                        }
                     }
                 }
             }

@@ -3,21 +3,37 @@ import Foundation
 import ScoringCore
 import Tabular
 
-/// How `--streaming` reads the file.
+/// A part of one training file: the records that start in `range` (nil: all of them).
+public struct FileShard: Sendable, Equatable {
+    /// Index of the file in the fit's list (its place in the concatenation).
+    public var file: Int
+    public var path: String
+    public var range: Range<Int>?
+    public init(file: Int, path: String, range: Range<Int>? = nil) { self.file = file; self.path = path; self.range = range }
+}
+
+/// How `--streaming` reads the files, and, in a distributed fit, how the processes combine.
 public struct StreamingOptions {
     /// Bytes of CSV text parsed at a time: memory holds about one chunk, its parsed columns and
     /// its design block (≈ chunk rows × terms × 8 bytes).
     public var chunkBytes = 64 << 20
-    /// Records that start in this byte range only (one shard of a distributed fit); nil: all.
-    public var range: Range<Int>? = nil
+    /// The parts of the files this process reads, in file order (one rank's share of a
+    /// distributed fit); nil: every file whole.
+    public var shards: [FileShard]? = nil
+    /// This process's index among `processCount` (it fingerprints files `index`, `index + count`, …).
+    public var processIndex = 0
+    public var processCount = 1
     /// Element-wise sum over the processes of a distributed fit (e.g. MPI_Allreduce); nil: one process.
     public var sumAcrossProcesses: ((inout [Double]) throws -> Void)? = nil
-    /// Distributed: learn the design from every record, not only `range`'s, so that every process
-    /// freezes the same recipe (levels, fills, counts) without exchanging statistics.
-    public var learnFromWholeFile = false
     /// Distributed: every process's values concatenated in rank order, which is file order (the
     /// training scores, for the bands' quantiles); nil: one process.
     public var gatherAcrossProcesses: (([Double]) throws -> [Double])? = nil
+    /// Distributed: every process's bytes, in rank order (the design statistics each learned on its
+    /// shard, the file fingerprints); nil: one process.
+    public var allGatherAcrossProcesses: (([UInt8]) throws -> [[UInt8]])? = nil
+    /// Distributed: every process passes its error or nil, and all throw if any failed (the
+    /// failing process its own error, the others a quiet one), so none waits in a collective.
+    public var agreeAcrossProcesses: ((Error?) throws -> Void)? = nil
     public init() {}
 }
 
@@ -35,19 +51,38 @@ extension FitPipeline {
                                     options: FitOptions = FitOptions(), bounds: [TermBound] = [],
                                     streaming: StreamingOptions = StreamingOptions(),
                                     timings: inout Timings) throws -> TrainingResult {
-        try StreamingFit.checkSupported(roles: roles, options: options)
+        try runStreaming(dataPaths: [dataPath], roles: roles, naValues: naValues, options: options, bounds: bounds,
+                         streaming: streaming, timings: &timings)
+    }
+
+    /// `runStreaming` over several files with one header, read as their concatenation: the model
+    /// equals the fit of one file holding their rows in this order. The training record names the
+    /// files and carries the SHA-256 of their `sha256sum` listing ("HEX  NAME" lines, in order).
+    ///
+    /// With `streaming.shards`, this process reads only those parts; each process learns the design
+    /// statistics of its own rows, and the statistics of all processes are gathered and merged in
+    /// rank order, so every process freezes the recipe one process reading every file would.
+    public static func runStreaming(dataPaths: [String], roles: ColumnRoles, naValues: [String] = defaultNAValues,
+                                    options: FitOptions = FitOptions(), bounds: [TermBound] = [],
+                                    streaming: StreamingOptions = StreamingOptions(),
+                                    timings: inout Timings) throws -> TrainingResult {
+        precondition(!dataPaths.isEmpty, "at least one training file")
+        let shards = streaming.shards ?? dataPaths.indices.map { FileShard(file: $0, path: dataPaths[$0]) }
+        let name = dataPaths.map { ($0 as NSString).lastPathComponent }.joined(separator: " + ")
         var csv = csvOptions(roles: roles, naValues: naValues)
         var started = Timings.now()
-        var statistics = try StreamingFit.learn(dataPath, roles: roles, naValues: naValues, csv: csv, streaming: streaming)
+        var statistics = try StreamingFit.learn(shards, files: dataPaths, roles: roles, naValues: naValues, csv: csv,
+                                             options: options, streaming: streaming, timings: &timings)
         if !statistics.mixedColumns.isEmpty {
             // Some chunk saw only numbers in a text column: learn again reading those as text everywhere.
             csv.textColumns.formUnion(statistics.textColumns)
-            statistics = try StreamingFit.learn(dataPath, roles: roles, naValues: naValues, csv: csv, streaming: streaming)
+            statistics = try StreamingFit.learn(shards, files: dataPaths, roles: roles, naValues: naValues, csv: csv,
+                                             options: options, streaming: streaming, timings: &timings)
         }
         csv.textColumns.formUnion(statistics.textColumns)
         let recipe = try statistics.recipe()
         let distinctIds = statistics.distinctIds
-        statistics = DesignStatistics(roles: roles, naValues: naValues, path: dataPath)
+        statistics = DesignStatistics(roles: roles, naValues: naValues, path: dataPaths[0])
         timings.record("design", since: started)
 
         let allBounds = TermBound.implied(by: recipe.schema, explicit: bounds)
@@ -56,7 +91,7 @@ extension FitPipeline {
             options.lowerBounds = box.lower
             options.upperBounds = box.upper
         }
-        let source = FileRowSource(path: dataPath, csv: csv, chunkBytes: streaming.chunkBytes, range: streaming.range,
+        let source = FileRowSource(shards: shards, csv: csv, chunkBytes: streaming.chunkBytes,
                                    recipe: recipe, sumAcrossProcesses: streaming.sumAcrossProcesses)
         started = Timings.now()
         let fit: LogisticFit
@@ -75,13 +110,13 @@ extension FitPipeline {
             timings.record("scores", since: started)
         }
         started = Timings.now()
-        let digest = try FileDigest.sha256Hex(path: dataPath)
+        let digests = try StreamingFit.digests(dataPaths, streaming: streaming)
         timings.record("sha256", since: started)
+        let digest = dataPaths.count == 1 ? digests[0] : StreamingFit.listingDigest(dataPaths, digests)
         let facts = Trainer.DesignFacts(names: recipe.termNames, sources: recipe.termSources, schema: recipe.schema,
                                         nDropped: recipe.dropped, nImputed: recipe.imputedCells, dropReasons: recipe.dropReasons,
                                         events: recipe.events, distinctIds: distinctIds, scoring: scoring)
-        let trainingSource = TrainingSource(file: (dataPath as NSString).lastPathComponent, sha256: digest,
-                                            rows: recipe.rows + recipe.dropped)
+        let trainingSource = TrainingSource(file: name, sha256: digest, rows: recipe.rows + recipe.dropped)
         return Trainer.finish(fit: fit, facts: facts, source: trainingSource, trainingScores: scores,
                               covarianceLabel: options.covariance.name, bounds: allBounds, firth: false)
     }
@@ -116,14 +151,93 @@ enum StreamingFit {
         }
     }
 
-    /// One pass over the file: the design's statistics, chunk by chunk, merged in file order.
-    static func learn(_ path: String, roles: ColumnRoles, naValues: [String], csv: CSVOptions,
-                      streaming: StreamingOptions) throws -> DesignStatistics {
-        var statistics = DesignStatistics(roles: roles, naValues: naValues, path: path, collectIds: true)
-        let range = streaming.learnFromWholeFile ? nil : streaming.range
-        try CSVReader.readChunks(path: path, options: csv, chunkBytes: streaming.chunkBytes, range: range) { piece, firstRecord in
-            try statistics.observe(piece, recordOffset: firstRecord)
+    /// One pass over this process's shards: the design's statistics, chunk by chunk, merged in file
+    /// order; then, in a distributed fit, every process's statistics merged in rank order. Errors
+    /// before the exchange (a bad file, a bad cell) are agreed on first, so all processes stop.
+    static func learn(_ shards: [FileShard], files: [String], roles: ColumnRoles, naValues: [String], csv: CSVOptions,
+                      options: FitOptions, streaming: StreamingOptions, timings: inout Timings) throws -> DesignStatistics {
+        let label = files.count == 1 ? files[0] : files.joined(separator: " + ")
+        var statistics = DesignStatistics(roles: roles, naValues: naValues, path: label, collectIds: true)
+        var failure: Error? = nil
+        do {
+            try checkSupported(roles: roles, options: options)
+            if files.count > 1 { try checkHeaders(files) }
+            for shard in shards {
+                try CSVReader.readChunks(path: shard.path, options: csv, chunkBytes: streaming.chunkBytes, range: shard.range) { piece, firstRecord in
+                    try statistics.observe(piece, recordOffset: firstRecord)
+                }
+            }
+        } catch { failure = error }
+        if let agree = streaming.agreeAcrossProcesses { try agree(failure) } else if let failure { throw failure }
+        guard let gather = streaming.allGatherAcrossProcesses else { return statistics }
+        let started = Timings.now()
+        let parts = try gather(statistics.serialized())
+        defer { timings.record("statistics_exchange", since: started) }
+        return try DesignStatistics.merging(parts, roles: roles, naValues: naValues, path: label)
+    }
+
+    /// The files of a list must share the first file's header (names and order), or their rows
+    /// would not line up; checked before any row is read, one header each.
+    static func checkHeaders(_ files: [String]) throws {
+        var first: [String]? = nil
+        for path in files {
+            let names = try header(path)
+            guard let expected = first else { first = names; continue }
+            if names != expected {
+                let k = (0..<min(names.count, expected.count)).first { names[$0] != expected[$0] } ?? min(names.count, expected.count)
+                let detail = k < min(names.count, expected.count)
+                    ? "column \(k + 1) is '\(names[k])' where \((files[0] as NSString).lastPathComponent) has '\(expected[k])'"
+                    : "it has \(names.count) columns where \((files[0] as NSString).lastPathComponent) has \(expected.count)"
+                throw DataError(file: path, line: 1, problem: "the header differs from the first file's: \(detail)",
+                                fix: "give every file of the list the same header row, columns in the same order")
+            }
         }
-        return statistics
+    }
+
+    /// The column names of a CSV file's header (its first piece is parsed, then reading stops).
+    static func header(_ path: String) throws -> [String] {
+        struct Stop: Error {}
+        var names: [String] = []
+        var options = CSVOptions()
+        options.threads = 1
+        do {
+            try CSVReader.readChunks(path: path, options: options, chunkBytes: 4096) { piece, _ in
+                names = piece.columns.map(\.name)
+                throw Stop()
+            }
+        } catch is Stop {}
+        return names
+    }
+
+    /// SHA-256 of each file; process i of K fingerprints files i, i + K, …, and all exchange theirs.
+    static func digests(_ files: [String], streaming: StreamingOptions) throws -> [String] {
+        var mine: [String] = []
+        var failure: Error? = nil
+        do {
+            for i in files.indices where i % streaming.processCount == streaming.processIndex {
+                mine.append("\(i) \(try FileDigest.sha256Hex(path: files[i]))")
+            }
+        } catch { failure = error }
+        if let agree = streaming.agreeAcrossProcesses { try agree(failure) } else if let failure { throw failure }
+        var lines = mine
+        if let gather = streaming.allGatherAcrossProcesses {
+            lines = try gather(Array(mine.joined(separator: "\n").utf8)).flatMap { String(decoding: $0, as: UTF8.self).split(separator: "\n").map(String.init) }
+        }
+        var out = [String](repeating: "", count: files.count)
+        for line in lines {
+            let parts = line.split(separator: " ")
+            if parts.count == 2, let i = Int(parts[0]), out.indices.contains(i) { out[i] = String(parts[1]) }
+        }
+        if let missing = out.firstIndex(where: \.isEmpty) {
+            throw TrainingError(description: "\(files[missing]): no process reported its SHA-256; every process must run the same healthscore with the same file list")
+        }
+        return out
+    }
+
+    /// The SHA-256 of the `sha256sum` listing of the files ("HEX  NAME\n" per file, in order): what
+    /// `sha256sum a.csv b.csv | sha256sum` prints when run in their directory.
+    static func listingDigest(_ files: [String], _ digests: [String]) -> String {
+        let listing = zip(files, digests).map { "\($1)  \(($0 as NSString).lastPathComponent)\n" }.joined()
+        return SHA256.hex(of: Data(listing.utf8))
     }
 }

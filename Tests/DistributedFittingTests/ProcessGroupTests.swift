@@ -79,6 +79,19 @@ final class Locked<Value>: @unchecked Sendable {
         #expect(outcomes == ["peer 2", "peer 2", "own error", "peer 2"])
     }
 
+    /// After one agreement every rank holds an error; agreeing again (the command's last word) must
+    /// still leave the report to the rank whose error it was, not to the lowest rank.
+    @Test func agreeingAgainKeepsTheReportWithTheFailingRank() throws {
+        let outcomes = try onRanks(3) { g -> String in
+            var held: Error? = nil
+            do { try g.agree(g.rank == 1 ? DistributedError.mismatch("planned") : nil) } catch { held = error }
+            do { try g.agree(held); return "went on" } catch DistributedError.peerFailed(let at) {
+                return "peer \(at)"
+            } catch { return "own error" }
+        }
+        #expect(outcomes == ["peer 1", "own error", "peer 1"])
+    }
+
     #if !MPI
     @Test func withoutTheTraitTheWorldSaysHowToBuildIt() {
         #expect(!ProcessGroup.isAvailable)

@@ -38,6 +38,12 @@ do {
         failedAt = at
     } catch DistributedError.mismatch { failedAt = group.rank }
     guard failedAt == root else { fail("rank \(group.rank): agree reported \(String(describing: failedAt)) instead of rank \(root)") }
+    // Agreeing again on the errors just agreed on (the fit command's last word) keeps the report with the root.
+    var again: Int? = nil
+    do { try group.agree(group.rank == root ? DistributedError.mismatch("planned") : DistributedError.peerFailed(rank: root)) } catch DistributedError.peerFailed(let at) {
+        again = at
+    } catch DistributedError.mismatch { again = group.rank }
+    guard again == root else { fail("rank \(group.rank): agreeing again reported \(String(describing: again)) instead of rank \(root)") }
 } catch { fail("rank \(group.rank): \(error)") }
 print("mpi smoke: rank \(group.rank) of \(group.size) ok")
 
