@@ -20,7 +20,8 @@ extension FitPipeline {
                                          select: LambdaSelection = .oneSE, options: ElasticNetOptions = .init(),
                                          bounds: [TermBound] = [], progress: (Int, Int) -> Void = { _, _ in },
                                          timings: inout Timings) throws -> (model: ModelArtifact, cv: CVResult) {
-        let (design, source) = try prepare(dataPath: dataPath, roles: roles, naValues: naValues, timings: &timings)
+        let (design, pending) = try prepare(dataPath: dataPath, roles: roles, naValues: naValues, timings: &timings)
+        let source = try pending.resolved(timings: &timings)
         return try crossValidated(design: design, source: source, roles: roles, alpha: alpha, folds: k, seed: seed,
                                   select: select, options: options, bounds: bounds, progress: progress, timings: &timings)
     }
