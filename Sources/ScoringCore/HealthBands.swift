@@ -36,8 +36,14 @@ public struct ScoringSpec: Codable, Sendable, Equatable {
                                      labels: [String] = defaultLabels, colours: [String] = defaultColours,
                                      scale: ScoreScale) -> ScoringSpec {
         precondition(shares.count == labels.count && labels.count == colours.count && !shares.isEmpty, "one share, label and colour per band")
-        let sorted = scores.sorted(by: >)
-        let n = sorted.count
+        // Only two order statistics per cut are needed: selected in linear time rather than by
+        // sorting every training score (a million rows took longer than the rest of the tail).
+        // Scores with a NaN have no order to select in; they keep the sort's answer.
+        var work = scores
+        let n = work.count
+        let select = scores.contains(where: \.isNaN)
+            ? { [sorted = scores.sorted(by: >)] (k: Int) in sorted[k] }
+            : { (k: Int) in work.withUnsafeMutableBufferPointer { descendingOrderStatistic($0, k) } }
         var bands: [HealthBand] = []
         var cumulative = 0.0
         for (i, share) in shares.enumerated() {
@@ -45,12 +51,40 @@ public struct ScoringSpec: Codable, Sendable, Equatable {
             var cut: Double? = nil
             if i < shares.count - 1, n > 0 {
                 let k = min(max(Int((cumulative * Double(n)).rounded()), 1), n - 1)  // rows above the cut
-                cut = (sorted[k - 1] + sorted[k]) / 2
+                cut = (select(k - 1) + select(k)) / 2
             }
             bands.append(HealthBand(label: labels[i], colour: colours[i], minScore: cut))
         }
         let method = "training quantiles: " + shares.map { "\(100 * $0)%" }.joined(separator: " / ")
         return ScoringSpec(scale: scale, bands: bands, bandMethod: method)
+    }
+
+    /// The value at index `k` of `a` sorted in descending order (NaN-free), by three-way quickselect;
+    /// rearranges `a`. Ties stay grouped, so heavily repeated scores (rounded points) stay linear.
+    static func descendingOrderStatistic(_ a: UnsafeMutableBufferPointer<Double>, _ k: Int) -> Double {
+        var lo = 0, hi = a.count - 1
+        var rounds = 0
+        while lo < hi {
+            rounds += 1
+            if rounds > 64 {
+                // Pathological pivots: finish the remaining range by sorting it.
+                var rest = UnsafeMutableBufferPointer(rebasing: a[lo...hi])
+                rest.sort(by: >)
+                return a[k]
+            }
+            let mid = lo + (hi - lo) / 2
+            let x = a[lo], y = a[mid], z = a[hi]
+            let pivot = max(min(x, y), min(max(x, y), z))
+            var lt = lo, i = lo, gt = hi
+            while i <= gt {
+                let v = a[i]
+                if v > pivot { a.swapAt(lt, i); lt += 1; i += 1 }
+                else if v < pivot { a.swapAt(i, gt); gt -= 1 }
+                else { i += 1 }
+            }
+            if k < lt { hi = lt - 1 } else if k > gt { lo = gt + 1 } else { return a[k] }
+        }
+        return a[k]
     }
 
     /// Bands at explicit cut points (any order), best first.
