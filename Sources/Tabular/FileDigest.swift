@@ -6,6 +6,11 @@ import Foundation
 /// (The scoring core keeps its own pure-Swift SHA-256 for small artifacts.)
 public enum FileDigest {
     public static func sha256Hex(path: String) throws -> String {
+        try sha256Hex(path: path, isCancelled: { false })
+    }
+
+    /// `isCancelled` is asked between blocks; when it says yes the digest stops with `CancellationError`.
+    static func sha256Hex(path: String, isCancelled: () -> Bool) throws -> String {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {
             throw DataError(file: path, problem: "cannot open the file (\(String(cString: strerror(errno))))",
@@ -20,6 +25,7 @@ public enum FileDigest {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 64)
         defer { buffer.deallocate() }
         while true {
+            if isCancelled() { throw CancellationError() }
             let n = read(fd, buffer, chunk)
             if n < 0 {
                 if errno == EINTR { continue }
@@ -43,7 +49,7 @@ public enum FileDigest {
         let thread = Thread {
             // who = 0: on Linux the nice value is per thread, so this lowers only the digest thread.
             _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
-            let result: Result<String, Error> = Result { try sha256Hex(path: path) }
+            let result: Result<String, Error> = Result { try sha256Hex(path: path, isCancelled: { pending.isCancelled }) }
             pending.finish(result)
         }
         thread.name = "sha256"
@@ -61,6 +67,16 @@ public final class PendingDigest: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private let lock = NSLock()
     private var result: Result<String, Error>?
+    private var cancelled = false
+
+    fileprivate var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
+
+    /// Stops the digest and waits for its thread to leave OpenSSL: a process that exits on an
+    /// error while the thread still hashes can crash in OpenSSL's exit-time cleanup.
+    public func cancel() {
+        lock.lock(); cancelled = true; lock.unlock()
+        _ = try? wait()
+    }
 
     fileprivate func finish(_ result: Result<String, Error>) {
         lock.lock(); self.result = result; lock.unlock()

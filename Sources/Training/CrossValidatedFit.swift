@@ -21,7 +21,7 @@ extension FitPipeline {
                                          bounds: [TermBound] = [], progress: (Int, Int) -> Void = { _, _ in },
                                          timings: inout Timings) throws -> (model: ModelArtifact, cv: CVResult) {
         let (design, pending) = try prepare(dataPath: dataPath, roles: roles, naValues: naValues, timings: &timings)
-        let source = try pending.resolved(timings: &timings)
+        let source = try pending.resolved(timings: &timings)  // joined before any error can end the process
         return try crossValidated(design: design, source: source, roles: roles, alpha: alpha, folds: k, seed: seed,
                                   select: select, options: options, bounds: bounds, progress: progress, timings: &timings)
     }

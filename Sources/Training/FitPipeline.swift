@@ -16,7 +16,10 @@ public enum FitPipeline {
         let allBounds = TermBound.implied(by: design.schema, explicit: bounds)
         let matrix = correlations ? timings.measure("correlations") { TermCorrelations(design) } : nil
         // The trainer only stores the source, so the digest is joined after the fit.
-        var result = try Trainer.train(design: design, source: pending.unhashed, options: options, bounds: allBounds, timings: &timings)
+        var result: TrainingResult
+        do {
+            result = try Trainer.train(design: design, source: pending.unhashed, options: options, bounds: allBounds, timings: &timings)
+        } catch { pending.digest.cancel(); throw error }
         result.model.training = try pending.resolved(timings: &timings)
         if let matrix {
             result.correlations = matrix
@@ -31,7 +34,10 @@ public enum FitPipeline {
                                     timings: inout Timings) throws -> (model: ModelArtifact, fit: PenalizedFit) {
         let (design, pending) = try prepare(dataPath: dataPath, roles: roles, naValues: naValues, timings: &timings)
         let allBounds = TermBound.implied(by: design.schema, explicit: bounds)
-        var result = try Trainer.trainPenalized(design: design, source: pending.unhashed, penalty: penalty, bounds: allBounds, timings: &timings)
+        var result: (model: ModelArtifact, fit: PenalizedFit)
+        do {
+            result = try Trainer.trainPenalized(design: design, source: pending.unhashed, penalty: penalty, bounds: allBounds, timings: &timings)
+        } catch { pending.digest.cancel(); throw error }
         result.model.training = try pending.resolved(timings: &timings)
         return result
     }
@@ -42,12 +48,14 @@ public enum FitPipeline {
         let csv = csvOptions(roles: roles, naValues: naValues)
         let digest = FileDigest.start(path: dataPath)
         var started = Timings.now()
-        let table = try CSVReader.read(path: dataPath, options: csv)
+        let table: RawTable
+        do { table = try CSVReader.read(path: dataPath, options: csv) } catch { digest.cancel(); throw error }
         timings.record("ingest", since: started)
         let records = table.rowCount
         // Handed over, not captured by a closure: the builder frees each raw column once it is in the design.
         started = Timings.now()
-        let design = try DesignBuilder.build(consume table, roles: roles, naValues: naValues)
+        let design: Design
+        do { design = try DesignBuilder.build(consume table, roles: roles, naValues: naValues) } catch { digest.cancel(); throw error }
         timings.record("design", since: started)
         return (design, PendingSource(file: (dataPath as NSString).lastPathComponent, rows: records, digest: digest))
     }
