@@ -138,10 +138,17 @@ struct OrderStatistics {
     /// Ranks already in their sorted place; everything left of a fixed rank is ≥ it, right ≤.
     private var fixed: [Int] = []
 
-    init(_ values: [Double]) { self.values = values }
+    /// NaN has no rank, so selection cannot reproduce where a sort leaves it: such input is sorted.
+    private let presorted: Bool
+
+    init(_ values: [Double]) {
+        presorted = values.contains(where: \.isNaN)
+        self.values = presorted ? values.sorted(by: >) : values
+    }
 
     mutating func largest(_ r: Int) -> Double {
         precondition(r >= 0 && r < values.count, "rank \(r) outside 0..<\(values.count)")
+        if presorted { return values[r] }
         // The stretch between the nearest fixed ranks around r.
         var lo = 0, hi = values.count - 1
         for f in fixed {

@@ -128,7 +128,10 @@ public enum DesignBuilder {
         statistics = DesignStatistics(roles: roles, naValues: naValues, path: path)
 
         let n = recipe.rows
-        let ids = identities(table, roles: roles, selection: selection)
+        // The id column alone, for the distinct-customer count that runs beside the terms below.
+        let idTable = RawTable(path: path, columns: [roles.id.flatMap { table.column(named: $0) }].compactMap { $0 },
+                               rowCount: table.rowCount, recordLines: [],
+                               hashedColumns: roles.id.flatMap { id in table.hashedColumns[id].map { [id: $0] } } ?? [:])
         let clusters = clusterCodes(table, roles: roles, selection: selection)
         let sourceRecords = (0..<n).map { selection.row($0) + 1 }
         let place = PieceLocation(table: RawTable(path: path, columns: [], rowCount: table.rowCount, recordLines: table.recordLines),
@@ -149,40 +152,66 @@ public enum DesignBuilder {
             weights = w
         }
 
-        // Terms column by column into storage allocated once and touched only as it is written;
-        // each raw column goes as soon as its terms are in.
+        // Terms column by column into storage allocated once and touched only as it is written,
+        // the steps spread over the cores (each owns its columns of the design, so nothing is
+        // merged); each raw column goes as soon as its terms are in.
         var columns = table.columns
         var index: [String: Int] = [:]
         for (k, c) in columns.enumerated() where index[c.name] == nil { index[c.name] = k }
         _ = consume table
         let p = recipe.termNames.count
-        var groupMoments: [Int: Moments] = [:]
+        let frozen = recipe
+        let steps = frozen.steps
+        var offsets: [Int] = []
+        var term = 1
+        for step in steps { offsets.append(term); term += step.termCount }
+        let stepColumns = steps.map { $0.columns.map { index[$0]! } }
+        // A column read by two steps is only freed at the end, so no step frees what another reads.
+        var uses = [Int](repeating: 0, count: columns.count)
+        for list in stepColumns { for k in list { uses[k] += 1 } }
+        var groupMoments = [Moments?](repeating: nil, count: steps.count)
+        let ids = IdentityResult()
         let storage = try [Double](unsafeUninitializedCapacity: n * p) { buffer, initialized in
             let x = buffer.baseAddress!
+            adviseHugePages(UnsafeMutableRawPointer(x), bytes: n * p * MemoryLayout<Double>.stride)
             x.update(repeating: 1, count: n)
-            var term = 1
-            for (s, step) in recipe.steps.enumerated() {
-                let names = step.columns
-                try recipe.write(step, columns: names.map { columns[index[$0]!] }, selection: selection, place: place,
-                                 x: x + term * n, stride: n)
-                if case .group = step { groupMoments[s] = Moments(UnsafeBufferPointer(start: x + term * n, count: n)) }
-                for name in names { columns[index[name]!] = RawColumn(name: name, values: .numeric([]), missingCount: 0) }
-                term += step.termCount
+            try columns.withUnsafeMutableBufferPointer { raw in
+                try groupMoments.withUnsafeMutableBufferPointer { moments in
+                    // Task 0 counts distinct customers (a sort of a million hashes), the rest write terms.
+                    try ColumnWork.forEach(steps.count + 1) { task, _ in
+                        if task == 0 { ids.value = identities(idTable, roles: roles, selection: selection); return }
+                        let s = task - 1
+                        let step = steps[s]
+                        let out = x + offsets[s] * n
+                        try frozen.write(step, columns: stepColumns[s].map { raw[$0] }, selection: selection, place: place,
+                                         x: out, stride: n)
+                        if case .group = step { moments[s] = Moments(UnsafeBufferPointer(start: out, count: n)) }
+                        for k in stepColumns[s] where uses[k] == 1 {
+                            raw[k] = RawColumn(name: raw[k].name, values: .numeric([]), missingCount: 0)
+                        }
+                    }
+                }
             }
             initialized = n * p
         }
         columns = []
-        for (s, m) in groupMoments {
+        for (s, m) in groupMoments.enumerated() {
+            guard let m else { continue }
             recipe.schema.features[s].mean = m.mean
             recipe.schema.features[s].standardDeviation = m.sd
         }
         var design = Design(rows: n, termNames: recipe.termNames, storage: storage, response: response,
                             sourceRecords: sourceRecords, schema: recipe.schema,
                             nDropped: recipe.dropped, nImputedCells: recipe.imputedCells, dropReasons: recipe.dropReasons,
-                            termSources: recipe.termSources, distinctIds: ids.distinct, weights: weights,
-                            clusterCodes: clusters?.codes, clusterCount: clusters?.count ?? 0, idHashes: ids.hashes)
+                            termSources: recipe.termSources, distinctIds: ids.value.distinct, weights: weights,
+                            clusterCodes: clusters?.codes, clusterCount: clusters?.count ?? 0, idHashes: ids.value.hashes)
         design.scoring = roles.scoring
         return design
+    }
+
+    /// Written by one worker, read after the workers are joined.
+    private final class IdentityResult: @unchecked Sendable {
+        var value: (hashes: [UInt64]?, distinct: Int?) = (nil, nil)
     }
 
     /// Checks the roles against the header: every named column exists and plays one part.

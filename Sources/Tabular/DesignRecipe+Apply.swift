@@ -37,6 +37,16 @@ extension DesignRecipe {
             try values.withUnsafeBufferPointer { v in
                 if selection.kept == nil && metric.chain.isEmpty && columns[0].missingCount == 0 {
                     x.update(from: v.baseAddress!, count: count)
+                } else if metric.chain.isEmpty {
+                    // `metric.value` without a chain, as a plain gather (a missing cell takes the fill).
+                    let fill = metric.fill
+                    if let kept = selection.kept {
+                        kept.withUnsafeBufferPointer { k in
+                            for r in 0..<count { let value = v[k[r]]; x[r] = value.isNaN ? fill : value }
+                        }
+                    } else {
+                        for r in 0..<count { let value = v[r]; x[r] = value.isNaN ? fill : value }
+                    }
                 } else {
                     for r in 0..<count {
                         let i = selection.row(r)
@@ -57,10 +67,16 @@ extension DesignRecipe {
             let position = levels.map { positions[$0] ?? 0 }
             for t in 0..<dummies { (x + t * stride).update(repeating: 0, count: count) }
             codes.withUnsafeBufferPointer { k in
-                for r in 0..<count {
-                    let code = k[selection.row(r)]
-                    let pos = code < 0 ? missingPosition : position[Int(code)]
-                    if pos > 0 { x[(pos - 1) * stride + r] = 1 }
+                position.withUnsafeBufferPointer { position in
+                    func put(_ r: Int, _ code: Int32) {
+                        let pos = code < 0 ? missingPosition : position[Int(code)]
+                        if pos > 0 { x[(pos - 1) * stride + r] = 1 }
+                    }
+                    if let kept = selection.kept {
+                        kept.withUnsafeBufferPointer { rows in for r in 0..<count { put(r, k[rows[r]]) } }
+                    } else {
+                        for r in 0..<count { put(r, k[r]) }
+                    }
                 }
             }
         case .group(let members):

@@ -32,7 +32,6 @@ public struct DesignStatistics: Sendable {
     public private(set) var mixedColumns: Set<String> = []
     /// The fitted rows' id hashes (streaming only; the in-memory build reads the id column itself).
     var idHashes: [UInt64]? = nil
-    var scratch: [Double] = []
 
     struct LabelTally: Sendable { var rows = 0, fitted = 0, weight = 0.0 }
     struct CategoryTally: Sendable { var counts: [String: Int] = [:]; var order: [String] = []; var missing = 0 }
@@ -69,15 +68,17 @@ public struct DesignStatistics: Sendable {
             if let k = dropReasons.firstIndex(where: { $0.0 == reason }) { dropReasons[k].1 += count } else { dropReasons.append((reason, count)) }
         }
         try observeLabel(piece, selection: selection)
+        // Numeric columns are gathered here and observed together below, on every core.
+        var numericNames: [String] = [], numericStats: [NumericStatistics] = [], numericValues: [[Double]] = []
         for c in features {
             missingTotal[c.name, default: 0] += c.missingCount
             switch c.values {
             case .numeric(let v):
                 if isText[c.name] == true { mixedColumns.insert(c.name); continue }
                 isText[c.name] = false
-                var stats = numeric[c.name] ?? NumericStatistics(column: c.name, roles: roles)
-                try v.withUnsafeBufferPointer { try stats.observe($0, kept: selection.kept, place: place, scratch: &scratch) }
-                numeric[c.name] = stats
+                numericNames.append(c.name)
+                numericStats.append(numeric[c.name] ?? NumericStatistics(column: c.name, roles: roles))
+                numericValues.append(v)
             case .text(let codes, let levels):
                 if isText[c.name] == false { mixedColumns.insert(c.name); isText[c.name] = true; continue }
                 isText[c.name] = true
@@ -95,6 +96,8 @@ public struct DesignStatistics: Sendable {
                 categorical[c.name] = tally
             }
         }
+        try NumericStatistics.observe(&numericStats, values: numericValues, kept: selection.kept, place: place)
+        for (name, stats) in zip(numericNames, numericStats) { numeric[name] = stats }
         if idHashes != nil, let id = roles.id, let hashes = piece.hashedColumns[id] {
             for r in 0..<selection.count { idHashes!.append(hashes[selection.row(r)]) }
         }

@@ -81,6 +81,18 @@ struct NumericStatistics: Sendable {
             }
             let count = kept?.count ?? v.count
             if scratch.count < count { scratch = [Double](repeating: 0, count: count) }
+            if chain.isEmpty, let kept {
+                // The kept rows' values as they are: a plain gather, missing cells left NaN.
+                scratch.withUnsafeMutableBufferPointer { out in
+                    kept.withUnsafeBufferPointer { k in
+                        var absent = 0
+                        for r in 0..<count { let x = v[k[r]]; out[r] = x; if x.isNaN { absent &+= 1 } }
+                        missing += absent
+                    }
+                    moments.merge(Moments(UnsafeBufferPointer(rebasing: out[0..<count])))
+                }
+                return
+            }
             try scratch.withUnsafeMutableBufferPointer { out in
                 for r in 0..<count {
                     let i = kept?[r] ?? r
@@ -111,6 +123,21 @@ struct NumericStatistics: Sendable {
                 }
                 for r in 0..<count { out[r] = Foundation.asinh(out[r]) }
                 asinhMoments.merge(Moments(UnsafeBufferPointer(rebasing: out[0..<count])))
+            }
+        }
+    }
+
+    /// Adds one piece's values to each column's statistics (`stats[i]` takes `values[i]`), the
+    /// columns spread over the cores with a scratch buffer per thread. A domain error is thrown
+    /// for the first failing column, as a loop over the columns would.
+    static func observe(_ stats: inout [NumericStatistics], values: [[Double]], kept: [Int]?, place: PieceLocation) throws {
+        let workers = min(ColumnWork.cores, stats.count)
+        var scratch = [[Double]](repeating: [], count: max(workers, 1))
+        try stats.withUnsafeMutableBufferPointer { s in
+            try scratch.withUnsafeMutableBufferPointer { buffers in
+                try ColumnWork.forEach(s.count, workers: workers) { i, worker in
+                    try values[i].withUnsafeBufferPointer { try s[i].observe($0, kept: kept, place: place, scratch: &buffers[worker]) }
+                }
             }
         }
     }

@@ -38,7 +38,10 @@ extension FitPipeline {
                                          timings: inout Timings) throws -> (model: ModelArtifact, cv: CVResult) {
         var prepared: (Design, TrainingSource)? = nil
         var failure: Error? = nil
-        do { prepared = try prepare(dataPath: dataPath, roles: roles, naValues: naValues, timings: &timings) } catch { failure = error }
+        do {
+            let (design, pending) = try prepare(dataPath: dataPath, roles: roles, naValues: naValues, timings: &timings)
+            prepared = (design, try pending.resolved(timings: &timings))  // joined before any error can end the process
+        } catch { failure = error }
         if let sharing { try sharing.agree(failure) } else if let failure { throw failure }
         let (design, source) = prepared!
         return try crossValidated(design: design, source: source, roles: roles, alpha: alpha, folds: k, seed: seed,

@@ -12,10 +12,15 @@ public enum FitPipeline {
     public static func run(dataPath: String, roles: ColumnRoles, naValues: [String] = defaultNAValues,
                            options: FitOptions = FitOptions(), bounds: [TermBound] = [], correlations: Bool = false,
                            timings: inout Timings) throws -> TrainingResult {
-        let (design, source) = try prepare(dataPath: dataPath, roles: roles, naValues: naValues, timings: &timings)
+        let (design, pending) = try prepare(dataPath: dataPath, roles: roles, naValues: naValues, timings: &timings)
         let allBounds = TermBound.implied(by: design.schema, explicit: bounds)
         let matrix = correlations ? timings.measure("correlations") { TermCorrelations(design) } : nil
-        var result = try Trainer.train(design: design, source: source, options: options, bounds: allBounds, timings: &timings)
+        // The trainer only stores the source, so the digest is joined after the fit.
+        var result: TrainingResult
+        do {
+            result = try Trainer.train(design: design, source: pending.unhashed, options: options, bounds: allBounds, timings: &timings)
+        } catch { pending.digest.cancel(); throw error }
+        result.model.training = try pending.resolved(timings: &timings)
         if let matrix {
             result.correlations = matrix
             result.model.fit.strongCorrelations = matrix.pairs(atLeast: TermCorrelations.strong)
@@ -27,24 +32,48 @@ public enum FitPipeline {
     public static func runPenalized(dataPath: String, roles: ColumnRoles, naValues: [String] = defaultNAValues,
                                     penalty: ElasticNetPenalty, bounds: [TermBound] = [],
                                     timings: inout Timings) throws -> (model: ModelArtifact, fit: PenalizedFit) {
-        let (design, source) = try prepare(dataPath: dataPath, roles: roles, naValues: naValues, timings: &timings)
+        let (design, pending) = try prepare(dataPath: dataPath, roles: roles, naValues: naValues, timings: &timings)
         let allBounds = TermBound.implied(by: design.schema, explicit: bounds)
-        return try Trainer.trainPenalized(design: design, source: source, penalty: penalty, bounds: allBounds, timings: &timings)
+        var result: (model: ModelArtifact, fit: PenalizedFit)
+        do {
+            result = try Trainer.trainPenalized(design: design, source: pending.unhashed, penalty: penalty, bounds: allBounds, timings: &timings)
+        } catch { pending.digest.cancel(); throw error }
+        result.model.training = try pending.resolved(timings: &timings)
+        return result
     }
 
-    static func prepare(dataPath: String, roles: ColumnRoles, naValues: [String], timings: inout Timings) throws -> (Design, TrainingSource) {
+    /// Reads and designs the file while its SHA-256 is computed on another thread; the caller joins
+    /// the digest (`PendingSource.resolved`) when the artifact needs it.
+    static func prepare(dataPath: String, roles: ColumnRoles, naValues: [String], timings: inout Timings) throws -> (Design, PendingSource) {
         let csv = csvOptions(roles: roles, naValues: naValues)
+        let digest = FileDigest.start(path: dataPath)
         var started = Timings.now()
-        let table = try CSVReader.read(path: dataPath, options: csv)
+        let table: RawTable
+        do { table = try CSVReader.read(path: dataPath, options: csv) } catch { digest.cancel(); throw error }
         timings.record("ingest", since: started)
         let records = table.rowCount
         // Handed over, not captured by a closure: the builder frees each raw column once it is in the design.
         started = Timings.now()
-        let design = try DesignBuilder.build(consume table, roles: roles, naValues: naValues)
+        let design: Design
+        do { design = try DesignBuilder.build(consume table, roles: roles, naValues: naValues) } catch { digest.cancel(); throw error }
         timings.record("design", since: started)
-        let digest = try timings.measure("sha256") { try FileDigest.sha256Hex(path: dataPath) }
-        let source = TrainingSource(file: (dataPath as NSString).lastPathComponent, sha256: digest, rows: records)
-        return (design, source)
+        return (design, PendingSource(file: (dataPath as NSString).lastPathComponent, rows: records, digest: digest))
+    }
+}
+
+/// The training file's name and record count, and its SHA-256 still being computed.
+struct PendingSource {
+    let file: String
+    let rows: Int
+    let digest: PendingDigest
+
+    /// The source without its digest, for work that does not read it.
+    var unhashed: TrainingSource { TrainingSource(file: file, sha256: "", rows: rows) }
+
+    /// Waits for the digest; the `sha256` timing is the wait, not the hashing.
+    func resolved(timings: inout Timings) throws -> TrainingSource {
+        let hex = try timings.measure("sha256") { try digest.wait() }
+        return TrainingSource(file: file, sha256: hex, rows: rows)
     }
 }
 
