@@ -51,10 +51,12 @@ struct Standardization {
                                     let col = base + j * n
                                     var mean = weightedSum(col, w, n) { $0 } / weightSum
                                     var sd = (weightedSum(col, w, n) { ($0 - mean) * ($0 - mean) } / weightSum).squareRoot()
-                                    if !mean.isFinite || !sd.isFinite {
-                                        // Values near the overflow limit: the same moments of x/max|x|.
+                                    if !mean.isFinite || !sd.isFinite || !(sd >= 1e-150) {
+                                        // Values near the overflow limit, or so small that their squares
+                                        // underflow: the same moments of x/max|x|.
                                         var top = 0.0
                                         for i in 0..<n { top = max(top, abs(col[i])) }
+                                        if top == 0 { top = 1 }
                                         let scaledMean = weightedSum(col, w, n) { $0 / top } / weightSum
                                         mean = scaledMean * top
                                         sd = (weightedSum(col, w, n) { ($0 / top - scaledMean) * ($0 / top - scaledMean) } / weightSum).squareRoot() * top

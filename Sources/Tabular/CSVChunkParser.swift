@@ -116,6 +116,10 @@ struct CandidateScanner {
 /// RFC 4180 field splitting over the whole file buffer. Stateless, so the
 /// chunk parsers, the header reader and the re-scans all share it.
 struct Tokenizer: @unchecked Sendable {
+    /// No metric, label or id needs more; a longer field is almost always an unbalanced quote that
+    /// swallowed the lines after it, and refusing it keeps memory bounded whatever the file holds.
+    static let maxFieldBytes = 1 << 20
+
     let base: UnsafePointer<UInt8>
     /// Trailing blank lines are already cut off, so `end` is the last record's end.
     let end: Int
@@ -133,6 +137,7 @@ struct Tokenizer: @unchecked Sendable {
         var q = scanner.next(from: pos, base: base, end: end)
         while true {
             if q == end {
+                if q - pos > Self.maxFieldBytes { throw overlongField(bytes: q - pos, row: row, line: line, column: column) }
                 return FieldToken(start: pos, end: q, next: q, newlines: 0, terminator: .fileEnd,
                                   quoted: false, escaped: false)
             }
@@ -140,6 +145,7 @@ struct Tokenizer: @unchecked Sendable {
             if b == 0x2C || b == 0x0A || b == 0x0D || b == 0x22 { break }
             q = scanner.next(from: q + 1, base: base, end: end)
         }
+        if q - pos > Self.maxFieldBytes { throw overlongField(bytes: q - pos, row: row, line: line, column: column) }
         // A branch chain, not a switch: commas dominate and predict well,
         // where a jump table costs an indirect branch per field.
         let b = base[q]
@@ -179,6 +185,7 @@ struct Tokenizer: @unchecked Sendable {
                             problem: "quoted field opened here is never closed",
                             fix: "add the closing quote (write a quote inside a quoted field as \"\")")
             }
+            if q - pos > Self.maxFieldBytes { throw overlongField(bytes: nil, row: row, line: line, column: column) }
             let b = base[q]
             if b == 0x22 {
                 if q + 1 < end && base[q + 1] == 0x22 {
@@ -254,6 +261,13 @@ struct Tokenizer: @unchecked Sendable {
         }
         return DataError(file: path, row: row, line: line, column: column < names.count ? names[column] : nil,
                          problem: problem, fix: fix)
+    }
+
+    private func overlongField(bytes: Int?, row: Int?, line: Int, column: Int) -> DataError {
+        let size = bytes.map { "\($0) bytes, " } ?? ""
+        return error(row: row, line: line, column: column,
+                     problem: "a field longer than \(Self.maxFieldBytes >> 20) MiB (\(size)more than any metric, label or id needs)",
+                     fix: "check for an unbalanced quote that swallowed the lines after it, or remove the free-text column from the export")
     }
 
     private func bareCarriageReturn(row: Int?, line: Int, column: Int) -> DataError {

@@ -49,6 +49,20 @@ public struct DesignRecipe: Sendable {
 }
 
 extension DesignStatistics {
+    /// A weight per level needs rows at each level; thousands of levels are an identifier, a free-text
+    /// field or a geography that wants grouping, and a dense design of them would not fit in memory.
+    public static let maxLevels = 1_000
+    /// The p×p information matrix and its Cholesky factor stay in memory (5,000 terms: 200 MB each).
+    public static let maxTerms = 5_000
+
+    /// Standardising divides by the standard deviation: a column of subnormal values has one whose
+    /// reciprocal overflows, and its weight on the column's own scale would not be a double.
+    static func checkScale(_ sd: Double, column: String, err: (String?, String, String) -> DataError) throws {
+        guard sd > 0, !(1 / sd).isFinite else { return }
+        throw err(column, "the values are too small to fit (standard deviation \(sd), below the smallest normal double)",
+                  "rescale the column (e.g. multiply it by 1e6) or --exclude \(column)")
+    }
+
     /// Freezes the statistics. `extraGroups`: groups found from the data (correlated metrics).
     public func recipe(extraGroups: [MetricGroup] = []) throws -> DesignRecipe {
         func err(_ column: String?, _ problem: String, _ fix: String) -> DataError {
@@ -94,6 +108,7 @@ extension DesignStatistics {
         for name in featureNames where memberOf[name] == nil {
             if let stats = numeric[name] {
                 let metric = try stats.finish(file: path)
+                try Self.checkScale(metric.sd, column: name, err: err)
                 var spec = FeatureSpec(column: name, kind: .numeric, mean: metric.mean, standardDeviation: metric.sd,
                                        missingShare: Double(metric.missing) / Double(n))
                 spec.transforms = metric.chain.isEmpty ? nil : metric.chain
@@ -123,6 +138,10 @@ extension DesignStatistics {
                 if present.count > DesignBuilder.identifierLevelLimit && present.count * 2 > n {
                     throw err(name, "text column with \(present.count) distinct values in \(n) rows looks like an identifier or free text",
                               "pass --id \(name) or --exclude \(name)")
+                }
+                if levelNames.count > Self.maxLevels {
+                    throw err(name, "the column has \(levelNames.count) levels; at most \(Self.maxLevels) can each get their own weight",
+                              "pool rare levels (--rare-levels 0.01), group them in the data (e.g. city → region), or --exclude \(name)")
                 }
                 if !pooled.isEmpty { levelNames.append(FeatureSpec.otherLevel) }
                 if tally.missing > 0 { // impute policy only: drop removed them
@@ -160,6 +179,7 @@ extension DesignStatistics {
                 guard metric.sd > 0 else {
                     throw err(m.column, "group '\(group.name)' member '\(m.column)' is constant on the training rows", "remove it from the group")
                 }
+                try Self.checkScale(metric.sd, column: m.column, err: err)
                 missingCells += metric.missing
                 members.append((m.column, GroupMember(column: m.column, transforms: metric.chain.isEmpty ? nil : metric.chain,
                                                       mean: metric.mean, standardDeviation: metric.sd, sign: m.sign,
@@ -177,6 +197,11 @@ extension DesignStatistics {
             features.append(spec)
         }
         groups = []
+        if termNames.count - 1 > Self.maxTerms {
+            let gigabytes = Double(termNames.count) * Double(termNames.count) * 8 / 1e9
+            throw err(nil, "the design would have \(termNames.count - 1) terms besides the intercept; at most \(Self.maxTerms) can be fitted (their information matrix alone would take \(String(format: "%.1f", gigabytes)) GB)",
+                      "--exclude columns that are not metrics, pool levels with --rare-levels, or list the metrics in a config (healthscore init)")
+        }
         for i in features.indices {
             if let d = roles.displayNames[features[i].column] { features[i].displayName = d }
             if let d = roles.healthierWhen[features[i].column] { features[i].healthierWhen = d }

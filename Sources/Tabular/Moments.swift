@@ -35,6 +35,20 @@ public struct Moments: Sendable, Equatable {
         top = Swift.max(abs(lo), abs(hi))
         let scale = top > 0 && top.isFinite ? Double(sign: .plus, exponent: top.exponent, significand: 1) : 1
         let inverse = 1 / scale
+        if !inverse.isFinite {
+            // Subnormal values: 2^-e overflows, so lift them in two exact power-of-two steps and
+            // take the moments of the lifted copy (a rare path; the copy is fine).
+            let first = Double(sign: .plus, exponent: 600, significand: 1)
+            let second = Double(sign: .plus, exponent: -top.exponent - 600, significand: 1)
+            let lifted = (0..<v.count).map { p[$0] * first * second }
+            self = Moments(lifted, thirdMoment: thirdMoment)
+            mean = mean * scale
+            sd = sd * scale
+            m3 = m3 * scale * scale * scale
+            minimum = lo
+            maximum = hi
+            return
+        }
         // Scaling by a power of two is exact, so the plain sum equals the scaled one unless it
         // overflowed; only then is it formed again on x/2^e.
         var sum = (s0 + s1) * inverse
