@@ -79,7 +79,8 @@ let package = Package(
             ]
         ),
         .target(name: "FuzzHarness", dependencies: ["Tabular", "ScoringCore", "MetricConfig", "Scorecards", "Service"]),
-        .executableTarget(name: "FuzzTargets", dependencies: ["FuzzHarness"]),
+        .target(name: "CFuzzerEntry"),
+        .executableTarget(name: "FuzzTargets", dependencies: ["FuzzHarness", "CFuzzerEntry"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         // Checks each MPI collective under `mpirun` (.ci/mpi-check); without the trait it only says so.
         .executableTarget(name: "MPISmoke", dependencies: ["DistributedFitting"], path: "Tests/MPISmoke"),

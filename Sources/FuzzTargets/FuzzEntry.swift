@@ -1,8 +1,9 @@
+import CFuzzerEntry
 import FuzzHarness
 import Foundation
 
 // Built two ways (see .ci/fuzz):
-// - with `-sanitize=fuzzer,address -D FUZZING`: libFuzzer supplies `main` and calls the two C entry
+// - with `-sanitize=fuzzer,address -D FUZZING`: libFuzzer's driver runs and calls the two C entry
 //   points below; the target is chosen by HEALTHSCORE_FUZZ_TARGET, since libFuzzer owns argv.
 // - plainly (what `swift build` does): a `main` that replays saved inputs through the same target, to
 //   reproduce a crash without the fuzzer toolchain: `healthscore-fuzz csv crash-123 Fuzz/corpus/csv`.
@@ -22,6 +23,13 @@ public func fuzzerInitialize(_ argc: UnsafeMutablePointer<Int32>?,
     }
     selected = target
     return 0
+}
+
+/// SwiftPM links an executable with `main` aliased to this symbol (which overrides the `main` in
+/// libFuzzer's archive), so it hands over to libFuzzer's driver.
+@_cdecl("FuzzTargets_main")
+public func fuzzTargetsMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    healthscore_fuzzer_run(argc, argv)
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
