@@ -13,6 +13,8 @@ let package = Package(
     products: [
         .executable(name: "healthscore", targets: ["HealthScoreCLI"]),
         .library(name: "ScoringCore", targets: ["ScoringCore"]),
+        // libFuzzer targets for the parsers (.ci/fuzz); a plain build gives a replayer of saved inputs.
+        .executable(name: "healthscore-fuzz", targets: ["FuzzTargets"]),
     ],
     // `swift build --traits MPI` adds distributed fitting (`fit --distributed` under mpirun); it needs
     // Open MPI (libopenmpi-dev). The default build neither needs nor looks for mpi.h.
@@ -82,6 +84,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(name: "FuzzHarness", dependencies: ["Tabular", "ScoringCore", "MetricConfig", "Scorecards", "Service"]),
+        .target(name: "CFuzzerEntry"),
+        .executableTarget(name: "FuzzTargets", dependencies: ["FuzzHarness", "CFuzzerEntry"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         // Checks each MPI collective under `mpirun` (.ci/mpi-check); without the trait it only says so.
         .executableTarget(name: "MPISmoke", dependencies: ["DistributedFitting"], path: "Tests/MPISmoke"),
@@ -105,6 +110,7 @@ let package = Package(
             dependencies: ["Training", "Tabular", "ScoringCore", "FitEngine", "Simulator", "MetricConfig", "TestSupport"]
         ),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "History", "ScoringCore"]),
+        .testTarget(name: "FuzzHarnessTests", dependencies: ["FuzzHarness", "Tabular", "ScoringCore", "TestSupport"]),
         .testTarget(name: "DistributedFittingTests", dependencies: ["DistributedFitting", "Training", "Tabular", "FitEngine", "ScoringCore", "Simulator", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
