@@ -170,15 +170,23 @@ import TestSupport
         let target = w.dir.appendingPathComponent("limited.csv").path
         let old = Data("the old version\n".utf8)
         try old.write(to: URL(fileURLWithPath: target))
-        let r = try CLI.run(["score", w.modelB, w.current, "--out", target], fileSizeLimitKB: 64)
+        let limit = CLI.smallestFileSizeLimitKB
+        // The unlimited output must be larger than the limit, or the test would prove nothing.
+        let full = w.dir.appendingPathComponent("unlimited.csv").path
+        try w.run(["score", w.modelB, w.history, "--out", full])
+        try #require((w.bytes(full)?.count ?? 0) > limit * 1024, "the scores fit under \(limit) KiB: use a larger workspace")
+        let r = try CLI.run(["score", w.modelB, w.history, "--out", target], fileSizeLimitKB: limit)
         #expect(r.status != 0)
         #expect(r.stderr.contains(target) && r.stderr.contains("ulimit -f"), "\(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
         #expect(w.bytes(target) == old)
         #expect(w.temporaries(of: target).isEmpty, "left behind: \(w.temporaries(of: target))")
 
+        let fullDB = w.dir.appendingPathComponent("unlimited.db").path
+        try w.run(["score", w.modelB, w.current, "--db", fullDB, "--as-of", "2024-02-01", "--out", "/dev/null"])
+        try #require((w.bytes(fullDB)?.count ?? 0) > limit * 1024, "the run fits under \(limit) KiB: use a larger workspace")
         let db = w.dir.appendingPathComponent("limited.db").path
-        let d = try CLI.run(["score", w.modelB, w.current, "--db", db, "--as-of", "2024-02-01", "--out", "/dev/null"], fileSizeLimitKB: 64)
+        let d = try CLI.run(["score", w.modelB, w.current, "--db", db, "--as-of", "2024-02-01", "--out", "/dev/null"], fileSizeLimitKB: limit)
         #expect(d.status != 0)
         #expect(d.stderr.contains(db), "\(d.stderr)")
         if FileManager.default.fileExists(atPath: db) {

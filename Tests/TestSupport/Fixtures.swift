@@ -47,6 +47,14 @@ public enum CLI {
         return candidates.first { fm.isExecutableFile(atPath: $0.path) } ?? candidates.last!
     }
 
+    /// Whether this process (and so the executable built beside it) carries ThreadSanitizer's runtime.
+    public static let threadSanitized: Bool = dlsym(dlopen(nil, RTLD_LAZY), "__tsan_init") != nil
+
+    /// The smallest `ulimit -f` (KiB) the executable runs under: ThreadSanitizer's runtime itself
+    /// dies with SIGBUS under small limits (below 512 KiB before `main`; at 768 KiB, in a SQLite
+    /// run started from the test process), so sanitized runs get a higher floor.
+    public static var smallestFileSizeLimitKB: Int { threadSanitized ? 2048 : 64 }
+
     @discardableResult
     /// `fileSizeLimitKB` runs it under `ulimit -f` (as a full disk would stop it).
     public static func run(_ arguments: [String], currentDirectory: URL? = nil, fileSizeLimitKB: Int? = nil) throws -> Result {
