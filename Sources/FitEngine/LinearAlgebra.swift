@@ -23,10 +23,10 @@ enum BLAS {
     }
 
     /// C(lower) += Bᵀ B for a rows×k column-major block B.
-    static func syrkAccumulate(_ b: UnsafePointer<Double>, rows: Int, cols: Int, ldb: Int,
+    static func syrkAccumulate(_ b: UnsafePointer<Double>, rows: Int, cols: Int, ldb: Int, alpha: Double = 1,
                                into c: UnsafeMutablePointer<Double>) {
         guard rows > 0, cols > 0 else { return }
-        cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, Int32(cols), Int32(rows), 1.0,
+        cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, Int32(cols), Int32(rows), alpha,
                     b, Int32(ldb), 1.0, c, Int32(cols))
     }
 

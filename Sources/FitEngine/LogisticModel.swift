@@ -107,6 +107,8 @@ public struct LogisticFit: Sendable {
     /// Newton iterations whose step came from a sampled XᵀWX (`HessianSampling`); the last
     /// iteration and the covariance always use the exact information.
     public var sampledIterations = 0
+    /// Newton steps on the sampled rows alone before the full-data iterations (`SampleWarmStart`).
+    public var sampleStartIterations = 0
     /// Column means and standard deviations used for internal standardisation (intercept: 0, 1).
     public var columnMeans: [Double]
     public var columnScales: [Double]

@@ -46,7 +46,7 @@ public enum LogisticRegression {
                         var passes = rows(x)
                         let flags = UnsafeMutablePointer<UInt8>.allocate(capacity: sampled ? n : 1)
                         defer { flags.deallocate() }
-                        if sampled { flags.initialize(repeating: 0, count: n); passes.sampleFlags = flags }
+                        if sampled { RowSample.markByIndex(flags, rows: n); passes.sampleFlags = flags }
                         let evaluate = { (beta: [Double], mode: PassMode) in passes.run(PassKernel(map: map, mode: mode, beta: beta)) }
                         // Start at the intercept-only optimum: with centred columns the other slopes are zero there.
                         var beta = Array(startBeta.prefix(k))
@@ -54,6 +54,11 @@ public enum LogisticRegression {
                         if bounds.isBounded {
                             let clamped = bounds.clamp(beta)
                             if clamped != beta { beta = clamped; start = evaluate(beta, .derivatives) }
+                        }
+                        var warmIterations = 0
+                        if sampled {
+                            (beta, start, warmIterations) = SampleWarmStart.start(from: beta, first: start, passes: passes, map: map,
+                                                                                  bounds: bounds, ridge: nil, mode: .sampledDerivatives)
                         }
                         let kernels = DesignKernels(rows: n, cols: k)
                         let firth: (([Double], SymmetricMatrix) -> [Double])? = options.firth ? { gradient, factor in
@@ -75,7 +80,10 @@ public enum LogisticRegression {
                         let separation = options.firth ? [] :
                             SeparationCheck.run(design: design, activeTerms: terms.active, fitted: fitted, response: y,
                                                 weights: weights, betaStandardised: outcome.beta,
-                                                gram: terms.restrict(first).information)
+                                                gram: terms.restrict(first).information,
+                                                // (A bound can stop the walk, so bounded fits always check.)
+                                                convergedByRule: !bounds.isBounded && outcome.converged && outcome.lastDecrement / 2
+                                                    <= options.tolerance * (abs(final.0) / 2 + 1))
                         let binding = bounds.isBounded ? (0..<k).filter { outcome.fixed[$0] } : []
                         let covarianceStd = FitAssembly.bread(outcome.information, binding: binding).flatMap {
                             RobustCovariance.sandwich(options.covariance, bread: $0, design: design, fitted: fitted,
@@ -83,10 +91,12 @@ public enum LogisticRegression {
                         }
                         let kkt = bounds.isBounded
                             ? NewtonIterations.kktResidual(gradient: final.1, beta: outcome.beta, bounds: bounds, rows: n) : 0
-                        return FitAssembly.fit(termNames: termNames, terms: terms, scaling: scaling, outcome: outcome,
-                                               deviance: final.0, nullDeviance: first.deviance, covarianceStd: covarianceStd,
-                                               binding: binding, rows: n, weightSum: weightSum, warnings: separation,
-                                               fitted: fitted, kktResidual: kkt)
+                        var fit = FitAssembly.fit(termNames: termNames, terms: terms, scaling: scaling, outcome: outcome,
+                                                  deviance: final.0, nullDeviance: first.deviance, covarianceStd: covarianceStd,
+                                                  binding: binding, rows: n, weightSum: weightSum, warnings: separation,
+                                                  fitted: fitted, kktResidual: kkt)
+                        fit.sampleStartIterations = warmIterations
+                        return fit
                     }
                 }
             }

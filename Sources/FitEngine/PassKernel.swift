@@ -18,12 +18,34 @@ enum RowSample {
     static let multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
 
     /// Final avalanche (splitmix64's), so the top bits depend on every input bit.
-    @inline(__always) static func selected(_ h: UInt64) -> Bool {
+    @inline(__always) static func mix(_ h: UInt64) -> UInt64 {
         var z = h
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return z >> (64 - UInt64(bits)) == 0
+        return z ^ (z >> 31)
+    }
+
+    @inline(__always) static func selected(_ h: UInt64) -> Bool { mix(h) >> (64 - UInt64(bits)) == 0 }
+
+    /// Fills a solver's per-row flags (2 = in, 1 = out) by a hash of the row index instead of its
+    /// content: for an in-memory fit, whose rows need not match a streamed or sharded reading of
+    /// the same file, this spares the first sampled pass hashing every value.
+    static func markByIndex(_ flags: UnsafeMutablePointer<UInt8>, rows n: Int) {
+        Parallel.forEach(Parallel.chunks(n, minimumChunk: 65_536)) { _, r in
+            for i in r { flags[i] = selected(UInt64(i) &* multiplier) ? 2 : 1 }
+        }
+    }
+
+    /// Sets `marks[i]` to 2 when row i of the block (y and columns `column(0..<cols)`) is in the
+    /// sample, else 1 (the codes `PassKernel`'s per-row flags cache).
+    static func mark(rows m: Int, cols k: Int, y: UnsafePointer<Double>, column: (Int) -> UnsafePointer<Double>,
+                     into marks: UnsafeMutablePointer<UInt64>) {
+        for i in 0..<m { marks[i] = UInt64(Float(y[i]).bitPattern) &* multiplier }
+        for j in 0..<k {
+            let col = column(j)
+            for i in 0..<m { marks[i] = (marks[i] ^ UInt64(Float(col[i]).bitPattern)) &* multiplier }
+        }
+        for i in 0..<m { marks[i] = selected(marks[i]) ? 2 : 1 }
     }
 }
 
@@ -98,6 +120,9 @@ struct PassKernel {
     let blockRows: Int
     /// Nothing to select, standardise or scale: η and Xᵀr can read the block where it is.
     private let readsInPlace: Bool
+    /// β is the intercept alone, so every row has the same η and (without prior weights) the same
+    /// w: XᵀWX = w·XᵀX, with no √w-scaled copy of the block (the first pass of a fit).
+    private let interceptOnly: Bool
 
     init(map: ColumnMap, mode: PassMode, beta: [Double]) {
         precondition(beta.count == map.count)
@@ -105,7 +130,9 @@ struct PassKernel {
         self.mode = mode
         self.beta = beta
         blockRows = max(64, min(4096, 49_152 / max(1, map.count)))
-        readsInPlace = map.isLeadingIdentity && mode != .derivatives
+        readsInPlace = map.isLeadingIdentity
+        interceptOnly = map.columns.first == 0 && (map.means?.first ?? 0) == 0 && (map.inverseScales?.first ?? 1) == 1
+            && beta.dropFirst().allSatisfy { $0 == 0 }
     }
 
     var sumsCount: Int { PassSums(k: map.count, mode: mode).values.count }
@@ -196,9 +223,14 @@ struct PassKernel {
             return
         }
         guard mode == .derivatives else { return }
+        if interceptOnly && block.weights == nil {
+            BLAS.syrkAccumulate(b, rows: m, cols: k, ldb: ldb, alpha: s.sqrtW[0] * s.sqrtW[0], into: sums + 1 + k)
+            return
+        }
+        // √W·B into the scratch block (in place when B already is the scratch copy).
         for j in 0..<k {
-            let col = s.block + j * m
-            for i in 0..<m { col[i] *= s.sqrtW[i] }
+            let src = b + j * ldb, col = s.block + j * m
+            for i in 0..<m { col[i] = src[i] * s.sqrtW[i] }
         }
         BLAS.syrkAccumulate(s.block, rows: m, cols: k, ldb: m, into: sums + 1 + k)
     }
@@ -213,12 +245,7 @@ struct PassKernel {
         var known = flags != nil
         if let flags { for i in 0..<m where flags[i] == 0 { known = false; break } }
         if !known {
-            for i in 0..<m { s.hash[i] = UInt64(Float(y[i]).bitPattern) &* RowSample.multiplier }
-            for j in 0..<k {
-                let col = b + j * ldb
-                for i in 0..<m { s.hash[i] = (s.hash[i] ^ UInt64(Float(col[i]).bitPattern)) &* RowSample.multiplier }
-            }
-            for i in 0..<m { s.hash[i] = RowSample.selected(s.hash[i]) ? 2 : 1 }
+            RowSample.mark(rows: m, cols: k, y: y, column: { b + $0 * ldb }, into: s.hash)
             if let flags { for i in 0..<m { flags[i] = UInt8(truncatingIfNeeded: s.hash[i]) } }
         } else if let flags {
             for i in 0..<m { s.hash[i] = UInt64(flags[i]) }

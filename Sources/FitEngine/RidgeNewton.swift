@@ -15,10 +15,16 @@ extension PenalizedEngine {
                     let sampled = HessianSampling.applies(rows: n, terms: columns.count, options: newtonOptions)
                     let flags = UnsafeMutablePointer<UInt8>.allocate(capacity: sampled ? n : 1)
                     defer { flags.deallocate() }
-                    if sampled { flags.initialize(repeating: 0, count: n); passes.sampleFlags = flags }
+                    if sampled { RowSample.markByIndex(flags, rows: n); passes.sampleFlags = flags }
                     let evaluate = { (beta: [Double], mode: PassMode) in passes.run(PassKernel(map: map, mode: mode, beta: beta)) }
-                    let first = columns.map { start[$0] }
-                    let newton = NewtonIterations.run(beta: first, derivatives: evaluate(first, .derivatives),
+                    var first = columns.map { start[$0] }
+                    var firstSums = evaluate(first, .derivatives)
+                    if sampled {
+                        (first, firstSums, _) = SampleWarmStart.start(from: first, first: firstSums, passes: passes, map: map,
+                                                                      bounds: StandardisedBounds(unbounded: columns.count), ridge: ridge,
+                                                                      mode: .sampledDerivatives)
+                    }
+                    let newton = NewtonIterations.run(beta: first, derivatives: firstSums,
                                                       bounds: StandardisedBounds(unbounded: columns.count),
                                                       options: newtonOptions, firthScore: nil, ridge: ridge,
                                                       sampled: sampled,

@@ -12,15 +12,43 @@ enum SeparationCheck {
     /// `gram`: c·XᵀX over every row for some c > 0 (the first pass's information without prior
     /// weights), which lets the joint check subtract the few perfectly fitted rows instead of
     /// making another pass over all of them.
+    ///
+    /// `convergedByRule`: Newton met its stopping rule (the decrement at the rounding of ℓ). A term
+    /// that separates, even quasi-completely, has no finite optimum: Newton walks along it until
+    /// the separated rows' fitted probabilities are far below the rounding of ℓ, so a fit that met
+    /// the rule with no row fitted within `perfectFitTolerance` of 0 or 1 has no separation. More
+    /// generally, only the rows at the separating term's tie value can stay fitted away from 0 and
+    /// 1, so the per-term check (a pass over the column) runs only for terms that take a single value
+    /// on all those rows: on real data, a scan that stops at the second row.
     static func run(design: Matrix, activeTerms: [Int], fitted: [Double], response: [Double],
-                    weights: [Double]?, betaStandardised: [Double], gram: SymmetricMatrix? = nil) -> [FitWarning] {
+                    weights: [Double]?, betaStandardised: [Double], gram: SymmetricMatrix? = nil,
+                    convergedByRule: Bool = false) -> [FitWarning] {
         let n = design.rows, k = design.cols
+        var perfect = [Double](repeating: 1, count: n)
+        var perfectCount = 0, usedRows = 0
+        for i in 0..<n where (weights?[i] ?? 1) > 0 {
+            usedRows += 1
+            if min(fitted[i], 1 - fitted[i]) < perfectFitTolerance { perfect[i] = 0; perfectCount += 1 }
+        }
+        if convergedByRule && perfectCount == 0 { return [] }
         var involved = Set<Int>()
         var strict = false
         var verdicts = [Univariate](repeating: .none, count: k)
+        var candidates = Array(1..<max(1, k))
+        if convergedByRule {
+            let unfitted = (0..<n).lazy.filter { perfect[$0] == 1 && (weights?[$0] ?? 1) > 0 }
+            if let first = unfitted.first {
+                design.storage.withUnsafeBufferPointer { x in
+                    candidates = candidates.filter { a in
+                        let col = x.baseAddress! + a * n, tie = col[first]
+                        return !unfitted.contains { col[$0] != tie }
+                    }
+                }
+            }
+        }
         verdicts.withUnsafeMutableBufferPointer { out in
-            Parallel.forEach(Parallel.chunks(max(0, k - 1), minimumChunk: max(1, 1 << 20 / max(n, 1)))) { _, range in
-                for a in range { out[a + 1] = univariate(design, column: a + 1, response: response, weights: weights) }
+            Parallel.forEach(Parallel.chunks(candidates.count, minimumChunk: max(1, 1 << 20 / max(n, 1)))) { _, range in
+                for c in range { out[candidates[c]] = univariate(design, column: candidates[c], response: response, weights: weights) }
             }
         }
         for a in 1..<max(1, k) {
@@ -29,12 +57,6 @@ enum SeparationCheck {
             case .quasi: involved.insert(a)
             case .none: break
             }
-        }
-        var perfect = [Double](repeating: 1, count: n)
-        var perfectCount = 0, usedRows = 0
-        for i in 0..<n where (weights?[i] ?? 1) > 0 {
-            usedRows += 1
-            if min(fitted[i], 1 - fitted[i]) < perfectFitTolerance { perfect[i] = 0; perfectCount += 1 }
         }
         var jointlySeparated = false
         if perfectCount > 0 {
@@ -65,30 +87,40 @@ enum SeparationCheck {
     enum Univariate { case none, quasi, complete }
 
     static func univariate(_ x: Matrix, column a: Int, response: [Double], weights: [Double]?) -> Univariate {
-        var min0 = Double.infinity, max0 = -Double.infinity, min1 = Double.infinity, max1 = -Double.infinity
+        var extremes = ClassExtremes()
         let n = x.rows
         x.storage.withUnsafeBufferPointer { s in
             response.withUnsafeBufferPointer { y in
                 withOptionalPointer(weights) { w in
                     let col = s.baseAddress! + a * n
-                    // Branch-free (y is 0/1 at random, a branch on it mispredicts half the time): a
-                    // row outside a class, or without weight, offers ±∞ to that class's min and max.
-                    for i in 0..<n {
-                        let v = col[i]
-                        let used = w.map { $0[i] > 0 } ?? true
-                        let one = used && y[i] > 0.5, zero = used && !(y[i] > 0.5)
-                        let lo1 = one ? v : .infinity, hi1 = one ? v : -.infinity
-                        let lo0 = zero ? v : .infinity, hi0 = zero ? v : -.infinity
-                        min1 = lo1 < min1 ? lo1 : min1; max1 = hi1 > max1 ? hi1 : max1
-                        min0 = lo0 < min0 ? lo0 : min0; max0 = hi0 > max0 ? hi0 : max0
-                    }
+                    for i in 0..<n { extremes.observe(col[i], y: y[i], weight: w?[i] ?? 1) }
                 }
             }
         }
-        guard min0.isFinite, min1.isFinite else { return .none }
-        if max0 < min1 || max1 < min0 { return .complete }
-        if max0 == min1 || max1 == min0 { return .quasi }
-        return .none
+        return extremes.verdict
+    }
+
+    /// Each class's smallest and largest value of one column, over the rows with weight.
+    struct ClassExtremes {
+        var min0 = Double.infinity, max0 = -Double.infinity, min1 = Double.infinity, max1 = -Double.infinity
+
+        /// Branch-free (y is 0/1 at random, a branch on it mispredicts half the time): a row outside
+        /// a class, or without weight, offers ±∞ to that class's min and max.
+        @inline(__always) mutating func observe(_ v: Double, y: Double, weight: Double) {
+            let used = weight > 0
+            let one = used && y > 0.5, zero = used && !(y > 0.5)
+            let lo1 = one ? v : .infinity, hi1 = one ? v : -.infinity
+            let lo0 = zero ? v : .infinity, hi0 = zero ? v : -.infinity
+            min1 = lo1 < min1 ? lo1 : min1; max1 = hi1 > max1 ? hi1 : max1
+            min0 = lo0 < min0 ? lo0 : min0; max0 = hi0 > max0 ? hi0 : max0
+        }
+
+        var verdict: Univariate {
+            guard min0.isFinite, min1.isFinite else { return .none }
+            if max0 < min1 || max1 < min0 { return .complete }
+            if max0 == min1 || max1 == min0 { return .quasi }
+            return .none
+        }
     }
 
     /// Terms loading on the null space of the design restricted to rows not fitted perfectly.

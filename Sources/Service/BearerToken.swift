@@ -50,10 +50,21 @@ public struct BearerToken: Sendable {
 /// lacks the bearer token.
 struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
     let token: BearerToken
+    /// At most this much of a refused request's body is read (the service's body limit).
+    let maxBodyBytes: Int
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if request.uri.path == "/healthz" || token.accepts(request.headers[.authorization]) {
             return try await next(request, context)
+        }
+        // Read (and drop) the body first: a server that answers and closes while request bytes are
+        // still unread makes the kernel reset the connection, and the client may lose the 401.
+        var read = 0
+        if (request.headers[.contentLength].flatMap { Int($0) } ?? 0) <= maxBodyBytes {
+            for try await fragment in request.body {
+                read += fragment.readableBytes
+                if read > maxBodyBytes { break }
+            }
         }
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"

@@ -107,9 +107,9 @@ public final class ScoringService: Sendable {
         let router = Router()
         // First, so it also covers unknown paths and methods.
         router.add(middleware: JSONErrorMiddleware())
-        if let token = configuration.bearerToken { router.add(middleware: BearerTokenMiddleware(token: token)) }
-        let store = self.store
         let maxBody = configuration.maxBodyBytes
+        if let token = configuration.bearerToken { router.add(middleware: BearerTokenMiddleware(token: token, maxBodyBytes: maxBody)) }
+        let store = self.store
         let maxRows = configuration.maxRows
 
         router.post("/v1/score") { request, _ -> Response in

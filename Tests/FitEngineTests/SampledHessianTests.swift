@@ -34,7 +34,9 @@ import TestSupport
         let problem = simulate(n: 40_000, beta: Self.beta, seed: 23)
         let exact = LogisticRegression.fit(problem, options: Self.options(sampled: false))
         let sampled = LogisticRegression.fit(problem, options: Self.options(sampled: true))
-        #expect(exact.sampledIterations == 0)
+        #expect(exact.sampledIterations == 0 && exact.sampleStartIterations == 0)
+        // In memory it starts at a small sample's optimum.
+        #expect(sampled.sampleStartIterations > 0)
         // It did sample: the early steps, not only the last exact one.
         #expect(sampled.sampledIterations >= 2)
         #expect(sampled.sampledIterations < sampled.iterations)
@@ -56,20 +58,41 @@ import TestSupport
         var rng = SeededRandom(seed: 77)
         problem.weights = (0..<problem.design.rows).map { _ in Double(Int(rng.uniform() * 4)) }
         let options = Self.options(sampled: true)
-        let inMemory = LogisticRegression.fit(problem, options: options)
-        #expect(inMemory.sampledIterations >= 2)
         let streamed = try LogisticRegression.fit(source: MatrixRowSource(problem, blockSizes: [333, 4_097, 1_000]),
                                                   termNames: problem.termNames, options: options)
+        #expect(streamed.sampledIterations >= 2)
         // Same rows sampled ⇒ same route: same iteration counts, and the same fit to rounding.
-        #expect(streamed.sampledIterations == inMemory.sampledIterations)
-        #expect(streamed.iterations == inMemory.iterations)
-        expectSameFit(streamed, inMemory)
         let shards = try fitShards(problem, shards: 2, options: options)
-        #expect(shards[1].sampledIterations == inMemory.sampledIterations)
-        expectSameFit(shards[1], inMemory)
-        // And the exact path agrees with all of them.
+        #expect(shards[1].sampledIterations == streamed.sampledIterations)
+        #expect(shards[1].iterations == streamed.iterations)
+        expectSameFit(shards[1], streamed)
+        // In memory the route differs (rows sampled by index, a start at a small sample's optimum);
+        // the answer does not, and the exact path agrees with all of them.
+        let inMemory = LogisticRegression.fit(problem, options: options)
+        #expect(inMemory.sampleStartIterations > 0)
+        Self.expectSameAnswer(inMemory, streamed, coefficients: 1e-12, standardErrors: Self.standardErrorTolerance)
         Self.expectSameAnswer(inMemory, LogisticRegression.fit(problem, options: Self.options(sampled: false)),
                               coefficients: 1e-12, standardErrors: Self.standardErrorTolerance)
+    }
+
+    /// A rare term (a 0.3% indicator, few or none of whose rows the small start sample holds, and
+    /// whose curvature the 1/8 sample estimates poorly) lengthens the route, never changes the answer.
+    @Test func sampleStartCannotMisleadTheFit() {
+        var problem = simulate(n: 60_000, beta: Self.beta, seed: 41)
+        var rng = SeededRandom(seed: 9)
+        let n = problem.design.rows, p = problem.design.cols
+        var design = Matrix(rows: n, cols: p + 1)
+        for i in 0..<n {
+            for j in 0..<p { design[i, j] = problem.design[i, j] }
+            design[i, p] = rng.uniform() < 0.003 ? 1 : 0
+            if design[i, p] == 1 && rng.uniform() < 0.7 { problem.response[i] = 1 - problem.response[i] }
+        }
+        problem.design = design
+        problem.termNames.append("rare")
+        let sampled = LogisticRegression.fit(problem, options: Self.options(sampled: true))
+        let exact = LogisticRegression.fit(problem, options: Self.options(sampled: false))
+        #expect(sampled.converged && sampled.iterations < FitOptions().maxIterations)
+        Self.expectSameAnswer(sampled, exact, coefficients: 1e-12, standardErrors: Self.standardErrorTolerance)
     }
 
     @Test func boundsOnTheSampledPath() {
