@@ -131,16 +131,33 @@ public enum ElasticNet {
     /// nearby λ; projected into the bounds.
     public static func fit(_ problem: LogisticProblem, penalty: ElasticNetPenalty,
                            options: ElasticNetOptions = .init(), warmStart: [Double]? = nil) -> PenalizedFit {
+        fit(engine: PenalizedEngine(problem, penaltyFactors: penalty.penaltyFactors,
+                                    lowerBounds: penalty.lowerBounds, upperBounds: penalty.upperBounds),
+            termNames: problem.termNames, penalty: penalty, options: options, warmStart: warmStart)
+    }
+
+    /// The same fit, standardising the problem's design in place instead of into a copy (half the
+    /// peak memory of a large fit), for a caller that no longer needs the design; with each row's
+    /// linear predictor xᵢᵀβ, which the caller can then no longer compute.
+    public static func fit(consuming problem: consuming LogisticProblem, penalty: ElasticNetPenalty,
+                           options: ElasticNetOptions = .init()) -> (fit: PenalizedFit, eta: [Double]) {
+        let names = problem.termNames
+        let engine = PenalizedEngine(consuming: problem, penaltyFactors: penalty.penaltyFactors,
+                                     lowerBounds: penalty.lowerBounds, upperBounds: penalty.upperBounds)
+        let result = fit(engine: engine, termNames: names, penalty: penalty, options: options, warmStart: nil)
+        return (result, engine.linearPredictor(originalScale: result.coefficients))
+    }
+
+    private static func fit(engine: PenalizedEngine, termNames: [String], penalty: ElasticNetPenalty,
+                            options: ElasticNetOptions, warmStart: [Double]?) -> PenalizedFit {
         precondition(penalty.alpha >= 0 && penalty.alpha <= 1, "alpha must be in [0, 1]")
         precondition(penalty.lambda >= 0 && penalty.lambda.isFinite, "lambda must be finite and ≥ 0")
-        let engine = PenalizedEngine(problem, penaltyFactors: penalty.penaltyFactors,
-                                     lowerBounds: penalty.lowerBounds, upperBounds: penalty.upperBounds)
         let weights = engine.penaltyWeights(lambda: penalty.lambda, alpha: penalty.alpha)
         if !engine.bounded && !weights.l1.contains(where: { $0 > 0 }) {
             // Smooth: Newton from the warm start, or from logit(ȳ) with zero slopes.
             let start = warmStart.map { engine.standardised($0) } ?? engine.interceptOnlyStart()
             let ridge = engine.ridgeNewton(start: start, weights: weights, options: options)
-            return engine.result(beta: ridge.beta, outcome: ridge.outcome, weights: weights, termNames: problem.termNames)
+            return engine.result(beta: ridge.beta, outcome: ridge.outcome, weights: weights, termNames: termNames)
         }
         var beta: [Double]
         if let warmStart {
@@ -151,7 +168,7 @@ public enum ElasticNet {
         }
         let working = (0..<engine.p).map { engine.usable[$0] && (weights.l1[$0] == 0 || beta[$0] != 0) }
         let outcome = engine.solve(beta: &beta, weights: weights, working: working, options: options)
-        return engine.result(beta: beta, outcome: outcome, weights: weights, termNames: problem.termNames)
+        return engine.result(beta: beta, outcome: outcome, weights: weights, termNames: termNames)
     }
 
     /// The smallest λ at which every penalised slope is zero: max over penalised j of
@@ -277,6 +294,20 @@ final class PenalizedEngine {
         var objective: Double
     }
 
+    /// xᵢᵀβ for every row, β on the original scale: (β₀ + Σ βⱼmⱼ) + Σ (βⱼsⱼ)·x̃ᵢⱼ on the standardised design.
+    func linearPredictor(originalScale beta: [Double]) -> [Double] {
+        var offset = beta[0]
+        for j in 1..<max(1, p) { offset += beta[j] * scaling.means[j] }
+        var eta = [Double](repeating: offset, count: n)
+        x.withUnsafeBufferPointer { xb in
+            for j in 1..<max(1, p) where usable[j] && beta[j] != 0 {
+                let b = beta[j] * scaling.scales[j], col = xb.baseAddress! + j * n
+                for i in 0..<n { eta[i] += b * col[i] }
+            }
+        }
+        return eta
+    }
+
     struct Outcome {
         var point: Point
         var iterations: Int
@@ -286,13 +317,31 @@ final class PenalizedEngine {
         var binding: [Int] = []
     }
 
-    init(_ problem: LogisticProblem, penaltyFactors: [Double]?, lowerBounds: [Double]? = nil, upperBounds: [Double]? = nil) {
-        n = problem.design.rows
-        p = problem.design.cols
-        precondition(p >= 1, "the design needs at least the intercept column")
-        BLAS.setThreads(1)
+    convenience init(_ problem: LogisticProblem, penaltyFactors: [Double]?, lowerBounds: [Double]? = nil,
+                     upperBounds: [Double]? = nil) {
         // The caller keeps its design: standardise into a new one in one sweep, not copy-then-apply.
         let (design, scaling) = Standardization.standardisedCopy(of: problem.design, weights: problem.weights)
+        self.init(standardised: design, scaling: scaling, of: problem, penaltyFactors: penaltyFactors,
+                  lowerBounds: lowerBounds, upperBounds: upperBounds)
+    }
+
+    /// Takes the problem's design and standardises it in place: no second n×p matrix.
+    convenience init(consuming problem: consuming LogisticProblem, penaltyFactors: [Double]?, lowerBounds: [Double]? = nil,
+                     upperBounds: [Double]? = nil) {
+        var design = Matrix(rows: 0, cols: 0)
+        swap(&design, &problem.design)
+        let scaling = Standardization.apply(to: &design, weights: problem.weights)
+        self.init(standardised: design, scaling: scaling, of: problem, penaltyFactors: penaltyFactors,
+                  lowerBounds: lowerBounds, upperBounds: upperBounds)
+    }
+
+    /// `problem` supplies the response and weights; its design may already be gone.
+    private init(standardised design: Matrix, scaling: Standardization, of problem: borrowing LogisticProblem,
+                 penaltyFactors: [Double]?, lowerBounds: [Double]?, upperBounds: [Double]?) {
+        n = design.rows
+        p = design.cols
+        precondition(p >= 1, "the design needs at least the intercept column")
+        BLAS.setThreads(1)
         self.scaling = scaling
         x = design.storage
         y = problem.response

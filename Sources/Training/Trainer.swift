@@ -192,9 +192,15 @@ public enum Trainer {
                 scales[j] = (ss / Double(max(n, 1))).squareRoot()
             }
         }
-        let problem = LogisticProblem(design: Matrix(rows: n, cols: names.count, columnMajor: design.storage),
+        var designStorage: [Double] = []
+        swap(&designStorage, &design.storage)
+        let problem = LogisticProblem(design: Matrix(rows: n, cols: names.count, columnMajor: designStorage),
                                       response: design.response, weights: design.weights, termNames: names)
-        let fit = timings.measure("fit") { ElasticNet.fit(problem, penalty: penalty) }
+        designStorage = []
+        // Handed over: the fit standardises the design in place, without a copy.
+        let started = Timings.now()
+        let (fit, eta) = ElasticNet.fit(consuming: problem, penalty: penalty)
+        timings.record("fit", since: started)
         var coefficients: [Coefficient] = []
         for (j, name) in names.enumerated() {
             let beta = fit.coefficients[j]
@@ -245,13 +251,6 @@ public enum Trainer {
         model.fit.covariance = "not estimated (penalised)"
         model.impacts = impactsFrom(coefficients: fit.coefficients.map { Optional($0) }, means: means, scales: scales,
                                     names: names, sources: design.termSources, schema: design.schema)
-        var eta = [Double](repeating: fit.coefficients[0], count: n)
-        design.storage.withUnsafeBufferPointer { x in
-            for j in 1..<names.count where fit.coefficients[j] != 0 {
-                let b = fit.coefficients[j]
-                for i in 0..<n { eta[i] += b * x[j * n + i] }
-            }
-        }
         model.scoring = design.scoring.spec(trainingScores: eta.map(design.scoring.scale.score(eta:)))
         return (model, fit)
     }
