@@ -8,8 +8,10 @@ import Foundation
 enum Parallel {
     static var workerCount: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
-    static func chunks(_ count: Int, minimumChunk: Int = 32_768) -> [Range<Int>] {
-        let workers = max(1, min(workerCount, count / max(1, minimumChunk)))
+    /// `perWorker` > 1 cuts more ranges than workers, so a worker that the OS pauses (a busy or
+    /// shared machine) holds up only its current piece while the others take the rest.
+    static func chunks(_ count: Int, minimumChunk: Int = 32_768, perWorker: Int = 1) -> [Range<Int>] {
+        let workers = max(1, min(workerCount * max(1, perWorker), count / max(1, minimumChunk)))
         guard workers > 1 else { return [0..<count] }
         let base = count / workers, extra = count % workers
         var ranges: [Range<Int>] = []

@@ -15,7 +15,7 @@ struct InMemoryRows: RowPasses {
     var sampleFlags: UnsafeMutablePointer<UInt8>? = nil
 
     func run(_ kernel: PassKernel) -> PassSums {
-        let ranges = Parallel.chunks(rows, minimumChunk: 16_384)
+        let ranges = Parallel.chunks(rows, minimumChunk: 16_384, perWorker: 8)
         let size = kernel.sumsCount
         var partial = [Double](repeating: 0, count: size * ranges.count)
         partial.withUnsafeMutableBufferPointer { p in
