@@ -37,6 +37,8 @@ struct NewtonOutcome {
     var information: SymmetricMatrix
     var history: [IterationRecord] = []
     var converged = false
+    /// Converged by the stopping rule itself (not only at the precision floor after a failed search).
+    var metStoppingRule = false
     var iterations = 0
     var lastDecrement = Double.infinity
     var ridgeUsed = 0.0
@@ -81,12 +83,7 @@ enum NewtonIterations {
     static func run(beta start: [Double], derivatives first: PassSums, bounds: StandardisedBounds, options: FitOptions,
                     firthScore: (([Double], SymmetricMatrix) -> [Double])?, ridge: [Double]? = nil, sampled: Bool = false,
                     evaluate: ([Double], PassMode) throws -> PassSums) rethrows -> NewtonOutcome {
-        func penalty(_ beta: [Double]) -> Double {
-            guard let ridge else { return 0 }
-            var s = 0.0
-            for j in beta.indices { s += ridge[j] / 2 * beta[j] * beta[j] }
-            return s
-        }
+        func penalty(_ beta: [Double]) -> Double { ridgePenalty(beta, ridge) }
         precondition(!(sampled && options.firth), "Firth's penalty needs the exact information at every step")
         let k = start.count
         let lower = bounds.lower, upper = bounds.upper, bounded = bounds.isBounded
@@ -195,6 +192,7 @@ enum NewtonIterations {
             out.lastDecrement = decrement
             if decrement / 2 <= threshold(objective) {
                 out.converged = true
+                out.metStoppingRule = true
                 beta = bounds.clamp(zip(beta, delta).map { $0 + stepLimit * $1 })
                 lastPassAtBeta = false
                 out.history.append(IterationRecord(iteration: iteration, deviance: deviance, decrement: decrement,
@@ -265,6 +263,14 @@ enum NewtonIterations {
         out.deviance = deviance
         if lastPassAtBeta { out.atBeta = (deviance, plainGradient) }
         return out
+    }
+
+    /// ½·Σ ridgeⱼβⱼ², the ridge part of the objective (0 without a ridge).
+    static func ridgePenalty(_ beta: [Double], _ ridge: [Double]?) -> Double {
+        guard let ridge else { return 0 }
+        var s = 0.0
+        for j in beta.indices { s += ridge[j] / 2 * beta[j] * beta[j] }
+        return s
     }
 
     /// Largest projected gradient of ℓ per row at the final β (standardised scale): zero for free

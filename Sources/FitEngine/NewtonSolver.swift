@@ -58,7 +58,7 @@ public enum LogisticRegression {
                         var warmIterations = 0
                         if sampled {
                             (beta, start, warmIterations) = SampleWarmStart.start(from: beta, first: start, passes: passes, map: map,
-                                                                                  bounds: bounds, ridge: nil, mode: .sampledDerivatives)
+                                                                                  bounds: bounds, ridge: nil, weightSum: weightSum)
                         }
                         let kernels = DesignKernels(rows: n, cols: k)
                         let firth: (([Double], SymmetricMatrix) -> [Double])? = options.firth ? { gradient, factor in
@@ -82,8 +82,7 @@ public enum LogisticRegression {
                                                 weights: weights, betaStandardised: outcome.beta,
                                                 gram: terms.restrict(first).information,
                                                 // (A bound can stop the walk, so bounded fits always check.)
-                                                convergedByRule: !bounds.isBounded && outcome.converged && outcome.lastDecrement / 2
-                                                    <= options.tolerance * (abs(final.0) / 2 + 1))
+                                                convergedByRule: !bounds.isBounded && outcome.metStoppingRule)
                         let binding = bounds.isBounded ? (0..<k).filter { outcome.fixed[$0] } : []
                         let covarianceStd = FitAssembly.bread(outcome.information, binding: binding).flatMap {
                             RobustCovariance.sandwich(options.covariance, bread: $0, design: design, fitted: fitted,

@@ -36,13 +36,13 @@ enum RowSample {
         }
     }
 
-    /// Sets `marks[i]` to 2 when row i of the block (y and columns `column(0..<cols)`) is in the
+    /// Sets `marks[i]` to 2 when row i of the block (y and the `cols` columns of `b`) is in the
     /// sample, else 1 (the codes `PassKernel`'s per-row flags cache).
-    static func mark(rows m: Int, cols k: Int, y: UnsafePointer<Double>, column: (Int) -> UnsafePointer<Double>,
+    static func mark(_ b: UnsafePointer<Double>, ldb: Int, y: UnsafePointer<Double>, rows m: Int, cols k: Int,
                      into marks: UnsafeMutablePointer<UInt64>) {
         for i in 0..<m { marks[i] = UInt64(Float(y[i]).bitPattern) &* multiplier }
         for j in 0..<k {
-            let col = column(j)
+            let col = b + j * ldb
             for i in 0..<m { marks[i] = (marks[i] ^ UInt64(Float(col[i]).bitPattern)) &* multiplier }
         }
         for i in 0..<m { marks[i] = selected(marks[i]) ? 2 : 1 }
@@ -245,7 +245,7 @@ struct PassKernel {
         var known = flags != nil
         if let flags { for i in 0..<m where flags[i] == 0 { known = false; break } }
         if !known {
-            RowSample.mark(rows: m, cols: k, y: y, column: { b + $0 * ldb }, into: s.hash)
+            RowSample.mark(b, ldb: ldb, y: y, rows: m, cols: k, into: s.hash)
             if let flags { for i in 0..<m { flags[i] = UInt8(truncatingIfNeeded: s.hash[i]) } }
         } else if let flags {
             for i in 0..<m { s.hash[i] = UInt64(flags[i]) }

@@ -21,8 +21,7 @@ extension PenalizedEngine {
                     var firstSums = evaluate(first, .derivatives)
                     if sampled {
                         (first, firstSums, _) = SampleWarmStart.start(from: first, first: firstSums, passes: passes, map: map,
-                                                                      bounds: StandardisedBounds(unbounded: columns.count), ridge: ridge,
-                                                                      mode: .sampledDerivatives)
+                                                                      bounds: StandardisedBounds(unbounded: columns.count), ridge: ridge, weightSum: weightSum)
                     }
                     let newton = NewtonIterations.run(beta: first, derivatives: firstSums,
                                                       bounds: StandardisedBounds(unbounded: columns.count),

@@ -21,10 +21,11 @@ enum SampleWarmStart {
     }
 
     /// The better start of `beta` (whose full-data sums are `first`) and the sample's optimum, with
-    /// the full-data sums there (a `mode` pass). `ridge` is the full-data ridge of the objective
-    /// (scaled to the sample's weight here).
+    /// the full-data sums there (a sampled-information pass, the sampled route's first). `ridge` is
+    /// the full-data ridge of the objective (scaled to the sample's share of `weightSum`, the
+    /// prior weights' total).
     static func start(from beta: [Double], first: PassSums, passes: InMemoryRows, map: ColumnMap,
-                      bounds: StandardisedBounds, ridge: [Double]?, mode: PassMode)
+                      bounds: StandardisedBounds, ridge: [Double]?, weightSum: Double)
         -> (beta: [Double], sums: PassSums, iterations: Int) {
         let fallback = (beta, first, 0)
         let k = map.count
@@ -43,7 +44,7 @@ enum SampleWarmStart {
                         var options = FitOptions()
                         options.tolerance = tolerance
                         options.maxIterations = maxIterations
-                        let share = sample.weightSum / max(sample.totalWeight, .leastNormalMagnitude)
+                        let share = sample.weightSum / max(weightSum, .leastNormalMagnitude)
                         return NewtonIterations.run(beta: beta, derivatives: evaluate(beta, .derivatives), bounds: bounds,
                                                     options: options, firthScore: nil, ridge: ridge.map { $0.map { $0 * share } },
                                                     evaluate: evaluate)
@@ -52,12 +53,8 @@ enum SampleWarmStart {
             }
         }
         guard outcome.converged, outcome.beta.allSatisfy({ $0.isFinite }) else { return fallback }
-        let sums = passes.run(PassKernel(map: map, mode: mode, beta: outcome.beta))
-        func objective(_ b: [Double], _ s: PassSums) -> Double {
-            var o = s.deviance / 2
-            if let ridge { for j in b.indices { o += ridge[j] / 2 * b[j] * b[j] } }
-            return o
-        }
+        let sums = passes.run(PassKernel(map: map, mode: .sampledDerivatives, beta: outcome.beta))
+        func objective(_ b: [Double], _ s: PassSums) -> Double { s.deviance / 2 + NewtonIterations.ridgePenalty(b, ridge) }
         guard objective(outcome.beta, sums) < objective(beta, first) else { return fallback }
         return (outcome.beta, sums, outcome.iterations)
     }
@@ -69,7 +66,6 @@ enum SampleWarmStart {
         var weights: [Double]?
         var rows: Int
         var weightSum: Double
-        var totalWeight: Double
     }
 
     /// About `target` rows, each kept with probability target/n by a hash of its index (so the
@@ -98,7 +94,6 @@ enum SampleWarmStart {
         }
         let ys = picked.map { y[$0] }
         let ws = w.map { v in picked.map { v[$0] } }
-        let total = w.map { p in (0..<n).reduce(0.0) { $0 + p[$1] } } ?? Double(n)
-        return Sample(x: xs, y: ys, weights: ws, rows: rows, weightSum: ws?.reduce(0, +) ?? Double(rows), totalWeight: total)
+        return Sample(x: xs, y: ys, weights: ws, rows: rows, weightSum: ws?.reduce(0, +) ?? Double(rows))
     }
 }
