@@ -106,7 +106,11 @@ public enum ReportText {
     static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
     static func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? " " + s : String(repeating: " ", count: n - s.count) + s }
     static func f3(_ x: Double) -> String { String(format: "%.3f", x) }
-    static func f4(_ x: Double) -> String { String(format: "%.4f", x) }
+    /// Four decimals; a value that rounds to zero prints as 0.0000, not -0.0000.
+    static func f4(_ x: Double) -> String {
+        let text = String(format: "%.4f", x)
+        return text == "-0.0000" ? "0.0000" : text
+    }
     static func pct(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }
     static func num(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(x) }
     static func pValue(_ p: Double) -> String { p < 0.001 ? "< 0.001" : String(format: "%.3f", p) }

@@ -59,6 +59,40 @@ enum HessianSampling {
     }
 }
 
+/// XᵀWX estimated from the sampled passes since the last large step. Each sampled pass sums its own
+/// `RowSample` bucket (a different eighth of the rows each pass), so after t passes the window holds
+/// t eighths and the estimate's error falls as 1/√t, where one fixed bucket would repeat the same
+/// error every step (and that error sets the linear rate of the iteration). A bucket summed at an
+/// earlier β carries that β's weights, so the window restarts after a step large enough for the
+/// change to matter (`NewtonIterations.restartsWindow`).
+struct SampledInformation {
+    private var lower: [Double] = []
+    private var sampledWeight = 0.0
+    private var buckets: [Int] = []
+
+    mutating func restart() { lower = []; sampledWeight = 0; buckets = [] }
+
+    /// Adds a sampled pass's bucket (a bucket seen again restarts the window) and returns the
+    /// estimate: the window's sum scaled by Σw over all rows at the latest pass / the window's
+    /// bucket Σw. That ratio estimator (rather than n/n_sample) removes the buckets' share of the
+    /// weight, the largest part of their error.
+    mutating func add(_ sums: PassSums) -> SymmetricMatrix {
+        precondition(sums.mode == .sampledDerivatives)
+        if buckets.contains(sums.bucket) { restart() }
+        let parts = sums.sampledParts
+        if lower.isEmpty { lower = Array(parts.information) } else {
+            for (i, v) in zip(lower.indices, parts.information) { lower[i] += v }
+        }
+        sampledWeight += parts.sampled
+        buckets.append(sums.bucket)
+        let scale = sampledWeight > 0 ? parts.all / sampledWeight : 0
+        var h = SymmetricMatrix(order: sums.k)
+        for i in h.storage.indices { h.storage[i] = lower[i] * scale }
+        h.symmetrizeFromLower()
+        return h
+    }
+}
+
 /// The Newton iterations both solvers share. Each trial point costs one fused pass that returns
 /// its deviance *and* derivatives, so an accepted step needs no further pass over the rows.
 ///
@@ -68,9 +102,11 @@ enum HessianSampling {
 ///
 /// Sampled information (`sampled: true`, large n only, see `HessianSampling`): XᵀWX costs ~5× the
 /// rest of a pass, so while far from the optimum each trial pass computes the exact deviance and
-/// gradient but XᵀWX over a fixed ~1/8 of the rows (`PassMode.sampledDerivatives`). H_sample is
+/// gradient but XᵀWX over ~1/8 of the rows, a different bucket each pass, summed over the passes
+/// since the last large step (`PassMode.sampledDerivatives`, `SampledInformation`). H_sample is
 /// positive definite, so δ = H_sample⁻¹g is still a descent direction for the exact deviance, and
-/// the iteration converges linearly at a rate ~√(k/n_sample) instead of quadratically. Once the
+/// the iteration converges linearly at a rate ~√(k/n_sample) instead of quadratically (n_sample
+/// growing with the window). Once the
 /// decrement under H_sample meets the stopping rule, a full pass at that same β gives the exact
 /// information, and from there on the iterations are today's exact Newton: the stopping rule is
 /// always checked with the exact decrement gᵀH⁻¹g, the last step uses the exact H, and the
@@ -79,16 +115,24 @@ enum NewtonIterations {
     /// `firthScore` gives Firth's modified score from the plain one and the information's Cholesky
     /// factor, at the β of the latest pass (only the in-memory solver can: it needs every row's η).
     /// `ridge` adds ½·Σ ridgeⱼβⱼ² to the objective −ℓ (ridge regression, in log-likelihood units).
-    /// `evaluate(β, mode)` is one pass at β: `.derivatives`, or `.sampledDerivatives` when `sampled`.
+    /// `evaluate(β, mode, bucket)` is one pass at β: `.derivatives`, or `.sampledDerivatives` of
+    /// that `RowSample` bucket when `sampled`; `first` may be a sampled pass.
     static func run(beta start: [Double], derivatives first: PassSums, bounds: StandardisedBounds, options: FitOptions,
                     firthScore: (([Double], SymmetricMatrix) -> [Double])?, ridge: [Double]? = nil, sampled: Bool = false,
-                    evaluate: ([Double], PassMode) throws -> PassSums) rethrows -> NewtonOutcome {
+                    evaluate: ([Double], PassMode, Int) throws -> PassSums) rethrows -> NewtonOutcome {
         func penalty(_ beta: [Double]) -> Double { ridgePenalty(beta, ridge) }
         precondition(!(sampled && options.firth), "Firth's penalty needs the exact information at every step")
         let k = start.count
         let lower = bounds.lower, upper = bounds.upper, bounded = bounds.isBounded
         var beta = start
-        var deviance = first.deviance, plainGradient = first.gradient, info = first.information
+        var window = SampledInformation()
+        var nextBucket = 0
+        func information(_ sums: PassSums) -> SymmetricMatrix {
+            guard sums.mode == .sampledDerivatives else { return sums.information }
+            nextBucket = (sums.bucket + 1) % RowSample.buckets
+            return window.add(sums)
+        }
+        var deviance = first.deviance, plainGradient = first.gradient, info = information(first)
         var infoIsExact = first.isExact
         // Trial passes sample XᵀWX until the first exact pass after sampling; then they stay exact.
         var sampling = sampled
@@ -169,7 +213,7 @@ enum NewtonIterations {
             var solved = direction()
             if solved == nil && !infoIsExact {
                 // A sampled H the solve could not factor: retry with the exact one.
-                adoptExact(try evaluate(beta, .derivatives))
+                adoptExact(try evaluate(beta, .derivatives, 0))
                 solved = direction()
             }
             guard var step = solved else { break }
@@ -182,7 +226,7 @@ enum NewtonIterations {
             //    sampled H that needed a ridge to factor is replaced by the exact one.
             let threshold = { (objective: Double) in options.tolerance * (abs(objective) + 1) }
             if !infoIsExact && (step.decrement / 2 <= threshold(step.objective) || step.ridge > 0) {
-                adoptExact(try evaluate(beta, .derivatives))
+                adoptExact(try evaluate(beta, .derivatives, 0))
                 guard let exact = direction() else { break }
                 step = exact
             }
@@ -222,7 +266,7 @@ enum NewtonIterations {
             while accepted == nil && halvings <= options.maxHalvings {
                 // Clamped so rounding cannot leave a term a hair outside its bound.
                 let trialBeta = bounds.clamp(zip(beta, delta).map { $0 + t * $1 })
-                let sums = try evaluate(trialBeta, mode)
+                let sums = try evaluate(trialBeta, mode, nextBucket)
                 lastPassAtBeta = false
                 var trial = sums.deviance / 2 + penalty(trialBeta)
                 if options.firth && !fullFirthStep {
@@ -241,7 +285,8 @@ enum NewtonIterations {
                 beta = trialBeta
                 deviance = sums.deviance
                 plainGradient = sums.gradient
-                info = sums.information
+                if restartsWindow(decrement: decrement * t, terms: k) { window.restart() }
+                info = information(sums)
                 infoIsExact = sums.isExact
                 if infoIsExact { sampling = false }
                 out.information = info
@@ -252,7 +297,7 @@ enum NewtonIterations {
                                                stepSize: accepted != nil ? t : 0, halvings: halvings, seconds: seconds))
             if accepted == nil {
                 // Under a sampled H: take the exact one at β and go on.
-                if !infoIsExact { adoptExact(try evaluate(beta, .derivatives)); continue }
+                if !infoIsExact { adoptExact(try evaluate(beta, .derivatives, 0)); continue }
                 // No descent is possible in floating point: converged if the decrement is already at
                 // the precision floor, otherwise report a failure rather than loop.
                 out.converged = decrement / 2 <= Double.ulpOfOne.squareRoot() * (abs(objective) + 1)
@@ -263,6 +308,13 @@ enum NewtonIterations {
         out.deviance = deviance
         if lastPassAtBeta { out.atBeta = (deviance, plainGradient) }
         return out
+    }
+
+    /// Whether a step predicted to gain `decrement`/2 moves the weights more than a bucket's own
+    /// sampling error: the step changes η by ~√(decrement/n) per row, a bucket's XᵀWX errs by
+    /// ~√(k/n_bucket) = √(8k/n), so buckets summed before it are stale once decrement > 8k.
+    static func restartsWindow(decrement: Double, terms k: Int) -> Bool {
+        decrement > Double(k * RowSample.buckets)
     }
 
     /// ½·Σ ridgeⱼβⱼ², the ridge part of the objective (0 without a ridge).

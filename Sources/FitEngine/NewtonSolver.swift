@@ -47,13 +47,15 @@ public enum LogisticRegression {
                         let flags = UnsafeMutablePointer<UInt8>.allocate(capacity: sampled ? n : 1)
                         defer { flags.deallocate() }
                         if sampled { RowSample.markByIndex(flags, rows: n); passes.sampleFlags = flags }
-                        let evaluate = { (beta: [Double], mode: PassMode) in passes.run(PassKernel(map: map, mode: mode, beta: beta)) }
+                        let evaluate = { (beta: [Double], mode: PassMode, bucket: Int) in
+                            passes.run(PassKernel(map: map, mode: mode, beta: beta, bucket: bucket))
+                        }
                         // Start at the intercept-only optimum: with centred columns the other slopes are zero there.
                         var beta = Array(startBeta.prefix(k))
                         var start = terms.restrict(first)
                         if bounds.isBounded {
                             let clamped = bounds.clamp(beta)
-                            if clamped != beta { beta = clamped; start = evaluate(beta, .derivatives) }
+                            if clamped != beta { beta = clamped; start = evaluate(beta, .derivatives, 0) }
                         }
                         var warmIterations = 0
                         if sampled {
@@ -72,7 +74,7 @@ public enum LogisticRegression {
                         // The deviance and η at the final β, if the last pass was elsewhere (the
                         // gradient only for the KKT check of a bounded fit).
                         let final = outcome.atBeta ?? {
-                            let sums = evaluate(outcome.beta, bounds.isBounded ? .gradient : .deviance)
+                            let sums = evaluate(outcome.beta, bounds.isBounded ? .gradient : .deviance, 0)
                             return (sums.deviance, bounds.isBounded ? sums.gradient : [])
                         }()
                         let fitted = etaBuffer.map { LogisticLoss.probabilities($0).mu }

@@ -1,20 +1,23 @@
+import CRowKernels
+
 /// What one pass over the rows computes at a β.
 ///
 /// `sampledDerivatives`: the exact deviance and gradient over every row, but XᵀWX only over the
-/// rows `RowSample` selects (about one in eight), rescaled to the whole by Σw/Σw_sample.
+/// rows of one `RowSample` bucket (about one in eight), unscaled, with the weight sums that scale it.
 enum PassMode: Int, Comparable {
     case deviance, gradient, sampledDerivatives, derivatives
     static func < (a: PassMode, b: PassMode) -> Bool { a.rawValue < b.rawValue }
     var hasInformation: Bool { self >= .sampledDerivatives }
 }
 
-/// The rows a sampled pass puts in XᵀWX: about 1 in 2^`bits`, chosen by a hash of the row's content
-/// (y and every column rounded to Float), so the choice does not depend on how rows are split into
-/// blocks, cores or processes, and the in-memory, streamed and distributed fits pick the same rows
-/// (their standardised values differ at most in the last bits of a Double, which Float rounding absorbs).
+/// The rows a sampled pass puts in XᵀWX: one of 2^`bits` buckets, each row's chosen by a hash of its
+/// content (y and every column rounded to Float), so the choice does not depend on how rows are split
+/// into blocks, cores or processes, and the streamed and distributed fits pick the same rows (their
+/// standardised values differ at most in the last bits of a Double, which Float rounding absorbs).
 enum RowSample {
     static let bits = 3
-    static var fraction: Double { 1 / Double(1 << bits) }
+    static let buckets = 1 << bits
+    static var fraction: Double { 1 / Double(buckets) }
     static let multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
 
     /// Final avalanche (splitmix64's), so the top bits depend on every input bit.
@@ -25,19 +28,20 @@ enum RowSample {
         return z ^ (z >> 31)
     }
 
-    @inline(__always) static func selected(_ h: UInt64) -> Bool { mix(h) >> (64 - UInt64(bits)) == 0 }
+    /// The flag of a row with hash `h`: its bucket + 1 (0 is "not yet known" in a flags cache).
+    @inline(__always) static func flag(_ h: UInt64) -> UInt64 { mix(h) >> (64 - UInt64(bits)) + 1 }
 
-    /// Fills a solver's per-row flags (2 = in, 1 = out) by a hash of the row index instead of its
-    /// content: for an in-memory fit, whose rows need not match a streamed or sharded reading of
-    /// the same file, this spares the first sampled pass hashing every value.
+    /// Fills a solver's per-row flags by a hash of the row index instead of its content: for an
+    /// in-memory fit, whose rows need not match a streamed or sharded reading of the same file,
+    /// this spares the first sampled pass hashing every value.
     static func markByIndex(_ flags: UnsafeMutablePointer<UInt8>, rows n: Int) {
         Parallel.forEach(Parallel.chunks(n, minimumChunk: 65_536)) { _, r in
-            for i in r { flags[i] = selected(UInt64(i) &* multiplier) ? 2 : 1 }
+            for i in r { flags[i] = UInt8(truncatingIfNeeded: flag(UInt64(i) &* multiplier)) }
         }
     }
 
-    /// Sets `marks[i]` to 2 when row i of the block (y and the `cols` columns of `b`) is in the
-    /// sample, else 1 (the codes `PassKernel`'s per-row flags cache).
+    /// Sets `marks[i]` to the flag (bucket + 1) of row i of the block (y and the `cols` columns of
+    /// `b`), the code `PassKernel`'s per-row flags cache.
     static func mark(_ b: UnsafePointer<Double>, ldb: Int, y: UnsafePointer<Double>, rows m: Int, cols k: Int,
                      into marks: UnsafeMutablePointer<UInt64>) {
         for i in 0..<m { marks[i] = UInt64(Float(y[i]).bitPattern) &* multiplier }
@@ -45,7 +49,7 @@ enum RowSample {
             let col = b + j * ldb
             for i in 0..<m { marks[i] = (marks[i] ^ UInt64(Float(col[i]).bitPattern)) &* multiplier }
         }
-        for i in 0..<m { marks[i] = selected(marks[i]) ? 2 : 1 }
+        for i in 0..<m { marks[i] = flag(marks[i]) }
     }
 }
 
@@ -75,11 +79,14 @@ struct ColumnMap {
 struct PassSums {
     let k: Int
     let mode: PassMode
+    /// The `RowSample` bucket of a sampled pass's XᵀWX.
+    let bucket: Int
     var values: [Double]
 
-    init(k: Int, mode: PassMode) {
+    init(k: Int, mode: PassMode, bucket: Int = 0) {
         self.k = k
         self.mode = mode
+        self.bucket = bucket
         values = [Double](repeating: 0, count: 1 + (mode >= .gradient ? k : 0) + (mode.hasInformation ? k * k : 0)
                                                 + (mode == .sampledDerivatives ? 2 : 0))
     }
@@ -89,18 +96,21 @@ struct PassSums {
     /// Whether `information` is the full-data XᵀWX (not a sampled estimate of it).
     var isExact: Bool { mode == .derivatives }
 
+    /// XᵀWX; for a sampled pass, its bucket's scaled to all rows (see `SampledInformation`).
     var information: SymmetricMatrix {
+        if mode == .sampledDerivatives {
+            var window = SampledInformation()
+            return window.add(self)
+        }
         var h = SymmetricMatrix(order: k)
         h.storage = Array(values[(1 + k)..<(1 + k + k * k)])
-        if mode == .sampledDerivatives {
-            // Ratio estimator: scaling by Σw/Σw_sample (not n/n_sample) removes the sample's
-            // share of the weight, the largest part of its error.
-            let all = values[1 + k + k * k], sampled = values[2 + k + k * k]
-            let scale = sampled > 0 ? all / sampled : 0
-            for i in h.storage.indices { h.storage[i] *= scale }
-        }
         h.symmetrizeFromLower()
         return h
+    }
+
+    /// A sampled pass's unscaled bucket XᵀWX (lower triangle), Σw over all rows and over the bucket.
+    var sampledParts: (information: ArraySlice<Double>, all: Double, sampled: Double) {
+        (values[(1 + k)..<(1 + k + k * k)], values[1 + k + k * k], values[2 + k + k * k])
     }
 
     /// Adds per-worker partial sums in worker order, so a fit is reproducible run to run.
@@ -116,6 +126,8 @@ struct PassKernel {
     let map: ColumnMap
     let mode: PassMode
     let beta: [Double]
+    /// The `RowSample` bucket whose rows a sampled pass puts in XᵀWX.
+    let bucket: Int
     /// Rows per scratch block: B (rows × k doubles, ≈ 384 KiB) should sit in a core's L2.
     let blockRows: Int
     /// Nothing to select, standardise or scale: η and Xᵀr can read the block where it is.
@@ -124,11 +136,13 @@ struct PassKernel {
     /// w: XᵀWX = w·XᵀX, with no √w-scaled copy of the block (the first pass of a fit).
     private let interceptOnly: Bool
 
-    init(map: ColumnMap, mode: PassMode, beta: [Double]) {
+    init(map: ColumnMap, mode: PassMode, beta: [Double], bucket: Int = 0) {
         precondition(beta.count == map.count)
+        precondition(bucket >= 0 && bucket < RowSample.buckets)
         self.map = map
         self.mode = mode
         self.beta = beta
+        self.bucket = bucket
         blockRows = max(64, min(4096, 49_152 / max(1, map.count)))
         readsInPlace = map.isLeadingIdentity
         interceptOnly = map.columns.first == 0 && (map.means?.first ?? 0) == 0 && (map.inverseScales?.first ?? 1) == 1
@@ -136,6 +150,9 @@ struct PassKernel {
     }
 
     var sumsCount: Int { PassSums(k: map.count, mode: mode).values.count }
+
+    /// Empty sums of this kernel's shape.
+    func emptySums() -> PassSums { PassSums(k: map.count, mode: mode, bucket: bucket) }
 
     /// Per-worker scratch: B, η, residual and √w for one block; row hashes and the sampled rows.
     final class Scratch {
@@ -166,7 +183,7 @@ struct PassKernel {
     /// Adds the block's sums to `sums` (laid out as `PassSums.values`). Blocks longer than
     /// `blockRows` are taken in pieces. `etaOut`, when given, receives η for the block's rows.
     /// `sampleFlags`, when given, caches `RowSample`'s choice per row across passes (0 = not yet
-    /// known, 1 = out, 2 = in), so a fit that keeps its rows hashes each row once.
+    /// known, else the row's bucket + 1), so a fit that keeps its rows hashes each row once.
     func accumulate(_ block: DesignBlock, scratch: Scratch, into sums: UnsafeMutablePointer<Double>,
                     etaOut: UnsafeMutablePointer<Double>? = nil, sampleFlags: UnsafeMutablePointer<UInt8>? = nil) {
         var start = 0
@@ -192,41 +209,32 @@ struct PassKernel {
             copy(block, into: s.block)
             b = UnsafePointer(s.block); ldb = m
         }
+        // The intercept-only first pass of an unweighted fit: η = β₀·x₀ and one weight for every row,
+        // so XᵀWX = w·XᵀX straight from the block, with no η pass over it (the `dsyrk` that reads
+        // the block from memory is bound by arithmetic, not by the read; Xᵀr then finds it in cache).
+        if interceptOnly && mode == .derivatives && block.weights == nil {
+            for i in 0..<m { s.eta[i] = beta[0] * b[i] }
+            if let etaOut { etaOut.update(from: s.eta, count: m) }
+            sums[0] += 2 * healthscore_logistic_rows(s.eta, block.y, nil, m, s.residual, s.sqrtW)
+            BLAS.syrkAccumulate(b, rows: m, cols: k, ldb: ldb, alpha: s.sqrtW[0] * s.sqrtW[0], into: sums + 1 + k)
+            BLAS.gemvTransposedAccumulate(b, lda: ldb, rows: m, cols: k, v: s.residual, out: sums + 1)
+            return
+        }
         beta.withUnsafeBufferPointer { bp in
             BLAS.gemvRows(b, lda: ldb, rowStart: 0, rowCount: m, cols: k, x: bp.baseAddress!, y: s.eta)
         }
         if let etaOut { etaOut.update(from: s.eta, count: m) }
-        let y = block.y, eta = s.eta
-        var deviance = 0.0
         if mode == .deviance {
-            if let w = block.weights {
-                for i in 0..<m { deviance += w[i] * (LogisticLoss.softplus(eta[i]) - y[i] * eta[i]) }
-            } else {
-                for i in 0..<m { deviance += LogisticLoss.softplus(eta[i]) - y[i] * eta[i] }
-            }
-            sums[0] += 2 * deviance
+            sums[0] += 2 * healthscore_logistic_halfDeviance(s.eta, block.y, block.weights, m)
             return
         }
-        for i in 0..<m {
-            let e = eta[i]
-            // One exp serves μ, 1 − μ and softplus(η) = max(η, 0) + log1p(e^−|η|).
-            let (mu, q, softplus) = LogisticLoss.probabilitiesAndSoftplus(e)
-            let v = block.weights?[i] ?? 1
-            deviance += v * (softplus - y[i] * e)
-            s.residual[i] = v * (y[i] * q - (1 - y[i]) * mu)
-            s.sqrtW[i] = (v * mu * q).squareRoot()
-        }
-        sums[0] += 2 * deviance
+        sums[0] += 2 * healthscore_logistic_rows(s.eta, block.y, block.weights, m, s.residual, s.sqrtW)
         BLAS.gemvTransposedAccumulate(b, lda: ldb, rows: m, cols: k, v: s.residual, out: sums + 1)
         if mode == .sampledDerivatives {
-            accumulateSample(b, ldb: ldb, y: y, rows: m, scratch: s, into: sums, flags: sampleFlags)
+            accumulateSample(b, ldb: ldb, y: block.y, rows: m, scratch: s, into: sums, flags: sampleFlags)
             return
         }
         guard mode == .derivatives else { return }
-        if interceptOnly && block.weights == nil {
-            BLAS.syrkAccumulate(b, rows: m, cols: k, ldb: ldb, alpha: s.sqrtW[0] * s.sqrtW[0], into: sums + 1 + k)
-            return
-        }
         // √W·B into the scratch block (in place when B already is the scratch copy).
         for j in 0..<k {
             let src = b + j * ldb, col = s.block + j * m
@@ -251,10 +259,11 @@ struct PassKernel {
             for i in 0..<m { s.hash[i] = UInt64(flags[i]) }
         }
         var count = 0, all = 0.0, sampled = 0.0
+        let chosen = UInt64(bucket + 1)
         for i in 0..<m {
             let w = s.sqrtW[i] * s.sqrtW[i]
             all += w
-            if s.hash[i] == 2 { s.picked[count] = i; count += 1; sampled += w }
+            if s.hash[i] == chosen { s.picked[count] = i; count += 1; sampled += w }
         }
         let tail = sums + 1 + k + k * k
         tail[0] += all

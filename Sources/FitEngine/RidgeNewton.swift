@@ -16,9 +16,11 @@ extension PenalizedEngine {
                     let flags = UnsafeMutablePointer<UInt8>.allocate(capacity: sampled ? n : 1)
                     defer { flags.deallocate() }
                     if sampled { RowSample.markByIndex(flags, rows: n); passes.sampleFlags = flags }
-                    let evaluate = { (beta: [Double], mode: PassMode) in passes.run(PassKernel(map: map, mode: mode, beta: beta)) }
+                    let evaluate = { (beta: [Double], mode: PassMode, bucket: Int) in
+                        passes.run(PassKernel(map: map, mode: mode, beta: beta, bucket: bucket))
+                    }
                     var first = columns.map { start[$0] }
-                    var firstSums = evaluate(first, .derivatives)
+                    var firstSums = evaluate(first, .derivatives, 0)
                     if sampled {
                         (first, firstSums, _) = SampleWarmStart.start(from: first, first: firstSums, passes: passes, map: map,
                                                                       bounds: StandardisedBounds(unbounded: columns.count), ridge: ridge, weightSum: weightSum)
@@ -29,7 +31,7 @@ extension PenalizedEngine {
                                                       sampled: sampled,
                                                       evaluate: evaluate)
                     let final = newton.atBeta ?? {
-                        let sums = evaluate(newton.beta, .gradient)
+                        let sums = evaluate(newton.beta, .gradient, 0)
                         return (sums.deviance, sums.gradient)
                     }()
                     var beta = [Double](repeating: 0, count: p)

@@ -27,7 +27,7 @@ struct InMemoryRows: RowPasses {
                                   sampleFlags: sampleFlags.map { $0 + r.lowerBound })
             }
         }
-        var sums = PassSums(k: kernel.map.count, mode: kernel.mode)
+        var sums = kernel.emptySums()
         partial.withUnsafeBufferPointer { p in for t in ranges.indices { sums.add(p.baseAddress! + t * size) } }
         return sums
     }
@@ -48,7 +48,7 @@ struct SourceRows<Source: RowBlockSource>: RowPasses {
             precondition(worker >= 0 && worker < workers, "worker \(worker) outside 0..<\(workers)")
             kernel.accumulate(block, scratch: scratch[worker], into: partial + worker * size)
         }
-        var sums = PassSums(k: kernel.map.count, mode: kernel.mode)
+        var sums = kernel.emptySums()
         for t in 0..<workers { sums.add(partial + t * size) }
         try source.sumAcrossProcesses(&sums.values)
         return sums

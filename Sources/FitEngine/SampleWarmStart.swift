@@ -40,12 +40,12 @@ enum SampleWarmStart {
                     eta.withUnsafeMutableBufferPointer { e in
                         let rows = InMemoryRows(x: xs.baseAddress!, rows: sample.rows, y: ys.baseAddress!, weights: ws,
                                                 eta: e.baseAddress!)
-                        let evaluate = { (b: [Double], mode: PassMode) in rows.run(PassKernel(map: leading, mode: mode, beta: b)) }
+                        let evaluate = { (b: [Double], mode: PassMode, _: Int) in rows.run(PassKernel(map: leading, mode: mode, beta: b)) }
                         var options = FitOptions()
                         options.tolerance = tolerance
                         options.maxIterations = maxIterations
                         let share = sample.weightSum / max(weightSum, .leastNormalMagnitude)
-                        return NewtonIterations.run(beta: beta, derivatives: evaluate(beta, .derivatives), bounds: bounds,
+                        return NewtonIterations.run(beta: beta, derivatives: evaluate(beta, .derivatives, 0), bounds: bounds,
                                                     options: options, firthScore: nil, ridge: ridge.map { $0.map { $0 * share } },
                                                     evaluate: evaluate)
                     }

@@ -38,19 +38,21 @@ extension LogisticRegression {
         let k = terms.active.count
         let map = scaling.columnMap(terms.active)
         let bounds = StandardisedBounds(options: options, active: terms.active, scales: scaling.scales)
-        let evaluate = { (beta: [Double], mode: PassMode) throws in try passes.run(PassKernel(map: map, mode: mode, beta: beta)) }
+        let evaluate = { (beta: [Double], mode: PassMode, bucket: Int) throws in
+            try passes.run(PassKernel(map: map, mode: mode, beta: beta, bucket: bucket))
+        }
         var beta = Array(startBeta.prefix(k))
         var start = terms.restrict(first)
         if bounds.isBounded {
             let clamped = bounds.clamp(beta)
-            if clamped != beta { beta = clamped; start = try evaluate(beta, .derivatives) }
+            if clamped != beta { beta = clamped; start = try evaluate(beta, .derivatives, 0) }
         }
         let outcome = try NewtonIterations.run(beta: beta, derivatives: start, bounds: bounds, options: options,
                                                firthScore: nil,
                                                sampled: HessianSampling.applies(rows: moments.rows, terms: k, options: options),
                                                evaluate: evaluate)
         let final = try outcome.atBeta ?? {
-            let sums = try evaluate(outcome.beta, bounds.isBounded ? .gradient : .deviance)
+            let sums = try evaluate(outcome.beta, bounds.isBounded ? .gradient : .deviance, 0)
             return (sums.deviance, bounds.isBounded ? sums.gradient : [])
         }()
         let binding = bounds.isBounded ? (0..<k).filter { outcome.fixed[$0] } : []

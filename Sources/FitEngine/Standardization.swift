@@ -1,3 +1,5 @@
+import CRowKernels
+
 /// Centres and scales every non-intercept column in place (weighted mean, 1/n standard deviation),
 /// and maps coefficients and their covariance back to the original scale.
 struct Standardization {
@@ -49,8 +51,8 @@ struct Standardization {
                             Parallel.forEach(columns) { _, range in
                                 for j in range.lazy.map({ $0 + 1 }) {
                                     let col = base + j * n
-                                    var mean = weightedSum(col, w, n) { $0 } / weightSum
-                                    var sd = (weightedSum(col, w, n) { ($0 - mean) * ($0 - mean) } / weightSum).squareRoot()
+                                    var mean = healthscore_column_sum(col, w, n, 0, 0) / weightSum
+                                    var sd = (healthscore_column_sum(col, w, n, 1, mean) / weightSum).squareRoot()
                                     if !mean.isFinite || !sd.isFinite || !(sd >= 1e-150) {
                                         // Values near the overflow limit, or so small that their squares
                                         // underflow: the same moments of x/max|x|.
@@ -71,8 +73,7 @@ struct Standardization {
                                         continue
                                     }
                                     sc[j] = sd
-                                    let inv = 1 / sd
-                                    for i in 0..<n { out[i] = (col[i] - mean) * inv }
+                                    healthscore_column_standardise(col, out, n, mean, 1 / sd)
                                 }
                             }
                         }
