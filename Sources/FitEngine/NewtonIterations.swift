@@ -285,7 +285,7 @@ enum NewtonIterations {
                 beta = trialBeta
                 deviance = sums.deviance
                 plainGradient = sums.gradient
-                if restartsWindow(decrement: decrement * t, terms: k) { window.restart() }
+                if restartsWindow(decrement: decrement * t * t, terms: k) { window.restart() }
                 info = information(sums)
                 infoIsExact = sums.isExact
                 if infoIsExact { sampling = false }
@@ -310,9 +310,10 @@ enum NewtonIterations {
         return out
     }
 
-    /// Whether a step predicted to gain `decrement`/2 moves the weights more than a bucket's own
-    /// sampling error: the step changes η by ~√(decrement/n) per row, a bucket's XᵀWX errs by
-    /// ~√(k/n_bucket) = √(8k/n), so buckets summed before it are stale once decrement > 8k.
+    /// Whether a step δ with δᵀHδ = `decrement` moves the weights more than a bucket's own sampling
+    /// error: it changes η by ~√(decrement/n) per row, a bucket's XᵀWX errs by ~√(k/n_bucket) =
+    /// √(8k/n), so buckets summed before it are stale once decrement > 8k (for a step of length t,
+    /// pass t²·decrement).
     static func restartsWindow(decrement: Double, terms k: Int) -> Bool {
         decrement > Double(k * RowSample.buckets)
     }

@@ -275,7 +275,7 @@ public enum Trainer {
         let lr = max(0, fit.nullDeviance - fit.deviance)
         let summary = FitSummary(
             method: fit.sampledIterations > 0
-                ? "maximum likelihood (Newton/IRLS, Cholesky, Armijo backtracking; \(fit.sampleStartIterations > 0 ? "started at the optimum of a small fixed row sample (\(fit.sampleStartIterations) Newton steps), then " : "")\(fit.sampledIterations) of \(fit.iterations) steps on XᵀWX of a fixed 1/8 row sample, the last step and the covariance on the exact information)"
+                ? "maximum likelihood (Newton/IRLS, Cholesky, Armijo backtracking; \(fit.sampleStartIterations > 0 ? "started at the optimum of a small fixed row sample (\(fit.sampleStartIterations) Newton steps), then " : "")\(fit.sampledIterations) of \(fit.iterations) steps on XᵀWX of 1/8 row samples (a different eighth each step, summed since the last large step), the last step and the covariance on the exact information)"
                 : "maximum likelihood (Newton/IRLS, Cholesky, Armijo backtracking)",
             nObservations: fit.nObservations, nDropped: nDropped, nImputedCells: nImputed, nEvents: events,
             logLikelihood: fit.logLikelihood, nullLogLikelihood: fit.nullLogLikelihood,
