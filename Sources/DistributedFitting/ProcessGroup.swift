@@ -1,3 +1,4 @@
+import FitEngine
 import Foundation
 #if MPI
 import CMPI
@@ -173,11 +174,14 @@ public final class ProcessGroup: @unchecked Sendable {
     /// Agrees on failure: every rank passes its own error (or nil); if any rank failed, all throw —
     /// the lowest failing rank its own error (it alone reports, so an error every rank hits prints
     /// once), the others `peerFailed` naming it — and no rank is left waiting in a collective.
-    /// A `peerFailed` passed in (from an earlier agreement) is not a rank's own error: agreeing
-    /// again leaves the report to the rank whose error it was.
+    /// A `peerFailed` passed in (from an earlier agreement), or a `PeerPassFailure` (a solver pass
+    /// that another rank failed to read), is not a rank's own error: agreeing again leaves the
+    /// report to the rank whose error it was.
     public func agree(_ error: Error?) throws {
         var own = false
-        if let error { if case DistributedError.peerFailed = error {} else { own = true } }
+        if let error {
+            if case DistributedError.peerFailed = error {} else if error is PeerPassFailure {} else { own = true }
+        }
         var failed = [own ? Double(rank) : Double(size), error == nil ? Double(size) : Double(rank)]
         try min(&failed)
         let reporter = Int(failed[0]), first = Int(failed[1])

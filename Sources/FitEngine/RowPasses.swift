@@ -44,13 +44,36 @@ struct SourceRows<Source: RowBlockSource>: RowPasses {
         let partial = UnsafeMutablePointer<Double>.allocate(capacity: size * workers)
         defer { partial.deallocate() }
         partial.initialize(repeating: 0, count: size * workers)
-        try source.forEachBlock { worker, block in
-            precondition(worker >= 0 && worker < workers, "worker \(worker) outside 0..<\(workers)")
-            kernel.accumulate(block, scratch: scratch[worker], into: partial + worker * size)
+        let failure = Result {
+            try source.forEachBlock { worker, block in
+                precondition(worker >= 0 && worker < workers, "worker \(worker) outside 0..<\(workers)")
+                kernel.accumulate(block, scratch: scratch[worker], into: partial + worker * size)
+            }
         }
         var sums = kernel.emptySums()
         for t in 0..<workers { sums.add(partial + t * size) }
-        try source.sumAcrossProcesses(&sums.values)
+        try source.sumReportingFailure(&sums.values, failure)
         return sums
+    }
+}
+
+/// Another process of a distributed fit failed while reading its rows for a pass (it reports
+/// why); this process stops at the same pass.
+public struct PeerPassFailure: Error, CustomStringConvertible, Equatable {
+    public var description: String { "another process failed while reading its rows (see its message); this one stopped too" }
+}
+
+extension RowBlockSource {
+    /// `sumAcrossProcesses` that every process reaches even when its own reading failed: a failure
+    /// count rides along in one extra slot, so all processes leave the pass together — the one
+    /// that failed with its error, the others with `PeerPassFailure` — instead of the others
+    /// waiting in this sum for a process that left for another collective.
+    func sumReportingFailure(_ values: inout [Double], _ reading: Result<Void, Error>) throws {
+        values.append(0)
+        if case .failure = reading { values[values.count - 1] = 1 }
+        try sumAcrossProcesses(&values)
+        let failures = values.removeLast()
+        try reading.get()
+        if failures > 0 { throw PeerPassFailure() }
     }
 }

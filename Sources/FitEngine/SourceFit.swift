@@ -134,10 +134,10 @@ enum SourceMoments {
         let partial = UnsafeMutablePointer<Double>.allocate(capacity: max(1, size * workers))
         defer { partial.deallocate() }
         partial.initialize(repeating: 0, count: size * workers)
-        try source.forEachBlock { worker, block in body(block, partial + worker * size) }
+        let reading = Swift.Result { try source.forEachBlock { worker, block in body(block, partial + worker * size) } }
         var out = [Double](repeating: 0, count: size)
         for t in 0..<workers { for i in 0..<size { out[i] += partial[t * size + i] } }
-        try source.sumAcrossProcesses(&out)
+        try source.sumReportingFailure(&out, reading)
         return out
     }
 }

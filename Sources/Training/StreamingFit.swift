@@ -105,7 +105,12 @@ extension FitPipeline {
         var scores: [Double] = []
         if scoring.cuts == nil {
             started = Timings.now()
-            scores = try source.linearPredictors(fit.coefficients.map { $0 ?? 0 }).map { scoring.scale.score(eta: min(max($0, -745), 745)) }
+            // A read that fails on one process is agreed on before the gather, which every process must reach.
+            var failure: Error? = nil
+            do {
+                scores = try source.linearPredictors(fit.coefficients.map { $0 ?? 0 }).map { scoring.scale.score(eta: min(max($0, -745), 745)) }
+            } catch { failure = error }
+            if let agree = streaming.agreeAcrossProcesses { try agree(failure) } else if let failure { throw failure }
             if let gather = streaming.gatherAcrossProcesses { scores = try gather(scores) }
             timings.record("scores", since: started)
         }
