@@ -1,5 +1,6 @@
 #include "RowKernels.h"
 #include <math.h>
+#include <stddef.h>
 
 #if defined(__x86_64__) && defined(__clang__)
 #define HAVE_LANES 1
@@ -61,8 +62,10 @@ double healthscore_logistic_rowsWithLanes(int lanes, const double *eta, const do
         double mu, q, sp, v = weights ? weights[i] : 1;
         scalarLane(eta[i], &mu, &q, &sp);
         total += v * (sp - y[i] * eta[i]);
-        residual[i] = v * (y[i] * q - (1 - y[i]) * mu);
-        sqrtWeight[i] = sqrt(v * mu * q);
+        if (residual) {
+            residual[i] = v * (y[i] * q - (1 - y[i]) * mu);
+            sqrtWeight[i] = sqrt(v * mu * q);
+        }
     }
     return total;
 }
@@ -73,21 +76,7 @@ double healthscore_logistic_rows(const double *eta, const double *y, const doubl
 }
 
 double healthscore_logistic_halfDeviance(const double *eta, const double *y, const double *weights, long rows) {
-    double total = 0;
-    long i = 0;
-#if HAVE_LANES
-    switch (healthscore_logistic_lanes()) {
-    case 8: total = halfDeviance_avx512(eta, y, weights, rows, &i); break;
-    case 4: total = halfDeviance_avx2(eta, y, weights, rows, &i); break;
-    default: break;
-    }
-#endif
-    for (; i < rows; i++) {
-        double mu, q, sp, v = weights ? weights[i] : 1;
-        scalarLane(eta[i], &mu, &q, &sp);
-        total += v * (sp - y[i] * eta[i]);
-    }
-    return total;
+    return healthscore_logistic_rowsWithLanes(healthscore_logistic_lanes(), eta, y, weights, rows, NULL, NULL);
 }
 
 double healthscore_column_sum(const double *x, const double *weights, long rows, int squared, double centre) {

@@ -104,6 +104,8 @@ static inline __attribute__((target(TARGET), always_inline)) double FN(sum)(VD v
     return out;
 }
 
+/// The rows of `healthscore_logistic_rows` (residual and sqrtWeight NULL: the half deviance alone);
+/// `*done` rows are taken, a multiple of LANES.
 static __attribute__((target(TARGET)))
 double FN(rows)(const double *eta, const double *y, const double *weights, long n, double *residual,
                 double *sqrtWeight, long *done) {
@@ -115,29 +117,16 @@ double FN(rows)(const double *eta, const double *y, const double *weights, long 
         FN(lane)(e, &mu, &q, &sp);
         VD v = weights ? FN(load)(weights + i) : (VD)1.0;
         total = FN(fma)(v, sp - yi * e, total);
-        FN(store)(residual + i, v * (yi * q - (1.0 - yi) * mu));
-        FN(store)(sqrtWeight + i, __builtin_elementwise_sqrt(v * mu * q));
+        if (residual) {
+            FN(store)(residual + i, v * (yi * q - (1.0 - yi) * mu));
+            FN(store)(sqrtWeight + i, __builtin_elementwise_sqrt(v * mu * q));
+        }
     }
     *done = i;
     return FN(sum)(total);
 }
 
-static __attribute__((target(TARGET)))
-double FN(halfDeviance)(const double *eta, const double *y, const double *weights, long n, long *done) {
-    VD total = 0.0;
-    long i = 0;
-    for (; i + LANES <= n; i += LANES) {
-        VD e = FN(load)(eta + i), yi = FN(load)(y + i);
-        VD mu, q, sp;
-        FN(lane)(e, &mu, &q, &sp);
-        VD v = weights ? FN(load)(weights + i) : (VD)1.0;
-        total = FN(fma)(v, sp - yi * e, total);
-    }
-    *done = i;
-    return FN(sum)(total);
-}
-
-/// Σ wᵢ·f(xᵢ) with f(x) = x (centre NaN) or (x − centre)², four vector accumulators.
+/// Σ wᵢ·f(xᵢ) with f(x) = x, or (x − centre)² when `squared`; four vector accumulators.
 static __attribute__((target(TARGET)))
 double FN(columnSum)(const double *x, const double *w, long n, int squared, double centre, long *done) {
     VD a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;

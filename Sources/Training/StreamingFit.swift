@@ -35,6 +35,11 @@ public struct StreamingOptions {
     /// failing process its own error, the others a quiet one), so none waits in a collective.
     public var agreeAcrossProcesses: ((Error?) throws -> Void)? = nil
     public init() {}
+
+    /// Agrees on `failure` across the processes, or in one process just throws it.
+    func agree(_ failure: Error?) throws {
+        if let agreeAcrossProcesses { try agreeAcrossProcesses(failure) } else if let failure { throw failure }
+    }
 }
 
 extension FitPipeline {
@@ -110,7 +115,7 @@ extension FitPipeline {
             do {
                 scores = try source.linearPredictors(fit.coefficients.map { $0 ?? 0 }).map { scoring.scale.score(eta: min(max($0, -745), 745)) }
             } catch { failure = error }
-            if let agree = streaming.agreeAcrossProcesses { try agree(failure) } else if let failure { throw failure }
+            try streaming.agree(failure)
             if let gather = streaming.gatherAcrossProcesses { scores = try gather(scores) }
             timings.record("scores", since: started)
         }
@@ -173,7 +178,7 @@ enum StreamingFit {
                 }
             }
         } catch { failure = error }
-        if let agree = streaming.agreeAcrossProcesses { try agree(failure) } else if let failure { throw failure }
+        try streaming.agree(failure)
         guard let gather = streaming.allGatherAcrossProcesses else { return statistics }
         let started = Timings.now()
         let parts = try gather(statistics.serialized())
@@ -223,7 +228,7 @@ enum StreamingFit {
                 mine.append("\(i) \(try FileDigest.sha256Hex(path: files[i]))")
             }
         } catch { failure = error }
-        if let agree = streaming.agreeAcrossProcesses { try agree(failure) } else if let failure { throw failure }
+        try streaming.agree(failure)
         var lines = mine
         if let gather = streaming.allGatherAcrossProcesses {
             lines = try gather(Array(mine.joined(separator: "\n").utf8)).flatMap { String(decoding: $0, as: UTF8.self).split(separator: "\n").map(String.init) }
