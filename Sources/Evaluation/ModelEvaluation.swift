@@ -80,6 +80,7 @@ public struct ScoredData {
     public static func load(model: ModelArtifact, dataPath: String, reasons: Int) throws -> ScoredData {
         var csv = CSVOptions()
         csv.naValues = Set(model.schema.naValues)
+        csv.numberFormat = model.schema.numberFormat ?? .plain
         csv.textColumns = Set(model.schema.features.filter { $0.kind == .categorical }.map(\.column)
                               + [model.schema.target.column] + [model.schema.id, model.schema.time].compactMap { $0 })
         let table = try CSVReader.read(path: dataPath, options: csv)

@@ -67,7 +67,8 @@ enum FitAssembly {
         var warnings: [FitWarning] = []
         if !terms.aliased.isEmpty { warnings.append(.aliased(terms: terms.aliased)) }
         if outcome.ridgeUsed > 0 { warnings.append(.singularInformation(ridge: outcome.ridgeUsed)) }
-        if !outcome.converged { warnings.append(.notConverged(iterations: outcome.iterations, decrement: outcome.lastDecrement)) }
+        if !outcome.converged { warnings.append(.notConverged(iterations: outcome.iterations, decrement: outcome.lastDecrement,
+                                                                  limit: outcome.iterationLimit)) }
         warnings.append(contentsOf: extra)
         var fit = LogisticFit(termNames: termNames, coefficients: coefficients, standardErrors: standardErrors,
                            covariance: original.covariance, activeTerms: active, aliasedTerms: terms.aliased,

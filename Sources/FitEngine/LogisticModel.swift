@@ -65,7 +65,8 @@ public enum FitWarning: Sendable, Equatable {
     case separation(complete: Bool, terms: [Int], perfectlyPredictedRows: Int)
     /// Rows with fitted probability within 1e-7 of 0 or 1 without a separating direction.
     case extremeFittedProbabilities(rows: Int)
-    case notConverged(iterations: Int, decrement: Double)
+    /// `limit`: the iteration limit of the run (the fit may stop before it when no step lowers the objective).
+    case notConverged(iterations: Int, decrement: Double, limit: Int)
     /// The weighted information matrix became numerically singular during the fit; a ridge of the
     /// given relative size was added to take the step.
     case singularInformation(ridge: Double)

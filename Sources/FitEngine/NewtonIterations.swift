@@ -40,6 +40,8 @@ struct NewtonOutcome {
     /// Converged by the stopping rule itself (not only at the precision floor after a failed search).
     var metStoppingRule = false
     var iterations = 0
+    /// `FitOptions.maxIterations` of the run, for the not-converged message.
+    var iterationLimit = 0
     var lastDecrement = Double.infinity
     var ridgeUsed = 0.0
     /// Iterations that stepped along a sampled-information direction.
@@ -140,6 +142,7 @@ enum NewtonIterations {
         var previousSampledDecrement: Double? = nil
         var out = NewtonOutcome(beta: beta, atBeta: nil, deviance: deviance, information: info,
                                 fixed: [Bool](repeating: false, count: k))
+        out.iterationLimit = options.maxIterations
         var lastPassAtBeta = true
 
         /// Step 1 and 2 at the current β: the (Firth/ridge-modified) gradient, the objective, the

@@ -152,6 +152,7 @@ struct ComparisonRun {
     func execute() throws -> ComparisonOutput {
         var csv = CSVOptions()
         csv.naValues = Set(naValues)
+        csv.numberFormat = roles.numberFormat
         var text = Set([roles.target] + [roles.id, roles.time].compactMap { $0 }).union(roles.categorical)
         for c in candidates {
             switch c.kind {

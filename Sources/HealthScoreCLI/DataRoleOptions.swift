@@ -23,8 +23,12 @@ struct DataRoleOptions: ParsableArguments {
     @Option(help: "Comma-separated columns to leave out.", transform: { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } })
     var exclude: [String] = []
 
-    @Option(help: "The label value that means churned, when it is not 1/true/yes.")
+    @Option(help: "The label value that means churned, when it is not 0/1, true/false, yes/no or churned/active.")
     var positive: String?
+
+    @Option(help: ArgumentHelp("With --positive: comma-separated label values that mean stayed; rows with any other label value are left out (needed when the label has more than two values).", valueName: "values"),
+            transform: { $0.split(separator: ",").map(String.init) })
+    var negative: [String] = []
 
     @Option(help: "Missing metric values: drop (complete cases, as R's glm; the default) or impute (fill + indicator term).")
     var missing: MissingPolicy?
@@ -53,9 +57,19 @@ struct DataRoleOptions: ParsableArguments {
     @Option(help: "none, or balanced (each class weighted to N/2, as scikit-learn; probabilities are then not calibrated).")
     var classWeight: ClassWeight = .none
 
-    @Option(name: .customLong("na-values"), help: "Comma-separated tokens read as missing (default: empty, NA, N/A, NULL, NaN).",
+    @Option(name: .customLong("na-values"), help: "Comma-separated tokens read as missing besides the usual ones (empty, NA, N/A, NULL, NaN, #N/A, <NA>; any case, spaces ignored), e.g. '-,?,#DIV/0!'.",
             transform: { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) })
-    var naValues: [String] = FitPipeline.defaultNAValues
+    var extraNAValues: [String] = []
+
+    @Option(help: ArgumentHelp("Comma-separated columns to read as categories even when their cells are numbers (area codes, plan ids).", valueName: "cols"),
+            transform: { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } })
+    var categorical: [String] = []
+
+    @Option(help: "How the export writes numbers: plain (default), grouped (1,234.5  $1,200  12% → 0.12) or decimal-comma (1.234,5  12,5 %). Stored in the model for scoring.")
+    var numberFormat: NumberFormat?
+
+    /// The NA tokens the data is read with: the usual ones plus `--na-values` (and the config's).
+    var naValues: [String] { FitPipeline.defaultNAValues + extraNAValues.filter { !FitPipeline.defaultNAValues.contains($0) } }
 
     /// The configuration file's roles (if any) with the explicit flags applied over them.
     func resolved() throws -> ColumnRoles {
@@ -70,12 +84,15 @@ struct DataRoleOptions: ParsableArguments {
         if let time { r.time = time }
         r.exclude += exclude.filter { !r.exclude.contains($0) }
         if let positive { r.positive = positive }
+        if !negative.isEmpty { r.negatives = negative }
         if let missing { r.missing = missing }
         if let impute { r.impute = impute }
         if let rareLevels { r.rareLevelShare = rareLevels }
         if let unseenLevels { r.unseenLevels = unseenLevels }
         if let groupCorrelated { r.correlationThreshold = groupCorrelated }
         if let weights { r.weights = weights }
+        r.categorical.formUnion(categorical)
+        if let numberFormat { r.numberFormat = numberFormat }
         r.classWeight = classWeight
         r.transforms.merge(try parsedTransforms()) { $1 }
         r.autoTransform = r.autoTransform || autoTransform
@@ -97,6 +114,7 @@ struct DataRoleOptions: ParsableArguments {
 
     func validate() throws {
         _ = try parsedTransforms()
+        if !negative.isEmpty && positive == nil { throw ValidationError("--negative needs --positive (the value that means churned)") }
         if config == nil && target == nil { throw ValidationError("--target is required (or a --config that names the target)") }
         if let rareLevels, !(rareLevels >= 0 && rareLevels < 1) { throw ValidationError("--rare-levels must be a share in [0, 1), e.g. 0.01") }
         if let groupCorrelated, !(groupCorrelated > 0 && groupCorrelated < 1) { throw ValidationError("--group-correlated must be in (0, 1), e.g. 0.9") }
@@ -104,5 +122,6 @@ struct DataRoleOptions: ParsableArguments {
 }
 
 extension MissingPolicy: ExpressibleByArgument {}
+extension NumberFormat: ExpressibleByArgument {}
 extension ImputeStatistic: ExpressibleByArgument {}
 extension ClassWeight: ExpressibleByArgument {}

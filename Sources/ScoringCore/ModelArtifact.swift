@@ -76,6 +76,8 @@ public struct InputSchema: Codable, Sendable, Equatable {
     public var unseenLevels: UnknownLevelPolicy?
     /// The pooling threshold that produced the features' `pooledLevels`, so a refit pools alike.
     public var rareLevelShare: Double?
+    /// How the training export wrote numbers (nil: plain); scoring reads cells the same way.
+    public var numberFormat: NumberFormat?
 
     public init(target: TargetSpec, id: String?, time: String?, excluded: [String], missingPolicy: MissingPolicy,
                 naValues: [String], features: [FeatureSpec]) {

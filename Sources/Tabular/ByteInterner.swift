@@ -23,6 +23,9 @@ final class ByteInterner {
         case code(Int32)
         /// Offset of the first byte that breaks UTF-8.
         case invalidUTF8(at: Int)
+        /// Offset of a control byte (NUL and the like; tab and line breaks are text): such a cell
+        /// comes from a broken export or a binary field, never from a metric.
+        case controlByte(at: Int)
     }
 
     init() {
@@ -60,6 +63,9 @@ final class ByteInterner {
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             return .invalidUTF8(at: ByteInterner.firstInvalidUTF8(bytes))
+        }
+        if let k = bytes.firstIndex(where: { $0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D || $0 == 0x7F }) {
+            return .controlByte(at: k)
         }
         let code = levels.count
         if code == levelCapacity { growLevels() }

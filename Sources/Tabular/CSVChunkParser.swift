@@ -1,10 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ScoringCore
 
-/// Exact-match test for NA tokens. Most cells are numbers that cannot be
-/// NA, so a length bitmap and a first-byte table reject them before any
-/// byte comparison.
+/// Test for NA tokens, ignoring ASCII case and surrounding spaces (`null`, `NA `, `n/a` are the
+/// NA, NULL and N/A of another export). Most cells are numbers that cannot be NA, so a length
+/// bitmap and a first-byte table reject them before any byte comparison.
 struct NAMatcher: Sendable {
     private let tokens: [[UInt8]]
     private let lengths: UInt64
@@ -15,26 +16,37 @@ struct NAMatcher: Sendable {
     let hasNumericToken: Bool
 
     init(_ values: Set<String>) {
-        let tokens = values.sorted().map { Array($0.utf8) }.filter { !$0.isEmpty }
+        let tokens = Set(values.map(NAMatcher.normalised)).sorted().map { Array($0.utf8) }.filter { !$0.isEmpty }
         self.tokens = tokens
         var lengths: UInt64 = 0
         var first = [Bool](repeating: false, count: 256)
         for t in tokens {
             if t.count < 64 { lengths |= 1 << UInt64(t.count) }
             first[Int(t[0])] = true
+            first[Int(NAMatcher.upper(t[0]))] = true
         }
         self.lengths = lengths
         self.hasLongToken = tokens.contains { $0.count >= 64 }
         self.firstBytes = first
-        self.matchesEmpty = values.contains("")
+        self.matchesEmpty = values.contains { NAMatcher.normalised($0).isEmpty }
         self.hasNumericToken = tokens.contains { t in
             t.withUnsafeBufferPointer { FastFloat.parse($0.baseAddress!, count: t.count) != nil }
         }
     }
 
+    /// The form tokens are compared in: spaces and tabs trimmed, ASCII lower case.
+    static func normalised(_ token: String) -> String {
+        String(decoding: Array(token.utf8).trimmingSpaces().map(lower), as: UTF8.self)
+    }
+
+    @inline(__always) private static func lower(_ b: UInt8) -> UInt8 { b &- 0x41 < 26 ? b | 0x20 : b }
+    @inline(__always) private static func upper(_ b: UInt8) -> UInt8 { b &- 0x61 < 26 ? b & ~0x20 : b }
+    @inline(__always) static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
+
     @inline(__always)
     func matches(_ p: UnsafePointer<UInt8>, count n: Int) -> Bool {
         if n == 0 { return matchesEmpty }
+        if NAMatcher.isSpace(p[0]) || NAMatcher.isSpace(p[n - 1]) { return trimmedMatch(p, count: n) }
         if n < 64 {
             if lengths & (1 << UInt64(n)) == 0 { return false }
         } else if !hasLongToken {
@@ -44,12 +56,29 @@ struct NAMatcher: Sendable {
         return slowMatch(p, count: n)
     }
 
+    @inline(never)
+    private func trimmedMatch(_ p: UnsafePointer<UInt8>, count n: Int) -> Bool {
+        var s = 0, e = n
+        while s < e && NAMatcher.isSpace(p[s]) { s += 1 }
+        while e > s && NAMatcher.isSpace(p[e - 1]) { e -= 1 }
+        return s == e ? matchesEmpty : matches(p + s, count: e - s)
+    }
+
     private func slowMatch(_ p: UnsafePointer<UInt8>, count n: Int) -> Bool {
         outer: for t in tokens where t.count == n {
-            for i in 0..<n where t[i] != p[i] { continue outer }
+            for i in 0..<n where t[i] != NAMatcher.lower(p[i]) { continue outer }
             return true
         }
         return false
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Without leading and trailing spaces and tabs.
+    func trimmingSpaces() -> ArraySlice<UInt8> {
+        guard let s = firstIndex(where: { !NAMatcher.isSpace($0) }) else { return [] }
+        let e = lastIndex(where: { !NAMatcher.isSpace($0) })!
+        return self[s...e]
     }
 }
 
@@ -297,12 +326,15 @@ final class ParsePlan: @unchecked Sendable {
     let skipped: [Bool]
     let hashed: [Bool]
     let na: NAMatcher
+    /// Opt-in business number spellings (`1,234`, `$5`, `12%`) read as numbers.
+    let numberFormat: NumberFormat
     /// The bytes are a page-aligned file mapping whose parsed pages may be
     /// dropped (they are read back from the file if a re-scan needs them).
     let releasesPages: Bool
 
     init(tokenizer: Tokenizer, forcedText: [Bool], skipped: [Bool], hashed: [Bool], na: NAMatcher,
-         releasesPages: Bool = false) {
+         numberFormat: NumberFormat = .plain, releasesPages: Bool = false) {
+        self.numberFormat = numberFormat
         self.tokenizer = tokenizer
         self.forcedText = forcedText
         self.skipped = skipped
@@ -313,8 +345,12 @@ final class ParsePlan: @unchecked Sendable {
 
     var names: [String] { tokenizer.names }
 
-    /// Lets the number fast path skip the NA check.
-    var plainNumbersAreNeverNA: Bool { !na.hasNumericToken }
+    /// Lets the number fast path skip the NA check (and the format: with a decimal comma,
+    /// `1.500` is not one and a half).
+    var plainNumbersAreNeverNA: Bool { !na.hasNumericToken && readsPlainNumbers }
+
+    /// Whether a plain-looking cell means what the plain parser reads.
+    var readsPlainNumbers: Bool { numberFormat != .decimalComma }
 }
 
 /// Growable per-cell output, appended to through a pointer: mutating a
@@ -579,7 +615,7 @@ final class ChunkParser: @unchecked Sendable {
                     } else if !escaped && na.matches(base + s, count: e &- s) {
                         cell.pointee = .nan
                         missing[c] &+= 1
-                    } else if !escaped, let v = FastFloat.parse(base + s, count: e &- s), v.isFinite {
+                    } else if !escaped, plan.readsPlainNumbers, let v = FastFloat.parse(base + s, count: e &- s), v.isFinite {
                         cell.pointee = v
                     } else {
                         try numericSlowPath(c, start: s, end: e, escaped: escaped, row: row,
@@ -696,11 +732,15 @@ final class ChunkParser: @unchecked Sendable {
         let verdict: Verdict = tk.withBytes(start: start, end: end, escaped: escaped) { b in
             let p = b.baseAddress ?? tk.base
             if plan.na.matches(p, count: b.count) { return .missing }
-            if let v = FastFloat.parse(p, count: b.count) {
+            if plan.readsPlainNumbers, let v = FastFloat.parse(p, count: b.count) {
                 return v.isFinite ? .value(v) : .infinite(String(decoding: b, as: UTF8.self), overflow: true)
             }
             if FastFloat.isInfinityToken(p, count: b.count) {
                 return .infinite(String(decoding: b, as: UTF8.self), overflow: false)
+            }
+            // Business spellings (`1,234`, `$5`, `12%`) only when the analyst declared them.
+            if let v = plan.numberFormat.value(of: b) {
+                return v.isFinite ? .value(v) : .infinite(String(decoding: b, as: UTF8.self), overflow: true)
             }
             return .text
         }
@@ -782,6 +822,12 @@ final class ChunkParser: @unchecked Sendable {
                 throw tk.error(row: row + 1, line: line, column: column,
                                problem: "text '\(DataError.excerpt(bytes: b))' is not valid UTF-8 (byte 0x\(byte) at position \(offset + 1) of the cell)",
                                fix: "re-save the file with UTF-8 encoding (in Excel: 'CSV UTF-8')")
+            case .controlByte(let offset):
+                let byte = (b[offset] < 0x10 ? "0" : "") + String(b[offset], radix: 16, uppercase: true)
+                let line = line(ofRow: row, column: column, starts: starts, lines: lines)
+                throw tk.error(row: row + 1, line: line, column: column,
+                               problem: "the cell '\(DataError.excerpt(bytes: b))' holds a control byte (0x\(byte) at position \(offset + 1)), which no metric, label or id contains: the export is damaged there",
+                               fix: "export the file again, or remove the control bytes (e.g. tr -d '\\000' < in.csv > clean.csv for NUL bytes)")
             }
         }
     }

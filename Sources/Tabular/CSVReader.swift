@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Dispatch
+import ScoringCore
 
 /// Module-level so the name resolves to the C call rather than `CSVReader.read`.
 private func systemRead(_ fd: Int32, _ buffer: UnsafeMutablePointer<UInt8>, _ count: Int) -> Int {
@@ -11,8 +12,12 @@ private func systemRead(_ fd: Int32, _ buffer: UnsafeMutablePointer<UInt8>, _ co
 }
 
 public struct CSVOptions: Sendable {
-    /// Compared with the field text after quote removal, exact match.
-    public var naValues: Set<String> = ["", "NA", "N/A", "NULL", "NaN"]
+    /// Compared with the field text after quote removal, ignoring ASCII case and surrounding spaces.
+    public var naValues: Set<String> = Set(CSVOptions.defaultNAValues)
+    /// The spellings of a missing value every export tool writes; `--na-values` adds to them.
+    public static let defaultNAValues = ["", "NA", "N/A", "NULL", "NaN", "#N/A", "<NA>"]
+    /// Business number spellings read as numbers (off by default).
+    public var numberFormat: NumberFormat = .plain
     /// Columns kept as text (ids, the label) even when every cell looks numeric.
     public var textColumns: Set<String> = []
     /// Columns the caller does not need: their cells are still tokenised (the record structure is
@@ -231,7 +236,8 @@ public enum CSVReader {
                              forcedText: names.map { options.textColumns.contains($0) },
                              skipped: names.map { options.skipColumns.contains($0) },
                              hashed: names.map { options.hashColumns.contains($0) },
-                             na: NAMatcher(options.naValues), releasesPages: options.releasesPages)
+                             na: NAMatcher(options.naValues), numberFormat: options.numberFormat,
+                             releasesPages: options.releasesPages)
 
         let (chunks, rowBases, lineBases) = try parseChunks(plan: plan, dataStart: dataStart,
                                                             firstLine: dataFirstLine, options: options)

@@ -9,6 +9,9 @@ public struct ColumnRoles: Sendable {
     public var exclude: [String] = []
     /// The label value meaning "churned"; inferred for 0/1, true/false, yes/no when nil.
     public var positive: String?
+    /// With `positive`: the label values meaning "stayed". Rows with any other label value are left
+    /// out of the fit (a third value is never silently counted as non-churn).
+    public var negatives: [String] = []
     public var missing: MissingPolicy = .drop
     /// Column whose values group rows for cluster-robust standard errors (may be the id).
     public var cluster: String?
@@ -29,8 +32,11 @@ public struct ColumnRoles: Sendable {
     public var unseenLevels: UnknownLevelPolicy?
     /// Metrics fitted as one averaged standard score each.
     public var groups: [MetricGroup] = []
-    /// Read as categories even when every value is a number (e.g. area codes).
+    /// Read as categories even when every value is a number (e.g. area codes), and never refused
+    /// as mostly numeric or as an identifier.
     public var categorical: Set<String> = []
+    /// Business number spellings (`1,234`, `$5`, `12%`) the export uses; stored in the model.
+    public var numberFormat: NumberFormat = .plain
     /// From the metric configuration, stored per feature for reports.
     public var displayNames: [String: String] = [:]
     public var healthierWhen: [String: String] = [:]
@@ -333,59 +339,108 @@ extension RawColumn {
 }
 
 extension DesignBuilder {
-    /// The label as 1 (churned), 0, or NaN when missing, with the positive value it settled on.
-    public static func label(_ table: RawTable, target: String, positive: String?) throws -> (values: [Double], positive: String) {
+    /// The label as 1 (churned), 0, or NaN when missing (or, with `negatives`, neither churn nor a
+    /// listed non-churn value), with the positive value it settled on.
+    public static func label(_ table: RawTable, target: String, positive: String?,
+                             negatives: [String] = []) throws -> (values: [Double], positive: String) {
         guard let column = table.column(named: target) else {
             throw DataError(file: table.path, row: nil, line: nil, column: target, problem: "no column named '\(target)' for the target",
                             fix: "pass one of the header names to --target")
         }
-        let coded = try LabelCoding.code(column, positive: positive, file: table.path)
+        let coded = try LabelCoding.code(column, positive: positive, negatives: negatives, file: table.path)
         return (coded.values, coded.coding.positive)
     }
 }
 
-/// Maps label values to 1 (churned) and 0.
+/// Maps label values to 1 (churned) and 0. Inferred only where the spelling leaves no doubt;
+/// anything else is an error that lists the values and their counts.
 enum LabelCoding {
-    static let pairs: [(positive: String, negative: String)] = [("1", "0"), ("true", "false"), ("yes", "no")]
+    /// Word pairs (positive, negative), compared trimmed and in lower case.
+    static let wordPairs: [(positive: Set<String>, negative: Set<String>)] = [
+        (["true", "t"], ["false", "f"]),
+        (["yes", "y"], ["no", "n"]),
+        (["churned", "churn", "churner", "left", "lost", "cancelled", "canceled", "lapsed"],
+         ["active", "retained", "stayed", "current", "renewed", "loyal", "no churn", "not churned"]),
+    ]
 
     static func normalised(_ s: String) -> String { s.trimmingCharacters(in: .whitespaces).lowercased() }
 
-    /// Which label texts mean churned. `distinct`: the present label values in order of first appearance.
+    /// Which label texts mean churned.
     struct Coding: Sendable { var positives: Set<String>; var positive: String; var negatives: [String] }
 
-    static func decide(_ distinct: [String], positive: String?, file: String, column: String) throws -> Coding {
-        let shown = distinct.sorted().prefix(8).map { "'\($0)'" }.joined(separator: ", ")
-        let positives: Set<String>
-        let positiveText: String
+    /// `distinct`: the present label values with their row counts, in order of first appearance.
+    static func decide(_ distinct: [(text: String, rows: Int)], positive: String?, negatives: [String] = [],
+                       file: String, column: String) throws -> Coding {
+        let total = max(1, distinct.reduce(0) { $0 + $1.rows })
+        let byCount = distinct.sorted { ($0.rows, $1.text) > ($1.rows, $0.text) }
+        let shown = byCount.prefix(8).map { "'\($0.text)' \($0.rows)" }.joined(separator: ", ") + (distinct.count > 8 ? ", …" : "")
+        let texts = distinct.map(\.text)
+        func err(_ problem: String, _ fix: String) -> DataError { DataError(file: file, column: column, problem: problem, fix: fix) }
         if let positive {
-            guard distinct.contains(positive) else {
-                throw DataError(file: file, column: column, problem: "--positive '\(positive)' does not occur in the label (values: \(shown))",
-                                fix: "pass one of the label values to --positive")
+            guard texts.contains(positive) else {
+                throw err("--positive '\(positive)' does not occur in the label (values with their rows: \(shown))",
+                          "pass one of the label values to --positive")
             }
-            positives = [positive]
-            positiveText = positive
-        } else {
-            let lowered = Set(distinct.map(normalised))
-            guard let pair = pairs.first(where: { lowered.isSubset(of: [$0.positive, $0.negative]) }) else {
-                let example = distinct.sorted().first ?? "churned"
-                throw DataError(file: file, column: column,
-                                problem: "the label is not binary 0/1, true/false or yes/no (values: \(shown)\(distinct.count > 8 ? ", …" : ""))",
-                                fix: "pass --positive VALUE naming the value that means churned, e.g. --positive \(example)")
+            for n in negatives where !texts.contains(n) {
+                throw err("--negative '\(n)' does not occur in the label (values with their rows: \(shown))",
+                          "pass label values to --negative, separated by commas")
             }
-            positives = Set(distinct.filter { normalised($0) == pair.positive })
-            positiveText = distinct.first { normalised($0) == pair.positive } ?? pair.positive
+            let others = texts.filter { $0 != positive }
+            if others.count > 1 && negatives.isEmpty {
+                let rest = others.map(ColumnTyping.shellQuoted).joined(separator: ",")
+                throw err("the label has \(distinct.count) values (\(shown)); only '\(positive)' is named as churn, and a third value is not assumed to mean 'stayed'",
+                          "name the values that mean stayed: --negative \(others.count == 2 ? others.joined(separator: ",") : rest) (all of them), or fewer to leave the other rows out of the fit")
+            }
+            let negativeSet = negatives.isEmpty ? Set(others) : Set(negatives)
+            return Coding(positives: [positive], positive: positive, negatives: texts.filter { negativeSet.contains($0) }.sorted())
         }
-        return Coding(positives: positives, positive: positiveText, negatives: distinct.filter { !positives.contains($0) }.sorted())
+        if let coding = inferred(texts) { return coding }
+        let suggestion: String
+        if distinct.count == 2, let rarer = byCount.last {
+            let share = String(format: "%.1f%%", 100 * Double(rarer.rows) / Double(total))
+            suggestion = "pass --positive VALUE naming the value that means churned (the rarer value is '\(rarer.text)', \(share) of rows, usually churn: --positive \(ColumnTyping.shellQuoted(rarer.text)))"
+        } else {
+            suggestion = "pass --positive VALUE naming the value that means churned, and --negative VALUES naming those that mean stayed"
+        }
+        throw err("the label is not an unambiguous churn flag (0/1, true/false, yes/no, churned/active); values with their rows: \(shown)", suggestion)
     }
 
-    /// Per row 1 (churned), 0, or NaN when missing.
-    static func code(_ column: RawColumn, positive: String?, file: String) throws -> (values: [Double], coding: Coding) {
+    /// The coding a label's spelling leaves no doubt about: numbers 0 and 1 (`1.0`/`0.0` too),
+    /// 1 and −1, or one word of a known churn/stay pair each.
+    static func inferred(_ texts: [String]) -> Coding? {
+        guard !texts.isEmpty else { return nil }
+        let numbers = texts.map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        if numbers.allSatisfy({ $0 != nil }) {
+            let values = Set(numbers.compactMap { $0 })
+            guard values.isSubset(of: [0, 1]) || values.isSubset(of: [1, -1]) else { return nil }
+            let positives = Set(texts.indices.filter { numbers[$0] == 1 }.map { texts[$0] })
+            return Coding(positives: positives, positive: texts.first { positives.contains($0) } ?? "1",
+                          negatives: texts.filter { !positives.contains($0) }.sorted())
+        }
+        let lowered = texts.map(normalised)
+        for pair in wordPairs {
+            guard lowered.allSatisfy({ pair.positive.contains($0) || pair.negative.contains($0) }) else { continue }
+            // One spelling per side (`yes` and `Yes` are one): `y`, `yes` and `no` together are not a pair.
+            guard Set(lowered.filter { pair.positive.contains($0) }).count <= 1,
+                  Set(lowered.filter { pair.negative.contains($0) }).count <= 1 else { return nil }
+            let positives = Set(texts.filter { pair.positive.contains(normalised($0)) })
+            return Coding(positives: positives, positive: texts.first { positives.contains($0) } ?? texts[0],
+                          negatives: texts.filter { !positives.contains($0) }.sorted())
+        }
+        return nil
+    }
+
+    /// Per row 1 (churned), 0, or NaN when missing or (with `negatives`) another value.
+    static func code(_ column: RawColumn, positive: String?, negatives: [String] = [],
+                     file: String) throws -> (values: [Double], coding: Coding) {
         // Work on distinct values, then map rows by code: a million-row label costs no String per row.
         let (codes, levels) = column.levelCodes()
-        var seen = [Bool](repeating: false, count: levels.count)
-        for c in codes where c >= 0 { seen[Int(c)] = true }
-        let coding = try decide(levels.indices.filter { seen[$0] }.map { levels[$0] }, positive: positive, file: file, column: column.name)
-        let coded = levels.map { coding.positives.contains($0) ? 1.0 : 0.0 }
+        var rows = [Int](repeating: 0, count: levels.count)
+        for c in codes where c >= 0 { rows[Int(c)] += 1 }
+        let coding = try decide(levels.indices.filter { rows[$0] > 0 }.map { (levels[$0], rows[$0]) }, positive: positive,
+                                negatives: negatives, file: file, column: column.name)
+        let negativeSet = Set(coding.negatives)
+        let coded = levels.map { coding.positives.contains($0) ? 1.0 : negativeSet.contains($0) ? 0.0 : .nan }
         return (codes.map { $0 < 0 ? Double.nan : coded[Int($0)] }, coding)
     }
 }

@@ -72,7 +72,8 @@ extension DesignStatistics {
             throw err(name, "numbers in some parts of the file and text in others", "mark the column categorical in the metric configuration")
         }
         let distinctLabels = labelOrder.filter { labels[$0]!.rows > 0 }
-        let coding = try LabelCoding.decide(distinctLabels, positive: roles.positive, file: path, column: roles.target)
+        let coding = try LabelCoding.decide(distinctLabels.map { ($0, labels[$0]!.rows) }, positive: roles.positive,
+                                            negatives: roles.negatives, file: path, column: roles.target)
         for name in featureNames where missingTotal[name] == records {
             throw err(name, "every value is missing", "drop the column or pass --exclude \(name)")
         }
@@ -135,13 +136,16 @@ extension DesignStatistics {
                 let minimum = (roles.rareLevelShare ?? 0) * Double(n)
                 let pooled = present.filter { Double(tally.counts[$0]!) < minimum }.sorted(by: byBytes)
                 var levelNames = present.filter { Double(tally.counts[$0]!) >= max(minimum, 1) }.sorted(by: byBytes)
-                if present.count > DesignBuilder.identifierLevelLimit && present.count * 2 > n {
-                    throw err(name, "text column with \(present.count) distinct values in \(n) rows looks like an identifier or free text",
-                              "pass --id \(name) or --exclude \(name)")
+                if !roles.categorical.contains(name) {
+                    try ColumnTyping.checkNumeric(name, counts: tally.counts, firstSeen: tally.firstSeen, format: roles.numberFormat, file: path)
+                    try ColumnTyping.checkIdentifier(name, levels: present.count, cells: n - tally.missing, file: path)
                 }
                 if levelNames.count > Self.maxLevels {
+                    let counts = present.map { tally.counts[$0]! }
+                    let pooling = ColumnTyping.poolingShare(counts, rows: n, limit: Self.maxLevels)
+                        .map { "pool its rare levels (--rare-levels \($0)), " } ?? ""
                     throw err(name, "the column has \(levelNames.count) levels; at most \(Self.maxLevels) can each get their own weight",
-                              "pool rare levels (--rare-levels 0.01), group them in the data (e.g. city → region), or --exclude \(name)")
+                              "\(pooling)group the levels in the data (e.g. city → region), or --exclude \(name)")
                 }
                 if !pooled.isEmpty { levelNames.append(FeatureSpec.otherLevel) }
                 if tally.missing > 0 { // impute policy only: drop removed them
@@ -214,6 +218,7 @@ extension DesignStatistics {
         schema.classWeight = roles.classWeight == .none ? nil : roles.classWeight.rawValue
         schema.unseenLevels = roles.unseenLevels
         schema.rareLevelShare = roles.rareLevelShare
+        schema.numberFormat = roles.numberFormat == .plain ? nil : roles.numberFormat
         let balanced = roles.classWeight == .balanced && total[0] > 0 && total[1] > 0
         return DesignRecipe(roles: roles, termNames: termNames, termSources: termSources, schema: schema, rows: n,
                             dropped: records - n, dropReasons: reasons, imputedCells: imputedCells, events: events,

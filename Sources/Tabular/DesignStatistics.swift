@@ -34,7 +34,11 @@ public struct DesignStatistics: Sendable {
     var idHashes: [UInt64]? = nil
 
     struct LabelTally: Sendable { var rows = 0, fitted = 0, weight = 0.0 }
-    struct CategoryTally: Sendable { var counts: [String: Int] = [:]; var order: [String] = []; var missing = 0 }
+    struct CategoryTally: Sendable {
+        var counts: [String: Int] = [:]; var order: [String] = []; var missing = 0
+        /// Each level's first record in the file (over all rows, fitted or not), for messages.
+        var firstSeen: [String: Sighting] = [:]
+    }
 
     /// `collectIds`: keep the fitted rows' id hashes for the distinct-customer count.
     public init(roles: ColumnRoles, naValues: [String], path: String, collectIds: Bool = false) {
@@ -92,6 +96,18 @@ public struct DesignStatistics: Sendable {
                 for (code, count) in counts.enumerated() where count > 0 {
                     if tally.counts[levels[code]] == nil { tally.order.append(levels[code]) }
                     tally.counts[levels[code], default: 0] += count
+                }
+                var first = [Int](repeating: -1, count: levels.count)
+                var unseen = levels.count
+                codes.withUnsafeBufferPointer { k in
+                    for i in 0..<k.count where unseen > 0 {
+                        let code = Int(k[i])
+                        if code >= 0 && first[code] < 0 { first[code] = i; unseen -= 1 }
+                    }
+                }
+                for (code, i) in first.enumerated() where i >= 0 && tally.firstSeen[levels[code]] == nil {
+                    let line = i < piece.recordLines.count ? Int(piece.recordLines[i]) : 0
+                    tally.firstSeen[levels[code]] = Sighting(row: place.recordOffset + i + 1, line: line)
                 }
                 categorical[c.name] = tally
             }
@@ -155,6 +171,7 @@ public struct DesignStatistics: Sendable {
                 if mine.counts[level] == nil { mine.order.append(level) }
                 mine.counts[level, default: 0] += t.counts[level]!
             }
+            for (level, seen) in t.firstSeen where mine.firstSeen[level] == nil { mine.firstSeen[level] = seen }
             categorical[name] = mine
         }
         for (name, m) in other.missingTotal { missingTotal[name, default: 0] += m }
@@ -209,6 +226,9 @@ extension DesignStatistics {
             let t = categorical[name]!
             out.string(name); out.int(t.missing); out.int(t.order.count)
             for level in t.order { out.string(level); out.int(t.counts[level]!) }
+            let seen = t.firstSeen.keys.sorted()
+            out.int(seen.count)
+            for level in seen { out.string(level); out.int(t.firstSeen[level]!.row); out.int(t.firstSeen[level]!.line) }
         }
         let missingKeys = missingTotal.keys.sorted()
         out.int(missingKeys.count)
@@ -272,6 +292,10 @@ extension DesignStatistics {
                 let level = try input.string()
                 t.order.append(level)
                 t.counts[level] = try input.int()
+            }
+            for _ in 0..<(try input.count()) {
+                let level = try input.string()
+                t.firstSeen[level] = Sighting(row: try input.int(), line: try input.int())
             }
             categorical[name] = t
         }

@@ -14,7 +14,23 @@ struct RowSelection {
         let piece = place.table
         let n = piece.rowCount
         var checks: [(reason: String, column: RawColumn)] = []
-        if let label = piece.column(named: roles.target) { checks.append(("missing label", label)) }
+        var labelKeep: [Bool]? = nil
+        var reasons: [(String, Int)] = []
+        if let label = piece.column(named: roles.target) {
+            checks.append(("missing label", label))
+            // With --negative, a label value that is neither churn nor a listed non-churn leaves the fit.
+            if let positive = roles.positive, !roles.negatives.isEmpty {
+                let known = Set([positive] + roles.negatives)
+                let (codes, levels) = label.levelCodes()
+                let other = levels.map { !known.contains($0) }
+                if other.contains(true) {
+                    var k = [Bool](repeating: true, count: n)
+                    var dropped = 0
+                    for i in 0..<n where codes[i] >= 0 && other[Int(codes[i])] { k[i] = false; dropped += 1 }
+                    if dropped > 0 { reasons.append(("label neither --positive nor --negative", dropped)); labelKeep = k }
+                }
+            }
+        }
         if let name = roles.weights {
             guard let c = piece.column(named: name), case .numeric(let w) = c.values else {
                 throw place.error(name, "the weights column is not numeric", "give one non-negative number per row")
@@ -32,10 +48,9 @@ struct RowSelection {
         }
         if roles.missing == .drop { for c in features { checks.append(("missing \(c.name)", c)) } }
         checks = checks.filter { $0.column.missingCount > 0 }
-        guard !checks.isEmpty else { return RowSelection(kept: nil, count: n) }
+        guard !checks.isEmpty || labelKeep != nil else { return RowSelection(kept: nil, count: n) }
 
-        var keep = [Bool](repeating: true, count: n)
-        var reasons: [(String, Int)] = []
+        var keep = labelKeep ?? [Bool](repeating: true, count: n)
         for check in checks {
             var dropped = 0
             keep.withUnsafeMutableBufferPointer { k in

@@ -5,7 +5,7 @@ import Tabular
 
 /// CSV file → design → fit → artifact: the `fit` command without its printing, shared by tests.
 public enum FitPipeline {
-    public static let defaultNAValues = ["", "NA", "N/A", "NULL", "NaN"]
+    public static let defaultNAValues = CSVOptions.defaultNAValues
 
     /// `correlations`: also compute the correlation matrix of the design's terms (returned, and its
     /// strong pairs stored in the model).
@@ -113,6 +113,7 @@ public enum ScoringInput {
     public static func read(path: String, model: ModelArtifact) throws -> (table: RawTable, columns: [String: ScoringColumn]) {
         var csv = CSVOptions()
         csv.naValues = Set(model.schema.naValues)
+        csv.numberFormat = model.schema.numberFormat ?? .plain
         csv.textColumns = Set(model.schema.features.filter { $0.kind == .categorical }.map(\.column)
                               + [model.schema.id, model.schema.time].compactMap { $0 })
         let table = try CSVReader.read(path: path, options: csv)

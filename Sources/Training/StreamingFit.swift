@@ -136,6 +136,7 @@ extension FitPipeline {
     static func csvOptions(roles: ColumnRoles, naValues: [String]) -> CSVOptions {
         var csv = CSVOptions()
         csv.naValues = Set(naValues)
+        csv.numberFormat = roles.numberFormat
         csv.textColumns = Set([roles.target] + [roles.cluster].compactMap { $0 }).union(roles.categorical)
         csv.skipColumns = Set(([roles.time].compactMap { $0 } + roles.exclude)
             .filter { $0 != roles.target && $0 != roles.cluster && $0 != roles.weights })

@@ -233,8 +233,9 @@ public enum Trainer {
             warnings.append(ModelWarning(code: "not_converged", message: "the penalised fit did not reach its KKT tolerance (residual \(fit.kktViolation))"))
         }
         if design.nDropped > 0 {
-            warnings.append(ModelWarning(code: "dropped_rows", message: "\(design.nDropped) rows dropped; pass --missing impute to keep rows with missing metrics"))
+            warnings.append(droppedRowsWarning(design.nDropped, reasons: design.dropReasons, policy: design.schema.missingPolicy))
         }
+        if let w = churnMajorityWarning(events: events, rows: n, schema: design.schema) { warnings.append(w) }
         var model = ModelArtifact(
             toolVersion: toolVersion, createdAt: ISO8601DateFormatter().string(from: Date()), training: source,
             schema: design.schema, coefficients: coefficients, aliased: [], fit: summary, warnings: warnings,
@@ -300,15 +301,30 @@ public enum Trainer {
                 message: "\(collinear.count) term(s) have variance inflation above 10: \(listed)\(collinear.count > 8 ? ", …" : ""); their individual weights and Δ churn cannot be read on their own — drop or combine one of each correlated group (a config group, or --group-correlated 0.9)",
                 terms: collinear.map(\.term)))
         }
-        if nDropped > 0 {
-            let reasons = dropReasons.sorted { $0.value > $1.value }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
-            warnings.append(ModelWarning(code: "dropped_rows", message: "\(nDropped) rows dropped (\(reasons)); pass --missing impute to keep rows with missing metrics"))
-        }
+        if nDropped > 0 { warnings.append(droppedRowsWarning(nDropped, reasons: dropReasons, policy: schema.missingPolicy)) }
+        if let w = churnMajorityWarning(events: events, rows: fit.nObservations, schema: schema) { warnings.append(w) }
         return ModelArtifact(
             toolVersion: toolVersion, createdAt: ISO8601DateFormatter().string(from: Date()), training: source,
             schema: schema, coefficients: coefficients, aliased: fit.aliasedTerms.map { names[$0] },
             fit: summary, warnings: warnings,
             impacts: impacts(fit: fit, names: names, sources: sources, schema: schema))
+    }
+
+    /// Rows left out, by reason; `--missing impute` is advised only where it would keep them.
+    static func droppedRowsWarning(_ count: Int, reasons: [String: Int], policy: MissingPolicy) -> ModelWarning {
+        let listed = reasons.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+        let metricGaps = reasons.keys.contains { $0.hasPrefix("missing ") && $0 != "missing label" && !$0.hasSuffix("(weight)") && !$0.hasSuffix("(cluster)") }
+        let advice = policy == .drop && metricGaps ? "; pass --missing impute to keep rows with missing metrics" : ""
+        return ModelWarning(code: "dropped_rows", message: "\(count) rows dropped (\(listed))\(advice)")
+    }
+
+    /// Churn is the rarer outcome in nearly every customer base: a majority of "churners" usually
+    /// means `--positive` names the customers who stayed, which flips every weight's sign.
+    static func churnMajorityWarning(events: Int, rows: Int, schema: InputSchema) -> ModelWarning? {
+        guard rows > 0, events * 2 > rows else { return nil }
+        let share = String(format: "%.1f%%", 100 * Double(events) / Double(rows))
+        return ModelWarning(code: "churn_majority",
+                            message: "\(share) of the fitted rows are labelled churned ('\(schema.target.positive)'); churn is usually the rarer outcome — if '\(schema.target.positive)' means the customer stayed, refit with --positive naming the churned value")
     }
 
     static func warning(for w: FitWarning, names: [String]) -> ModelWarning {
@@ -324,8 +340,11 @@ public enum Trainer {
                                 terms: t)
         case .extremeFittedProbabilities(let rows):
             return ModelWarning(code: "extreme_probabilities", message: "\(rows) row(s) have fitted probabilities numerically 0 or 1; check them for data errors")
-        case .notConverged(let iterations, let decrement):
-            return ModelWarning(code: "not_converged", message: "the fit did not converge in \(iterations) iterations (Newton decrement \(decrement)); increase --max-iterations (currently \(iterations)) or check for separation")
+        case .notConverged(let iterations, let decrement, let limit):
+            let advice = iterations >= limit
+                ? "it reached the iteration limit: raise --max-iterations (now \(limit)) or check for separation"
+                : "it stopped before the limit of \(limit) because no step lowered the objective further: check for separation or near-collinear terms"
+            return ModelWarning(code: "not_converged", message: "the fit did not converge after \(iterations) iterations (Newton decrement \(decrement)); \(advice)")
         case .singularInformation(let ridge):
             return ModelWarning(code: "singular_information", message: "the information matrix became numerically singular during the fit; a ridge of \(ridge)×max diagonal was added to take steps — usually a sign of separation")
         }

@@ -143,8 +143,8 @@ private func quoted(_ cell: String, always: Bool = false) -> String {
         let t = try read("a,b,c\n1,x,\nNA,N/A,2\n\"NA\",NULL,NaN\n3, NA,4\n")
         #expect(bits(numbers(t, "a")) == bits([1, .nan, .nan, 3]))
         #expect(t.column(named: "a")?.missingCount == 2)
-        // " NA" is not an exact NA token, so it is a level.
-        #expect(texts(t, "b") == ["x", nil, nil, " NA"])
+        // Tokens match ignoring case and surrounding spaces: " NA" is NA.
+        #expect(texts(t, "b") == ["x", nil, nil, nil])
         #expect(bits(numbers(t, "c")) == bits([.nan, 2, .nan, 4]))
 
         var options = CSVOptions()
@@ -155,6 +155,42 @@ private func quoted(_ cell: String, always: Bool = false) -> String {
         #expect(texts(custom, "b") == [nil, "x", "y"])
         let numeric = try read("a\n-999\n2.5\n-999\n", options)
         #expect(bits(numbers(numeric, "a")) == bits([.nan, 2.5, .nan]))
+    }
+
+    /// The spellings of other exports: any case, spaces around, and a few more tokens by default.
+    @Test func naTokensIgnoreCaseAndSpaces() throws {
+        let t = try read("a,b\n1,x\nnull,n/a\n NA ,Null\nnan,#N/A\n<NA>,  \n\t NaN,nA\n2,None\n")
+        #expect(bits(numbers(t, "a")) == bits([1, .nan, .nan, .nan, .nan, .nan, 2]))
+        // "None" is a level (a plan called None is common), not a missing value.
+        #expect(texts(t, "b") == ["x", nil, nil, nil, nil, nil, "None"])
+        var options = CSVOptions()
+        options.naValues.insert("-")
+        let extra = try read("a\n1\n-\n NA\n", options)
+        #expect(bits(numbers(extra, "a")) == bits([1, .nan, .nan]))
+    }
+
+    /// A control byte in a cell (NUL from a broken export) is an error at its cell, not a level.
+    @Test func controlBytesInACellAreRefused() throws {
+        let e = try #require(failure(Array("a,b\n1,x\n2,y\u{0}z\n".utf8)))
+        #expect(e.row == 2 && e.column == "b" && e.problem.contains("control byte (0x00"))
+        let numeric = try #require(failure(Array("a,b\n1,x\n2\u{1}3,y\n".utf8)))
+        #expect(numeric.row == 2 && numeric.column == "a")
+    }
+
+    /// Declared business formats read as numbers; without the declaration the cells stay text.
+    @Test func numberFormats() throws {
+        var grouped = CSVOptions()
+        grouped.numberFormat = .grouped
+        let g = try read("a\n\"1,234.5\"\n$12\n12%\n\"(1,000)\"\n-$3.25\n7\n", grouped)
+        #expect(bits(numbers(g, "a")) == bits([1234.5, 12, 0.12, -1000, -3.25, 7]))
+        var comma = CSVOptions()
+        comma.numberFormat = .decimalComma
+        let c = try read("a\n\"1.234,5\"\n\"12,5 %\"\n1.500\n\"1 200,50 €\"\n3\n", comma)
+        #expect(bits(numbers(c, "a")) == bits([1234.5, 0.125, 1500, 1200.5, 3]))
+        let plain = try read("a\n\"1,234.5\"\n12\n")
+        #expect(texts(plain, "a") == ["1,234.5", "12"])
+        // A group must have three digits: 1,23 is not a grouped number.
+        #expect(texts(try read("a\n\"1,23\"\n4\n", grouped), "a") == ["1,23", "4"])
     }
 
     @Test func textColumnsOption() throws {
@@ -559,6 +595,9 @@ private func quoted(_ cell: String, always: Bool = false) -> String {
         var rng = SeededRandom(seed: 2024)
         let pieces = ["a", "Z", "é", "日本", "🙂", ",", "\"", "\n", "\r\n", " ", "  ", "NA", "1", "2.5", "-", "e", "'", "\t", ";"]
         let na = CSVOptions().naValues
+        let spaces = CharacterSet(charactersIn: " \t")
+        let normalisedNA = Set(na.map { $0.trimmingCharacters(in: spaces).lowercased() })
+        func isNA(_ cell: String) -> Bool { normalisedNA.contains(cell.trimmingCharacters(in: spaces).lowercased()) }
         for trial in 0..<25 {
             let rows = Int.random(in: 1...300, using: &rng)
             let numericCount = Int.random(in: 1...4, using: &rng)
@@ -602,7 +641,7 @@ private func quoted(_ cell: String, always: Bool = false) -> String {
 
             var options = withOptions(threads: Int.random(in: 1...3, using: &rng), minChunkBytes: 256)
             options.textColumns = Set((0..<textCount).map { "t\($0)" })
-            let allMissing = textColumns.contains { col in col.allSatisfy { $0 == nil || na.contains($0!) } }
+            let allMissing = textColumns.contains { col in col.allSatisfy { $0 == nil || isNA($0!) } }
             if allMissing { continue }
             let t = try CSVReader.read(data: Array(csv.utf8), path: "r.csv", options: options)
             #expect(t.rowCount == rows, "trial \(trial)")
@@ -613,7 +652,7 @@ private func quoted(_ cell: String, always: Bool = false) -> String {
                 #expect(t.column(named: "n\(i)")?.missingCount == col.filter { $0 == nil }.count)
             }
             for (i, col) in textColumns.enumerated() {
-                let expected = col.map { cell -> String? in cell.flatMap { na.contains($0) ? nil : $0 } }
+                let expected = col.map { cell -> String? in cell.flatMap { isNA($0) ? nil : $0 } }
                 #expect(texts(t, "t\(i)") == expected, "trial \(trial) t\(i)")
             }
         }

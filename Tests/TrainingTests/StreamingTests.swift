@@ -93,10 +93,37 @@ import TestSupport
     @Test func aColumnWithNumbersInEarlyChunksAndTextLaterIsLearnedAsText() throws {
         // "region" holds digits for the first rows and words after: chunk by chunk the reader types it
         // numeric, then text; the streamed fit reads it again as text and matches the in-memory fit.
-        let path = try SimulatedFile.write(rows: 2_000, seed: 3, regionSwitchesAt: 1_200)
+        // Words are the majority, so the column is a category, not a metric with stray cells.
+        let path = try SimulatedFile.write(rows: 2_000, seed: 3, regionSwitchesAt: 800)
         let (memory, streamed) = try both(path, ColumnRoles(target: "churned", id: "customer", weights: "w"), chunkBytes: 8 << 10)
         expectSameModel(streamed.model, memory.model)
         #expect(memory.model.schema.features.first { $0.column == "region" }?.kind == .categorical)
+    }
+
+    /// Mostly digits with words after row 1,200: a metric with stray cells, refused by both routes
+    /// with the same first offending cell (the streamed pieces merge their sightings in file order).
+    @Test func aMostlyNumericColumnIsRefusedStreamedAsInMemory() throws {
+        let path = try SimulatedFile.write(rows: 2_000, seed: 3, regionSwitchesAt: 1_200)
+        let roles = ColumnRoles(target: "churned", id: "customer", weights: "w")
+        var clock = Timings()
+        var streaming = StreamingOptions()
+        streaming.chunkBytes = 8 << 10
+        let runs: [() throws -> TrainingResult] = [
+            { try FitPipeline.run(dataPath: path, roles: roles, timings: &clock) },
+            { try FitPipeline.runStreaming(dataPath: path, roles: roles, streaming: streaming, timings: &clock) },
+        ]
+        for run in runs {
+            #expect {
+                _ = try run()
+            } throws: {
+                let text = "\($0)"
+                return text.contains("column 'region'") && text.contains("at row 1201 (line 1202)") && text.contains("--categorical region")
+            }
+        }
+        var declared = roles
+        declared.categorical = ["region"]
+        let (memory, streamed) = try both(path, declared, chunkBytes: 8 << 10)
+        expectSameModel(streamed.model, memory.model)
     }
 
     @Test func optionsThatNeedEveryRowAreRefusedInOneLine() throws {
