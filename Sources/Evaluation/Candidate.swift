@@ -112,7 +112,9 @@ public struct Candidate: Sendable {
         }
         let name = String(text[..<eq]), spec = String(text[text.index(after: eq)...])
         let lower = spec.lowercased()
-        if spec.hasPrefix("scorecard:") || lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") {
+        // A recipe naming a metric config (config=my.yaml) is a recipe whatever the file's extension.
+        let isRecipe = spec.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix("config=") }
+        if spec.hasPrefix("scorecard:") || (!isRecipe && (lower.hasSuffix(".yaml") || lower.hasSuffix(".yml"))) {
             let path = spec.hasPrefix("scorecard:") ? String(spec.dropFirst("scorecard:".count)) : spec
             return Candidate(name: name, kind: .scorecard(try Scorecard.load(path: path), path: path))
         }
@@ -120,7 +122,7 @@ public struct Candidate: Sendable {
             let path = String(spec.dropFirst("frozen:".count))
             return Candidate(name: name, kind: .model(try ModelArtifact.load(path: path), path: path, frozen: true))
         }
-        if spec.hasPrefix("model:") || lower.hasSuffix(".json") {
+        if spec.hasPrefix("model:") || (!isRecipe && lower.hasSuffix(".json")) {
             let path = spec.hasPrefix("model:") ? String(spec.dropFirst("model:".count)) : spec
             return Candidate(name: name, kind: .model(try ModelArtifact.load(path: path), path: path, frozen: false))
         }
@@ -128,6 +130,14 @@ public struct Candidate: Sendable {
             return Candidate(name: name, kind: .recipe(try FitRecipe.parse(spec)))
         } catch let e as CandidateError {
             throw CandidateError(description: "--candidate \(name): \(e.description). Fix: give a scorecard .yaml, a model .json, or a recipe like fit or penalty=l2,lambda=auto")
+        }
+    }
+
+    /// The files the candidate reads (a scorecard, a model, a recipe's metric config).
+    public var inputPaths: [String] {
+        switch kind {
+        case .scorecard(_, let path), .model(_, let path, _): return [path]
+        case .recipe(let r): return [r.config].compactMap { $0 }
         }
     }
 

@@ -20,7 +20,7 @@ public struct ModelEvaluationResult: Codable, Sendable {
 public enum ModelEvaluation {
     public static func run(modelPath: String, dataPath: String, target: String?, positive: String?,
                            bands: HealthBands = HealthBands(), options: EvaluationOptions = EvaluationOptions(),
-                           naValues: [String] = FitPipeline.defaultNAValues) throws -> ModelEvaluationResult {
+                           naValues: [String] = FitPipeline.defaultNAValues, allowUnsigned: Bool = false) throws -> ModelEvaluationResult {
         let lower = modelPath.lowercased()
         if lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") {
             let card = try Scorecard.load(path: modelPath)
@@ -45,7 +45,7 @@ public enum ModelEvaluation {
                 note: "Scorecard: ranking measures use its 0–100 score; probabilities come from a logistic calibration on these same rows (in-sample), so log loss, Brier and calibration flatter it — use 'healthscore compare' for an out-of-sample judgement.",
                 bands: bands, evaluation: e)
         }
-        let model = try ModelArtifact.load(path: modelPath)
+        let model = try ModelArtifact.load(path: modelPath, allowUnsigned: allowUnsigned)
         let scored = try ScoredData.load(model: model, dataPath: dataPath, reasons: 0)
         let e = try ModelMetrics.evaluate(labels: scored.labels, scores: scored.explanations.map(\.score.churnProbability),
                                           bands: scored.explanations.map { $0.score.band ?? bands.band($0.score.healthScore) }, options: options)

@@ -116,6 +116,8 @@ struct ComparisonOutput: Encodable {
 func runComparison(data: String, specs: [String], roles: DataRoleOptions, splits: SplitOptions, report: ReportOptions, csv: String?) {
     do {
         let candidates = try specs.map(Candidate.parse)
+        try AtomicFile.checkOutputs([("--csv", csv)], inputs: [("the data file", data), ("--config", roles.config)]
+                                        + candidates.flatMap { c in c.inputPaths.map { ("--candidate \(c.name)", $0) } })
         let names = candidates.map(\.name)
         if Set(names).count != names.count { throw ValidationError("candidate names must differ (got \(names.joined(separator: ", ")))") }
         let output = try ComparisonRun(data: data, roles: try roles.resolved(), naValues: roles.naValues, candidates: candidates,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Evaluation
 import Foundation
+import ScoringCore
 import ModelMetrics
 
 /// Options shared by the commands that print accuracy measures.
@@ -55,10 +56,16 @@ struct Evaluate: ParsableCommand {
 
     @OptionGroup var report: ReportOptions
 
+    @OptionGroup var trust: ModelTrustOptions
+
     func run() throws {
         do {
+            if !model.lowercased().hasSuffix(".yaml") && !model.lowercased().hasSuffix(".yml") {
+                try trust.check(ModelArtifact.load(path: model, allowUnsigned: trust.allowUnsigned), path: model, command: "evaluate")
+            }
             let result = try ModelEvaluation.run(modelPath: model, dataPath: data, target: target, positive: positive,
-                                                 bands: try report.healthBands(), options: report.evaluationOptions)
+                                                 bands: try report.healthBands(), options: report.evaluationOptions,
+                                                 allowUnsigned: trust.allowUnsigned)
             if report.json {
                 try printJSON(result)
             } else {
@@ -77,6 +84,6 @@ func printJSON<T: Encodable>(_ value: T) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    FileHandle.standardOutput.write(try encoder.encode(value))
+    StandardOutput.write(try encoder.encode(value))
     print()
 }

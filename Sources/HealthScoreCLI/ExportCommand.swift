@@ -16,6 +16,8 @@ struct Export: ParsableCommand {
     @Option(help: "json, sql, pmml or onnx.")
     var format: ExportFormat
 
+    @OptionGroup var trust: ModelTrustOptions
+
     @Option(help: "Write the export here (atomically).")
     var out: String
 
@@ -53,7 +55,9 @@ struct Export: ParsableCommand {
 
     func run() throws {
         do {
-            var artifact = try ModelArtifact.load(path: model)
+            try AtomicFile.checkOutputs([("--out", out)], inputs: [("the model", model), ("--verify", verify)])
+            var artifact = try ModelArtifact.load(path: model, allowUnsigned: trust.allowUnsigned)
+            try trust.check(artifact, path: model, command: "export")
             if let scale {
                 let target: ScoreScale = scale == .points
                     ? .points(pdo: pdo, reference: referenceScore, odds: referenceOdds, round: roundPoints) : .probability

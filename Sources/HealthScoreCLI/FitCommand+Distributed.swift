@@ -61,6 +61,7 @@ extension Fit {
             }
         }
         group.finish()
+        StandardOutput.finish()
         Foundation.exit(0)
     }
 

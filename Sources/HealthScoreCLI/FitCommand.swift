@@ -114,6 +114,10 @@ struct Fit: ParsableCommand {
     }
 
     func run() throws {
+        do {
+            try AtomicFile.checkOutputs([("--out", out), ("--correlations", correlations)],
+                                        inputs: ([data] + moreData).map { ("the data file", $0) } + [("--config", roles.config)])
+        } catch { fail(error) }
         if distributed { runDistributed() }
         var options = FitOptions()
         options.maxIterations = maxIterations
@@ -178,7 +182,7 @@ struct Fit: ParsableCommand {
             do { try AtomicFile.write(encoded, to: out) } catch { fail(error) }
         }
         if json {
-            FileHandle.standardOutput.write(encoded)
+            StandardOutput.write(encoded)
             print()
         } else if !quiet {
             print(ModelSummary.render(model), terminator: "")

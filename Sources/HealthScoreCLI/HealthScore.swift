@@ -16,13 +16,16 @@ struct HealthScore: ParsableCommand {
         // Past a file-size limit (ulimit -f) the kernel would kill us with SIGXFSZ, leaving a partial
         // temporary file; ignored, the write fails with EFBIG and the error path removes it.
         signal(SIGXFSZ, SIG_IGN)
+        StandardOutput.install()
         do {
             var command = try parseAsRoot()
             try command.run()
+            StandardOutput.finish()
         } catch {
             let code = exitCode(for: error)
             if code == .success {
                 print(fullMessage(for: error))
+                StandardOutput.finish()
                 Foundation.exit(0)
             }
             let message = HealthScore.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
@@ -37,10 +40,11 @@ struct HealthScore: ParsableCommand {
 func fail(_ error: Error) -> Never {
     var message = "\(error)"
     if let e = error as? LocalizedError, let d = e.errorDescription { message = d }
-    FileHandle.standardError.write(Data(("healthscore: error: " + message.replacingOccurrences(of: "\n", with: " ") + "\n").utf8))
+    printError("healthscore: error: " + message.replacingOccurrences(of: "\n", with: " "))
     Foundation.exit(1)
 }
 
+/// Standard error through stdio: a closed stderr loses the line instead of trapping.
 func printError(_ s: String) {
-    FileHandle.standardError.write(Data((s + "\n").utf8))
+    fputs(s + "\n", stderr)
 }

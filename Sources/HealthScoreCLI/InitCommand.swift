@@ -31,6 +31,7 @@ struct Init: ParsableCommand {
 
     func run() throws {
         do {
+            try AtomicFile.checkOutputs([("--out", out == "-" ? nil : out)], inputs: [("the data file", data)])
             if !force && FileManager.default.fileExists(atPath: out) {
                 throw ValidationError("\(out) exists. Fix: pass --force to replace it, or --out another path")
             }

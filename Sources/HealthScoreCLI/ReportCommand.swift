@@ -20,12 +20,17 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Include a comparison or backtest: the JSON written by 'healthscore compare|backtest … --json'.")
     var comparison: String?
 
+    @OptionGroup var trust: ModelTrustOptions
+
     @Option(name: .customLong("at-risk"), help: "How many of the customers most at risk to list.")
     var atRisk: Int = 25
 
     func run() throws {
         do {
-            let html = try HTMLReport.build(modelPath: model, dataPath: data, comparisonPath: comparison, atRisk: atRisk)
+            try AtomicFile.checkOutputs([("--out", out)], inputs: [("the model", model), ("the data file", data), ("--comparison", comparison)])
+            try trust.check(ModelArtifact.load(path: model, allowUnsigned: trust.allowUnsigned), path: model, command: "report")
+            let html = try HTMLReport.build(modelPath: model, dataPath: data, comparisonPath: comparison, atRisk: atRisk,
+                                            allowUnsigned: trust.allowUnsigned)
             try AtomicFile.write(Data(html.utf8), to: out)
             print("Report written to \(out) (\(html.utf8.count / 1024) KiB)")
         } catch { fail(error) }

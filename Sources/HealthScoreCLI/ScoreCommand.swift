@@ -22,6 +22,8 @@ struct Score: ParsableCommand {
     @Option(help: "Category levels not seen in training: error, reference (score as the reference level) or other (as the pooled rare levels). Default: the policy stored in the model, else error.")
     var unknownLevel: UnknownLevelPolicy?
 
+    @OptionGroup var trust: ModelTrustOptions
+
     @Option(help: "Reasons per customer: the metrics costing the most points against the average customer.")
     var reasons: Int = 3
 
@@ -44,7 +46,9 @@ struct Score: ParsableCommand {
 
     func run() throws {
         do {
-            let artifact = try ModelArtifact.load(path: model)
+            try AtomicFile.checkOutputs([("--out", out), ("--db", db)], inputs: [("the model", model), ("the data file", data)])
+            let artifact = try ModelArtifact.load(path: model, allowUnsigned: trust.allowUnsigned)
+            try trust.check(artifact, path: model, command: "score")
             let (table, columns) = try ScoringInput.read(path: data, model: artifact)
             let scorer = Scorer(model: artifact, unknownLevels: unknownLevel)
             let explained: [Explanation]
@@ -55,7 +59,6 @@ struct Score: ParsableCommand {
                 if let row = e.row { located.problem = "line \(table.line(ofRecord: row)): " + e.problem }
                 throw DataFileError(path: data, inner: located)
             }
-            if let db { try recordRun(in: db, artifact: artifact, table: table, explained: explained) }
             // Key columns, when the model names them and the input has them: id and snapshot time.
             let keys = [artifact.schema.id, artifact.schema.time].compactMap { $0.flatMap { table.column(named: $0) } }
             var csv = (keys.isEmpty ? "row" : keys.map { CSVField.quote($0.name) }.joined(separator: ","))
@@ -70,11 +73,25 @@ struct Score: ParsableCommand {
                 }
                 csv += "\n"
             }
-            if let out {
-                try AtomicFile.write(Data(csv.utf8), to: out)
-            } else {
-                FileHandle.standardOutput.write(Data(csv.utf8))
+            let data = Data(csv.utf8)
+            guard let db else {
+                if let out { try AtomicFile.write(data, to: out) } else { StandardOutput.write(data) }
+                return
             }
+            // The history and the CSV are one unit: the run is committed only once the CSV is in
+            // place, and a failed commit puts the old CSV back.
+            let prepared = try out.map { try AtomicFile.prepare(data, to: $0) }
+            var installed: InstalledFile? = nil
+            do {
+                try recordRun(in: db, artifact: artifact, table: table, explained: explained,
+                              beforeCommit: { installed = try prepared?.install() },
+                              commitFailed: { installed?.undo(); installed = nil })
+            } catch {
+                if installed == nil { prepared?.discard() }
+                throw error
+            }
+            installed?.keep()
+            if out == nil { StandardOutput.write(data) }
         } catch { fail(error) }
     }
 }

@@ -43,6 +43,8 @@ struct Serve: ParsableCommand {
     @Option(help: "Seconds a client has to send a whole request; slower or idle connections are closed.")
     var requestTimeout: Double = 30
 
+    @OptionGroup var trust: ModelTrustOptions
+
     @Option(help: "Category levels not seen in training: error, reference or other. Default: the policy stored in the model, else error.")
     var unknownLevel: UnknownLevelPolicy?
 
@@ -63,9 +65,11 @@ struct Serve: ParsableCommand {
         config.pollInterval = reloadInterval > 0 ? reloadInterval : nil
         config.unknownLevels = unknownLevel
         config.requestTimeout = requestTimeout
+        config.allowUnsigned = trust.allowUnsigned
         let service: ScoringService
         do {
             if let tokenFile { config.bearerToken = try BearerToken(file: tokenFile) }
+            try trust.check(ModelArtifact.load(path: model, allowUnsigned: trust.allowUnsigned), path: model, command: "serve")
             service = try ScoringService(configuration: config)
         } catch { fail(error) }
         printError("healthscore serve: serving \(service.store.current.checksum) from \(model)")
@@ -78,7 +82,8 @@ struct Serve: ParsableCommand {
         Task.detached {
             do {
                 try await service.run { address in
-                    FileHandle.standardOutput.write(Data("listening on \(address.url)\n".utf8))
+                    StandardOutput.write("listening on \(address.url)\n")
+                    fflush(stdout)
                 }
             } catch {
                 outcome.error = error

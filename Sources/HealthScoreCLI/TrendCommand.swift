@@ -193,7 +193,8 @@ extension Score {
 
     /// Appends the run to the score history at `path` in one transaction (replacing an earlier run of
     /// the same date), and says so on standard error.
-    func recordRun(in path: String, artifact: ModelArtifact, table: RawTable, explained: [Explanation]) throws {
+    func recordRun(in path: String, artifact: ModelArtifact, table: RawTable, explained: [Explanation],
+                   beforeCommit: () throws -> Void, commitFailed: () -> Void) throws {
         guard let asOf else { throw ValidationError("--db needs --as-of YYYY-MM-DD") }
         let run = try RunInfo(asOf: asOf, model: artifact, modelFile: model, dataFile: data, revenueColumn: revenue, lateColumn: late)
         let idName = run.idColumn
@@ -210,29 +211,44 @@ extension Score {
             }
             ids.append(id)
         }
+        // Repeated ids are refused before the history is opened (or created).
+        var rowsOf: [String: [Int]] = [:]
+        for (i, id) in ids.enumerated() { rowsOf[id, default: []].append(i + 1) }
+        if let repeated = ids.first(where: { rowsOf[$0]!.count > 1 }) {
+            throw duplicateIdError(repeated, rows: rowsOf[repeated]!, artifact: artifact, table: table, asOf: asOf)
+        }
         let revenueValues = try revenue.map { try numbers(table, column: $0, flag: "--revenue", allowNegative: false) }
         let lateValues = try late.map { try numbers(table, column: $0, flag: "--late", allowNegative: true) }
         let records = ScoreRecord.from(explained, ids: ids, bands: run.bands, revenue: revenueValues, daysLate: lateValues)
 
-        let history = try HistoryDatabase(path: path)
+        let existed = FileManager.default.fileExists(atPath: path)
         let outcome: HistoryDatabase.RecordOutcome
         do {
-            outcome = try history.record(run, scores: records)
-        } catch let e as HistoryError where e.duplicate != nil {
-            let d = e.duplicate!
-            let lines = d.rows.map { String(table.line(ofRecord: $0)) }.joined(separator: ", ")
-            var fix = "score one row per customer; nothing was recorded"
-            if let time = artifact.schema.time, let t = table.column(named: time) {
-                let snapshots = Set((0..<table.rowCount).compactMap { t.text(at: $0) })
-                if snapshots.count > 1 {
-                    fix = "the file holds \(snapshots.count) snapshots of '\(time)': filter it to the one as of \(asOf); nothing was recorded"
-                }
+            let history = try HistoryDatabase(path: path)
+            outcome = try history.record(run, scores: records, beforeCommit: beforeCommit, commitFailed: commitFailed)
+        } catch {
+            // A history this run created holds nothing worth keeping.
+            if !existed { for file in [path, path + "-journal"] { try? FileManager.default.removeItem(atPath: file) } }
+            if let e = error as? HistoryError, let d = e.duplicate {
+                throw duplicateIdError(d.customerID, rows: d.rows, artifact: artifact, table: table, asOf: asOf)
             }
-            throw HistoryError(path: data, problem: "customer id '\(d.customerID)' occurs \(d.rows.count) times (lines \(lines)), and a run holds one score per customer",
-                               fix: fix)
+            throw error
         }
         let replaced = outcome.replacedRows.map { "; replaced the earlier run of \($0) customers" } ?? ""
         printError("Recorded the run as of \(asOf) in \(path): \(outcome.rows) customers\(replaced).")
+    }
+
+    private func duplicateIdError(_ id: String, rows: [Int], artifact: ModelArtifact, table: RawTable, asOf: String) -> HistoryError {
+        let lines = rows.map { String(table.line(ofRecord: $0)) }.joined(separator: ", ")
+        var fix = "score one row per customer; nothing was recorded"
+        if let time = artifact.schema.time, let t = table.column(named: time) {
+            let snapshots = Set((0..<table.rowCount).compactMap { t.text(at: $0) })
+            if snapshots.count > 1 {
+                fix = "the file holds \(snapshots.count) snapshots of '\(time)': filter it to the one as of \(asOf); nothing was recorded"
+            }
+        }
+        return HistoryError(path: data, problem: "customer id '\(id)' occurs \(rows.count) times (lines \(lines)), and a run holds one score per customer",
+                            fix: fix)
     }
 
     /// A column as numbers (nil for empty cells); text that is not a number is an error naming the line.

@@ -63,9 +63,24 @@ public final class HistoryDatabase {
                                    fix: "record runs first with 'healthscore score MODEL DATA --db \(path) --as-of YYYY-MM-DD'")
             }
         }
+        if readOnly { try Self.recoverInterruptedWrite(path) }
         connection = try SQLiteConnection(path: path, readOnly: readOnly)
         try connection.exec("PRAGMA foreign_keys = ON")
         try prepareSchema()
+    }
+
+    /// A run killed mid-write leaves a hot journal that only a writer may roll back; a read-only
+    /// open would then fail with "readonly database". Roll it back here (opening for writing and
+    /// reading once does that), or say how.
+    static func recoverInterruptedWrite(_ path: String) throws {
+        guard FileManager.default.fileExists(atPath: path + "-journal") else { return }
+        do {
+            let writer = try SQLiteConnection(path: path, readOnly: false)
+            _ = try writer.scalarInt("SELECT count(*) FROM sqlite_master")
+        } catch {
+            throw HistoryError(path: path, problem: "a scoring run was interrupted while writing the history and left \(path)-journal, which only a writer can roll back (\(error))",
+                               fix: "rerun 'healthscore score … --db \(path)' (it recovers the file), or run this command as a user who may write to \((path as NSString).deletingLastPathComponent)")
+        }
     }
 
     /// Checks the file is ours and of a version this build reads; creates the schema in a new file.
@@ -116,16 +131,18 @@ public final class HistoryDatabase {
 
     /// Writes a run and its scores in one transaction, replacing any run of the same as-of date.
     /// A customer id that occurs twice is an error naming the id and its rows (1-based positions in
-    /// `scores`); then nothing is changed.
+    /// `scores`); then nothing is changed. `beforeCommit` runs inside the transaction once the
+    /// scores are in (its error leaves the history unchanged); `commitFailed` if COMMIT then fails.
     @discardableResult
-    public func record(_ run: RunInfo, scores: [ScoreRecord]) throws -> RecordOutcome {
+    public func record(_ run: RunInfo, scores: [ScoreRecord], beforeCommit: () throws -> Void = {},
+                       commitFailed: () -> Void = {}) throws -> RecordOutcome {
         guard !readOnly else {
             throw HistoryError(path: path, problem: "the score history was opened read-only", fix: "open it for writing")
         }
         try HistoryDate.validate(run.asOf, option: "as-of date")
         var run = run
         run.rowCount = scores.count
-        return try connection.writeTransaction {
+        return try connection.writeTransaction({
             let replaced = try connection.scalarInt("SELECT row_count FROM runs WHERE as_of = ?", [run.asOf])
             // The scores go with their run (ON DELETE CASCADE); deleted explicitly as well so the
             // replacement does not depend on the foreign-key setting.
@@ -190,7 +207,7 @@ public final class HistoryDatabase {
                 throw HistoryError(path: path, problem: "stored \(stored) scores for \(scores.count) rows", fix: "rerun the command")
             }
             return RecordOutcome(replacedRows: replaced, rows: scores.count)
-        }
+        }, beforeCommit: beforeCommit, commitFailed: commitFailed)
     }
 
     /// Deletes a run and its scores (in one transaction); false when there was none.

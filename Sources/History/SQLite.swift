@@ -46,11 +46,15 @@ final class SQLiteConnection {
 
     /// Runs `body` inside BEGIN IMMEDIATE … COMMIT (the write lock is taken up front, waiting up to
     /// the busy timeout for other writers); any error rolls everything back.
-    func writeTransaction<T>(_ body: () throws -> T) throws -> T {
+    /// `beforeCommit` runs last inside the transaction (its error rolls back); `commitFailed` runs
+    /// when COMMIT itself fails, so whatever `beforeCommit` did outside the database can be undone.
+    func writeTransaction<T>(_ body: () throws -> T, beforeCommit: () throws -> Void = {},
+                             commitFailed: () -> Void = {}) throws -> T {
         try exec("BEGIN IMMEDIATE")
         do {
             let value = try body()
-            try exec("COMMIT")
+            try beforeCommit()
+            do { try exec("COMMIT") } catch { commitFailed(); throw error }
             return value
         } catch {
             if sqlite3_get_autocommit(handle) == 0 { try? exec("ROLLBACK") }

@@ -40,7 +40,7 @@ struct YAMLReader {
 
     static let topKeys = ["version", "target", "positive", "id", "time", "weights", "missing", "impute",
                           "rare_level_share", "unseen_levels", "auto_transform", "correlation_threshold",
-                          "unlisted", "metrics"]
+                          "unlisted", "metrics_only", "negative", "number_format", "require_trustworthy", "metrics"]
     static let metricKeys = ["role", "type", "display", "healthier_when", "transform", "group", "summary", "note"]
 
     func fail(_ node: Node?, _ problem: String, _ fix: String) -> ConfigError {
@@ -66,6 +66,19 @@ struct YAMLReader {
             case "impute": config.impute = try choice(value, key, ImputeStatistic.self)
             case "unseen_levels": config.unseenLevels = try choice(value, key, UnknownLevelPolicy.self)
             case "unlisted": config.unlisted = try choice(value, key, MetricConfiguration.Unlisted.self)
+            case "metrics_only":
+                guard let b = value.bool else { throw fail(value, "metrics_only must be true or false", "write metrics_only: true to fit exactly the listed metrics") }
+                config.unlisted = b ? .exclude : .include
+            case "negative":
+                if let list = value.sequence {
+                    config.negatives = try list.map { try text($0, key) }
+                } else {
+                    config.negatives = try text(value, key).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                }
+            case "number_format": config.numberFormat = try choice(value, key, NumberFormat.self)
+            case "require_trustworthy":
+                guard let b = value.bool else { throw fail(value, "require_trustworthy must be true or false", "write require_trustworthy: true") }
+                config.requireTrustworthy = b
             case "auto_transform":
                 guard let b = value.bool else { throw fail(value, "auto_transform must be true or false", "write auto_transform: true") }
                 config.autoTransform = b

@@ -22,6 +22,12 @@ public struct MetricConfiguration: Sendable, Equatable {
     public var unlisted: Unlisted = .include
     /// In file order.
     public var metrics: [Metric] = []
+    /// Label values meaning "stayed" (with `positive`); rows with other values are left out.
+    public var negatives: [String] = []
+    /// How the export writes numbers (`number_format: grouped`).
+    public var numberFormat: NumberFormat?
+    /// Later commands refuse the model if its fit warned that the weights may be wrong.
+    public var requireTrustworthy: Bool?
 
     public enum Unlisted: String, Sendable, CaseIterable { case include, exclude }
 

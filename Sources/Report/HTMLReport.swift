@@ -12,8 +12,9 @@ public struct ComparisonFile: Decodable {
 
 /// `healthscore report`: one self-contained HTML page (inline SVG and CSS, no network).
 public enum HTMLReport {
-    public static func build(modelPath: String, dataPath: String, comparisonPath: String? = nil, atRisk: Int = 25) throws -> String {
-        let model = try ModelArtifact.load(path: modelPath)
+    public static func build(modelPath: String, dataPath: String, comparisonPath: String? = nil, atRisk: Int = 25,
+                             allowUnsigned: Bool = false) throws -> String {
+        let model = try ModelArtifact.load(path: modelPath, allowUnsigned: allowUnsigned)
         let scored = try ScoredData.load(model: model, dataPath: dataPath, reasons: 3)
         let p = scored.explanations.map(\.score.churnProbability)
         let bandLabels = scored.explanations.map { $0.score.band ?? "" }

@@ -3,32 +3,104 @@ import Foundation
 /// Writes a file so that readers see either the old version or the complete new one, never a part:
 /// a temporary file in the same directory, fsync, then rename over the target. A target that exists
 /// and is not a regular file (/dev/null, /dev/stdout, a pipe) is written in place: renaming over a
-/// device would replace it with a plain file.
+/// device would replace it with a plain file. A symbolic link is followed, so its target is
+/// rewritten and the link stays; a rewritten file keeps its permission bits.
+///
+/// Temporary files are named `.NAME.tmp-PID-RANDOM`. One left behind by a killed run is removed by
+/// the next write of the same target, once its process has ended (or the PID now belongs to a
+/// process started after the file was written).
 public enum AtomicFile {
     public static func write(_ data: Data, to path: String) throws {
+        let prepared = try prepare(data, to: path)
+        try prepared.install().keep()
+    }
+
+    /// The new content, written and synced beside the target but not yet in its place: a caller that
+    /// must commit something else with it (a score history) installs it inside that transaction.
+    public static func prepare(_ data: Data, to path: String) throws -> PreparedFile {
         var info = stat()
         if stat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG && (info.st_mode & S_IFMT) != S_IFDIR {
-            return try writeInPlace(data, to: path)
+            return PreparedFile(target: path, temp: nil, inPlace: data)
         }
-        let url = URL(fileURLWithPath: path)
+        let target = resolvedTarget(path)
+        let url = URL(fileURLWithPath: target)
         let dir = url.deletingLastPathComponent().path
+        sweepStaleTemporaries(of: url.lastPathComponent, in: dir)
         let temp = (dir as NSString).appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        // An existing target's permission bits carry over (a 0600 model stays 0600); else 0644 under the umask.
+        let existingMode: mode_t? = stat(target, &info) == 0 ? info.st_mode & 0o7777 : nil
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, existingMode ?? 0o644)
         guard fd >= 0 else { throw AtomicFileError(path: path, code: errno) }
-        var ok = false
-        defer {
-            if !ok { unlink(temp) }
-        }
         var failure: Int32? = writeAll(data, to: fd) ? nil : errno
+        if failure == nil, let existingMode, fchmod(fd, existingMode) != 0 { failure = errno }
         if failure == nil && fsync(fd) != 0 { failure = errno }
+        close(fd)
         if let failure {
-            close(fd)
+            unlink(temp)
             throw AtomicFileError(path: path, code: failure)
         }
-        close(fd)
-        guard rename(temp, path) == 0 else { throw AtomicFileError(path: path, code: errno) }
-        ok = true
-        syncDirectory(dir)
+        return PreparedFile(target: target, temp: temp, inPlace: nil)
+    }
+
+    /// Where a write to `path` lands: through symbolic links (a link to a missing file is resolved
+    /// to that file's path), so the link itself is kept.
+    static func resolvedTarget(_ path: String) -> String {
+        var current = path
+        for _ in 0..<40 {
+            var info = stat()
+            guard lstat(current, &info) == 0, info.st_mode & S_IFMT == S_IFLNK,
+                  let link = try? FileManager.default.destinationOfSymbolicLink(atPath: current) else { return current }
+            current = link.hasPrefix("/") ? link : ((current as NSString).deletingLastPathComponent as NSString).appendingPathComponent(link)
+        }
+        return current
+    }
+
+    /// Removes `.NAME.tmp-PID-*` files whose process is gone, or whose PID was reused by a process
+    /// started after the file was last written. Only this target's temporaries are touched.
+    static func sweepStaleTemporaries(of name: String, in dir: String) {
+        let prefix = ".\(name).tmp-"
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: dir.isEmpty ? "." : dir) else { return }
+        for entry in entries where entry.hasPrefix(prefix) {
+            let rest = entry.dropFirst(prefix.count).split(separator: "-", maxSplits: 1)
+            guard rest.count == 2, let pid = Int32(rest[0]), pid > 0, UInt32(rest[1]) != nil, pid != getpid() else { continue }
+            let file = (dir as NSString).appendingPathComponent(entry)
+            var fileInfo = stat(), processInfo = stat()
+            guard lstat(file, &fileInfo) == 0, fileInfo.st_mode & S_IFMT == S_IFREG else { continue }
+            let alive = kill(pid, 0) == 0 || errno == EPERM
+            // /proc/PID's own times are set when the process starts.
+            let startedAfter = stat("/proc/\(pid)", &processInfo) == 0 && processInfo.st_ctim.tv_sec > fileInfo.st_mtim.tv_sec
+            if !alive || startedAfter { unlink(file) }
+        }
+    }
+
+    /// Refuses, before any work, an output path that is one of the command's inputs or another of
+    /// its outputs (after symbolic links and hard links): `fit d.csv --out d.csv` would replace the
+    /// training data with the model.
+    public static func checkOutputs(_ outputs: [(flag: String, path: String?)], inputs: [(what: String, path: String?)]) throws {
+        func identity(_ path: String) -> (dev_t, ino_t)? {
+            var info = stat()
+            guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
+            return (info.st_dev, info.st_ino)
+        }
+        var seen: [(name: String, id: (dev_t, ino_t), path: String)] = []
+        for input in inputs {
+            guard let path = input.path, let id = identity(path) else { continue }
+            seen.append((input.what, id, path))
+        }
+        for output in outputs {
+            guard let path = output.path else { continue }
+            let key = identity(path) ?? identity(resolvedTarget(path))
+            let clash = seen.first { s in key.map { $0 == s.id } ?? false }
+                ?? seen.first { standardised($0.path) == standardised(resolvedTarget(path)) }
+            if let clash {
+                throw OutputClashError(flag: output.flag, path: path, other: clash.name, otherPath: clash.path)
+            }
+            seen.append((output.flag, key ?? (0, 0), resolvedTarget(path)))
+        }
+    }
+
+    private static func standardised(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
     }
 
     /// Makes a rename durable: after a power cut the directory entry could otherwise still name the
@@ -40,11 +112,12 @@ public enum AtomicFile {
         close(fd)
     }
 
-    private static func writeAll(_ data: Data, to fd: Int32) -> Bool {
+    static func writeAll(_ data: Data, to fd: Int32) -> Bool {
         data.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
                 let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 && errno == EINTR { continue }
                 if n <= 0 { return false }
                 offset += n
             }
@@ -52,11 +125,66 @@ public enum AtomicFile {
         }
     }
 
-    private static func writeInPlace(_ data: Data, to path: String) throws {
+    static func writeInPlace(_ data: Data, to path: String) throws {
         let fd = open(path, O_WRONLY)
         guard fd >= 0 else { throw AtomicFileError(path: path, code: errno) }
         defer { close(fd) }
         guard writeAll(data, to: fd) else { throw AtomicFileError(path: path, code: errno) }
+    }
+}
+
+/// New content synced beside its target, waiting for `install`.
+public struct PreparedFile {
+    public let target: String
+    let temp: String?
+    /// For devices and pipes, written at install time.
+    let inPlace: Data?
+
+    /// Puts the new content in place. The old file stays reachable (a hard link) until `keep` or
+    /// `undo` on the result, so a transaction that fails after this can put it back.
+    public func install() throws -> InstalledFile {
+        guard let temp else {
+            try AtomicFile.writeInPlace(inPlace ?? Data(), to: target)
+            return InstalledFile(target: target, backup: nil, replaced: true)
+        }
+        // Named like a temporary, so a run killed before `keep` leaves nothing the next write keeps.
+        let name = (target as NSString).lastPathComponent
+        var backup: String? = ((target as NSString).deletingLastPathComponent as NSString)
+            .appendingPathComponent(".\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        if link(target, backup!) != 0 { backup = nil }
+        var info = stat()
+        let existed = stat(target, &info) == 0
+        guard rename(temp, target) == 0 else {
+            let code = errno
+            unlink(temp)
+            if let backup { unlink(backup) }
+            throw AtomicFileError(path: target, code: code)
+        }
+        AtomicFile.syncDirectory((target as NSString).deletingLastPathComponent)
+        return InstalledFile(target: target, backup: backup, replaced: existed)
+    }
+
+    /// Drops the new content; the target is untouched.
+    public func discard() { if let temp { unlink(temp) } }
+}
+
+/// New content in place, with the old one kept aside until the caller decides.
+public struct InstalledFile {
+    public let target: String
+    let backup: String?
+    let replaced: Bool
+
+    /// The new content stays; the old one goes.
+    public func keep() { if let backup { unlink(backup) } }
+
+    /// Puts the old content back (or removes a file that did not exist before).
+    public func undo() {
+        if let backup {
+            rename(backup, target)
+        } else if !replaced {
+            unlink(target)
+        }
+        AtomicFile.syncDirectory((target as NSString).deletingLastPathComponent)
     }
 }
 
@@ -76,5 +204,18 @@ public struct AtomicFileError: Error, CustomStringConvertible {
         default: fix = "check the directory exists, is writable and has free space"
         }
         return "\(path): cannot write (\(reason)); nothing was written. Fix: \(fix)"
+    }
+}
+
+/// An output that would overwrite an input (or another output) of the same command.
+public struct OutputClashError: Error, CustomStringConvertible {
+    public var flag: String
+    public var path: String
+    public var other: String
+    public var otherPath: String
+
+    public var description: String {
+        let same = path == otherPath ? "" : " ('\(otherPath)')"
+        return "\(path): \(flag) names the same file as \(other)\(same); writing it would destroy that file, so nothing was done. Fix: choose another path for \(flag)"
     }
 }

@@ -78,6 +78,11 @@ public struct InputSchema: Codable, Sendable, Equatable {
     public var rareLevelShare: Double?
     /// How the training export wrote numbers (nil: plain); scoring reads cells the same way.
     public var numberFormat: NumberFormat?
+    /// The metric config's `require_trustworthy`: later commands refuse the model if its fit warned
+    /// that the weights may be wrong (`ModelWarning.untrustworthyCodes`).
+    public var requireTrustworthy: Bool?
+    /// Columns of the training file left out because the config lists its metrics only.
+    public var unlistedColumns: [String]?
 
     public init(target: TargetSpec, id: String?, time: String?, excluded: [String], missingPolicy: MissingPolicy,
                 naValues: [String], features: [FeatureSpec]) {
@@ -272,13 +277,21 @@ public struct CorrelatedPair: Codable, Sendable, Equatable {
 
 public struct ModelWarning: Codable, Sendable, Equatable {
     /// Machine-readable: separation, quasi_separation, aliased, not_converged, extreme_probabilities,
-    /// singular_information, dropped_rows.
+    /// singular_information, dropped_rows, collinear, churn_majority, penalised_inference,
+    /// binding_constraint, repeated_ids, cross_validation.
     public var code: String
     public var message: String
     public var terms: [String]
     public init(code: String, message: String, terms: [String] = []) {
         self.code = code; self.message = message; self.terms = terms
     }
+
+    /// Codes that say the weights (or the label's meaning) may be wrong, not only hard to read:
+    /// downstream commands repeat them, and refuse the model when asked to require trust.
+    public static let untrustworthyCodes: Set<String> = ["separation", "quasi_separation", "not_converged",
+                                                         "singular_information", "churn_majority"]
+
+    public var makesModelUntrustworthy: Bool { Self.untrustworthyCodes.contains(code) }
 }
 
 /// Churn-probability change for the average customer when one metric moves.

@@ -45,8 +45,8 @@ public final class LoadedModel: Sendable {
     }
 
     /// Loads and validates a model file (format version, checksum, consistency), then compiles it.
-    public static func load(path: String, unknownLevels: UnknownLevelPolicy? = nil) throws -> LoadedModel {
-        try LoadedModel(artifact: ModelArtifact.load(path: path), unknownLevels: unknownLevels)
+    public static func load(path: String, unknownLevels: UnknownLevelPolicy? = nil, allowUnsigned: Bool = false) throws -> LoadedModel {
+        try LoadedModel(artifact: ModelArtifact.load(path: path, allowUnsigned: allowUnsigned), unknownLevels: unknownLevels)
     }
 }
 
@@ -94,6 +94,8 @@ public final class ModelStore: @unchecked Sendable {
     private let currentLock = NSLock()
     private var _current: LoadedModel
 
+    /// Models without a checksum are loaded (`serve --allow-unsigned`).
+    let allowUnsigned: Bool
     private let reloadLock = NSLock()
     /// The file version last looked at (loaded, or found invalid): polling acts on changes only, and
     /// logs an invalid file once, not every tick.
@@ -103,13 +105,14 @@ public final class ModelStore: @unchecked Sendable {
 
     /// Loads the model at `path`; throws (`ModelError`) if it is missing or invalid, since a service
     /// must not start without a model.
-    public init(path: String, unknownLevels: UnknownLevelPolicy? = nil,
+    public init(path: String, unknownLevels: UnknownLevelPolicy? = nil, allowUnsigned: Bool = false,
                 log: @escaping @Sendable (String) -> Void = ModelStore.standardErrorLog) throws {
         self.path = path
         self.unknownLevels = unknownLevels
+        self.allowUnsigned = allowUnsigned
         self.log = log
         let signature = FileSignature.of(path: path)
-        self._current = try LoadedModel.load(path: path, unknownLevels: unknownLevels)
+        self._current = try LoadedModel.load(path: path, unknownLevels: unknownLevels, allowUnsigned: allowUnsigned)
         self.lastSeen = signature
         self._loadedAt = Date()
     }
@@ -147,7 +150,7 @@ public final class ModelStore: @unchecked Sendable {
         let old = current
         let outcome: ReloadOutcome
         do {
-            let fresh = try LoadedModel.load(path: path, unknownLevels: unknownLevels)
+            let fresh = try LoadedModel.load(path: path, unknownLevels: unknownLevels, allowUnsigned: allowUnsigned)
             if fresh.checksum == old.checksum {
                 outcome = .sameModel(old.checksum)
                 if force { log("healthscore serve: reloaded \(path): same model \(old.checksum), nothing to swap") }

@@ -13,6 +13,8 @@ public struct ServeConfiguration: Sendable {
     public var maxBodyBytes: Int = 8 * 1024 * 1024
     /// Larger batches are refused with 400.
     public var maxRows: Int = 10_000
+    /// Load a model file without its checksum (edited by hand on purpose).
+    public var allowUnsigned = false
     /// Seconds between looks at the model file's identity, size and modification time (nil or ≤ 0: off).
     public var pollInterval: Double? = 2
     /// Reload on SIGHUP. Off for in-process tests (a signal reaches the whole process).
@@ -64,7 +66,8 @@ public final class ScoringService: Sendable {
             throw ServeError(description: "--request-timeout must be a positive number of seconds. Fix: pass e.g. --request-timeout 30")
         }
         self.configuration = configuration
-        self.store = try ModelStore(path: configuration.modelPath, unknownLevels: configuration.unknownLevels, log: log)
+        self.store = try ModelStore(path: configuration.modelPath, unknownLevels: configuration.unknownLevels,
+                                    allowUnsigned: configuration.allowUnsigned, log: log)
     }
 
     /// Serves until cancelled or (with `shutdownOnSignals`) until SIGTERM/SIGINT.

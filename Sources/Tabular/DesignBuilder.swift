@@ -44,6 +44,10 @@ public struct ColumnRoles: Sendable {
     public var onlyColumns: Set<String>?
     /// The score scale and how the health bands are cut (frozen into the model at fit time).
     public var scoring = ScoringChoice()
+    /// Columns a metric configuration names, with where (`file:line`): each must be in the data.
+    public var configuredColumns: [(column: String, place: String)] = []
+    /// Stored in the model: later commands refuse it if its fit warned that the weights may be wrong.
+    public var requireTrustworthy = false
     /// Numeric metrics whose absolute Pearson correlation on the training rows exceeds this are
     /// averaged into one group each (connected components), members turned to agree in sign.
     public var correlationThreshold: Double?
@@ -248,6 +252,13 @@ public enum DesignBuilder {
             if w == roles.target { throw err(w, "the target column is also given as --weights", "use a separate weights column") }
         }
         for name in roles.transforms.keys { try require(name, role: "--transform", flag: "--transform") }
+        for name in roles.categorical.sorted() { try require(name, role: "--categorical", flag: "--categorical") }
+        for (name, place) in roles.configuredColumns where !table.hasColumn(name) {
+            let closest = closestName(to: name, among: names).map { " (closest: '\($0)')" } ?? ""
+            throw DataError(file: place, column: name,
+                            problem: "the configuration names a column that \(table.path) does not have\(closest)",
+                            fix: "correct the name in the configuration\(closest.isEmpty ? "" : " to the closest column") or remove the entry")
+        }
         _ = try MetricGrouping.validate(roles.groups, table: table, roles: roles, error: { err($0, $1, $2) })
         for (flag, name) in [("--id", roles.id), ("--time", roles.time)] where name == roles.target {
             throw err(roles.target, "the target column is also given as \(flag)", "use different columns for \(flag) and --target")
@@ -336,6 +347,27 @@ extension RawColumn {
         case .text(let codes, let levels): return codes[i] < 0 ? nil : levels[Int(codes[i])]
         }
     }
+}
+
+/// The header name nearest to a mistyped one (edit distance at most a third of its length).
+func closestName(to name: String, among names: [String]) -> String? {
+    func distance(_ a: [Character], _ b: [Character]) -> Int {
+        var row = Array(0...b.count)
+        for i in 1...max(1, a.count) where !a.isEmpty {
+            var previous = row[0]
+            row[0] = i
+            for j in 1...max(1, b.count) where !b.isEmpty {
+                let current = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                previous = current
+            }
+        }
+        return a.isEmpty ? b.count : row[b.count]
+    }
+    let target = Array(name.lowercased())
+    let scored = names.map { ($0, distance(target, Array($0.lowercased()))) }
+    guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, name.count / 3) else { return nil }
+    return best.0
 }
 
 extension DesignBuilder {

@@ -219,6 +219,8 @@ extension DesignStatistics {
         schema.unseenLevels = roles.unseenLevels
         schema.rareLevelShare = roles.rareLevelShare
         schema.numberFormat = roles.numberFormat == .plain ? nil : roles.numberFormat
+        schema.requireTrustworthy = roles.requireTrustworthy ? true : nil
+        schema.unlistedColumns = unlisted.isEmpty ? nil : unlisted
         let balanced = roles.classWeight == .balanced && total[0] > 0 && total[1] > 0
         return DesignRecipe(roles: roles, termNames: termNames, termSources: termSources, schema: schema, rows: n,
                             dropped: records - n, dropReasons: reasons, imputedCells: imputedCells, events: events,

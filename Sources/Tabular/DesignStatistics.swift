@@ -21,6 +21,8 @@ public struct DesignStatistics: Sendable {
     var labelOrder: [String] = []
     /// Metric columns in header order, and whether each is read as text.
     var featureNames: [String] = []
+    /// Columns the data has that a config's `metrics_only` list leaves out, in header order.
+    var unlisted: [String] = []
     var isText: [String: Bool] = [:]
     var numeric: [String: NumericStatistics] = [:]
     var categorical: [String: CategoryTally] = [:]
@@ -65,7 +67,13 @@ public struct DesignStatistics: Sendable {
     }
 
     mutating func observe(_ piece: RawTable, place: PieceLocation, features: [RawColumn], selection: RowSelection) throws {
-        if featureNames.isEmpty { featureNames = features.map(\.name) }
+        if featureNames.isEmpty {
+            featureNames = features.map(\.name)
+            if let only = roles.onlyColumns {
+                let roleColumns = Set([roles.target] + [roles.id, roles.time, roles.weights].compactMap { $0 } + roles.exclude)
+                unlisted = piece.columns.map(\.name).filter { !only.contains($0) && !roleColumns.contains($0) }
+            }
+        }
         records += piece.rowCount
         rows += selection.count
         for (reason, count) in selection.reasons {
@@ -157,7 +165,7 @@ public struct DesignStatistics: Sendable {
             labels[text]!.fitted += t.fitted
             labels[text]!.weight += t.weight
         }
-        if featureNames.isEmpty { featureNames = other.featureNames }
+        if featureNames.isEmpty { featureNames = other.featureNames; unlisted = other.unlisted }
         for (name, text) in other.isText {
             if let mine = isText[name], mine != text { mixedColumns.insert(name) }
             isText[name] = (isText[name] ?? false) || text
@@ -209,6 +217,7 @@ extension DesignStatistics {
             out.string(text); out.int(t.rows); out.int(t.fitted); out.double(t.weight)
         }
         out.strings(featureNames)
+        out.strings(unlisted)
         let textKeys = isText.keys.sorted()
         out.int(textKeys.count)
         for name in textKeys { out.string(name); out.int(isText[name]! ? 1 : 0) }
@@ -275,6 +284,7 @@ extension DesignStatistics {
             labelOrder.append(text)
         }
         featureNames = try input.strings()
+        unlisted = try input.strings()
         for _ in 0..<(try input.count()) { isText[try input.string()] = try input.int() != 0 }
         for _ in 0..<(try input.count()) {
             let name = try input.string()

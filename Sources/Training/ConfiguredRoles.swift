@@ -19,6 +19,10 @@ extension ColumnRoles {
         unseenLevels = config.unseenLevels
         autoTransform = config.autoTransform ?? false
         correlationThreshold = config.correlationThreshold
+        configuredColumns = config.metrics.map { ($0.column, "\(path)\($0.line.map { ":\($0)" } ?? "")") }
+        negatives = config.negatives
+        numberFormat = config.numberFormat ?? .plain
+        requireTrustworthy = config.requireTrustworthy ?? false
         for m in config.metrics where m.role == .metric {
             if let t = m.transform { transforms[m.column] = t }
             if m.type == .categorical { categorical.insert(m.column) }

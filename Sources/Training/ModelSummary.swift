@@ -14,7 +14,7 @@ public enum ModelSummary {
         let rule = String(repeating: "=", count: width)
         let thin = String(repeating: "-", count: width)
         line("healthscore logistic regression: P(\(model.schema.target.column) = \(model.schema.target.positive))")
-        let untrustworthy = model.warnings.filter { ["separation", "quasi_separation", "not_converged"].contains($0.code) }
+        let untrustworthy = model.warnings.filter(\.makesModelUntrustworthy)
         if !untrustworthy.isEmpty {
             line("NOT TRUSTWORTHY: \(untrustworthy.map(\.code).joined(separator: ", ")) — see the warnings below the table.")
         }
@@ -22,6 +22,9 @@ public enum ModelSummary {
         pair("Data:", model.training.file, "SHA-256:", String(model.training.sha256.prefix(16)) + "…")
         pair("Observations:", "\(f.nObservations)", "Churners:", "\(f.nEvents) (\(fixed(100 * Double(f.nEvents) / Double(max(f.nObservations, 1)), 1))%)")
         pair("Rows dropped:", "\(f.nDropped)", "Imputed cells:", "\(f.nImputedCells)")
+        if let unlisted = model.schema.unlistedColumns {
+            line("Left out:         \(unlisted.count) column(s) not listed in the config (metrics_only): \(unlisted.prefix(8).joined(separator: ", "))\(unlisted.count > 8 ? ", …" : "")")
+        }
         pair("Converged:", f.converged ? "yes, \(f.iterations) iterations" : "NO (\(f.iterations) iterations)", "Rank:", "\(f.rank) (\(model.aliased.count) aliased)")
         pair("Log-likelihood:", fixed(f.logLikelihood, 4), "LL-null:", fixed(f.nullLogLikelihood, 4))
         pair("Deviance:", fixed(f.deviance, 4), "Null deviance:", fixed(f.nullDeviance, 4))
