@@ -124,7 +124,8 @@ public enum Trainer {
         }
         if firth {
             model.fit.penalty = "firth"
-            model.fit.method = "Firth's bias-reduced likelihood ℓ + ½·log|I| (Newton with the modified score, Armijo backtracking)"
+            model.fit.method = "Firth's bias-reduced likelihood ℓ* = ℓ + ½·log|I| (modified-score steps I⁻¹U*, backtracking on ℓ*; once the predicted gain is below ℓ*'s rounding, a step must shrink U*ᵀI⁻¹U* by a tenth)"
+            model.fit.convergenceRule = "modified-score decrement U*ᵀI⁻¹U*/2 ≤ \(FitOptions().tolerance)·(|ℓ|+1) (the rounding of ℓ)"
         }
         return TrainingResult(model: model, fit: fit)
     }
