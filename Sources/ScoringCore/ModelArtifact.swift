@@ -162,6 +162,9 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
     public var healthierWhen: String?
     /// Categorical: the training share of each level (aligned with `levels`), for the average customer.
     public var levelShares: [Double]?
+    /// Categorical: fitted rows labelled churned, per level (with `levelShares`, a level whose rows
+    /// all carry one label shows: it separates).
+    public var levelChurners: [Int]?
 
     public init(column: String, kind: FeatureKind, levels: [String]? = nil, reference: String? = nil,
                 mean: Double? = nil, standardDeviation: Double? = nil, imputeValue: Double? = nil,

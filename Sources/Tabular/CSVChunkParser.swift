@@ -328,13 +328,15 @@ final class ParsePlan: @unchecked Sendable {
     let na: NAMatcher
     /// Opt-in business number spellings (`1,234`, `$5`, `12%`) read as numbers.
     let numberFormat: NumberFormat
+    let allowsEmptyColumns: Bool
     /// The bytes are a page-aligned file mapping whose parsed pages may be
     /// dropped (they are read back from the file if a re-scan needs them).
     let releasesPages: Bool
 
     init(tokenizer: Tokenizer, forcedText: [Bool], skipped: [Bool], hashed: [Bool], na: NAMatcher,
-         numberFormat: NumberFormat = .plain, releasesPages: Bool = false) {
+         numberFormat: NumberFormat = .plain, allowsEmptyColumns: Bool = false, releasesPages: Bool = false) {
         self.numberFormat = numberFormat
+        self.allowsEmptyColumns = allowsEmptyColumns
         self.tokenizer = tokenizer
         self.forcedText = forcedText
         self.skipped = skipped

@@ -18,6 +18,9 @@ public struct CSVOptions: Sendable {
     public static let defaultNAValues = ["", "NA", "N/A", "NULL", "NaN", "#N/A", "<NA>"]
     /// Business number spellings read as numbers (off by default).
     public var numberFormat: NumberFormat = .plain
+    /// A column with no value at all is an error when fitting; a scoring file may have one (a
+    /// single customer with a blank cell), which the model's missing policy then handles.
+    public var allowsEmptyColumns = false
     /// Columns kept as text (ids, the label) even when every cell looks numeric.
     public var textColumns: Set<String> = []
     /// Columns the caller does not need: their cells are still tokenised (the record structure is
@@ -237,6 +240,7 @@ public enum CSVReader {
                              skipped: names.map { options.skipColumns.contains($0) },
                              hashed: names.map { options.hashColumns.contains($0) },
                              na: NAMatcher(options.naValues), numberFormat: options.numberFormat,
+                             allowsEmptyColumns: options.allowsEmptyColumns,
                              releasesPages: options.releasesPages)
 
         let (chunks, rowBases, lineBases) = try parseChunks(plan: plan, dataStart: dataStart,
@@ -500,7 +504,7 @@ public enum CSVReader {
                                 : "infinite value '\(shown)'",
                             fix: "replace it with an empty cell (missing) or a finite number")
         }
-        if wholeFile, let empty = columns.first(where: { $0.missingCount == rowCount }) {
+        if wholeFile && !plan.allowsEmptyColumns, let empty = columns.first(where: { $0.missingCount == rowCount }) {
             throw DataError(file: path, column: empty.name,
                             problem: "the column is entirely missing (all \(rowCount) cells are NA)",
                             fix: "drop it or pass --exclude")

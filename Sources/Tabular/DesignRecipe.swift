@@ -134,7 +134,10 @@ extension DesignStatistics {
                 let present = tally.order.filter { tally.counts[$0]! > 0 }
                 let byBytes = { (a: String, b: String) in a.utf8.lexicographicallyPrecedes(b.utf8) }
                 let minimum = (roles.rareLevelShare ?? 0) * Double(n)
-                let pooled = present.filter { Double(tally.counts[$0]!) < minimum }.sorted(by: byBytes)
+                var pooled = present.filter { Double(tally.counts[$0]!) < minimum }.sorted(by: byBytes)
+                // Blank cells (impute policy only: drop removed them) are a level like any other:
+                // rare ones pool into (other) by the same rule rather than separate on their own.
+                let missingPooled = tally.missing > 0 && Double(tally.missing) < minimum
                 var levelNames = present.filter { Double(tally.counts[$0]!) >= max(minimum, 1) }.sorted(by: byBytes)
                 if !roles.categorical.contains(name) {
                     try ColumnTyping.checkNumeric(name, counts: tally.counts, firstSeen: tally.firstSeen, format: roles.numberFormat, file: path)
@@ -147,29 +150,36 @@ extension DesignStatistics {
                     throw err(name, "the column has \(levelNames.count) levels; at most \(Self.maxLevels) can each get their own weight",
                               "\(pooling)group the levels in the data (e.g. city → region), or --exclude \(name)")
                 }
-                if !pooled.isEmpty { levelNames.append(FeatureSpec.otherLevel) }
-                if tally.missing > 0 { // impute policy only: drop removed them
-                    imputedCells += tally.missing
-                    levelNames.append(FeatureSpec.missingLevel)
-                }
+                if !pooled.isEmpty || missingPooled { levelNames.append(FeatureSpec.otherLevel) }
+                if tally.missing > 0 { imputedCells += tally.missing }
+                if tally.missing > 0 && !missingPooled { levelNames.append(FeatureSpec.missingLevel) }
                 guard let reference = levelNames.first else { continue }
                 var spec = FeatureSpec(column: name, kind: .categorical, levels: levelNames, reference: reference,
                                        missingShare: Double(tally.missing) / Double(n))
+                if missingPooled { pooled.append(FeatureSpec.missingLevel) }
                 spec.pooledLevels = pooled.isEmpty ? nil : pooled
                 var positions: [String: Int] = [:]
                 for (pos, level) in levelNames.enumerated() { positions[level] = pos }
                 let otherPosition = positions[FeatureSpec.otherLevel] ?? -1
                 var levelCounts = [Int](repeating: 0, count: levelNames.count)
-                for level in pooled { positions[level] = otherPosition; levelCounts[otherPosition] += tally.counts[level]! }
+                for level in pooled { positions[level] = otherPosition; levelCounts[otherPosition] += tally.counts[level] ?? 0 }
                 for (pos, level) in levelNames.enumerated() { levelCounts[pos] += tally.counts[level] ?? 0 }
-                if tally.missing > 0 { levelCounts[levelNames.count - 1] = tally.missing }
+                let missingPosition = tally.missing == 0 ? -1 : missingPooled ? otherPosition : levelNames.count - 1
+                if missingPosition >= 0 { levelCounts[missingPosition] += tally.missing }
                 positions[FeatureSpec.missingLevel] = nil
                 spec.levelShares = levelCounts.map { Double($0) / Double(n) }
+                var levelEvents = [Int](repeating: 0, count: levelNames.count)
+                for (level, byLabel) in tally.labelled {
+                    let position = level.isEmpty ? missingPosition : positions[level] ?? -1
+                    guard position >= 0 else { continue }
+                    for (text, count) in byLabel where coding.positives.contains(text) { levelEvents[position] += count }
+                }
+                spec.levelChurners = levelEvents
                 for level in levelNames.dropFirst() {
                     termNames.append(FeatureSpec.levelTerm(name, level))
                     termSources.append((name, level))
                 }
-                steps.append(.categorical(column: name, positions: positions, missingPosition: tally.missing > 0 ? levelNames.count - 1 : -1,
+                steps.append(.categorical(column: name, positions: positions, missingPosition: missingPosition,
                                           dummies: levelNames.count - 1))
                 features.append(spec)
             }

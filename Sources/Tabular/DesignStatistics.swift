@@ -40,6 +40,9 @@ public struct DesignStatistics: Sendable {
         var counts: [String: Int] = [:]; var order: [String] = []; var missing = 0
         /// Each level's first record in the file (over all rows, fitted or not), for messages.
         var firstSeen: [String: Sighting] = [:]
+        /// Fitted rows per level and label text (the missing cells under "" as level), to tell a
+        /// level whose rows all carry one label: it separates.
+        var labelled: [String: [String: Int]] = [:]
     }
 
     /// `collectIds`: keep the fitted rows' id hashes for the distinct-customer count.
@@ -80,6 +83,7 @@ public struct DesignStatistics: Sendable {
             if let k = dropReasons.firstIndex(where: { $0.0 == reason }) { dropReasons[k].1 += count } else { dropReasons.append((reason, count)) }
         }
         try observeLabel(piece, selection: selection)
+        let label = piece.column(named: roles.target)?.levelCodes()
         // Numeric columns are gathered here and observed together below, on every core.
         var numericNames: [String] = [], numericStats: [NumericStatistics] = [], numericValues: [[Double]] = []
         for c in features {
@@ -104,6 +108,22 @@ public struct DesignStatistics: Sendable {
                 for (code, count) in counts.enumerated() where count > 0 {
                     if tally.counts[levels[code]] == nil { tally.order.append(levels[code]) }
                     tally.counts[levels[code], default: 0] += count
+                }
+                if let (labelCodes, labelLevels) = label {
+                    var pairs = [Int](repeating: 0, count: (levels.count + 1) * labelLevels.count)
+                    codes.withUnsafeBufferPointer { k in
+                        for r in 0..<selection.count {
+                            let i = selection.row(r)
+                            let y = Int(labelCodes[i])
+                            guard y >= 0 else { continue }
+                            pairs[(Int(k[i]) + 1) * labelLevels.count + y] += 1
+                        }
+                    }
+                    for (index, count) in pairs.enumerated() where count > 0 {
+                        let code = index / labelLevels.count - 1
+                        let level = code < 0 ? "" : levels[code]
+                        tally.labelled[level, default: [:]][labelLevels[index % labelLevels.count], default: 0] += count
+                    }
                 }
                 var first = [Int](repeating: -1, count: levels.count)
                 var unseen = levels.count
@@ -180,6 +200,7 @@ public struct DesignStatistics: Sendable {
                 mine.counts[level, default: 0] += t.counts[level]!
             }
             for (level, seen) in t.firstSeen where mine.firstSeen[level] == nil { mine.firstSeen[level] = seen }
+            for (level, byLabel) in t.labelled { mine.labelled[level, default: [:]].merge(byLabel, uniquingKeysWith: +) }
             categorical[name] = mine
         }
         for (name, m) in other.missingTotal { missingTotal[name, default: 0] += m }
@@ -238,6 +259,13 @@ extension DesignStatistics {
             let seen = t.firstSeen.keys.sorted()
             out.int(seen.count)
             for level in seen { out.string(level); out.int(t.firstSeen[level]!.row); out.int(t.firstSeen[level]!.line) }
+            let labelledLevels = t.labelled.keys.sorted()
+            out.int(labelledLevels.count)
+            for level in labelledLevels {
+                let byLabel = t.labelled[level]!
+                out.string(level); out.int(byLabel.count)
+                for text in byLabel.keys.sorted() { out.string(text); out.int(byLabel[text]!) }
+            }
         }
         let missingKeys = missingTotal.keys.sorted()
         out.int(missingKeys.count)
@@ -306,6 +334,10 @@ extension DesignStatistics {
             for _ in 0..<(try input.count()) {
                 let level = try input.string()
                 t.firstSeen[level] = Sighting(row: try input.int(), line: try input.int())
+            }
+            for _ in 0..<(try input.count()) {
+                let level = try input.string()
+                for _ in 0..<(try input.count()) { t.labelled[level, default: [:]][try input.string()] = try input.int() }
             }
             categorical[name] = t
         }

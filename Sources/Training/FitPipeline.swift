@@ -114,6 +114,7 @@ public enum ScoringInput {
         var csv = CSVOptions()
         csv.naValues = Set(model.schema.naValues)
         csv.numberFormat = model.schema.numberFormat ?? .plain
+        csv.allowsEmptyColumns = true
         csv.textColumns = Set(model.schema.features.filter { $0.kind == .categorical }.map(\.column)
                               + [model.schema.id, model.schema.time].compactMap { $0 })
         let table = try CSVReader.read(path: path, options: csv)

@@ -292,7 +292,7 @@ public enum Trainer {
                 IterationSummary(iteration: $0.iteration, deviance: $0.deviance, decrement: $0.decrement,
                                  stepSize: $0.stepSize, halvings: $0.halvings)
             })
-        var warnings = fit.warnings.map { warning(for: $0, names: names) }
+        var warnings = fit.warnings.map { warning(for: $0, names: names, schema: schema, rows: fit.nObservations) }
         let collinear = coefficients.filter { ($0.vif ?? 0) > 10 }
         if !collinear.isEmpty {
             let listed = collinear.sorted { $0.vif! > $1.vif! }.prefix(8)
@@ -309,6 +309,50 @@ public enum Trainer {
             schema: schema, coefficients: coefficients, aliased: fit.aliasedTerms.map { names[$0] },
             fit: summary, warnings: warnings,
             impacts: impacts(fit: fit, names: names, sources: sources, schema: schema))
+    }
+
+    /// The fix for separating terms: Firth always works. A separating category level can instead be
+    /// pooled into (other) with the column's other rare levels, when some `--rare-levels` share
+    /// leaves no level (the pool included) whose rows all carry one label; that share is named,
+    /// else the message says pooling cannot help.
+    static func separationFix(_ terms: [String], schema: InputSchema?, rows n: Int) -> String {
+        var fix = "Fix: refit with --penalty firth (finite, bias-reduced weights)"
+        let columns = (schema?.features ?? []).filter { f in
+            f.kind == .categorical && (f.levels ?? []).contains { terms.contains(FeatureSpec.levelTerm(f.column, $0)) }
+        }
+        guard !columns.isEmpty, n > 0 else { return fix + ", or remove the terms" }
+        var shares: [Double] = []
+        for f in columns {
+            guard let levelShares = f.levelShares, let churners = f.levelChurners else { return fix }
+            let counts = levelShares.map { Int(($0 * Double(n)).rounded()) }
+            guard let share = separationFreePoolingShare(counts: counts, churners: churners, rows: n) else {
+                let sizes = zip(f.levels ?? [], counts).filter { terms.contains(FeatureSpec.levelTerm(f.column, $0.0)) }
+                    .map { "\(FeatureSpec.levelTerm(f.column, $0.0)) has \($0.1) row\($0.1 == 1 ? "" : "s")" }.joined(separator: ", ")
+                return fix + "; pooling rare levels cannot remove it (\(sizes), and no pool of '\(f.column)' levels holds both churners and stayers), so otherwise --exclude \(f.column)"
+            }
+            shares.append(share)
+        }
+        return fix + ", or pool rare levels with --rare-levels \(shares.max()!) (then no level of \(columns.map { "'\($0.column)'" }.joined(separator: ", ")) has rows of one label only)"
+    }
+
+    /// The smallest `--rare-levels` share (two significant digits) after which every level of a
+    /// column, and the pool of the rare ones, has rows of both labels; nil when none does.
+    static func separationFreePoolingShare(counts: [Int], churners: [Int], rows n: Int) -> Double? {
+        func separates(_ count: Int, _ events: Int) -> Bool { count > 0 && (events == 0 || events == count) }
+        // Candidate cuts: just above each level's count, smallest first.
+        for cut in Set(counts.map { $0 + 1 }).sorted() where cut <= n {
+            var pooled = 0, pooledEvents = 0, bad = false
+            for (c, e) in zip(counts, churners) {
+                if c < cut { pooled += c; pooledEvents += e } else if separates(c, e) { bad = true; break }
+            }
+            // The pool must not swallow the whole column (that would pool the metric away).
+            if bad || separates(pooled, pooledEvents) || pooled * 2 > n { continue }
+            var scale = 1.0
+            let share = Double(cut) / Double(n)
+            while share * scale < 10 { scale *= 10 }
+            return (share * scale).rounded(.up) / scale
+        }
+        return nil
     }
 
     /// Rows left out, by reason; `--missing impute` is advised only where it would keep them.
@@ -328,7 +372,7 @@ public enum Trainer {
                             message: "\(share) of the fitted rows are labelled churned ('\(schema.target.positive)'); churn is usually the rarer outcome — if '\(schema.target.positive)' means the customer stayed, refit with --positive naming the churned value")
     }
 
-    static func warning(for w: FitWarning, names: [String]) -> ModelWarning {
+    static func warning(for w: FitWarning, names: [String], schema: InputSchema? = nil, rows n: Int = 0) -> ModelWarning {
         switch w {
         case .aliased(let terms):
             let t = terms.map { names[$0] }
@@ -337,7 +381,7 @@ public enum Trainer {
             let t = terms.map { names[$0] }
             let kind = complete ? "complete separation" : "quasi-complete separation"
             return ModelWarning(code: complete ? "separation" : "quasi_separation",
-                                message: "\(kind): \(t.isEmpty ? "a combination of terms" : t.joined(separator: ", ")) predict churn perfectly for \(rows) row(s); the maximum-likelihood weights do not exist and these estimates and standard errors are not trustworthy. Refit with --penalty firth (finite, bias-reduced weights), or remove the terms or pool their rare levels",
+                                message: "\(kind): \(t.isEmpty ? "a combination of terms" : t.joined(separator: ", ")) predict churn perfectly for \(rows) row(s); the maximum-likelihood weights do not exist and these estimates and standard errors are not trustworthy. \(separationFix(t, schema: schema, rows: n))",
                                 terms: t)
         case .extremeFittedProbabilities(let rows):
             return ModelWarning(code: "extreme_probabilities", message: "\(rows) row(s) have fitted probabilities numerically 0 or 1; check them for data errors")
