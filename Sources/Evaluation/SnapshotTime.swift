@@ -40,6 +40,11 @@ public enum SnapshotFormat: String, Sendable, Codable, CustomStringConvertible {
     case dateTime
     /// A whole number: period 1, 2, 3, …
     case period
+    /// `YYYYMM` as a whole number (202312): exports write months so; read as calendar months, since
+    /// as plain numbers 202401 − 202312 would be 89 periods and an embargo across a year would fail.
+    case compactYearMonth
+    /// `YYYYMMDD` as a whole number (20231231): read as calendar days.
+    case compactDate
 
     /// The pattern shown in messages.
     public var pattern: String {
@@ -48,6 +53,8 @@ public enum SnapshotFormat: String, Sendable, Codable, CustomStringConvertible {
         case .yearMonth: return "YYYY-MM"
         case .dateTime: return "YYYY-MM-DDTHH:MM:SS"
         case .period: return "integer period"
+        case .compactYearMonth: return "YYYYMM"
+        case .compactDate: return "YYYYMMDD"
         }
     }
 
@@ -57,6 +64,8 @@ public enum SnapshotFormat: String, Sendable, Codable, CustomStringConvertible {
         case .yearMonth: return "a year-month (YYYY-MM)"
         case .dateTime: return "a date-time (YYYY-MM-DDTHH:MM:SS)"
         case .period: return "an integer period"
+        case .compactYearMonth: return "a year-month written YYYYMM (read as calendar months)"
+        case .compactDate: return "a date written YYYYMMDD (read as calendar days)"
         }
     }
 
@@ -289,6 +298,30 @@ public struct SnapshotColumn: Sendable {
             }
             self.init(name: column.name, format: .period, times: times)
         }
+        if format == .period, let calendar = Self.compactCalendar(times) { self = calendar.renamed(name) }
+    }
+
+    private func renamed(_ name: String) -> SnapshotColumn { SnapshotColumn(name: name, format: format, times: times) }
+
+    /// Whole numbers that are all valid YYYYMM months (1900–2100), or all valid YYYYMMDD days, as
+    /// calendar times; nil for plain period numbers.
+    static func compactCalendar(_ periods: [SnapshotTime]) -> SnapshotColumn? {
+        let values = Set(periods.map(\.ordinal))
+        guard let low = values.min(), let high = values.max() else { return nil }
+        if low >= 190001 && high <= 210012 && values.allSatisfy({ (1...12).contains($0 % 100) }) {
+            var lookup: [Int: SnapshotTime] = [:]
+            for v in values { lookup[v] = .date(year: v / 100, month: v % 100, day: 1)! }
+            return SnapshotColumn(name: "", format: .compactYearMonth, times: periods.map { lookup[$0.ordinal]! })
+        }
+        if low >= 19000101 && high <= 21001231 {
+            var lookup: [Int: SnapshotTime] = [:]
+            for v in values {
+                guard let day = SnapshotTime.date(year: v / 10000, month: v / 100 % 100, day: v % 100) else { return nil }
+                lookup[v] = day
+            }
+            return SnapshotColumn(name: "", format: .compactDate, times: periods.map { lookup[$0.ordinal]! })
+        }
+        return nil
     }
 
     /// Cells as strings, nil for missing; rows numbered from 1 in messages.
@@ -307,6 +340,7 @@ public struct SnapshotColumn: Sendable {
             throw TimeError(column: name, problem: "the column has no rows", fix: "pass a file with data rows")
         }
         self.init(name: name, format: reference.format, times: times)
+        if format == .period, let calendar = Self.compactCalendar(times) { self = calendar.renamed(name) }
     }
 }
 

@@ -21,6 +21,7 @@ struct HealthScore: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
             StandardOutput.finish()
+            AfterSuccess.flush()
         } catch {
             let code = exitCode(for: error)
             if code == .success {

@@ -12,8 +12,9 @@ struct ModelTrustOptions: ParsableArguments {
     @Flag(help: "Refuse a model whose fit warned of separation, non-convergence, a singular information matrix or a churn-majority label.")
     var requireTrustworthy = false
 
-    /// Prints the model's warnings that question its weights; throws if trust is required.
-    func check(_ model: ModelArtifact, path: String, command: String) throws {
+    /// The model's warnings that question its weights go to standard error once the command has
+    /// succeeded (`immediately` for a service, which runs on); throws if trust is required.
+    func check(_ model: ModelArtifact, path: String, command: String, immediately: Bool = false) throws {
         let doubtful = model.warnings.filter(\.makesModelUntrustworthy)
         guard !doubtful.isEmpty else { return }
         let codes = doubtful.map(\.code).joined(separator: ", ")
@@ -22,7 +23,18 @@ struct ModelTrustOptions: ParsableArguments {
                              fix: "refit as the warning says (e.g. --penalty firth for separation), or drop --require-trustworthy to use it anyway")
         }
         for w in doubtful {
-            printError("healthscore \(command): warning: \(path) carries the fit warning \(w.code): \(w.message)")
+            let line = "healthscore \(command): warning: \(path) carries the fit warning \(w.code): \(w.message)"
+            if immediately { printError(line) } else { AfterSuccess.warnings.append(line) }
         }
+    }
+}
+
+/// Lines printed on standard error after a command succeeded (a failure prints its one error line only).
+enum AfterSuccess {
+    nonisolated(unsafe) static var warnings: [String] = []
+
+    static func flush() {
+        for line in warnings { printError(line) }
+        warnings = []
     }
 }

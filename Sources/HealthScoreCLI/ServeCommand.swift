@@ -69,7 +69,7 @@ struct Serve: ParsableCommand {
         let service: ScoringService
         do {
             if let tokenFile { config.bearerToken = try BearerToken(file: tokenFile) }
-            try trust.check(ModelArtifact.load(path: model, allowUnsigned: trust.allowUnsigned), path: model, command: "serve")
+            try trust.check(ModelArtifact.load(path: model, allowUnsigned: trust.allowUnsigned), path: model, command: "serve", immediately: true)
             service = try ScoringService(configuration: config)
         } catch { fail(error) }
         printError("healthscore serve: serving \(service.store.current.checksum) from \(model)")

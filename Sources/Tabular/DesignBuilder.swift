@@ -253,13 +253,13 @@ public enum DesignBuilder {
         }
         for name in roles.transforms.keys { try require(name, role: "--transform", flag: "--transform") }
         for name in roles.categorical.sorted() { try require(name, role: "--categorical", flag: "--categorical") }
+        _ = try MetricGrouping.validate(roles.groups, table: table, roles: roles, error: { err($0, $1, $2) })
         for (name, place) in roles.configuredColumns where !table.hasColumn(name) {
             let closest = closestName(to: name, among: names).map { " (closest: '\($0)')" } ?? ""
             throw DataError(file: place, column: name,
                             problem: "the configuration names a column that \(table.path) does not have\(closest)",
                             fix: "correct the name in the configuration\(closest.isEmpty ? "" : " to the closest column") or remove the entry")
         }
-        _ = try MetricGrouping.validate(roles.groups, table: table, roles: roles, error: { err($0, $1, $2) })
         for (flag, name) in [("--id", roles.id), ("--time", roles.time)] where name == roles.target {
             throw err(roles.target, "the target column is also given as \(flag)", "use different columns for \(flag) and --target")
         }

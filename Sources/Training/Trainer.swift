@@ -326,8 +326,9 @@ public enum Trainer {
             guard let levelShares = f.levelShares, let churners = f.levelChurners else { return fix }
             let counts = levelShares.map { Int(($0 * Double(n)).rounded()) }
             guard let share = separationFreePoolingShare(counts: counts, churners: churners, rows: n) else {
-                let sizes = zip(f.levels ?? [], counts).filter { terms.contains(FeatureSpec.levelTerm(f.column, $0.0)) }
-                    .map { "\(FeatureSpec.levelTerm(f.column, $0.0)) has \($0.1) row\($0.1 == 1 ? "" : "s")" }.joined(separator: ", ")
+                let separating = zip(f.levels ?? [], counts).filter { terms.contains(FeatureSpec.levelTerm(f.column, $0.0)) }
+                let sizes = separating.prefix(3).map { "\(FeatureSpec.levelTerm(f.column, $0.0)) has \($0.1) row\($0.1 == 1 ? "" : "s")" }
+                    .joined(separator: ", ") + (separating.count > 3 ? ", …" : "")
                 return fix + "; pooling rare levels cannot remove it (\(sizes), and no pool of '\(f.column)' levels holds both churners and stayers), so otherwise --exclude \(f.column)"
             }
             shares.append(share)

@@ -163,6 +163,44 @@ import TestSupport
         #expect(killed > 0)
     }
 
+    /// `score --db --out` killed at random moments: the history holds the new run only if the CSV
+    /// beside it is the new one (the run is committed after the CSV is in place), and a later
+    /// undisturbed run sweeps the temporaries the kills left.
+    @Test func scoreDatabaseAndCSVStayOneUnitAfterKills() throws {
+        let w = try Self.shared.get()
+        let db = w.dir.appendingPathComponent("unit.db").path
+        let csv = w.dir.appendingPathComponent("unit.csv").path
+        let template = w.dir.appendingPathComponent("unit-template.db").path
+        try w.run(["score", w.modelA, w.current, "--db", template, "--as-of", "2024-01-01", "--out", csv])
+        let old = try #require(w.bytes(csv))
+        let arguments = ["score", w.modelB, w.current, "--db", db, "--as-of", "2024-02-01", "--out", csv]
+        func reset() throws {
+            for suffix in ["", "-journal", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) }
+            try FileManager.default.copyItem(atPath: template, toPath: db)
+            try old.write(to: URL(fileURLWithPath: csv))
+        }
+        try reset()
+        let t = try Self.duration(arguments)
+        let new = try #require(w.bytes(csv))
+        #expect(new != old)
+        var killed = 0, both = 0
+        for _ in 0..<Self.kills {
+            try reset()
+            if try Self.runAndKill(arguments, after: t * Double.random(in: 0.3...1.1)) { killed += 1 }
+            let runs = try HistoryDatabase(path: db, readOnly: true).runs().map(\.asOf)
+            let now = w.bytes(csv)
+            #expect(now == old || now == new, "the CSV is neither version")
+            if runs.contains("2024-02-01") {
+                both += 1
+                #expect(now == new, "the history holds the new run but the CSV is the old one")
+            }
+        }
+        try w.run(arguments)
+        #expect(w.temporaries(of: csv).isEmpty, "a completed run left these: \(w.temporaries(of: csv))")
+        print("kill-safety: score --db --out: \(killed) killed, \(both) ended with the new run")
+        #expect(killed > 0)
+    }
+
     /// A file-size limit (as on a full disk) fails the write with a clear error: non-zero exit, the
     /// path and the fix named, the old file intact and no temporary left behind.
     @Test func aFileSizeLimitFailsCleanly() throws {
