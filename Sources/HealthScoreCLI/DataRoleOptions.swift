@@ -65,6 +65,9 @@ struct DataRoleOptions: ParsableArguments {
             transform: { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } })
     var categorical: [String] = []
 
+    @Option(help: ArgumentHelp("The level a category is compared with: COL=LEVEL (default: the first level in byte order); repeatable.", valueName: "col=level"))
+    var reference: [String] = []
+
     @Option(help: "How the export writes numbers: plain (default), grouped (1,234.5  $1,200  12% → 0.12) or decimal-comma (1.234,5  12,5 %). Stored in the model for scoring.")
     var numberFormat: NumberFormat?
 
@@ -92,6 +95,10 @@ struct DataRoleOptions: ParsableArguments {
         if let groupCorrelated { r.correlationThreshold = groupCorrelated }
         if let weights { r.weights = weights }
         r.categorical.formUnion(categorical)
+        for item in reference {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            r.references[parts[0]] = parts[1]
+        }
         if let numberFormat { r.numberFormat = numberFormat }
         r.classWeight = classWeight
         r.transforms.merge(try parsedTransforms()) { $1 }
@@ -114,6 +121,9 @@ struct DataRoleOptions: ParsableArguments {
 
     func validate() throws {
         _ = try parsedTransforms()
+        for item in reference where item.split(separator: "=", maxSplits: 1).count != 2 {
+            throw ValidationError("--reference '\(item)' is not COL=LEVEL (e.g. --reference plan=basic)")
+        }
         if !negative.isEmpty && positive == nil { throw ValidationError("--negative needs --positive (the value that means churned)") }
         if config == nil && target == nil { throw ValidationError("--target is required (or a --config that names the target)") }
         if let rareLevels, !(rareLevels >= 0 && rareLevels < 1) { throw ValidationError("--rare-levels must be a share in [0, 1), e.g. 0.01") }

@@ -41,7 +41,7 @@ struct YAMLReader {
     static let topKeys = ["version", "target", "positive", "id", "time", "weights", "missing", "impute",
                           "rare_level_share", "unseen_levels", "auto_transform", "correlation_threshold",
                           "unlisted", "metrics_only", "negative", "number_format", "require_trustworthy", "metrics"]
-    static let metricKeys = ["role", "type", "display", "healthier_when", "transform", "group", "summary", "note"]
+    static let metricKeys = ["role", "type", "display", "healthier_when", "transform", "group", "reference", "summary", "note"]
 
     func fail(_ node: Node?, _ problem: String, _ fix: String) -> ConfigError {
         ConfigError(path: path, line: node?.mark?.line, problem: problem, fix: fix)
@@ -123,6 +123,7 @@ struct YAMLReader {
                 case "display": m.display = try text(value, label)
                 case "healthier_when": m.healthierWhen = try choice(value, label, MetricConfiguration.Direction.self)
                 case "group": m.group = try text(value, label)
+                case "reference": m.reference = try text(value, label)
                 case "transform": m.transform = try transform(value, label)
                 case "summary", "note": break  // written by `init` for the analyst; not read
                 default:

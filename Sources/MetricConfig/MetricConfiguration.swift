@@ -42,6 +42,8 @@ public struct MetricConfiguration: Sendable, Equatable {
         /// nil: not given (the automatic rule may apply); []: explicitly none.
         public var transform: [MetricTransform.Kind]?
         public var group: String?
+        /// Categorical: the level the others are compared with.
+        public var reference: String?
         /// Line in the file, for messages about this metric.
         public var line: Int?
         public init(column: String) { self.column = column }

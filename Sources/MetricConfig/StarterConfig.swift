@@ -24,6 +24,11 @@ public struct ColumnProfile: Sendable {
     public var correlated: [(column: String, r: Double)] = []
     /// A name shared by the metrics linked through `correlated` (connected components).
     public var proposedGroup: String?
+    /// An identifier (distinct in nearly every row) or a snapshot date, which are roles, not metrics.
+    public var looksLike: Kind?
+    /// Categorical: the most common level, when it is not already the default reference.
+    public var proposedReference: String?
+    public enum Kind: Sendable { case identifier, date }
     public init(name: String, role: MetricConfiguration.Role, type: MetricConfiguration.MetricType, missingShare: Double) {
         self.name = name; self.role = role; self.type = type; self.missingShare = missingShare
     }
@@ -33,7 +38,8 @@ public enum StarterConfig {
     /// A commented YAML file that, unedited, fits what `fit` infers (plus the proposed transforms);
     /// the analyst fills in directions and groups.
     public static func render(dataFile: String, rows: Int, target: String, positive: String, churnRate: Double,
-                              id: String?, time: String?, profiles: [ColumnProfile]) -> String {
+                              id: String?, time: String?, profiles: [ColumnProfile],
+                              proposed: (id: String?, time: String?) = (nil, nil)) -> String {
         var out = """
         # healthscore metric configuration: the health formula's definition.
         # Written by `healthscore init` from \(dataFile) (\(rows) rows, churn rate \(fmt(100 * churnRate))%).
@@ -45,8 +51,8 @@ public enum StarterConfig {
         positive: \(quote(positive))
 
         """
-        if let id { out += "id: \(quote(id))\n" }
-        if let time { out += "time: \(quote(time))\n" }
+        if let id { out += "id: \(quote(id))" + (proposed.id != nil ? "   # proposed: a different value in (nearly) every row or an id-like name; check it\n" : "\n") }
+        if let time { out += "time: \(quote(time))" + (proposed.time != nil ? "   # proposed: every value is a date; check it\n" : "\n") }
         out += """
         missing: \(profiles.contains { $0.role == .metric && $0.missingShare > 0 } ? "impute" : "drop")   # drop | impute
         impute: median       # mean | median (with --missing impute)
@@ -58,7 +64,10 @@ public enum StarterConfig {
         """
         for p in profiles where p.role != .target && p.name != id && p.name != time {
             out += "  \(quote(p.name)):\n"
-            if p.role != .metric { out += "    role: \(p.role.rawValue)\n" }
+            if p.role != .metric {
+                let why = p.looksLike == .identifier ? "   # another identifier-like column" : p.looksLike == .date ? "   # another date column" : ""
+                out += "    role: \(p.role == .id || p.role == .time ? MetricConfiguration.Role.exclude.rawValue : p.role.rawValue)\(why)\n"
+            }
             out += "    type: \(p.type.rawValue)\n"
             if p.role == .metric && p.type == .numeric {
                 var hint = ""
@@ -85,6 +94,9 @@ public enum StarterConfig {
             out += "    summary: {\(stats.joined(separator: ", "))}\n"
             if !p.topLevels.isEmpty {
                 out += "    # most frequent: " + p.topLevels.map { "\($0.level) \(fmt(100 * $0.share))%" }.joined(separator: ", ") + "\n"
+            }
+            if let r = p.proposedReference {
+                out += "    # reference: \(quote(r))   # proposed: compare the other levels with the most common one (default: the first in byte order)\n"
             }
         }
         return out

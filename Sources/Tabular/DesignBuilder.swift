@@ -35,6 +35,9 @@ public struct ColumnRoles: Sendable {
     /// Read as categories even when every value is a number (e.g. area codes), and never refused
     /// as mostly numeric or as an identifier.
     public var categorical: Set<String> = []
+    /// Per categorical column, the level its other levels are compared with (default: the first
+    /// level in byte order).
+    public var references: [String: String] = [:]
     /// Business number spellings (`1,234`, `$5`, `12%`) the export uses; stored in the model.
     public var numberFormat: NumberFormat = .plain
     /// From the metric configuration, stored per feature for reports.
@@ -253,6 +256,7 @@ public enum DesignBuilder {
         }
         for name in roles.transforms.keys { try require(name, role: "--transform", flag: "--transform") }
         for name in roles.categorical.sorted() { try require(name, role: "--categorical", flag: "--categorical") }
+        for name in roles.references.keys.sorted() { try require(name, role: "--reference", flag: "--reference") }
         _ = try MetricGrouping.validate(roles.groups, table: table, roles: roles, error: { err($0, $1, $2) })
         for (name, place) in roles.configuredColumns where !table.hasColumn(name) {
             let closest = closestName(to: name, among: names).map { " (closest: '\($0)')" } ?? ""

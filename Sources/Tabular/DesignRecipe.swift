@@ -150,6 +150,14 @@ extension DesignStatistics {
                     throw err(name, "the column has \(levelNames.count) levels; at most \(Self.maxLevels) can each get their own weight",
                               "\(pooling)group the levels in the data (e.g. city → region), or --exclude \(name)")
                 }
+                if let wanted = roles.references[name] {
+                    guard let at = levelNames.firstIndex(of: wanted) else {
+                        let shown = levelNames.prefix(12).map { "'\($0)'" }.joined(separator: ", ")
+                        throw err(name, "the reference level '\(wanted)' is not one of the column's fitted levels (\(shown)\(levelNames.count > 12 ? ", …" : "")\(pooled.contains(wanted) ? "; it was pooled as rare" : ""))",
+                                  "name one of those levels: --reference \(name)=LEVEL")
+                    }
+                    levelNames.insert(levelNames.remove(at: at), at: 0)
+                }
                 if !pooled.isEmpty || missingPooled { levelNames.append(FeatureSpec.otherLevel) }
                 if tally.missing > 0 { imputedCells += tally.missing }
                 if tally.missing > 0 && !missingPooled { levelNames.append(FeatureSpec.missingLevel) }

@@ -26,6 +26,7 @@ extension ColumnRoles {
         for m in config.metrics where m.role == .metric {
             if let t = m.transform { transforms[m.column] = t }
             if m.type == .categorical { categorical.insert(m.column) }
+            if let r = m.reference { references[m.column] = r }
             if let d = m.display { displayNames[m.column] = d }
             if m.healthierWhen != .unknown { healthierWhen[m.column] = m.healthierWhen.rawValue }
         }
@@ -65,6 +66,7 @@ extension ColumnRoles {
         impute = schema.features.compactMap(\.imputation).first ?? .mean
         rareLevelShare = schema.rareLevelShare
         unseenLevels = schema.unseenLevels
+        numberFormat = schema.numberFormat ?? .plain
         var only: Set<String> = []
         for f in schema.features {
             if let d = f.displayName { displayNames[f.column] = d }
@@ -76,6 +78,11 @@ extension ColumnRoles {
             case .categorical:
                 categorical.insert(f.column)
                 only.insert(f.column)
+                // A reference chosen with --reference (not the first level in byte order) carries over.
+                let named = (f.levels ?? []).filter { $0 != FeatureSpec.otherLevel && $0 != FeatureSpec.missingLevel }
+                if let r = f.reference, let first = named.min(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }), r != first {
+                    references[f.column] = r
+                }
             case .group:
                 let members = f.members ?? []
                 for m in members { transforms[m.column] = m.transforms?.map(\.kind) ?? []; only.insert(m.column) }

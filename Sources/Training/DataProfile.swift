@@ -23,9 +23,35 @@ public enum DataProfile {
         let labelled = y.filter { !$0.isNaN }
         let churnRate = labelled.isEmpty ? 0 : labelled.reduce(0, +) / Double(labelled.count)
         var profiles = table.columns.map { profile($0, table: table, target: target, y: y) }
+        // Identifier and date columns are roles, not metrics: the first of each becomes the proposed
+        // --id / --time when none was given, any others are left out (with the reason in a comment).
+        var proposedId = id, proposedTime = time
+        for i in profiles.indices where profiles[i].name != id && profiles[i].name != time {
+            switch profiles[i].looksLike {
+            case .identifier?:
+                if proposedId == nil { proposedId = profiles[i].name } else { profiles[i].role = .exclude }
+            case .date?:
+                if proposedTime == nil { proposedTime = profiles[i].name } else { profiles[i].role = .exclude }
+            case nil: break
+            }
+        }
         proposeGroups(&profiles, table: table)
         return StarterConfig.render(dataFile: (dataPath as NSString).lastPathComponent, rows: table.rowCount, target: target,
-                                    positive: label.positive, churnRate: churnRate, id: id, time: time, profiles: profiles)
+                                    positive: label.positive, churnRate: churnRate, id: proposedId, time: proposedTime, profiles: profiles,
+                                    proposed: (id: proposedId == id ? nil : proposedId, time: proposedTime == time ? nil : proposedTime))
+    }
+
+    /// Snapshot-date spellings: YYYY-MM-DD, YYYY-MM, ISO date-times, and YYYYMM / YYYYMMDD whole numbers.
+    static func isDateLike(_ text: String) -> Bool {
+        text.range(of: #"^\s*\d{4}-\d{2}(-\d{2}([T ]\d{2}:\d{2}.*)?)?\s*$"#, options: .regularExpression) != nil
+    }
+
+    static func isCompactDate(_ v: Double) -> Bool {
+        guard v == v.rounded() else { return false }
+        let n = Int(v)
+        if (190001...210012).contains(n) { return (1...12).contains(n % 100) }
+        if (19000101...21001231).contains(n) { return (1...12).contains(n / 100 % 100) && (1...31).contains(n % 100) }
+        return false
     }
 
     static func profile(_ c: RawColumn, table: RawTable, target: String, y: [Double]) -> ColumnProfile {
@@ -49,6 +75,9 @@ public enum DataProfile {
             for i in 0..<n where !v[i].isNaN && !y[i].isNaN { sums[Int(y[i])] += v[i]; counts[Int(y[i])] += 1 }
             if counts[0] > 0 && counts[1] > 0 { p.churnerMean = sums[1] / counts[1]; p.otherMean = sums[0] / counts[0] }
             if Set(present).count == 1 { p.role = .exclude }
+            // Whole numbers that are all YYYYMM or YYYYMMDD, in a column named like a time.
+            let timeName = c.name.lowercased().range(of: "date|month|period|time|snapshot|as_of|asof", options: .regularExpression) != nil
+            if timeName && present.allSatisfy(isCompactDate) { p.looksLike = .date; p.role = .time }
             return p
         case .text(let codes, let levels):
             var p = ColumnProfile(name: c.name, role: .metric, type: .categorical, missingShare: share)
@@ -61,6 +90,20 @@ public enum DataProfile {
                 .map { (levels[$0], Double(counts[$0]) / Double(present)) }
             // An identifier or free text: nearly one level per row.
             if distinct > DesignBuilder.identifierLevelLimit && distinct * 2 > n || distinct <= 1 { p.role = .exclude }
+            let shown = levels.indices.filter { counts[$0] > 0 }
+            if !shown.isEmpty && shown.allSatisfy({ isDateLike(levels[$0]) }) {
+                p.looksLike = .date; p.role = .time
+            } else if distinct >= 20 && Double(distinct) >= 0.9 * Double(present) {
+                p.looksLike = .identifier; p.role = .id
+            } else if distinct >= 20, c.name.lowercased().range(of: #"(^|_)(id|customer|account|user|client)(_|$)|id$"#, options: .regularExpression) != nil {
+                // Repeated snapshots per customer: many levels and an id-like name.
+                p.looksLike = .identifier; p.role = .id
+            }
+            // The most common level is proposed as the reference (the default is the first in byte order).
+            if let top = p.topLevels.first, distinct > 1 {
+                let first = levels.indices.filter { counts[$0] > 0 }.map { levels[$0] }.min { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+                if first != top.level { p.proposedReference = top.level }
+            }
             return p
         }
     }
