@@ -6,12 +6,17 @@ import PackageDescription
 //   healthscore (CLI) → Evaluation → Training / ModelMetrics / Scorecards
 //   ModelMetrics (accuracy measures) depends on nothing but Foundation.
 //   healthscore (CLI) → DistributedFitting → Training; DistributedFitting → CMPI only with the MPI trait.
+//   healthscore-serve (HealthScoreServe) → Service → ScoringCore; both programs → CommandSupport.
+//   The main tool does not depend on Service, so its build needs no SwiftNIO.
 // ScoringCore is pure Swift + Foundation: it is what production embeds, so it
 // must never see CLapack or FitEngine.
 let package = Package(
     name: "healthscore",
     products: [
         .executable(name: "healthscore", targets: ["HealthScoreCLI"]),
+        // The HTTP service, a program of its own: the main tool builds without SwiftNIO, and
+        // `healthscore serve` runs this one (built once with `swift build -c release --product healthscore-serve`).
+        .executable(name: "healthscore-serve", targets: ["HealthScoreServe"]),
         .library(name: "ScoringCore", targets: ["ScoringCore"]),
         // libFuzzer targets for the parsers (.ci/fuzz); a plain build gives a replayer of saved inputs.
         .executable(name: "healthscore-fuzz", targets: ["FuzzTargets"]),
@@ -78,13 +83,20 @@ let package = Package(
             name: "Evaluation",
             dependencies: ["Training", "Tabular", "FitEngine", "ScoringCore", "ModelMetrics", "MetricConfig", "Scorecards"]
         ),
+        // What the command-line programs share: one-line errors, the standard-output writer, model trust
+        // options, the service's options.
+        .target(name: "CommandSupport", dependencies: ["ScoringCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "HealthScoreCLI",
             dependencies: [
                 "Training", "Tabular", "ScoringCore", "Simulator", "FitEngine", "MetricConfig", "ModelMetrics", "Scorecards", "Evaluation",
-                "Exports", "History", "Service", "Report", "DistributedFitting",
+                "Exports", "History", "Report", "DistributedFitting", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        .executableTarget(
+            name: "HealthScoreServe",
+            dependencies: ["Service", "ScoringCore", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "FuzzHarness", dependencies: ["Tabular", "ScoringCore", "MetricConfig", "Scorecards", "Service"]),
         .target(name: "CFuzzerEntry"),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import Evaluation
 import FitEngine
 import Foundation
@@ -186,8 +187,16 @@ struct ComparisonRun {
             let horizon = try Horizon.parse(h)
             let options = TimeFoldOptions(folds: splits.backtestFolds, testWindow: try splits.testWindow.map { try Horizon.parse($0, name: "--test-window") },
                                           minimumTrainPeriods: splits.minTrainPeriods)
-            let plan = try TimeFolds.make(snapshots: SnapshotColumn(parsing: timeColumn), labels: labels, horizon: horizon,
+            // Time errors name the file, and the row and line in it (the column was read from the usable rows).
+            let plan: TimeFoldPlan
+            do {
+                plan = try TimeFolds.make(snapshots: SnapshotColumn(parsing: timeColumn), labels: labels, horizon: horizon,
                                           customers: customers, options: options)
+            } catch let e as TimeError {
+                let record = e.row.map { rows[$0 - 1] + 1 }
+                throw DataError(file: data, row: record, line: record.map { table.line(ofRecord: $0) }, column: e.column ?? timeName,
+                                problem: e.problem, fix: e.fix)
+            }
             guard !plan.folds.isEmpty else {
                 throw DataError(file: data, row: nil, line: nil, column: timeName,
                                 problem: "no backtest fold has both a training and a test part (\(plan.skipped.map(\.reason).first ?? "too few snapshot dates"))",

@@ -1,5 +1,6 @@
 import DistributedFitting
 import FitEngine
+import CommandSupport
 import Foundation
 import ScoringCore
 import Training

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import FitEngine
 import Foundation
 import ScoringCore

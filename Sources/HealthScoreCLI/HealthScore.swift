@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import Foundation
 
 @main
@@ -34,18 +35,4 @@ struct HealthScore: ParsableCommand {
             Foundation.exit(code.rawValue)
         }
     }
-}
-
-/// Prints a one-line error to stderr and exits non-zero; the message already names file, row,
-/// column and the fix.
-func fail(_ error: Error) -> Never {
-    var message = "\(error)"
-    if let e = error as? LocalizedError, let d = e.errorDescription { message = d }
-    printError("healthscore: error: " + message.replacingOccurrences(of: "\n", with: " "))
-    Foundation.exit(1)
-}
-
-/// Standard error through stdio: a closed stderr loses the line instead of trapping.
-func printError(_ s: String) {
-    fputs(s + "\n", stderr)
 }

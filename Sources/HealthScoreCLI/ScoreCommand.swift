@@ -1,10 +1,10 @@
 import ArgumentParser
+import CommandSupport
 import Evaluation
 import Foundation
 import ScoringCore
 import Training
 
-extension UnknownLevelPolicy: ExpressibleByArgument {}
 
 struct Score: ParsableCommand {
     static let configuration = CommandConfiguration(

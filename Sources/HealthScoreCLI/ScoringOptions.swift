@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import ScoringCore
 
 /// The score scale and health bands frozen into the model at fit time.

@@ -1,97 +1,37 @@
 import ArgumentParser
-import Dispatch
+import CommandSupport
 import Foundation
-import ScoringCore
-import Service
 
+/// `healthscore serve`: checks the options, then runs `healthscore-serve` (built beside this program,
+/// a product of its own so that the main tool builds without the HTTP server) with the same arguments.
 struct Serve: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Serve scores over HTTP: POST /v1/score, GET /v1/model, GET /healthz.",
-        discussion: """
-            POST /v1/score takes {"rows": [{"column": value, ...}, ...]} (numbers, strings, null for missing) and \
-            answers each row's churn probability, health score, band and top reasons (?reasons=N, default 3). \
-            The model file is reloaded on SIGHUP and when it changes on disk (checked every --reload-interval \
-            seconds); an invalid new file is logged to stderr and the old model keeps serving. \
-            SIGTERM or SIGINT stop the service after the requests in flight. \
-            With --token-file, every request but GET /healthz needs 'Authorization: Bearer <token>' (401 otherwise). \
-            A client gets --request-timeout seconds to send each whole request; request heads are limited to \
-            16 KiB and 100 header fields. No request data names a file: the service reads only its model. With --port 0 a free port is \
-            chosen; the bound address is printed on stdout as 'listening on http://HOST:PORT'.
-            """)
+    static let configuration = CommandConfiguration(abstract: ServeHelp.abstract, discussion: ServeHelp.discussion)
 
-    @Option(help: "Model artifact written by 'healthscore fit --out'.")
-    var model: String
+    @OptionGroup var options: ServeOptions
 
-    @Option(help: "Address to listen on.")
-    var host: String = "127.0.0.1"
-
-    @Option(help: "Port to listen on (0: pick a free one and print it).")
-    var port: Int = 8080
-
-    @Option(help: "Largest request body accepted, in bytes; larger ones get 413.")
-    var maxBodyBytes: Int = 8 * 1024 * 1024
-
-    @Option(help: "Most rows accepted in one request; more get 400.")
-    var maxRows: Int = 10_000
-
-    @Option(help: "Seconds between checks of the model file for changes (0: only reload on SIGHUP).")
-    var reloadInterval: Double = 2
-
-    @Option(help: "File holding a bearer token (16+ printable characters): every request but GET /healthz must then send 'Authorization: Bearer <token>'.")
-    var tokenFile: String?
-
-    @Option(help: "Seconds a client has to send a whole request; slower or idle connections are closed.")
-    var requestTimeout: Double = 30
-
-    @OptionGroup var trust: ModelTrustOptions
-
-    @Option(help: "Category levels not seen in training: error, reference or other. Default: the policy stored in the model, else error.")
-    var unknownLevel: UnknownLevelPolicy?
-
-    func validate() throws {
-        guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
-        guard maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive") }
-        guard maxRows > 0 else { throw ValidationError("--max-rows must be positive") }
-        guard reloadInterval >= 0 && reloadInterval.isFinite else { throw ValidationError("--reload-interval must be 0 or more seconds") }
-        guard requestTimeout > 0 && requestTimeout.isFinite else { throw ValidationError("--request-timeout must be a positive number of seconds") }
-    }
+    /// The command the service needs built once, as the README documents.
+    static let buildCommand = "swift build -c release --product healthscore-serve"
 
     func run() throws {
-        var config = ServeConfiguration(modelPath: model)
-        config.host = host
-        config.port = port
-        config.maxBodyBytes = maxBodyBytes
-        config.maxRows = maxRows
-        config.pollInterval = reloadInterval > 0 ? reloadInterval : nil
-        config.unknownLevels = unknownLevel
-        config.requestTimeout = requestTimeout
-        config.allowUnsigned = trust.allowUnsigned
-        let service: ScoringService
-        do {
-            if let tokenFile { config.bearerToken = try BearerToken(file: tokenFile) }
-            try trust.check(ModelArtifact.load(path: model, allowUnsigned: trust.allowUnsigned), path: model, command: "serve", immediately: true)
-            service = try ScoringService(configuration: config)
-        } catch { fail(error) }
-        printError("healthscore serve: serving \(service.store.current.checksum) from \(model)")
-
-        // The root command's main is synchronous, so the async server runs in a task and this thread
-        // waits for it (the server needs no main thread).
-        final class Outcome: @unchecked Sendable { var error: Error? }
-        let outcome = Outcome()
-        let done = DispatchSemaphore(value: 0)
-        Task.detached {
-            do {
-                try await service.run { address in
-                    StandardOutput.write("listening on \(address.url)\n")
-                    fflush(stdout)
-                }
-            } catch {
-                outcome.error = error
-            }
-            done.signal()
+        let program = Self.serverPath()
+        guard FileManager.default.isExecutableFile(atPath: program) else {
+            fail(Message("the HTTP service is a program of its own and is not built yet (no \(program)). Fix: run '\(Self.buildCommand)' once in the package directory (for a debug build: swift build --product healthscore-serve), then run this command again"))
         }
-        done.wait()
-        if let error = outcome.error { fail(error) }
-        printError("healthscore serve: stopped")
+        let all = CommandLine.arguments
+        let after = all.firstIndex(of: "serve").map { Array(all[($0 + 1)...]) } ?? []
+        let argv = ([program] + after).map { strdup($0) } + [nil]
+        execv(program, argv)
+        fail(Message("cannot start \(program) (\(String(cString: strerror(errno)))). Fix: rebuild it with '\(Self.buildCommand)'"))
+    }
+
+    struct Message: Error, CustomStringConvertible {
+        var description: String
+        init(_ text: String) { description = text }
+    }
+
+    /// `healthscore-serve` in the directory of this executable.
+    static func serverPath() -> String {
+        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return ((me as NSString).deletingLastPathComponent as NSString).appendingPathComponent("healthscore-serve")
     }
 }

@@ -75,7 +75,7 @@ final class SQLiteConnection {
         let fix: String
         switch primary {
         case SQLITE_BUSY, SQLITE_LOCKED:
-            fix = "another healthscore is writing to the database; retry when it has finished"
+            fix = "another process holds the database — a 'healthscore score --db' writing, or a reader such as 'healthscore trend' or an open sqlite3 shell in a transaction; retry when it has finished"
         case SQLITE_NOTADB, SQLITE_CORRUPT:
             fix = "pass a score history written by 'healthscore score --db' (this file is not one, or is damaged)"
         case SQLITE_READONLY, SQLITE_PERM, SQLITE_CANTOPEN:

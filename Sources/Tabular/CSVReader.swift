@@ -281,7 +281,24 @@ public enum CSVReader {
             line += f.newlines
             if f.terminator != .comma { break }
         }
+        if names.count == 1 { try refuseOtherSeparators(names[0], path: path) }
         return (names, pos, line)
+    }
+
+    /// A header of one column holding `;` or tabs is a file separated by them (Excel in many locales),
+    /// and `sep=;` is Excel's hint line; both are refused with a conversion that works.
+    static func refuseOtherSeparators(_ header: String, path: String) throws {
+        let hint = header.lowercased().hasPrefix("sep=") ? header.dropFirst(4).first : nil
+        let separator = hint ?? (header.contains(";") ? ";" : header.contains("\t") ? "\t" : nil)
+        guard let separator else { return }
+        let shown = separator == "\t" ? "tab" : "'\(separator)'"
+        let python = separator == "\t" ? "'\\t'" : "'\(separator)'"
+        let skip = hint != nil ? " next(r);" : ""
+        throw DataError(file: path, line: 1,
+                        problem: hint != nil
+                            ? "line 1 is Excel's 'sep=\(separator)' hint: the file is separated by \(shown), and healthscore reads comma-separated files"
+                            : "the header is one column '\(DataError.excerpt(header))': the file looks separated by \(shown), and healthscore reads comma-separated files",
+                        fix: "export it as 'CSV UTF-8 (Comma delimited)', or convert it: python3 -c \"import csv,sys; r=csv.reader(open(sys.argv[1],newline='',encoding='utf-8-sig'),delimiter=\(python));\(skip) csv.writer(sys.stdout).writerows(r)\" \(path.split(separator: "/").last.map(String.init) ?? path) > comma.csv (with decimal commas, then fit with --number-format decimal-comma)")
     }
 
     private static func trimSpaces(_ s: String) -> String {

@@ -57,7 +57,7 @@ if [ -z "$BIN" ]; then
     LOG="$(mktemp -t healthscore-serve-build.XXXXXX.log)"
     for attempt in 1 2 3 4; do
         say "building healthscore (release, $SCRATCH), attempt $attempt; log in $LOG"
-        if (cd "$ROOT" && swift build -c release --scratch-path "$SCRATCH" --product healthscore) > "$LOG" 2>&1; then
+        if (cd "$ROOT" && swift build -c release --scratch-path "$SCRATCH" --product healthscore && swift build -c release --scratch-path "$SCRATCH" --product healthscore-serve) > "$LOG" 2>&1; then
             break
         fi
         tail -n 15 "$LOG" >&2

@@ -4,21 +4,21 @@ import Foundation
 /// command ends with `finish`: a full disk (`> /dev/full`), a closed descriptor or a failed pipe is
 /// then one line on standard error and exit 1, never a trap or a silently short file. A reader that
 /// stopped early (`| head`) ends the command quietly, as `head` users expect.
-enum StandardOutput {
+public enum StandardOutput {
     /// SIGPIPE would kill the process mid-write; ignored, the write fails with EPIPE instead.
-    static func install() { signal(SIGPIPE, SIG_IGN) }
+    public static func install() { signal(SIGPIPE, SIG_IGN) }
 
-    static func write(_ data: Data) {
+    public static func write(_ data: Data) {
         data.withUnsafeBytes { raw in
             guard let base = raw.baseAddress, raw.count > 0 else { return }
             if fwrite(base, 1, raw.count, stdout) < raw.count { failed(errno) }
         }
     }
 
-    static func write(_ text: String) { write(Data(text.utf8)) }
+    public static func write(_ text: String) { write(Data(text.utf8)) }
 
     /// Flushes standard output and exits 1 with a message if anything written to it was lost.
-    static func finish() {
+    public static func finish() {
         if fflush(stdout) != 0 || ferror(stdout) != 0 { failed(errno) }
     }
 
@@ -33,4 +33,18 @@ enum StandardOutput {
         printError("healthscore: error: writing standard output failed (\(String(cString: strerror(code)))); the output is incomplete. Fix: \(fix)")
         Foundation.exit(1)
     }
+}
+
+/// Prints a one-line error to stderr and exits non-zero; the message already names file, row,
+/// column and the fix.
+public func fail(_ error: Error) -> Never {
+    var message = "\(error)"
+    if let e = error as? LocalizedError, let d = e.errorDescription { message = d }
+    printError("healthscore: error: " + message.replacingOccurrences(of: "\n", with: " "))
+    Foundation.exit(1)
+}
+
+/// Standard error through stdio: a closed stderr loses the line instead of trapping.
+public func printError(_ s: String) {
+    fputs(s + "\n", stderr)
 }

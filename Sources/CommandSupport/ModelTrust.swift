@@ -5,16 +5,18 @@ import ScoringCore
 /// How a command that uses a fitted model treats one that may be wrong: its warnings travel with it
 /// to every later command (one line each on standard error), and `--require-trustworthy` (or the
 /// fit's `require_trustworthy: true`) turns them into a refusal.
-struct ModelTrustOptions: ParsableArguments {
+public struct ModelTrustOptions: ParsableArguments {
+    public init() {}
+
     @Flag(help: "Load a model file that has no checksum (one edited by hand on purpose); its warnings still apply.")
-    var allowUnsigned = false
+    public var allowUnsigned = false
 
     @Flag(help: "Refuse a model whose fit warned of separation, non-convergence, a singular information matrix or a churn-majority label.")
-    var requireTrustworthy = false
+    public var requireTrustworthy = false
 
     /// The model's warnings that question its weights go to standard error once the command has
     /// succeeded (`immediately` for a service, which runs on); throws if trust is required.
-    func check(_ model: ModelArtifact, path: String, command: String, immediately: Bool = false) throws {
+    public func check(_ model: ModelArtifact, path: String, command: String, immediately: Bool = false) throws {
         let doubtful = model.warnings.filter(\.makesModelUntrustworthy)
         guard !doubtful.isEmpty else { return }
         let codes = doubtful.map(\.code).joined(separator: ", ")
@@ -30,11 +32,13 @@ struct ModelTrustOptions: ParsableArguments {
 }
 
 /// Lines printed on standard error after a command succeeded (a failure prints its one error line only).
-enum AfterSuccess {
-    nonisolated(unsafe) static var warnings: [String] = []
+public enum AfterSuccess {
+    nonisolated(unsafe) public static var warnings: [String] = []
 
-    static func flush() {
+    public static func flush() {
         for line in warnings { printError(line) }
         warnings = []
     }
 }
+
+extension UnknownLevelPolicy: ExpressibleByArgument {}

@@ -1,0 +1,75 @@
+import ArgumentParser
+import CommandSupport
+import Dispatch
+import Foundation
+import ScoringCore
+import Service
+
+/// `healthscore-serve`: the HTTP service, a program of its own so that the main tool builds without
+/// SwiftNIO. `healthscore serve …` runs it with the same arguments.
+@main
+struct ServeMain: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "healthscore serve", abstract: ServeHelp.abstract,
+                                                    discussion: ServeHelp.discussion)
+
+    @OptionGroup var options: ServeOptions
+
+    /// Usage errors as one line with the fix, as in the main tool.
+    static func main() {
+        StandardOutput.install()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+            StandardOutput.finish()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                StandardOutput.finish()
+                Foundation.exit(0)
+            }
+            let message = Self.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            printError("healthscore: error: \(message). Fix: see 'healthscore serve --help'")
+            Foundation.exit(code.rawValue)
+        }
+    }
+
+    func run() throws {
+        var config = ServeConfiguration(modelPath: options.model)
+        config.host = options.host
+        config.port = options.port
+        config.maxBodyBytes = options.maxBodyBytes
+        config.maxRows = options.maxRows
+        config.pollInterval = options.reloadInterval > 0 ? options.reloadInterval : nil
+        config.unknownLevels = options.unknownLevel
+        config.requestTimeout = options.requestTimeout
+        config.allowUnsigned = options.trust.allowUnsigned
+        let service: ScoringService
+        do {
+            if let tokenFile = options.tokenFile { config.bearerToken = try BearerToken(file: tokenFile) }
+            try options.trust.check(ModelArtifact.load(path: options.model, allowUnsigned: options.trust.allowUnsigned), path: options.model, command: "serve", immediately: true)
+            service = try ScoringService(configuration: config)
+        } catch { fail(error) }
+        printError("healthscore serve: serving \(service.store.current.checksum) from \(options.model)")
+
+        // The root command's main is synchronous, so the async server runs in a task and this thread
+        // waits for it (the server needs no main thread).
+        final class Outcome: @unchecked Sendable { var error: Error? }
+        let outcome = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            do {
+                try await service.run { address in
+                    StandardOutput.write("listening on \(address.url)\n")
+                    fflush(stdout)
+                }
+            } catch {
+                outcome.error = error
+            }
+            done.signal()
+        }
+        done.wait()
+        if let error = outcome.error { fail(error) }
+        printError("healthscore serve: stopped")
+    }
+}
