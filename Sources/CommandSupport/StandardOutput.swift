@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 
 /// Every write to standard output goes through stdio's buffer (`print` and `write` here), and the
@@ -47,4 +48,32 @@ public func fail(_ error: Error) -> Never {
 /// Standard error through stdio: a closed stderr loses the line instead of trapping.
 public func printError(_ s: String) {
     fputs(s + "\n", stderr)
+}
+
+extension ParsableCommand {
+    /// Parses and runs like ArgumentParser's own main, but usage errors are one line with the fix,
+    /// like every other error of the tool; standard output is checked and the deferred warnings
+    /// printed once the command has succeeded.
+    public static func runAsTool(helpHint: String) {
+        // Past a file-size limit (ulimit -f) the kernel would kill us with SIGXFSZ, leaving a partial
+        // temporary file; ignored, the write fails with EFBIG and the error path removes it.
+        signal(SIGXFSZ, SIG_IGN)
+        StandardOutput.install()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+            StandardOutput.finish()
+            AfterSuccess.flush()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                StandardOutput.finish()
+                Foundation.exit(0)
+            }
+            let message = Self.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            printError("healthscore: error: \(message). Fix: see \(helpHint)")
+            Foundation.exit(code.rawValue)
+        }
+    }
 }

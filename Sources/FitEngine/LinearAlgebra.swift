@@ -1,3 +1,4 @@
+import Foundation
 import CLapack
 
 // The one file that speaks to BLAS/LAPACK: Int32 sizes, column-major, uplo as CChar.
@@ -39,6 +40,20 @@ enum BLAS {
 public enum BLASInfo {
     public static var coreName: String { BLAS.coreName }
     public static var threads: Int { BLAS.threads }
+
+    /// OpenBLAS picks its kernels from the CPU's model number; a virtual CPU that reports a generic
+    /// one ("Intel(R) Xeon(R) Processor") is taken for a Prescott and gets SSE3 kernels — several
+    /// times slower, and rounding sums differently from the kernel its instructions allow. That
+    /// kernel (for `OPENBLAS_CORETYPE`, read when the library loads), when OpenBLAS chose a generic one.
+    public static var betterCoreType: String? {
+        guard ["Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom"].contains(coreName),
+              let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+        let flags = Set(line.split(separator: " ").map(String.init))
+        if ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains) { return "SkylakeX" }
+        if ["avx2", "fma"].allSatisfy(flags.contains) { return "Haswell" }
+        return nil
+    }
 }
 
 enum LAPACK {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CommandSupport
+import FitEngine
 import Foundation
 
 @main
@@ -11,28 +12,13 @@ struct HealthScore: ParsableCommand {
         subcommands: [Init.self, Fit.self, Score.self, Evaluate.self, Compare.self, Backtest.self, Export.self, ReportCommand.self, Trend.self, Serve.self, Simulate.self]
     )
 
-    /// Parses and runs like ArgumentParser's own main, but usage errors are one line with the fix,
-    /// like every other error of the tool.
     static func main() {
-        // Past a file-size limit (ulimit -f) the kernel would kill us with SIGXFSZ, leaving a partial
-        // temporary file; ignored, the write fails with EFBIG and the error path removes it.
-        signal(SIGXFSZ, SIG_IGN)
-        StandardOutput.install()
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-            StandardOutput.finish()
-            AfterSuccess.flush()
-        } catch {
-            let code = exitCode(for: error)
-            if code == .success {
-                print(fullMessage(for: error))
-                StandardOutput.finish()
-                Foundation.exit(0)
-            }
-            let message = HealthScore.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-            printError("healthscore: error: \(message). Fix: see 'healthscore help' or the command's --help")
-            Foundation.exit(code.rawValue)
+        // A generic virtual CPU makes OpenBLAS choose SSE3 kernels; the library reads its choice when
+        // it loads, so the process starts once more with the kernel the CPU supports.
+        if getenv("OPENBLAS_CORETYPE") == nil, let core = BLASInfo.betterCoreType {
+            setenv("OPENBLAS_CORETYPE", core, 1)
+            execv("/proc/self/exe", CommandLine.unsafeArgv)
         }
+        runAsTool(helpHint: "'healthscore help' or the command's --help")
     }
 }

@@ -14,25 +14,7 @@ struct ServeMain: ParsableCommand {
 
     @OptionGroup var options: ServeOptions
 
-    /// Usage errors as one line with the fix, as in the main tool.
-    static func main() {
-        StandardOutput.install()
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-            StandardOutput.finish()
-        } catch {
-            let code = exitCode(for: error)
-            if code == .success {
-                print(fullMessage(for: error))
-                StandardOutput.finish()
-                Foundation.exit(0)
-            }
-            let message = Self.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-            printError("healthscore: error: \(message). Fix: see 'healthscore serve --help'")
-            Foundation.exit(code.rawValue)
-        }
-    }
+    static func main() { runAsTool(helpHint: "'healthscore serve --help'") }
 
     func run() throws {
         var config = ServeConfiguration(modelPath: options.model)

@@ -32,6 +32,13 @@ import TestSupport
             return path
         }
         func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+        /// The default history and a model fitted on it.
+        func fitted() throws -> (data: String, model: String) {
+            let data = try file("d.csv", MessyExportTests.history())
+            let model = path("m.json")
+            #expect(try CLI.run(["fit", data, "--target", "churned", "--id", "customer", "--out", model, "--quiet"]).status == 0)
+            return (data, model)
+        }
         /// Runs healthscore and prints the MESSY report line.
         @discardableResult
         func cli(_ name: String, _ arguments: [String], leftOnDisk: () -> String = { "" }) throws -> CLI.Result {
@@ -239,9 +246,7 @@ import TestSupport
 
     @Test func rewritesKeepModeAndSymlinksAndSweepStaleTemporaries() throws {
         let run = Run()
-        let data = try run.file("d.csv", Self.history())
-        let model = run.path("m.json")
-        #expect(try CLI.run(["fit", data, "--target", "churned", "--id", "customer", "--out", model, "--quiet"]).status == 0)
+        let (data, model) = try run.fitted()
         let scores = run.path("s.csv")
         #expect(try CLI.run(["score", model, data, "--out", scores]).status == 0)
         chmod(scores, 0o600)
@@ -261,9 +266,7 @@ import TestSupport
 
     @Test func failedStandardOutputIsOneLineAndExit1() throws {
         let run = Run()
-        let data = try run.file("d.csv", Self.history())
-        let model = run.path("m.json")
-        #expect(try CLI.run(["fit", data, "--target", "churned", "--id", "customer", "--out", model, "--quiet"]).status == 0)
+        let (data, model) = try run.fitted()
         let binary = CLI.executable.path
         for (name, redirect, mention) in [("score > /dev/full", "> /dev/full", "No space left"), ("score >&- (closed stdout)", ">&-", "Bad file descriptor")] {
             let p = Process()
@@ -281,9 +284,7 @@ import TestSupport
 
     @Test func scoreDatabaseAndCSVAreOneUnit() throws {
         let run = Run()
-        let data = try run.file("d.csv", Self.history())
-        let model = run.path("m.json")
-        #expect(try CLI.run(["fit", data, "--target", "churned", "--id", "customer", "--out", model, "--quiet"]).status == 0)
+        let (data, model) = try run.fitted()
         let history = run.path("h.sqlite")
         // The CSV cannot be written (its directory is missing): no run is recorded, no history made.
         let a = try run.cli("score --db --out into a missing directory", ["score", model, data, "--db", history, "--as-of", "2024-01-01",
@@ -310,9 +311,7 @@ import TestSupport
     /// A writer killed inside its transaction leaves a hot journal; a read-only `trend` recovers it.
     @Test func aKilledWriterDoesNotLockReadersOut() throws {
         let run = Run()
-        let data = try run.file("d.csv", Self.history())
-        let model = run.path("m.json")
-        #expect(try CLI.run(["fit", data, "--target", "churned", "--id", "customer", "--out", model, "--quiet"]).status == 0)
+        let (data, model) = try run.fitted()
         let history = run.path("h.sqlite")
         for date in ["2024-01-01", "2024-02-01"] {
             #expect(try CLI.run(["score", model, data, "--db", history, "--as-of", date, "--out", "/dev/null"]).status == 0)
@@ -340,9 +339,7 @@ import TestSupport
 
     @Test func modelFilesNeedTheirChecksumAndOneValuePerKey() throws {
         let run = Run()
-        let data = try run.file("d.csv", Self.history())
-        let model = run.path("m.json")
-        #expect(try CLI.run(["fit", data, "--target", "churned", "--id", "customer", "--out", model, "--quiet"]).status == 0)
+        let (data, model) = try run.fitted()
         var object = try run.model(model)
         object["checksum"] = nil
         let unsigned = run.path("unsigned.json")
