@@ -354,7 +354,7 @@ enum SnapshotParser {
     }
 
     static let formatFix = "write every snapshot time as YYYY-MM-DD (e.g. 2023-06-01), YYYY-MM, an ISO date-time "
-        + "such as 2023-06-01T00:00:00Z, or a whole period number, in one format for the whole column"
+        + "such as 2023-06-01T00:00:00Z, a YYYYMM or YYYYMMDD number, or a whole period number, in one format for the whole column"
 
     static func missing(row: Int, column: String) -> TimeError {
         TimeError(row: row, column: column, problem: "the snapshot time is missing",

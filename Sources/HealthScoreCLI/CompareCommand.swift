@@ -189,8 +189,10 @@ struct ComparisonRun {
                                           minimumTrainPeriods: splits.minTrainPeriods)
             // Time errors name the file, and the row and line in it (the column was read from the usable rows).
             let plan: TimeFoldPlan
+            let snapshots: SnapshotColumn
             do {
-                plan = try TimeFolds.make(snapshots: SnapshotColumn(parsing: timeColumn), labels: labels, horizon: horizon,
+                snapshots = try SnapshotColumn(parsing: timeColumn)
+                plan = try TimeFolds.make(snapshots: snapshots, labels: labels, horizon: horizon,
                                           customers: customers, options: options)
             } catch let e as TimeError {
                 let record = e.row.map { rows[$0 - 1] + 1 }
@@ -206,7 +208,8 @@ struct ComparisonRun {
                 EvaluationSplit(label: "fold \(f.summary.fold): test \(f.summary.testStart)", train: f.train, test: f.test)
             }
             timePlan = plan.summary
-            design = "time backtest on '\(timeName)', horizon \(horizon), \(plan.folds.count) expanding-window folds"
+            let compact = [SnapshotFormat.compactYearMonth, .compactDate].contains(snapshots.format) ? " (\(snapshots.format))" : ""
+            design = "time backtest on '\(timeName)'\(compact), horizon \(horizon), \(plan.folds.count) expanding-window folds"
         } else {
             let plan = try RepeatedFolds.make(labels: labels, customers: customers, k: splits.folds, repeats: splits.repeats, seed: splits.seed)
             evaluationSplits = plan.splits.map { f in

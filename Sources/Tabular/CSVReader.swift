@@ -296,7 +296,7 @@ public enum CSVReader {
         let skip = hint != nil ? " next(r);" : ""
         throw DataError(file: path, line: 1,
                         problem: hint != nil
-                            ? "line 1 is Excel's 'sep=\(separator)' hint: the file is separated by \(shown), and healthscore reads comma-separated files"
+                            ? "the file opens with Excel's 'sep=\(separator)' hint: it is separated by \(shown), and healthscore reads comma-separated files"
                             : "the header is one column '\(DataError.excerpt(header))': the file looks separated by \(shown), and healthscore reads comma-separated files",
                         fix: "export it as 'CSV UTF-8 (Comma delimited)', or convert it: python3 -c \"import csv,sys; r=csv.reader(open(sys.argv[1],newline='',encoding='utf-8-sig'),delimiter=\(python));\(skip) csv.writer(sys.stdout).writerows(r)\" \(path.split(separator: "/").last.map(String.init) ?? path) > comma.csv (with decimal commas, then fit with --number-format decimal-comma)")
     }

@@ -199,6 +199,55 @@ import TestSupport
         #expect(c.status == 0, "\(c.stderr)")
     }
 
+    /// `;`-separated exports (and Excel's `sep=;` hint line) are refused with a conversion that,
+    /// run as printed, gives a file the fit reads.
+    @Test(arguments: [false, true])
+    func semicolonFilesGetAConversionThatWorks(hint: Bool) throws {
+        let run = Run()
+        let data = try run.file("semi.csv", (hint ? "sep=;\n" : "") + Self.history().replacingOccurrences(of: ",", with: ";"))
+        let r = try run.cli(hint ? "Excel sep=; hint line" : "semicolon-separated file", ["fit", data, "--target", "churned", "--id", "customer", "--out", run.path("m.json")])
+        #expect(r.status == 1 && r.stderr.contains("separated by ';'"), "\(r.stderr)")
+        let start = try #require(r.stderr.range(of: "python3 -c"))
+        let end = try #require(r.stderr.range(of: "> comma.csv", range: start.lowerBound..<r.stderr.endIndex))
+        let conversion = String(r.stderr[start.lowerBound..<end.upperBound])
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", conversion]
+        p.currentDirectoryURL = run.dir
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let fitted = try CLI.run(["fit", run.path("comma.csv"), "--target", "churned", "--id", "customer", "--out", run.path("m.json")])
+        #expect(fitted.status == 0, "\(fitted.stderr)")
+    }
+
+    /// Snapshot months written 202312 are calendar months: a backtest's folds cross the year end a
+    /// month apart, and the header says how the column was read; a bad cell names file, row and line.
+    @Test func compactMonthsAreCalendarMonths() throws {
+        let run = Run()
+        let simulated = run.path("sim.csv")
+        #expect(try CLI.run(["simulate", "--customers", "200", "--months", "14", "--seed", "3", "--out", simulated]).status == 0)
+        var lines = try String(contentsOfFile: simulated, encoding: .utf8).split(separator: "\n").map(String.init)
+        for i in 1..<lines.count {
+            var f = lines[i].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            f[1] = String(f[1].prefix(4)) + String(f[1].dropFirst(5).prefix(2))
+            lines[i] = f.joined(separator: ",")
+        }
+        let data = try run.file("ym.csv", lines.joined(separator: "\n") + "\n")
+        let args = ["backtest", data, "--target", "churned_next_month", "--id", "customer_id", "--time", "snapshot_date",
+                    "--horizon", "1m", "--missing", "impute", "--backtest-folds", "3"]
+        let r = try run.cli("YYYYMM snapshot times in a backtest", args)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("a year-month written YYYYMM (read as calendar months)"), "\(r.stdout)")
+        #expect(r.stdout.contains("test 2024-01-01"))
+        var cells = lines[7].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        cells[1] += "x"
+        lines[7] = cells.joined(separator: ",")
+        let bad = try run.file("bad.csv", lines.joined(separator: "\n") + "\n")
+        let e = try run.cli("a bad snapshot time in a backtest", ["backtest", bad] + args.dropFirst(2))
+        #expect(e.status == 1 && e.stderr.contains("bad.csv: row 7 (line 8), column 'snapshot_date'"), "\(e.stderr)")
+    }
+
     // MARK: - Rare and blank levels
 
     @Test func blankLevelsPoolWithRareOnes() throws {
