@@ -8,7 +8,7 @@ import ScoringCore
 public struct ModelTrustOptions: ParsableArguments {
     public init() {}
 
-    @Flag(help: "Load a model file that has no checksum (one edited by hand on purpose); its warnings still apply.")
+    @Flag(help: "Load a model file whose checksum is missing or does not match (one edited by hand on purpose); its warnings still apply.")
     public var allowUnsigned = false
 
     @Flag(help: "Refuse a model whose fit warned of separation, non-convergence, a singular information matrix or a churn-majority label.")

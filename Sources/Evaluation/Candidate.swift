@@ -182,7 +182,7 @@ extension Candidate {
         case .scorecard(let card, _):
             let health = try card.score(rowCount: test.rowCount, columns: ScoringInput.columns(test, names: card.requiredColumns))
             let trainHealth = try card.score(rowCount: train.rowCount, columns: ScoringInput.columns(train, names: card.requiredColumns))
-            let y = try DesignBuilder.label(train, target: roles.target, positive: roles.positive).values
+            let y = try DesignBuilder.label(train, roles: roles).values
             let calibration = try ScoreCalibration.fit(score: trainHealth, labels: y)
             return FoldPrediction(risk: health.map { -$0 }, probability: health.map(calibration.probability), health: health,
                                   band: health.map { _ in nil })

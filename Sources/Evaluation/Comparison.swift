@@ -65,11 +65,11 @@ public enum Comparison {
     /// Rows every candidate can be judged on: a label, and — when a candidate drops incomplete rows —
     /// no missing metric cell (otherwise the candidates would be scored on different customers).
     public static func usableRows(_ table: RawTable, roles: ColumnRoles, candidates: [Candidate]) throws -> (rows: [Int], excluded: [String: Int]) {
-        let y = try DesignBuilder.label(table, target: roles.target, positive: roles.positive).values
+        let y = try DesignBuilder.label(table, roles: roles).values
         var excluded: [String: Int] = [:]
         var keep = y.map { !$0.isNaN }
         let unlabelled = keep.filter { !$0 }.count
-        if unlabelled > 0 { excluded["missing label"] = unlabelled }
+        if unlabelled > 0 { excluded[roles.negatives.isEmpty ? "missing label" : "missing label, or neither --positive nor --negative"] = unlabelled }
         let dropsIncomplete = candidates.contains { c in
             if case .recipe = c.kind { return roles.missing == .drop }
             if case .model(let m, _, _) = c.kind { return m.schema.missingPolicy == .drop }
@@ -94,7 +94,7 @@ public enum Comparison {
                            bands: HealthBands = HealthBands(), options: EvaluationOptions = EvaluationOptions(), seed: UInt64 = 1,
                            progress: (String) -> Void = { _ in }) throws -> ComparisonReport {
         precondition(!candidates.isEmpty && !splits.isEmpty, "a comparison needs candidates and splits")
-        let labels = try DesignBuilder.label(table, target: roles.target, positive: roles.positive).values
+        let labels = try DesignBuilder.label(table, roles: roles).values
         let y = rows.map { labels[$0] }
         let repetitions = (splits.map(\.repetition).max() ?? 0) + 1
         // Out-of-fold outputs per candidate and repetition, NaN where a row was not tested.

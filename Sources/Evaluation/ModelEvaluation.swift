@@ -90,9 +90,12 @@ public struct ScoredData {
                             problem: "no label column '\(model.schema.target.column)' (the model's target)",
                             fix: "evaluate on a file with the outcome; to score customers without one use 'healthscore score'")
         }
-        let y = try DesignBuilder.label(table, target: model.schema.target.column, positive: model.schema.target.positive).values
+        // The model's own coding: its churn value, and the values it counted as stayed (others are left out).
+        let y = try DesignBuilder.label(table, target: model.schema.target.column, positive: model.schema.target.positive,
+                                        negatives: model.schema.target.negative).values
         var keep = y.map { !$0.isNaN }
-        var excludedRows = ModelEvaluation.excluded(keep.filter { !$0 }.count)
+        let unlabelled = keep.filter { !$0 }.count
+        var excludedRows = unlabelled > 0 ? ["missing label, or a label value the model does not code": unlabelled] : [:]
         let scorer = Scorer(model: model)
         if model.schema.missingPolicy == .drop {
             for name in scorer.requiredColumns {
@@ -106,7 +109,8 @@ public struct ScoredData {
         let rows = keep.indices.filter { keep[$0] }
         let part = table.subset(rows: rows)
         do {
-            let explanations = try scorer.explain(rowCount: part.rowCount, columns: ScoringInput.columns(part, names: scorer.requiredColumns),
+            let explanations = try scorer.explain(rowCount: part.rowCount, columns: ScoringInput.columns(part, names: scorer.requiredColumns,
+                                                                                                    numberFormat: model.schema.numberFormat ?? .plain),
                                                   reasons: reasons)
             return ScoredData(table: table, rows: rows, labels: rows.map { y[$0] }, explanations: explanations, excluded: excludedRows)
         } catch var e as ScoringError {

@@ -21,6 +21,9 @@ public struct ExportOptions: Sendable {
     public var scorecard = false
     /// PMML: rows embedded as ModelVerification records (inputs and the core's outputs).
     public var verification: (rowCount: Int, columns: [String: ScoringColumn])?
+    /// SQL, for a model fitted with a business number format: the table's columns already hold
+    /// numbers (SQL has no portable way to read `$1,234` or `12%`).
+    public var plainNumbers = false
     public init() {}
 }
 
@@ -34,7 +37,11 @@ public enum Exporter {
     public static func export(_ model: ModelArtifact, format: ExportFormat, options: ExportOptions = ExportOptions()) throws -> Data {
         switch format {
         case .json: return try model.encoded()
-        case .sql: return Data(try SQLExport.render(model, options: options).utf8)
+        case .sql:
+            if let format = model.schema.numberFormat, format != .plain, !options.plainNumbers {
+                throw ExportError("the model reads numbers written in the \(format.rawValue) format (thousands separators, currency, %), which SQL cannot parse portably, so the SELECT would score such cells as 0 or fail. Fix: store the metric columns as numbers in the table (e.g. CAST(REPLACE(REPLACE(col, '$', ''), ',', '') AS DOUBLE PRECISION) in a view) and export with --plain-numbers")
+            }
+            return Data(try SQLExport.render(model, options: options).utf8)
         case .pmml: return Data(try PMMLExport.render(model, options: options).utf8)
         case .onnx: return try ONNXExport.render(model, options: options)
         }

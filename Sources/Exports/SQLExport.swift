@@ -70,6 +70,13 @@ public enum SQLExport {
     }
 
     /// A single-quoted string literal, embedded quotes doubled.
+    /// NA markers as SQL literals, trimmed, lower case and deduplicated, for `LOWER(TRIM(x)) IN (…)`.
+    static func normalisedMarkers(_ markers: [String]) -> String {
+        var seen = Set<String>()
+        return markers.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            .filter { seen.insert($0).inserted }.map(text).joined(separator: ", ")
+    }
+
     public static func text(_ value: String) -> String {
         "'" + value.replacingOccurrences(of: "'", with: "''") + "'"
     }
@@ -273,12 +280,12 @@ struct SQLRenderer {
         var inputLines = passThrough.map { q($0) }
         // A number whose text is an NA marker is missing, as when the core reads a CSV; so is NaN
         // (PostgreSQL's reads 'NaN'), which the core takes as missing.
-        let markers = (schema.naValues.contains("NaN") ? schema.naValues : schema.naValues + ["NaN"])
-            .map(SQLExport.text).joined(separator: ", ")
+        // Compared trimmed and in lower case, as the CSV reader compares them ('null', 'NA ').
+        let markers = SQLExport.normalisedMarkers(schema.naValues + ["NaN"])
         for c in inputColumns where !passThrough.contains(c.column) {
             let x = q(c.column)
             if c.type == "DOUBLE PRECISION" {
-                inputLines.append("CASE WHEN CAST(\(x) AS TEXT) IN (\(markers)) THEN \(Self.nullNumber) ELSE CAST(\(x) AS DOUBLE PRECISION) END AS \(x)")
+                inputLines.append("CASE WHEN LOWER(TRIM(CAST(\(x) AS TEXT))) IN (\(markers)) THEN \(Self.nullNumber) ELSE CAST(\(x) AS DOUBLE PRECISION) END AS \(x)")
             } else {
                 inputLines.append("CAST(\(x) AS \(c.type)) AS \(x)")
             }
@@ -552,8 +559,7 @@ struct SQLRenderer {
     func categorical(_ f: Feature) throws -> String {
         let c = q(f.spec.column)
         var missingTest = "\(c) IS NULL"
-        let markers = model.schema.naValues
-        if !markers.isEmpty { missingTest += " OR \(c) IN (\(markers.map(SQLExport.text).joined(separator: ", ")))" }
+        if !model.schema.naValues.isEmpty { missingTest += " OR LOWER(TRIM(\(c))) IN (\(SQLExport.normalisedMarkers(model.schema.naValues)))" }
         let missing = impute ? try levelWeight(f, FeatureSpec.missingLevel) : Self.nullNumber
         var whens: [String] = []
         var seen: Set<String> = []

@@ -119,6 +119,13 @@ func runComparison(data: String, specs: [String], roles: DataRoleOptions, splits
         let candidates = try specs.map(Candidate.parse)
         try AtomicFile.checkOutputs([("--csv", csv)], inputs: [("the data file", data), ("--config", roles.config)]
                                         + candidates.flatMap { c in c.inputPaths.map { ("--candidate \(c.name)", $0) } })
+        // A model used as it is, judged on the file it was fitted on, is judged in sample.
+        let digest = try? FileDigest.sha256Hex(path: data)
+        for c in candidates {
+            if case .model(let m, _, true) = c.kind, m.training.sha256 == digest {
+                AfterSuccess.warnings.append("healthscore compare: warning: candidate '\(c.name)' is used as it is and was fitted on \(data) itself: its \"out-of-sample\" figures are in sample and flatter it; judge it on a later file, or refit it per fold (model:FILE)")
+            }
+        }
         let names = candidates.map(\.name)
         if Set(names).count != names.count { throw ValidationError("candidate names must differ (got \(names.joined(separator: ", ")))") }
         let output = try ComparisonRun(data: data, roles: try roles.resolved(), naValues: roles.naValues, candidates: candidates,
@@ -168,7 +175,7 @@ struct ComparisonRun {
         let table = try CSVReader.read(path: data, options: csv)
         let (rows, excluded) = try Comparison.usableRows(table, roles: roles, candidates: candidates)
         let part = table.subset(rows: rows)
-        let labels = try DesignBuilder.label(part, target: roles.target, positive: roles.positive).values
+        let labels = try DesignBuilder.label(part, roles: roles).values
         let customers = try roles.id.map { id -> [UInt64] in
             guard let c = part.column(named: id) else {
                 throw DataError(file: data, row: nil, line: nil, column: id, problem: "no column '\(id)' for --id", fix: "pass a header name")

@@ -72,8 +72,14 @@ struct DataRoleOptions: ParsableArguments {
     @Option(help: "How the export writes numbers: plain (default), grouped (1,234.5  $1,200  12% → 0.12) or decimal-comma (1.234,5  12,5 %). Stored in the model for scoring.")
     var numberFormat: NumberFormat?
 
-    /// The NA tokens the data is read with: the usual ones plus `--na-values` (and the config's).
-    var naValues: [String] { FitPipeline.defaultNAValues + extraNAValues.filter { !FitPipeline.defaultNAValues.contains($0) } }
+    @Flag(name: .customLong("no-default-na"), help: "Read only empty cells and --na-values as missing: 'NA', 'NULL', 'N/A', … stay text (NA for North America, say).")
+    var noDefaultNA = false
+
+    /// The NA tokens the data is read with: the usual ones (unless --no-default-na) plus `--na-values`.
+    var naValues: [String] {
+        let base = noDefaultNA ? [""] : FitPipeline.defaultNAValues
+        return base + extraNAValues.filter { !base.contains($0) }
+    }
 
     /// The configuration file's roles (if any) with the explicit flags applied over them.
     func resolved() throws -> ColumnRoles {

@@ -28,6 +28,9 @@ struct Export: ParsableCommand {
     @Flag(help: "PMML: a Scorecard model with points and reason codes instead of a RegressionModel.")
     var scorecard = false
 
+    @Flag(help: "SQL, for a model fitted with --number-format: the table's metric columns already hold numbers.")
+    var plainNumbers = false
+
     @Option(help: "PMML: embed the first rows of this CSV (with the core's outputs) as ModelVerification records.")
     var verify: String?
 
@@ -69,10 +72,12 @@ struct Export: ParsableCommand {
             var options = ExportOptions()
             options.sourceTable = table
             options.scorecard = scorecard
+            options.plainNumbers = plainNumbers
             if let verify {
                 let (table, _) = try ScoringInput.read(path: verify, model: artifact)
                 let part = table.subset(rows: Array(0..<min(verifyRows, table.rowCount)))
-                options.verification = (part.rowCount, ScoringInput.columns(part, names: Scorer(model: artifact).requiredColumns))
+                options.verification = (part.rowCount, ScoringInput.columns(part, names: Scorer(model: artifact).requiredColumns,
+                                                                                      numberFormat: artifact.schema.numberFormat ?? .plain))
             }
             let data = try Exporter.export(artifact, format: format, options: options)
             try AtomicFile.write(data, to: out)

@@ -18,6 +18,10 @@ struct Init: ParsableCommand {
     @Option(help: "The label value that means churned, when it is not 1/true/yes.")
     var positive: String?
 
+    @Option(help: ArgumentHelp("With --positive: comma-separated label values that mean stayed (needed when the label has more than two values).", valueName: "values"),
+            transform: { $0.split(separator: ",").map(String.init) })
+    var negative: [String] = []
+
     @Option(help: "Customer id column.")
     var id: String?
 
@@ -36,7 +40,7 @@ struct Init: ParsableCommand {
             if !force && FileManager.default.fileExists(atPath: out) {
                 throw ValidationError("\(out) exists. Fix: pass --force to replace it, or --out another path")
             }
-            let text = try DataProfile.starter(dataPath: data, target: target, positive: positive, id: id, time: time)
+            let text = try DataProfile.starter(dataPath: data, target: target, positive: positive, negatives: negative, id: id, time: time)
             if out == "-" {
                 print(text, terminator: "")
             } else {

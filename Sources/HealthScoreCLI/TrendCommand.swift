@@ -244,8 +244,8 @@ extension Score {
         var fix = "score one row per customer; nothing was recorded"
         if let time = artifact.schema.time, let t = table.column(named: time) {
             let snapshots = Set((0..<table.rowCount).compactMap { t.text(at: $0) })
-            if snapshots.count > 1 {
-                fix = "the file holds \(snapshots.count) snapshots of '\(time)': filter it to the one as of \(asOf); nothing was recorded"
+            if snapshots.count > 1, let latest = snapshots.max() {
+                fix = "the file holds \(snapshots.count) snapshots of '\(time)' (the latest is \(latest)): keep one snapshot per customer, e.g. the rows whose \(time) is \(latest), and score them --as-of that date; nothing was recorded"
             }
         }
         return HistoryError(path: data, problem: "customer id '\(id)' occurs \(rows.count) times (lines \(lines)), and a run holds one score per customer",

@@ -28,6 +28,8 @@ public struct ColumnProfile: Sendable {
     public var looksLike: Kind?
     /// Categorical: the most common level, when it is not already the default reference.
     public var proposedReference: String?
+    /// A text column that is really numbers: what `fit` will say about it, with the fix.
+    public var numericAdvice: String?
     public enum Kind: Sendable { case identifier, date }
     public init(name: String, role: MetricConfiguration.Role, type: MetricConfiguration.MetricType, missingShare: Double) {
         self.name = name; self.role = role; self.type = type; self.missingShare = missingShare
@@ -37,7 +39,7 @@ public struct ColumnProfile: Sendable {
 public enum StarterConfig {
     /// A commented YAML file that, unedited, fits what `fit` infers (plus the proposed transforms);
     /// the analyst fills in directions and groups.
-    public static func render(dataFile: String, rows: Int, target: String, positive: String, churnRate: Double,
+    public static func render(dataFile: String, rows: Int, target: String, positive: String, negatives: [String] = [], churnRate: Double,
                               id: String?, time: String?, profiles: [ColumnProfile],
                               proposed: (id: String?, time: String?) = (nil, nil)) -> String {
         var out = """
@@ -51,6 +53,7 @@ public enum StarterConfig {
         positive: \(quote(positive))
 
         """
+        if !negatives.isEmpty { out += "negative: [\(negatives.map(quote).joined(separator: ", "))]\n" }
         if let id { out += "id: \(quote(id))" + (proposed.id != nil ? "   # proposed: a different value in (nearly) every row or an id-like name; check it\n" : "\n") }
         if let time { out += "time: \(quote(time))" + (proposed.time != nil ? "   # proposed: every value is a date; check it\n" : "\n") }
         out += """
@@ -64,6 +67,7 @@ public enum StarterConfig {
         """
         for p in profiles where p.role != .target && p.name != id && p.name != time {
             out += "  \(quote(p.name)):\n"
+            if let advice = p.numericAdvice { out += "    # \(advice.replacingOccurrences(of: "\n", with: " "))\n" }
             if p.role != .metric {
                 let why = p.looksLike == .identifier ? "   # another identifier-like column" : p.looksLike == .date ? "   # another date column" : ""
                 out += "    role: \(p.role == .id || p.role == .time ? MetricConfiguration.Role.exclude.rawValue : p.role.rawValue)\(why)\n"

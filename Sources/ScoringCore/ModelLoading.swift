@@ -51,9 +51,9 @@ extension ModelArtifact {
                 throw ModelError(path: path, problem: "the model has no checksum: it was edited by hand, or not written by 'healthscore fit'",
                                  fix: "refit the model (or restore the file healthscore wrote); to use a hand-edited model on purpose, pass --allow-unsigned")
             }
-            if let stored = model.checksum, stored != (try model.computedChecksum()) {
+            if let stored = model.checksum, !allowUnsigned, stored != (try model.computedChecksum()) {
                 throw ModelError(path: path, problem: "checksum mismatch: the file was changed after 'healthscore fit' wrote it (edited by hand, or damaged)",
-                                 fix: "refit the model, or restore the file healthscore wrote")
+                                 fix: "refit the model, or restore the file healthscore wrote; to use a hand-edited model on purpose, pass --allow-unsigned")
             }
             try model.validate(path: path)
             return model

@@ -5,7 +5,7 @@ import ScoringCore
 /// with one stray cell (`-`, `#DIV/0!`, `1,234`) would otherwise turn into hundreds of level terms,
 /// and a forgotten `--id` into a weight per customer: both are errors that name the cells and a
 /// fix that, followed, reads the column as intended.
-enum ColumnTyping {
+public enum ColumnTyping {
     /// How a level's text reads as a number.
     enum Reading: Equatable { case plain, grouped, decimalComma, text }
 
@@ -36,26 +36,45 @@ enum ColumnTyping {
         let formatted = max(grouped, comma)
         guard plain > 0 || formatted > 0, (plain + formatted) * 2 > total, !offending.isEmpty else { return }
         offending.sort { (firstSeen[$0.level]?.row ?? .max, $0.level) < (firstSeen[$1.level]?.row ?? .max, $1.level) }
-        let strays = offending.reduce(0) { $0 + $1.count }
-        let shown = offending.prefix(3).map { o -> String in
-            let place = firstSeen[o.level].map { "row \($0.row) (line \($0.line))" } ?? "a row"
-            return "'\(DataError.excerpt(o.level))' at \(place)"
-        }.joined(separator: ", ")
+        func shown(_ list: [(level: String, reading: Reading, count: Int)], _ limit: Int) -> String {
+            list.prefix(limit).map { o -> String in
+                let place = firstSeen[o.level].map { "row \($0.row) (line \($0.line))" } ?? "a row"
+                return "'\(DataError.excerpt(o.level))' at \(place)"
+            }.joined(separator: ", ") + (list.count > limit ? " and \(list.count - limit) more spellings" : "")
+        }
+        let strays = offending.filter { $0.reading == .text }
+        let formattedCells = offending.filter { $0.reading != .text }
+        let strayCount = strays.reduce(0) { $0 + $1.count }
+        var parts = ["\(plain) of \(total) cells are plain numbers"]
+        if formatted > 0 {
+            parts.append("\(formatted) are numbers written with thousands separators, currency or % (\(shown(formattedCells, 1)))")
+        }
+        if strayCount > 0 { parts.append("\(strayCount) \(strayCount == 1 ? "is not a number" : "are not numbers"): \(shown(strays, 3))") }
         var fixes: [String] = []
         let suggested: NumberFormat = comma > grouped ? .decimalComma : .grouped
         if formatted > 0 && format == .plain {
             fixes.append("--number-format \(suggested.rawValue) (reads thousands separators, currency and % as numbers)")
         }
-        let tokens = offending.filter { $0.reading == .text }.map(\.level)
-        if !tokens.isEmpty {
+        if !strays.isEmpty {
+            let tokens = strays.map(\.level)
             let listed = tokens.prefix(8).joined(separator: ",")
-            fixes.append("--na-values \(shellQuoted(listed)) (reads \(tokens.count == 1 ? "it" : "them") as missing)\(tokens.count > 8 ? " with the other \(tokens.count - 8) spellings" : "")")
+            // Written with '=': a value starting with '-' would otherwise be taken for an option.
+            fixes.append("--na-values=\(shellQuoted(listed)) (reads \(tokens.count == 1 ? "it" : "them") as missing)\(tokens.count > 8 ? " with the other \(tokens.count - 8) spellings" : "")")
         }
         let metric = fixes.isEmpty ? "" : "if it is a metric, pass " + fixes.joined(separator: " and ")
         throw DataError(file: file, column: column,
-                        problem: "a numeric-looking column: \(plain + formatted) of \(total) cells are numbers, but \(strays) \(strays == 1 ? "is not a plain number" : "are not plain numbers"): \(shown)\(offending.count > 3 ? " and \(offending.count - 3) more spellings" : "")",
+                        problem: "a numeric-looking column: " + parts.joined(separator: "; "),
                         fix: [metric, "if it is a category, pass --categorical \(column) (or type: categorical in the config)"]
                             .filter { !$0.isEmpty }.joined(separator: "; "))
+    }
+
+    /// For `init`: the problem and fix when a text column is really numbers (stray cells, or a
+    /// business format), nil when it is a category.
+    public static func numericAdvice(_ column: String, counts: [String: Int]) -> (problem: String, fix: String)? {
+        do { try checkNumeric(column, counts: counts, firstSeen: [:], format: .plain, file: "") } catch let e as DataError {
+            return (e.problem, e.fix)
+        } catch { return nil }
+        return nil
     }
 
     /// A category that takes a different value in (almost) every row names the row, not a behaviour.

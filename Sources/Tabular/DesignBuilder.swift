@@ -375,6 +375,11 @@ func closestName(to name: String, among names: [String]) -> String? {
 }
 
 extension DesignBuilder {
+    /// The label as the roles code it: `positive`, and with `negatives` the values that mean stayed.
+    public static func label(_ table: RawTable, roles: ColumnRoles) throws -> (values: [Double], positive: String) {
+        try label(table, target: roles.target, positive: roles.positive, negatives: roles.negatives)
+    }
+
     /// The label as 1 (churned), 0, or NaN when missing (or, with `negatives`, neither churn nor a
     /// listed non-churn value), with the positive value it settled on.
     public static func label(_ table: RawTable, target: String, positive: String?,

@@ -140,7 +140,7 @@ extension DesignStatistics {
                 let missingPooled = tally.missing > 0 && Double(tally.missing) < minimum
                 var levelNames = present.filter { Double(tally.counts[$0]!) >= max(minimum, 1) }.sorted(by: byBytes)
                 if !roles.categorical.contains(name) {
-                    try ColumnTyping.checkNumeric(name, counts: tally.counts, firstSeen: tally.firstSeen, format: roles.numberFormat, file: path)
+                    try ColumnTyping.checkNumeric(name, counts: tally.cells, firstSeen: tally.firstSeen, format: roles.numberFormat, file: path)
                     try ColumnTyping.checkIdentifier(name, levels: present.count, cells: n - tally.missing, file: path)
                 }
                 if levelNames.count > Self.maxLevels {

@@ -40,6 +40,9 @@ public struct DesignStatistics: Sendable {
         var counts: [String: Int] = [:]; var order: [String] = []; var missing = 0
         /// Each level's first record in the file (over all rows, fitted or not), for messages.
         var firstSeen: [String: Sighting] = [:]
+        /// Cells per level over all rows, fitted or not: a column's type is decided from every cell
+        /// (a stray '-' in a row dropped for another blank still says the column is a number).
+        var cells: [String: Int] = [:]
         /// Fitted rows per level and label text (the missing cells under "" as level), to tell a
         /// level whose rows all carry one label: it separates.
         var labelled: [String: [String: Int]] = [:]
@@ -125,6 +128,9 @@ public struct DesignStatistics: Sendable {
                         tally.labelled[level, default: [:]][labelLevels[index % labelLevels.count], default: 0] += count
                     }
                 }
+                var all = [Int](repeating: 0, count: levels.count)
+                codes.withUnsafeBufferPointer { k in for code in k where code >= 0 { all[Int(code)] += 1 } }
+                for (code, count) in all.enumerated() where count > 0 { tally.cells[levels[code], default: 0] += count }
                 var first = [Int](repeating: -1, count: levels.count)
                 var unseen = levels.count
                 codes.withUnsafeBufferPointer { k in
@@ -200,6 +206,7 @@ public struct DesignStatistics: Sendable {
                 mine.counts[level, default: 0] += t.counts[level]!
             }
             for (level, seen) in t.firstSeen where mine.firstSeen[level] == nil { mine.firstSeen[level] = seen }
+            mine.cells.merge(t.cells, uniquingKeysWith: +)
             for (level, byLabel) in t.labelled { mine.labelled[level, default: [:]].merge(byLabel, uniquingKeysWith: +) }
             categorical[name] = mine
         }
@@ -259,6 +266,9 @@ extension DesignStatistics {
             let seen = t.firstSeen.keys.sorted()
             out.int(seen.count)
             for level in seen { out.string(level); out.int(t.firstSeen[level]!.row); out.int(t.firstSeen[level]!.line) }
+            let cellLevels = t.cells.keys.sorted()
+            out.int(cellLevels.count)
+            for level in cellLevels { out.string(level); out.int(t.cells[level]!) }
             let labelledLevels = t.labelled.keys.sorted()
             out.int(labelledLevels.count)
             for level in labelledLevels {
@@ -335,6 +345,7 @@ extension DesignStatistics {
                 let level = try input.string()
                 t.firstSeen[level] = Sighting(row: try input.int(), line: try input.int())
             }
+            for _ in 0..<(try input.count()) { t.cells[try input.string()] = try input.int() }
             for _ in 0..<(try input.count()) {
                 let level = try input.string()
                 for _ in 0..<(try input.count()) { t.labelled[level, default: [:]][try input.string()] = try input.int() }

@@ -8,7 +8,7 @@ public enum DataProfile {
     /// Metrics correlated above this are proposed (commented) as a group.
     public static let groupThreshold = 0.9
 
-    public static func starter(dataPath: String, target: String, positive: String?, id: String?, time: String?,
+    public static func starter(dataPath: String, target: String, positive: String?, negatives: [String] = [], id: String?, time: String?,
                                naValues: [String] = FitPipeline.defaultNAValues) throws -> String {
         var csv = CSVOptions()
         csv.naValues = Set(naValues)
@@ -18,7 +18,7 @@ public enum DataProfile {
             throw DataError(file: dataPath, row: nil, line: nil, column: name, problem: "no column named '\(name)'",
                             fix: "pass one of the header names (\(table.columns.prefix(8).map(\.name).joined(separator: ", ")))")
         }
-        let label = try DesignBuilder.label(table, target: target, positive: positive)
+        let label = try DesignBuilder.label(table, target: target, positive: positive, negatives: negatives)
         let y = label.values
         let labelled = y.filter { !$0.isNaN }
         let churnRate = labelled.isEmpty ? 0 : labelled.reduce(0, +) / Double(labelled.count)
@@ -37,7 +37,7 @@ public enum DataProfile {
         }
         proposeGroups(&profiles, table: table)
         return StarterConfig.render(dataFile: (dataPath as NSString).lastPathComponent, rows: table.rowCount, target: target,
-                                    positive: label.positive, churnRate: churnRate, id: proposedId, time: proposedTime, profiles: profiles,
+                                    positive: label.positive, negatives: negatives, churnRate: churnRate, id: proposedId, time: proposedTime, profiles: profiles,
                                     proposed: (id: proposedId == id ? nil : proposedId, time: proposedTime == time ? nil : proposedTime))
     }
 
@@ -91,7 +91,13 @@ public enum DataProfile {
             // An identifier or free text: nearly one level per row.
             if distinct > DesignBuilder.identifierLevelLimit && distinct * 2 > n || distinct <= 1 { p.role = .exclude }
             let shown = levels.indices.filter { counts[$0] > 0 }
-            if !shown.isEmpty && shown.allSatisfy({ isDateLike(levels[$0]) }) {
+            var cells: [String: Int] = [:]
+            for i in shown { cells[levels[i]] = counts[i] }
+            if let advice = ColumnTyping.numericAdvice(c.name, counts: cells) {
+                // Numbers with stray cells or in a business format: a metric, once read as such.
+                p.type = .numeric
+                p.numericAdvice = advice.problem + ". Fix: " + advice.fix
+            } else if !shown.isEmpty && shown.allSatisfy({ isDateLike(levels[$0]) }) {
                 p.looksLike = .date; p.role = .time
             } else if distinct >= 20 && Double(distinct) >= 0.9 * Double(present) {
                 p.looksLike = .identifier; p.role = .id
@@ -100,6 +106,7 @@ public enum DataProfile {
                 p.looksLike = .identifier; p.role = .id
             }
             // The most common level is proposed as the reference (the default is the first in byte order).
+            if p.numericAdvice != nil { p.topLevels = [] }
             if let top = p.topLevels.first, distinct > 1 {
                 let first = levels.indices.filter { counts[$0] > 0 }.map { levels[$0] }.min { $0.utf8.lexicographicallyPrecedes($1.utf8) }
                 if first != top.level { p.proposedReference = top.level }

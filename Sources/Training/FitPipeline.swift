@@ -118,18 +118,23 @@ public enum ScoringInput {
         csv.textColumns = Set(model.schema.features.filter { $0.kind == .categorical }.map(\.column)
                               + [model.schema.id, model.schema.time].compactMap { $0 })
         let table = try CSVReader.read(path: path, options: csv)
-        return (table, columns(table, names: Scorer(model: model).requiredColumns))
+        return (table, columns(table, names: Scorer(model: model).requiredColumns, numberFormat: csv.numberFormat))
     }
 
     /// The named columns of a table as the scoring core takes them (absent names are left out, so
-    /// the scorer reports them).
-    public static func columns(_ table: RawTable, names: [String]) -> [String: ScoringColumn] {
+    /// the scorer reports them). A column read as text because of one bad cell keeps its other cells
+    /// readable (in the model's number format too), so the scorer names the bad cell, not the first.
+    public static func columns(_ table: RawTable, names: [String], numberFormat: NumberFormat = .plain) -> [String: ScoringColumn] {
         var columns: [String: ScoringColumn] = [:]
         for name in names {
             guard let c = table.column(named: name) else { continue }
             switch c.values {
             case .numeric(let v): columns[name] = .numbers(v)
-            case .text: columns[name] = .strings((0..<table.rowCount).map { c.text(at: $0) })
+            case .text:
+                columns[name] = .strings((0..<table.rowCount).map { i in
+                    guard var text = c.text(at: i), numberFormat != .plain else { return c.text(at: i) }
+                    return text.withUTF8 { numberFormat.value(of: $0) }.map { String($0) } ?? text
+                })
             }
         }
         return columns

@@ -299,7 +299,7 @@ public enum Trainer {
                 .map { "\($0.term) (VIF \(ModelSummary.fixed($0.vif!, 0)))" }.joined(separator: ", ")
             warnings.append(ModelWarning(
                 code: "collinear",
-                message: "\(collinear.count) term(s) have variance inflation above 10: \(listed)\(collinear.count > 8 ? ", …" : ""); their individual weights and Δ churn cannot be read on their own — drop or combine one of each correlated group (a config group, or --group-correlated 0.9)",
+                message: "\(collinear.count) term(s) have variance inflation above 10: \(listed)\(collinear.count > 8 ? ", …" : ""); their individual weights and Δ churn cannot be read on their own — \(collinearFix(collinear.map(\.term), schema: schema))",
                 terms: collinear.map(\.term)))
         }
         if nDropped > 0 { warnings.append(droppedRowsWarning(nDropped, reasons: dropReasons, policy: schema.missingPolicy)) }
@@ -329,7 +329,8 @@ public enum Trainer {
                 let separating = zip(f.levels ?? [], counts).filter { terms.contains(FeatureSpec.levelTerm(f.column, $0.0)) }
                 let sizes = separating.prefix(3).map { "\(FeatureSpec.levelTerm(f.column, $0.0)) has \($0.1) row\($0.1 == 1 ? "" : "s")" }
                     .joined(separator: ", ") + (separating.count > 3 ? ", …" : "")
-                return fix + "; pooling rare levels cannot remove it (\(sizes), and no pool of '\(f.column)' levels holds both churners and stayers), so otherwise --exclude \(f.column)"
+                let typo = separating.contains { $0.1 <= 2 } ? " (a level with one or two rows is often a misspelling: correct it in the data)" : ""
+                return fix + "; pooling rare levels cannot remove it (\(sizes), and no pool of at most a tenth of the rows holds both churners and stayers)\(typo), so otherwise --exclude \(f.column)"
             }
             shares.append(share)
         }
@@ -346,14 +347,29 @@ public enum Trainer {
             for (c, e) in zip(counts, churners) {
                 if c < cut { pooled += c; pooledEvents += e } else if separates(c, e) { bad = true; break }
             }
-            // The pool must not swallow the whole column (that would pool the metric away).
-            if bad || separates(pooled, pooledEvents) || pooled * 2 > n { continue }
+            // The pool may take the rare levels only: at most a tenth of the rows (more would pool
+            // the metric away, as a typo's one row would with the next-largest level).
+            if bad || separates(pooled, pooledEvents) || pooled * 10 > n { continue }
             var scale = 1.0
             let share = Double(cut) / Double(n)
             while share * scale < 10 { scale *= 10 }
             return (share * scale).rounded(.up) / scale
         }
         return nil
+    }
+
+    /// Category levels compared with a rare reference level inflate each other's variance (each is
+    /// nearly "not the others"): a common reference is the fix there; correlated numbers want a group.
+    static func collinearFix(_ terms: [String], schema: InputSchema) -> String {
+        var fixes: [String] = []
+        for f in schema.features where f.kind == .categorical {
+            guard let levels = f.levels, let shares = f.levelShares, shares.count == levels.count,
+                  levels.dropFirst().contains(where: { terms.contains(FeatureSpec.levelTerm(f.column, $0)) }),
+                  shares[0] < 0.05, let common = zip(levels, shares).max(by: { $0.1 < $1.1 }), common.0 != levels[0] else { continue }
+            fixes.append("'\(f.column)' is compared with its rare level '\(levels[0])' (\(String(format: "%.1f", 100 * shares[0]))% of rows): --reference \(f.column)=\(common.0) (its most common level) removes that")
+        }
+        let numeric = "drop or combine one of each correlated group (a config group, or --group-correlated 0.9)"
+        return fixes.isEmpty ? numeric : fixes.joined(separator: "; ") + "; for correlated numbers, " + numeric
     }
 
     /// Rows left out, by reason; `--missing impute` is advised only where it would keep them.
