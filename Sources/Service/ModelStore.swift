@@ -14,6 +14,8 @@ public final class LoadedModel: Sendable {
     let columnKinds: [(name: String, numeric: Bool)]
     /// Strings that mean "missing" (the model's NA values, as when scoring a CSV).
     let naValues: Set<String>
+    /// How the training export wrote numbers: a numeric cell sent as "$1,200" reads as 1200.
+    let numberFormat: NumberFormat
     /// The `GET /v1/model` body, encoded once.
     let metadataJSON: String
 
@@ -40,7 +42,9 @@ public final class LoadedModel: Sendable {
             }
         }
         self.columnKinds = kinds
-        self.naValues = Set(artifact.schema.naValues)
+        // Compared trimmed and in lower case, as the CSV reader compares them ('null', 'NA ').
+        self.naValues = Set(artifact.schema.naValues.map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
+        self.numberFormat = artifact.schema.numberFormat ?? .plain
         self.metadataJSON = try ModelMetadata(artifact, checksum: checksum, scorer: scorer).json()
     }
 

@@ -94,7 +94,7 @@ public enum ScoreEndpoint {
             var strings: [String?] = []
             strings.reserveCapacity(rows.count)
             for i in rows.indices {
-                strings.append(text(try cell(rows, i, name), naValues: model.naValues))
+                strings.append(text(try cell(rows, i, name), naValues: model.naValues, numberFormat: numeric ? model.numberFormat : .plain))
             }
             columns[name] = .strings(strings)
         }
@@ -127,11 +127,14 @@ public enum ScoreEndpoint {
         return out
     }
 
-    private static func text(_ v: JSONValue, naValues: Set<String>) -> String? {
+    private static func text(_ v: JSONValue, naValues: Set<String>, numberFormat: NumberFormat) -> String? {
         switch v {
         case .null: return nil
         case .number(let t): return t
-        case .string(let s): return naValues.contains(s) ? nil : s
+        case .string(let s):
+            if naValues.contains(s.trimmingCharacters(in: .whitespaces).lowercased()) { return nil }
+            var copy = s
+            return copy.withUTF8 { numberFormat.value(of: $0) }.map { String($0) } ?? s
         case .bool(let b): return b ? "true" : "false"
         case .array, .object: return nil  // refused before
         }

@@ -235,7 +235,8 @@ public enum DesignBuilder {
         let names = table.columns.map(\.name) + table.skippedColumns
         func require(_ name: String, role: String, flag: String) throws {
             guard table.hasColumn(name) else {
-                throw err(nil, "no column named '\(name)' for \(role) (columns: \(names.prefix(12).joined(separator: ", "))\(names.count > 12 ? ", …" : ""))",
+                let closest = closestName(to: name, among: names).map { " (closest: '\($0)')" } ?? ""
+                throw err(nil, "no column named '\(name)' for \(role)\(closest) (columns: \(names.prefix(12).joined(separator: ", "))\(names.count > 12 ? ", …" : ""))",
                           "pass one of the header names to \(flag)")
             }
         }
@@ -421,6 +422,9 @@ enum LabelCoding {
             guard texts.contains(positive) else {
                 throw err("--positive '\(positive)' does not occur in the label (values with their rows: \(shown))",
                           "pass one of the label values to --positive")
+            }
+            if negatives.contains(positive) {
+                throw err("'\(positive)' is given both as --positive (churned) and in --negative (stayed)", "name it in one of the two")
             }
             for n in negatives where !texts.contains(n) {
                 throw err("--negative '\(n)' does not occur in the label (values with their rows: \(shown))",

@@ -85,9 +85,11 @@ import Testing
         // The model is fitted with --missing drop: null is a missing value, refused with the row and column.
         expect400(try await server.request("POST", "/v1/score", body: f.body(replacing: ["total_day_minutes": "null"])),
                   mentions: ["row 1", "column 'total_day_minutes'", "missing"])
-        // An NA string is missing too, as in a CSV.
-        expect400(try await server.request("POST", "/v1/score", body: f.body(replacing: ["total_day_minutes": "\"NA\""])),
-                  mentions: ["row 1", "column 'total_day_minutes'", "missing"])
+        // An NA string is missing too, as in a CSV: in any case and with spaces around.
+        for na in ["\"NA\"", "\" null \"", "\"n/a\""] {
+            expect400(try await server.request("POST", "/v1/score", body: f.body(replacing: ["total_day_minutes": na])),
+                      mentions: ["row 1", "column 'total_day_minutes'", "missing"])
+        }
         // No rows: an empty list of scores.
         let empty = try await server.request("POST", "/v1/score", body: Data("{\"rows\": []}".utf8))
         #expect(empty.status == 200)
