@@ -58,9 +58,11 @@ struct DataRoleOptions: ParsableArguments {
     @Option(help: "none, or balanced (each class weighted to N/2, as scikit-learn; probabilities are then not calibrated).")
     var classWeight: ClassWeight = .none
 
-    @Option(name: .customLong("na-values"), help: "Comma-separated tokens read as missing besides the usual ones (empty, NA, N/A, NULL, NaN, #N/A, <NA>; any case, spaces ignored), e.g. '-,?,#DIV/0!'.",
+    @Option(name: .customLong("na-values"), help: "Comma-separated tokens read as missing besides the usual ones (empty, NA, N/A, NULL, NaN, #N/A, <NA>; any case, spaces ignored), e.g. --na-values='-,?,#DIV/0!'; repeatable, the lists add up.",
             transform: { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) })
-    var extraNAValues: [String] = []
+    var naValueLists: [[String]] = []
+
+    var extraNAValues: [String] { naValueLists.flatMap { $0 } }
 
     @Option(help: ArgumentHelp("Comma-separated columns to read as categories even when their cells are numbers (area codes, plan ids).", valueName: "cols"),
             transform: { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } })

@@ -268,7 +268,9 @@ public enum CSVReader {
             let name = trimSpaces(decoded)
             if name.isEmpty {
                 throw DataError(file: path, line: line, problem: "header column \(column + 1) has an empty name",
-                                fix: "give every column a name, or remove the trailing comma from the header")
+                                fix: column == 0
+                                    ? "name the first column, or export without it (pandas writes its row index there: to_csv(..., index=False))"
+                                    : "give every column a name, or remove the trailing comma from the header")
             }
             if let earlier = seen[name] {
                 throw DataError(file: path, line: line, column: name,

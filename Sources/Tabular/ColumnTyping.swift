@@ -26,7 +26,9 @@ public enum ColumnTyping {
         var cells: [Reading: Int] = [:]
         var offending: [(level: String, reading: Reading, count: Int)] = []
         for (level, count) in counts where count > 0 {
-            let r = reading(level)
+            var r = reading(level)
+            // Under a declared format, its spellings are numbers like any other.
+            if (format == .grouped && r == .grouped) || (format == .decimalComma && r == .decimalComma) { r = .plain }
             cells[r, default: 0] += count
             if r != .plain { offending.append((level, r, count)) }
         }
@@ -64,7 +66,7 @@ public enum ColumnTyping {
         let metric = fixes.isEmpty ? "" : "if it is a metric, pass " + fixes.joined(separator: " and ")
         throw DataError(file: file, column: column,
                         problem: "a numeric-looking column: " + parts.joined(separator: "; "),
-                        fix: [metric, "if it is a category, pass --categorical \(column) (or type: categorical in the config)"]
+                        fix: [metric, "if it is a category, pass --categorical \(shellWord(column)) (or type: categorical in the config)"]
                             .filter { !$0.isEmpty }.joined(separator: "; "))
     }
 
@@ -81,10 +83,18 @@ public enum ColumnTyping {
     static func checkIdentifier(_ column: String, levels: Int, cells: Int, file: String) throws {
         let manyAndDistinct = levels >= 20 && Double(levels) >= 0.9 * Double(cells)
         let huge = levels > DesignBuilder.identifierLevelLimit && levels * 2 > cells
-        guard manyAndDistinct || huge else { return }
+        // Repeated snapshots per customer: many levels, each a few times, under an id's name.
+        let namedLikeAnId = levels >= 50 && Double(levels) >= 0.2 * Double(cells) && looksLikeIdName(column)
+        guard manyAndDistinct || huge || namedLikeAnId else { return }
         throw DataError(file: file, column: column,
                         problem: "text column with \(levels) distinct values in \(cells) rows looks like an identifier or free text, not a metric",
-                        fix: "pass --id \(column) if it names the customer, or --exclude \(column)")
+                        fix: "pass --id \(shellWord(column)) if it names the customer, or --exclude \(shellWord(column))")
+    }
+
+    /// customer_id, AccountID, user id, id, …
+    public static func looksLikeIdName(_ name: String) -> Bool {
+        name.range(of: #"(^|[_ .-])(id|uuid|guid|key)$|^id[_ .-]|[a-z]Id$|ID$|(customer|account|user|client|member)[_ .-]?(no|number|num)$"#,
+                   options: .regularExpression) != nil
     }
 
     /// The `--rare-levels` share that leaves at most `limit` levels while keeping most rows in named
@@ -105,6 +115,11 @@ public enum ColumnTyping {
 
     static func shellQuoted(_ s: String) -> String {
         "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    /// A column name as a shell word: quoted only when it needs to be (`--id 'Customer ID'`).
+    public static func shellWord(_ s: String) -> String {
+        s.range(of: #"^[A-Za-z0-9_.,:=/+-]+$"#, options: .regularExpression) != nil ? s : shellQuoted(s)
     }
 }
 

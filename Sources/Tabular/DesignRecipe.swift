@@ -141,7 +141,7 @@ extension DesignStatistics {
                 var levelNames = present.filter { Double(tally.counts[$0]!) >= max(minimum, 1) }.sorted(by: byBytes)
                 if !roles.categorical.contains(name) {
                     try ColumnTyping.checkNumeric(name, counts: tally.cells, firstSeen: tally.firstSeen, format: roles.numberFormat, file: path)
-                    try ColumnTyping.checkIdentifier(name, levels: present.count, cells: n - tally.missing, file: path)
+                    try ColumnTyping.checkIdentifier(name, levels: tally.cells.count, cells: tally.cells.values.reduce(0, +), file: path)
                 }
                 if levelNames.count > Self.maxLevels {
                     let counts = present.map { tally.counts[$0]! }

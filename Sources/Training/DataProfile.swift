@@ -117,7 +117,10 @@ public enum DataProfile {
 
     /// Links numeric metrics with |r| above `groupThreshold` and names each linked set.
     static func proposeGroups(_ profiles: inout [ColumnProfile], table: RawTable) {
-        let numeric = profiles.indices.filter { profiles[$0].role == .metric && profiles[$0].type == .numeric }
+        // Text columns that are really numbers (`numericAdvice`) have no values read as numbers yet.
+        let numeric = profiles.indices.filter {
+            profiles[$0].role == .metric && profiles[$0].type == .numeric && profiles[$0].numericAdvice == nil
+        }
         let values: [[Double]] = numeric.map { i in
             if case .numeric(let v) = table.columns[i].values { return v }
             return []

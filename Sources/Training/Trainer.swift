@@ -234,7 +234,7 @@ public enum Trainer {
             warnings.append(ModelWarning(code: "not_converged", message: "the penalised fit did not reach its KKT tolerance (residual \(fit.kktViolation))"))
         }
         if design.nDropped > 0 {
-            warnings.append(droppedRowsWarning(design.nDropped, reasons: design.dropReasons, policy: design.schema.missingPolicy))
+            warnings.append(droppedRowsWarning(design.nDropped, reasons: design.dropReasons, schema: design.schema))
         }
         if let w = churnMajorityWarning(events: events, rows: n, schema: design.schema) { warnings.append(w) }
         var model = ModelArtifact(
@@ -302,7 +302,7 @@ public enum Trainer {
                 message: "\(collinear.count) term(s) have variance inflation above 10: \(listed)\(collinear.count > 8 ? ", …" : ""); their individual weights and Δ churn cannot be read on their own — \(collinearFix(collinear.map(\.term), schema: schema))",
                 terms: collinear.map(\.term)))
         }
-        if nDropped > 0 { warnings.append(droppedRowsWarning(nDropped, reasons: dropReasons, policy: schema.missingPolicy)) }
+        if nDropped > 0 { warnings.append(droppedRowsWarning(nDropped, reasons: dropReasons, schema: schema)) }
         if let w = churnMajorityWarning(events: events, rows: fit.nObservations, schema: schema) { warnings.append(w) }
         return ModelArtifact(
             toolVersion: toolVersion, createdAt: ISO8601DateFormatter().string(from: Date()), training: source,
@@ -373,10 +373,15 @@ public enum Trainer {
     }
 
     /// Rows left out, by reason; `--missing impute` is advised only where it would keep them.
-    static func droppedRowsWarning(_ count: Int, reasons: [String: Int], policy: MissingPolicy) -> ModelWarning {
+    static func droppedRowsWarning(_ count: Int, reasons: [String: Int], schema: InputSchema) -> ModelWarning {
         let listed = reasons.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
         let metricGaps = reasons.keys.contains { $0.hasPrefix("missing ") && $0 != "missing label" && !$0.hasSuffix("(weight)") && !$0.hasSuffix("(cluster)") }
-        let advice = policy == .drop && metricGaps ? "; pass --missing impute to keep rows with missing metrics" : ""
+        var advice = schema.missingPolicy == .drop && metricGaps ? "; pass --missing impute to keep rows with missing metrics" : ""
+        // A category whose "missing" cells are a real value spelled like a missing one (NA for North America).
+        let categories = schema.features.filter { $0.kind == .categorical }.map(\.column)
+        if let blank = categories.first(where: { reasons["missing \($0)"] != nil }), schema.naValues.count > 1 {
+            advice += "; if a spelling such as NA or NULL is a real value of '\(blank)' (NA for North America), pass --no-default-na"
+        }
         return ModelWarning(code: "dropped_rows", message: "\(count) rows dropped (\(listed))\(advice)")
     }
 

@@ -152,6 +152,32 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: run.path("m.json")))
     }
 
+    /// From a second new user's exports: init on a stray cell (it trapped), repeated --na-values,
+    /// an id column repeated per snapshot, and a column name with a space in a suggested fix.
+    @Test func exportsOfOtherToolsGetFixesThatRunAsPrinted() throws {
+        let run = Run()
+        let stray = try run.file("stray.csv", Self.history(cell: { r, _, v in r == 40 ? "x" : String(v) }))
+        let a = try run.cli("init on a numeric column with a stray cell", ["init", stray, "--target", "churned", "--out", "-"])
+        #expect(a.status == 0 && a.stdout.contains("--na-values='x'"), "\(a.stderr)")
+        var twice = Self.history(cell: { r, _, v in r == 40 ? "x" : r == 41 ? "-" : String(v) })
+        let both = try run.file("both.csv", twice)
+        let b = try run.cli("--na-values given twice", ["fit", both, "--target", "churned", "--id", "customer", "--na-values=x", "--na-values=-",
+                                                         "--out", run.path("m.json")])
+        #expect(b.status == 0, "\(b.stderr)")
+        // Three snapshots per customer: 133 ids over 400 rows, an id's name.
+        twice = Self.history().split(separator: "\n").enumerated().map { i, line in
+            i == 0 ? "customer_id" + line.dropFirst("customer".count) : "C\((i - 1) / 3)" + line.drop { $0 != "," }
+        }.joined(separator: "\n") + "\n"
+        let repeated = try run.file("rep.csv", twice)
+        let c = try run.cli("repeated customer_id without --id", ["fit", repeated, "--target", "churned", "--out", run.path("m.json")])
+        #expect(c.status == 1 && c.stderr.contains("--id customer_id"), "\(c.stderr)")
+        let spaced = try run.file("spaced.csv", Self.history().replacingOccurrences(of: "customer,", with: "Customer ID,"))
+        let d = try run.cli("id column named with a space", ["fit", spaced, "--target", "churned", "--out", run.path("m.json")])
+        #expect(d.status == 1 && d.stderr.contains("--id 'Customer ID'"), "\(d.stderr)")
+        let e = try CLI.run(["fit", spaced, "--target", "churned", "--id", "Customer ID", "--out", run.path("m.json")])
+        #expect(e.status == 0, "\(e.stderr)")
+    }
+
     // MARK: - Labels
 
     @Test(arguments: [("1.0", "0.0", "1.0"), ("1", "-1", "1"), ("Churned", "Active", "Churned"), ("yes", "no", "yes"), ("TRUE", "FALSE", "TRUE")])
