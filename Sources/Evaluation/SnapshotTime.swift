@@ -307,21 +307,15 @@ public struct SnapshotColumn: Sendable {
     /// calendar times; nil for plain period numbers.
     static func compactCalendar(_ periods: [SnapshotTime]) -> SnapshotColumn? {
         let values = Set(periods.map(\.ordinal))
-        guard let low = values.min(), let high = values.max() else { return nil }
-        if low >= 190001 && high <= 210012 && values.allSatisfy({ (1...12).contains($0 % 100) }) {
-            var lookup: [Int: SnapshotTime] = [:]
-            for v in values { lookup[v] = .date(year: v / 100, month: v % 100, day: 1)! }
-            return SnapshotColumn(name: "", format: .compactYearMonth, times: periods.map { lookup[$0.ordinal]! })
+        guard let kind = CompactDate.kind(of: values) else { return nil }
+        var lookup: [Int: SnapshotTime] = [:]
+        for v in values {
+            let (year, month, day) = CompactDate.parts(v, kind)
+            guard let time = SnapshotTime.date(year: year, month: month, day: day) else { return nil }
+            lookup[v] = time
         }
-        if low >= 19000101 && high <= 21001231 {
-            var lookup: [Int: SnapshotTime] = [:]
-            for v in values {
-                guard let day = SnapshotTime.date(year: v / 10000, month: v / 100 % 100, day: v % 100) else { return nil }
-                lookup[v] = day
-            }
-            return SnapshotColumn(name: "", format: .compactDate, times: periods.map { lookup[$0.ordinal]! })
-        }
-        return nil
+        return SnapshotColumn(name: "", format: kind == .yearMonth ? .compactYearMonth : .compactDate,
+                              times: periods.map { lookup[$0.ordinal]! })
     }
 
     /// Cells as strings, nil for missing; rows numbered from 1 in messages.

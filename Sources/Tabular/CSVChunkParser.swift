@@ -557,6 +557,7 @@ final class ChunkParser: @unchecked Sendable {
         let end = tk.end
         let plainNumbersAreNeverNA = plan.plainNumbersAreNeverNA
         let fastNumbers = plainNumbersAreNeverNA
+        let readsPlainNumbers = plan.readsPlainNumbers
         /// `parseLeading` reads up to 9 bytes and its end byte 1 more.
         let fastLimit = end &- 10
         var scanner = CandidateScanner()
@@ -617,7 +618,7 @@ final class ChunkParser: @unchecked Sendable {
                     } else if !escaped && na.matches(base + s, count: e &- s) {
                         cell.pointee = .nan
                         missing[c] &+= 1
-                    } else if !escaped, plan.readsPlainNumbers, let v = FastFloat.parse(base + s, count: e &- s), v.isFinite {
+                    } else if !escaped, readsPlainNumbers, let v = FastFloat.parse(base + s, count: e &- s), v.isFinite {
                         cell.pointee = v
                     } else {
                         try numericSlowPath(c, start: s, end: e, escaped: escaped, row: row,

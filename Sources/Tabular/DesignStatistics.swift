@@ -128,17 +128,17 @@ public struct DesignStatistics: Sendable {
                         tally.labelled[level, default: [:]][labelLevels[index % labelLevels.count], default: 0] += count
                     }
                 }
+                // One pass over every row: cells per level and where each level first occurs.
                 var all = [Int](repeating: 0, count: levels.count)
-                codes.withUnsafeBufferPointer { k in for code in k where code >= 0 { all[Int(code)] += 1 } }
-                for (code, count) in all.enumerated() where count > 0 { tally.cells[levels[code], default: 0] += count }
                 var first = [Int](repeating: -1, count: levels.count)
-                var unseen = levels.count
                 codes.withUnsafeBufferPointer { k in
-                    for i in 0..<k.count where unseen > 0 {
+                    for i in 0..<k.count where k[i] >= 0 {
                         let code = Int(k[i])
-                        if code >= 0 && first[code] < 0 { first[code] = i; unseen -= 1 }
+                        if all[code] == 0 { first[code] = i }
+                        all[code] += 1
                     }
                 }
+                for (code, count) in all.enumerated() where count > 0 { tally.cells[levels[code], default: 0] += count }
                 for (code, i) in first.enumerated() where i >= 0 && tally.firstSeen[levels[code]] == nil {
                     let line = i < piece.recordLines.count ? Int(piece.recordLines[i]) : 0
                     tally.firstSeen[levels[code]] = Sighting(row: place.recordOffset + i + 1, line: line)

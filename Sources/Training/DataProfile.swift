@@ -41,17 +41,9 @@ public enum DataProfile {
                                     proposed: (id: proposedId == id ? nil : proposedId, time: proposedTime == time ? nil : proposedTime))
     }
 
-    /// Snapshot-date spellings: YYYY-MM-DD, YYYY-MM, ISO date-times, and YYYYMM / YYYYMMDD whole numbers.
+    /// Snapshot-date spellings in text: YYYY-MM-DD, YYYY-MM and ISO date-times.
     static func isDateLike(_ text: String) -> Bool {
         text.range(of: #"^\s*\d{4}-\d{2}(-\d{2}([T ]\d{2}:\d{2}.*)?)?\s*$"#, options: .regularExpression) != nil
-    }
-
-    static func isCompactDate(_ v: Double) -> Bool {
-        guard v == v.rounded() else { return false }
-        let n = Int(v)
-        if (190001...210012).contains(n) { return (1...12).contains(n % 100) }
-        if (19000101...21001231).contains(n) { return (1...12).contains(n / 100 % 100) && (1...31).contains(n % 100) }
-        return false
     }
 
     static func profile(_ c: RawColumn, table: RawTable, target: String, y: [Double]) -> ColumnProfile {
@@ -77,7 +69,9 @@ public enum DataProfile {
             if Set(present).count == 1 { p.role = .exclude }
             // Whole numbers that are all YYYYMM or YYYYMMDD, in a column named like a time.
             let timeName = c.name.lowercased().range(of: "date|month|period|time|snapshot|as_of|asof", options: .regularExpression) != nil
-            if timeName && present.allSatisfy(isCompactDate) { p.looksLike = .date; p.role = .time }
+            if timeName && present.allSatisfy({ $0 == $0.rounded() && abs($0) < 1e9 }) && CompactDate.kind(of: present.map { Int($0) }) != nil {
+                p.looksLike = .date; p.role = .time
+            }
             return p
         case .text(let codes, let levels):
             var p = ColumnProfile(name: c.name, role: .metric, type: .categorical, missingShare: share)

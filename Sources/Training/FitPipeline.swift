@@ -132,8 +132,9 @@ public enum ScoringInput {
             case .numeric(let v): columns[name] = .numbers(v)
             case .text:
                 columns[name] = .strings((0..<table.rowCount).map { i in
-                    guard var text = c.text(at: i), numberFormat != .plain else { return c.text(at: i) }
-                    return text.withUTF8 { numberFormat.value(of: $0) }.map { String($0) } ?? text
+                    let text = c.text(at: i)
+                    guard numberFormat != .plain, var cell = text else { return text }
+                    return cell.withUTF8 { numberFormat.value(of: $0) }.map { String($0) } ?? text
                 })
             }
         }
