@@ -66,6 +66,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
         ]),
         .target(name: "Tabular", dependencies: ["ScoringCore", "CCrypto"]),
+        .target(name: "BatchScoring", dependencies: ["Tabular", "ScoringCore"]),
         // The per-row exp/log1p of a Newton pass, vectorised (C: per-function target attributes).
         .target(name: "CRowKernels"),
         .target(name: "FitEngine", dependencies: ["CLapack", "CRowKernels"]),
@@ -90,7 +91,7 @@ let package = Package(
             name: "HealthScoreCLI",
             dependencies: [
                 "Training", "Tabular", "ScoringCore", "Simulator", "FitEngine", "MetricConfig", "ModelMetrics", "Scorecards", "Evaluation",
-                "Exports", "History", "Report", "DistributedFitting", "CommandSupport",
+                "Exports", "History", "Report", "DistributedFitting", "CommandSupport", "BatchScoring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -106,6 +107,7 @@ let package = Package(
         .executableTarget(name: "MPISmoke", dependencies: ["DistributedFitting"], path: "Tests/MPISmoke"),
         .testTarget(name: "ScoringCoreTests", dependencies: ["ScoringCore", "TestSupport"]),
         .testTarget(name: "TabularTests", dependencies: ["Tabular", "TestSupport"]),
+        .testTarget(name: "BatchScoringTests", dependencies: ["BatchScoring", "ScoringCore", "Tabular", "Training", "Simulator", "TestSupport"]),
         .testTarget(name: "FitEngineTests", dependencies: ["FitEngine", "CRowKernels", "TestSupport"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "TestSupport"]),
         .testTarget(name: "ModelMetricsTests", dependencies: ["ModelMetrics", "TestSupport"]),

@@ -203,17 +203,21 @@ def measure_size(args, rows, terms):
     if "score" in phases:
         complete = complete_cases(csv)
         warm(complete)
-        hs, py = [], []
-        for i in range(args.repeats):
-            log(f"healthscore score {label}, repeat {i + 1} …")
-            r = run([args.bin, "score", str(model), str(complete), *args.score_flags,
-                     "--out", str(work / "healthscore-scores.csv")])
-            if r.returncode != 0:
-                raise SystemExit(f"healthscore score failed:\n{r.stderr[-3000:]}")
-            hs.append({"wall_seconds": r.wall, "rss_mb": r.rss_mb})
-            py.append(peer(args, ["score", str(complete), str(model), str(work / "python-scores.csv"),
-                                  *roles_args(args)], f"python score {label}, repeat {i + 1}"))
-        out["score"] = {"healthscore": hs, "python": py, "rows": warm(complete), "flags": args.score_flags}
+        # Scores alone (like predict_proba), then with the three reasons a row a CS team reads.
+        for key, reasons in (("score", 0), ("score_reasons", 3)):
+            hs, py = [], []
+            flags = ["--reasons", str(reasons)] if args.score_flags else []
+            for i in range(args.repeats):
+                log(f"healthscore score --reasons {reasons} {label}, repeat {i + 1} …")
+                r = run([args.bin, "score", str(model), str(complete), *flags,
+                         "--out", str(work / "healthscore-scores.csv")])
+                if r.returncode != 0:
+                    raise SystemExit(f"healthscore score failed:\n{r.stderr[-3000:]}")
+                hs.append({"wall_seconds": r.wall, "rss_mb": r.rss_mb})
+                py.append(peer(args, ["score", str(complete), str(model), str(work / "python-scores.csv"),
+                                      "--reasons", str(reasons), *roles_args(args)],
+                               f"python score --reasons {reasons} {label}, repeat {i + 1}"))
+            out[key] = {"healthscore": hs, "python": py, "rows": warm(complete), "flags": flags, "reasons": reasons}
     return out
 
 

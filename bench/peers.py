@@ -346,28 +346,64 @@ def cmd_e2e(args):
 
 
 def cmd_score(args):
-    """A fitted scikit-learn model (coefficients from healthscore's model
-    file, set outside the timing) scores the CSV: read, design,
-    predict_proba, write id, time, probability and a 0–100 score."""
+    """What a user would write with pandas + numpy to do `healthscore score`'s job with the
+    model's weights (read from its JSON outside the timing): read the CSV, build the design, η, p,
+    the 0–100 score and the frozen band; with --reasons K, every metric's points against the
+    average customer (the probability-scale difference healthscore reports) and the K worst by
+    argpartition; write id, time, probability, score, band and per reason its metric and points
+    (two plain columns, cheaper than healthscore's one formatted text per reason)."""
     import_everything()
     import pandas as pd
-    from sklearn.linear_model import LogisticRegression
     model_doc = json.load(open(args.model))
     coef = {c["term"]: c["estimate"] for c in model_doc["coefficients"]}
+    features = model_doc["schema"]["features"]
+    bands = (model_doc.get("scoring") or {}).get("bands") or []
     t0 = time.perf_counter()
     df = read_pandas(args.csv)
     t1 = time.perf_counter()
     X, _, names, kept = build_design(df, args.target, args.id, args.time)
-    model = LogisticRegression()
-    model.classes_ = np.array([0.0, 1.0])
-    model.coef_ = np.array([[coef[n] for n in names]])
-    model.intercept_ = np.array([coef[INTERCEPT]])
+    beta = np.array([coef.get(n, 0.0) for n in names])
+    # Design columns of each metric and each metric's term for the average training customer.
+    owner = {n: (n.split("[", 1)[0] if "[" in n else n) for n in names}
+    metrics = [f["column"] for f in features]
+    columns_of = [[j for j, n in enumerate(names) if owner[n] == m] for m in metrics]
+    average = []
+    for f in features:
+        if f["kind"] == "categorical":
+            average.append(sum(coef.get(f"{f['column']}[{lv}]", 0.0) * sh
+                               for lv, sh in zip(f["levels"], f.get("levelShares") or [])))
+        else:
+            average.append(coef.get(f["column"], 0.0) * (f.get("mean") or 0.0))
     t2 = time.perf_counter()
-    p = model.predict_proba(X)[:, 1]
+    eta = coef[INTERCEPT] + X @ beta
+    p = 1.0 / (1.0 + np.exp(-eta))
+    score = 100.0 * (1.0 - p)
+    cuts = [b["minScore"] for b in bands if b.get("minScore") is not None]
+    labels = [b["label"] for b in bands]
+    band = np.select([score >= c for c in cuts], labels[:len(cuts)], default=labels[-1]) if labels else None
+    out = {args.id: kept[args.id].to_numpy(), args.time: kept[args.time].to_numpy(),
+           "churn_probability": p, "health_score": np.round(score, 2)}
+    if band is not None:
+        out["band"] = band
+    if args.reasons > 0:
+        terms = np.empty((X.shape[0], len(metrics)))
+        for k, cols in enumerate(columns_of):
+            terms[:, k] = X[:, cols] @ beta[cols] if cols else 0.0
+        delta = terms - np.array(average)
+        points = score[:, None] - 100.0 / (1.0 + np.exp(eta[:, None] - delta))
+        k = min(args.reasons, len(metrics))
+        worst = np.argpartition(points, k - 1, axis=1)[:, :k]
+        worst_points = np.take_along_axis(points, worst, axis=1)
+        order = np.argsort(worst_points, axis=1)
+        worst = np.take_along_axis(worst, order, axis=1)
+        worst_points = np.take_along_axis(worst_points, order, axis=1)
+        metric_names = np.array(metrics, dtype=object)
+        for r in range(k):
+            negative = worst_points[:, r] < 0
+            out[f"reason_{r + 1}"] = np.where(negative, metric_names[worst[:, r]], "")
+            out[f"reason_{r + 1}_points"] = np.where(negative, np.round(worst_points[:, r], 1), np.nan)
     t3 = time.perf_counter()
-    out = pd.DataFrame({args.id: kept[args.id].to_numpy(), args.time: kept[args.time].to_numpy(),
-                        "churn_probability": p, "health_score": np.round(100 * (1 - p), 2)})
-    out.to_csv(args.out, index=False)
+    pd.DataFrame(out).to_csv(args.out, index=False)
     t4 = time.perf_counter()
     return {"read_seconds": t1 - t0, "design_seconds": t2 - t1, "predict_seconds": t3 - t2,
             "write_seconds": t4 - t3, "in_process_seconds": t4 - t0, "rows": int(len(p))}
@@ -440,6 +476,7 @@ def main():
         if name == "score":
             p.add_argument("model")
             p.add_argument("out")
+            p.add_argument("--reasons", type=int, default=0)
         if name == "encv":
             p.add_argument("--cs", type=int, default=100)
             p.add_argument("--folds", type=int, default=10)

@@ -155,15 +155,17 @@ def size_section(t, s, repeats):
               median([d["wall_seconds"] for d in e2e]), "e2e", "python",
               max(hs["rss"]) if hs["rss"] else None, max(d["rss_mb"] or 0 for d in e2e) or None,
               "healthscore also hashes the file, summarises, writes JSON")
-    sc = s.get("score")
-    if sc:
-        t.add(sec, "score (process)", median([d["wall_seconds"] for d in sc["healthscore"]]),
-              "python: read+predict+write", median([d["wall_seconds"] for d in sc["python"]]), "score", "python",
+    for key in ("score", "score_reasons"):
+        sc = s.get(key)
+        if not sc:
+            continue
+        reasons = sc.get("reasons", 0)
+        t.add(sec, f"score --reasons {reasons}", median([d["wall_seconds"] for d in sc["healthscore"]]),
+              f"pandas+numpy: same job", median([d["wall_seconds"] for d in sc["python"]]), key, "python",
               max(d["rss_mb"] or 0 for d in sc["healthscore"]) or None,
               max(d["rss_mb"] or 0 for d in sc["python"]) or None,
               f"{sc['rows']} complete rows; in-process python "
-              f"{fmt_s(median([d['in_process_seconds'] for d in sc['python']]))}; "
-              + ("healthscore --reasons 0" if sc.get("flags") else "healthscore also explains 3 reasons a row"))
+              f"{fmt_s(median([d['in_process_seconds'] for d in sc['python']]))}")
     lines += t.lines(sec)
     notes = {}
     acc = []
@@ -226,7 +228,10 @@ THRESHOLDS = [
     ("end to end {large} ≥3× pandas read_csv + newton-cholesky", "large", "e2e", "python", 1 / 3),
     ("EN-CV {encv} no slower than R glmnet", "encv", "encv", "glmnet", 1.0),
     ("EN-CV {encv} ≥10× sklearn LogisticRegressionCV", "encv", "encv", "sklearn", 1 / 10),
+    ("score {large} with 3 reasons ≥5× pandas+numpy", "large", "score_reasons", "python", 1 / 5),
+    ("score {large} without reasons ≥8× pandas+numpy", "large", "score", "python", 1 / 8),
 ]
+SCORE_RSS_LIMIT_MB = 250
 
 
 def threshold_lines(t, doc):
@@ -260,6 +265,13 @@ def threshold_lines(t, doc):
     status = "not measured" if rss is None else ("MET" if rss <= RSS_LIMIT_MB else "NOT MET")
     out.append(f"  {label:<58} {status:<8} {'' if rss is None else f'{rss:.0f} MB'}")
     verdicts.append({"threshold": label, "status": status, "detail": rss})
+    for key in ("score", "score_reasons"):
+        runs = (large or {}).get(key)
+        rss = max((d["rss_mb"] or 0 for d in runs["healthscore"]), default=0) if runs else None
+        label = f"peak RSS of healthscore {key.replace('_', ' --')} {roles.get('large', '?')} ≤ {SCORE_RSS_LIMIT_MB} MB"
+        status = "not measured" if not rss else ("MET" if rss <= SCORE_RSS_LIMIT_MB else "NOT MET")
+        out.append(f"  {label:<58} {status:<8} {'' if not rss else f'{rss:.0f} MB'}")
+        verdicts.append({"threshold": label, "status": status, "detail": rss})
     return out, verdicts
 
 
@@ -343,7 +355,7 @@ def render(doc):
                    f"{fmt_s(b['wall_seconds'])}, peak RSS {fmt_mb(b['rss_mb'])} MB; same 1M file streamed vs in "
                    f"memory: max |Δcoef| {b['small_max_abs_coef_diff']:.1e}")
         out.append("")
-    out.append("== thresholds of issue 7 (ratio = healthscore time / peer time)")
+    out.append("== thresholds of issues 7 and 17 (ratio = healthscore time / peer time)")
     lines, verdicts = threshold_lines(t, doc)
     out += lines + [""]
     out.append("== environment")
@@ -374,9 +386,10 @@ def raw_times(doc):
         if s.get("e2e"):
             add(f"{sec} python e2e in-process", [d["in_process_seconds"] for d in s["e2e"]])
             add(f"{sec} python e2e process wall", [d["wall_seconds"] for d in s["e2e"]])
-        if s.get("score"):
-            add(f"{sec} healthscore score wall", [d["wall_seconds"] for d in s["score"]["healthscore"]])
-            add(f"{sec} python score wall", [d["wall_seconds"] for d in s["score"]["python"]])
+        for key in ("score", "score_reasons"):
+            if s.get(key):
+                add(f"{sec} healthscore {key} wall", [d["wall_seconds"] for d in s[key]["healthscore"]])
+                add(f"{sec} python {key} wall", [d["wall_seconds"] for d in s[key]["python"]])
     e = doc.get("encv")
     if e:
         add("encv healthscore cv+fit", e["healthscore"]["fit"])

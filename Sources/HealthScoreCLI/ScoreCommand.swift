@@ -1,14 +1,20 @@
 import ArgumentParser
+import BatchScoring
 import CommandSupport
-import Evaluation
 import Foundation
 import ScoringCore
-import Training
+import Tabular
 
 
 struct Score: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Score customers with a fitted model: churn probability, health score, band and the top reasons.")
+        abstract: "Score customers with a fitted model: churn probability, health score, band and the top reasons.",
+        discussion: """
+            The file is read and scored piece by piece on every core, so memory does not grow with the file. A row \
+            that cannot be scored (a missing value the model cannot impute, an unseen level, a cell that is not a \
+            number) gets status 'unscored' and a short 'problem', and the rest are scored; standard error sums \
+            the problems up with their first rows. --strict refuses the whole file instead.
+            """)
 
     @Argument(help: "Model artifact written by 'healthscore fit --out'.")
     var model: String
@@ -16,8 +22,17 @@ struct Score: ParsableCommand {
     @Argument(help: "CSV with the model's metric columns (extra columns are ignored).")
     var data: String
 
-    @Option(help: "Write the scores CSV here (default: standard output).")
+    @Option(help: "Write the scores CSV here (default: standard output, streamed as rows are scored).")
     var out: String?
+
+    @Option(help: ArgumentHelp("The customer id column, copied to the output and keying --db (default: the model's id column, when the file has it).", valueName: "column"))
+    var id: String?
+
+    @Option(help: ArgumentHelp("Columns copied through to the output beside the id (e.g. owner,region).", valueName: "a,b,…"))
+    var keep: String?
+
+    @Flag(help: "All or nothing: refuse the file (and write nothing) when any row cannot be scored.")
+    var strict = false
 
     @Option(help: "Category levels not seen in training: error, reference (score as the reference level) or other (as the pooled rare levels). Default: the policy stored in the model, else error.")
     var unknownLevel: UnknownLevelPolicy?
@@ -44,63 +59,80 @@ struct Score: ParsableCommand {
         try validateHistoryOptions()
     }
 
+    var keptColumns: [String] {
+        (keep ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
     func run() throws {
+        var stream: AtomicFile.Stream? = nil
         do {
             try AtomicFile.checkOutputs([("--out", out), ("--db", db)], inputs: [("the model", model), ("the data file", data)])
             let artifact = try ModelArtifact.load(path: model, allowUnsigned: trust.allowUnsigned)
             try trust.check(artifact, path: model, command: "score")
-            let (table, columns) = try ScoringInput.read(path: data, model: artifact)
-            let scorer = Scorer(model: artifact, unknownLevels: unknownLevel)
-            let explained: [Explanation]
-            do {
-                explained = try scorer.explain(rowCount: table.rowCount, columns: columns, reasons: reasons)
-            } catch let e as ScoringError {
-                var located = e
-                if let row = e.row { located.problem = "line \(table.line(ofRecord: row)): " + e.problem }
-                throw DataFileError(path: data, inner: located)
+            let plan = ScoringPlan(model: artifact, unknownLevels: unknownLevel)
+            let names = try CSVReader.headerNames(path: data)
+            let header = Set(names)
+            // Key columns: the id (named, or the model's when the file has it), the snapshot time, then --keep.
+            var keys: [String] = []
+            if let id { keys.append(id) } else if let id = artifact.schema.id, header.contains(id) { keys.append(id) }
+            if let time = artifact.schema.time, header.contains(time), !keys.contains(time) { keys.append(time) }
+            for k in keptColumns where !keys.contains(k) { keys.append(k) }
+            let idColumn = id ?? artifact.schema.id
+
+            var options = ScoreFile.Options()
+            options.reasons = reasons
+            options.strict = strict
+            options.textColumns = keys + (db != nil ? [idColumn].compactMap { $0 }.filter { !keys.contains($0) } : [])
+            options.otherColumns = db != nil ? [revenue, late].compactMap { $0 } : []
+            try ScoreFile.checkColumns(names, path: data, options: options)
+            let layout = ScoreCSV(plan: plan, keys: keys, reasons: reasons)
+
+            // Standard output is streamed, except under --strict, where a refused file must print nothing.
+            var held: [UInt8] = []
+            let toStandardOutput = out == nil
+            func emit(_ bytes: [UInt8]) throws {
+                if let stream { try stream.write(bytes) }
+                else if strict || db != nil { held += bytes }
+                else { bytes.withUnsafeBytes { StandardOutput.write(Data($0)) } }
             }
-            // Key columns, when the model names them and the input has them: id and snapshot time.
-            let keys = [artifact.schema.id, artifact.schema.time].compactMap { $0.flatMap { table.column(named: $0) } }
-            var csv = (keys.isEmpty ? "row" : keys.map { CSVField.quote($0.name) }.joined(separator: ","))
-                + ",churn_probability,health_score,band" + (0..<reasons).map { ",reason_\($0 + 1)" }.joined() + "\n"
-            csv.reserveCapacity(explained.count * (56 + 40 * reasons))
-            for (i, e) in explained.enumerated() {
-                let key = keys.isEmpty ? String(i + 1) : keys.map { CSVField.quote($0.text(at: i) ?? "") }.joined(separator: ",")
-                let s = e.score
-                csv += "\(key),\(s.churnProbability),\(ModelSummary.fixed(s.healthScore, 2)),\(CSVField.quote(s.band ?? ""))"
-                for r in 0..<reasons {
-                    csv += "," + (r < e.reasons.count ? CSVField.quote(Self.reasonText(e.reasons[r])) : "")
+            if let out { stream = try AtomicFile.Stream(path: out) }
+            try emit(layout.header())
+            var history = db.map { _ in HistoryRows(idColumn: idColumn, plan: plan, revenue: revenue, late: late, time: artifact.schema.time) }
+            let tally = try ScoreFile.run(path: data, model: artifact, plan: plan, options: options) { piece in
+                for part in layout.rows(piece, threads: options.threads) { try emit(part) }
+                try history?.add(piece, path: data)
+            }
+            guard tally.scored > 0 else {
+                let first = tally.lines(path: data, plan: plan).first ?? ""
+                throw ValidationError("no row of \(data) could be scored (\(tally.rows) rows); nothing was written. \(first)")
+            }
+            let prepared = try stream?.finish()
+            stream = nil
+            if let history, let db {
+                // The history and the CSV are one unit: the run is committed only once the CSV is in
+                // place, and a failed commit puts the old CSV back.
+                var installed: InstalledFile? = nil
+                do {
+                    try recordRun(in: db, artifact: artifact, rows: history, idColumn: idColumn,
+                                  beforeCommit: { installed = try prepared?.install() },
+                                  commitFailed: { installed?.undo(); installed = nil })
+                } catch {
+                    if installed == nil { prepared?.discard() }
+                    throw error
                 }
-                csv += "\n"
+                installed?.keep()
+            } else {
+                try prepared?.install().keep()
             }
-            let data = Data(csv.utf8)
-            guard let db else {
-                if let out { try AtomicFile.write(data, to: out) } else { StandardOutput.write(data) }
-                return
+            if toStandardOutput && !held.isEmpty { held.withUnsafeBytes { StandardOutput.write(Data($0)) } }
+            for line in tally.lines(path: data, plan: plan) { printError("healthscore: warning: " + line) }
+            if tally.unscored > 0 {
+                printError("healthscore: scored \(tally.scored) of \(tally.rows) rows; \(tally.unscored) marked status=unscored\(db != nil ? " (not recorded in the history)" : "").")
             }
-            // The history and the CSV are one unit: the run is committed only once the CSV is in
-            // place, and a failed commit puts the old CSV back.
-            let prepared = try out.map { try AtomicFile.prepare(data, to: $0) }
-            var installed: InstalledFile? = nil
-            do {
-                try recordRun(in: db, artifact: artifact, table: table, explained: explained,
-                              beforeCommit: { installed = try prepared?.install() },
-                              commitFailed: { installed?.undo(); installed = nil })
-            } catch {
-                if installed == nil { prepared?.discard() }
-                throw error
-            }
-            installed?.keep()
-            if out == nil { StandardOutput.write(data) }
-        } catch { fail(error) }
-    }
-}
-
-
-extension Score {
-    /// "Support calls = 5 (−7.4 points)".
-    static func reasonText(_ c: Contribution) -> String {
-        "\(c.displayName) = \(c.value.isEmpty ? "missing" : c.value) (\(String(format: "%.1f", c.points)) points)"
+        } catch {
+            stream?.abandon()
+            fail(error)
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BatchScoring
 import CommandSupport
 import Foundation
 import History
@@ -194,44 +195,27 @@ extension Score {
 
     /// Appends the run to the score history at `path` in one transaction (replacing an earlier run of
     /// the same date), and says so on standard error.
-    func recordRun(in path: String, artifact: ModelArtifact, table: RawTable, explained: [Explanation],
+    func recordRun(in path: String, artifact: ModelArtifact, rows: HistoryRows, idColumn: String?,
                    beforeCommit: () throws -> Void, commitFailed: () -> Void) throws {
         guard let asOf else { throw ValidationError("--db needs --as-of YYYY-MM-DD") }
-        let run = try RunInfo(asOf: asOf, model: artifact, modelFile: model, dataFile: data, revenueColumn: revenue, lateColumn: late)
-        let idName = run.idColumn
-        guard let idColumn = table.column(named: idName) else {
-            throw HistoryError(path: data, problem: "no column '\(idName)' (the model's customer id column)",
-                               fix: "add the customer id column to the input; the score history keys every score by it")
-        }
-        var ids: [String] = []
-        ids.reserveCapacity(table.rowCount)
-        for i in 0..<table.rowCount {
-            guard let id = idColumn.text(at: i), !id.trimmingCharacters(in: .whitespaces).isEmpty else {
-                throw HistoryError(path: data, problem: "line \(table.line(ofRecord: i + 1)): the customer id ('\(idName)') is missing",
-                                   fix: "fill in the id, or remove the row")
-            }
-            ids.append(id)
-        }
+        let run = try RunInfo(asOf: asOf, model: artifact, modelFile: model, dataFile: data, revenueColumn: revenue,
+                              lateColumn: late, idColumn: idColumn)
         // Repeated ids are refused before the history is opened (or created).
         var rowsOf: [String: [Int]] = [:]
-        for (i, id) in ids.enumerated() { rowsOf[id, default: []].append(i + 1) }
-        if let repeated = ids.first(where: { rowsOf[$0]!.count > 1 }) {
-            throw duplicateIdError(repeated, rows: rowsOf[repeated]!, artifact: artifact, table: table, asOf: asOf)
+        for (k, record) in rows.records.enumerated() { rowsOf[record.customerID, default: []].append(k) }
+        if let repeated = rows.records.first(where: { rowsOf[$0.customerID]!.count > 1 }) {
+            throw duplicateIdError(repeated.customerID, lines: rowsOf[repeated.customerID]!.map { rows.lines[$0] }, rows: rows)
         }
-        let revenueValues = try revenue.map { try numbers(table, column: $0, flag: "--revenue", allowNegative: false) }
-        let lateValues = try late.map { try numbers(table, column: $0, flag: "--late", allowNegative: true) }
-        let records = ScoreRecord.from(explained, ids: ids, bands: run.bands, revenue: revenueValues, daysLate: lateValues)
-
         let existed = FileManager.default.fileExists(atPath: path)
         let outcome: HistoryDatabase.RecordOutcome
         do {
             let history = try HistoryDatabase(path: path)
-            outcome = try history.record(run, scores: records, beforeCommit: beforeCommit, commitFailed: commitFailed)
+            outcome = try history.record(run, scores: rows.records, beforeCommit: beforeCommit, commitFailed: commitFailed)
         } catch {
             // A history this run created holds nothing worth keeping.
             if !existed { for file in [path, path + "-journal"] { try? FileManager.default.removeItem(atPath: file) } }
             if let e = error as? HistoryError, let d = e.duplicate {
-                throw duplicateIdError(d.customerID, rows: d.rows, artifact: artifact, table: table, asOf: asOf)
+                throw duplicateIdError(d.customerID, lines: d.rows.map { rows.lines[$0 - 1] }, rows: rows)
             }
             throw error
         }
@@ -239,30 +223,74 @@ extension Score {
         printError("Recorded the run as of \(asOf) in \(path): \(outcome.rows) customers\(replaced).")
     }
 
-    private func duplicateIdError(_ id: String, rows: [Int], artifact: ModelArtifact, table: RawTable, asOf: String) -> HistoryError {
-        let lines = rows.map { String(table.line(ofRecord: $0)) }.joined(separator: ", ")
+    private func duplicateIdError(_ id: String, lines: [Int], rows: HistoryRows) -> HistoryError {
         var fix = "score one row per customer; nothing was recorded"
-        if let time = artifact.schema.time, let t = table.column(named: time) {
-            let snapshots = Set((0..<table.rowCount).compactMap { t.text(at: $0) })
-            if snapshots.count > 1, let latest = snapshots.max() {
-                fix = "the file holds \(snapshots.count) snapshots of '\(time)' (the latest is \(latest)): keep one snapshot per customer, e.g. the rows whose \(time) is \(latest), and score them --as-of that date; nothing was recorded"
-            }
+        if let time = rows.time, rows.snapshots.count > 1, let latest = rows.snapshots.max() {
+            fix = "the file holds \(rows.snapshots.count) snapshots of '\(time)' (the latest is \(latest)): keep one snapshot per customer, e.g. the rows whose \(time) is \(latest), and score them --as-of that date; nothing was recorded"
         }
-        return HistoryError(path: data, problem: "customer id '\(id)' occurs \(rows.count) times (lines \(lines)), and a run holds one score per customer",
+        return HistoryError(path: data, problem: "customer id '\(id)' occurs \(lines.count) times (lines \(lines.map(String.init).joined(separator: ", "))), and a run holds one score per customer",
                             fix: fix)
+    }
+}
+
+/// The scored rows of a `score --db` run, gathered piece by piece: one record per scored row, with
+/// its line for messages.
+struct HistoryRows {
+    let idColumn: String?
+    let plan: ScoringPlan
+    let revenue: String?
+    let late: String?
+    let time: String?
+    var records: [ScoreRecord] = []
+    var lines: [Int] = []
+    /// Distinct values of the snapshot column (for the repeated-id advice).
+    var snapshots: Set<String> = []
+
+    init(idColumn: String?, plan: ScoringPlan, revenue: String?, late: String?, time: String?) {
+        self.idColumn = idColumn; self.plan = plan; self.revenue = revenue; self.late = late; self.time = time
+    }
+
+    mutating func add(_ piece: ScoreFile.Piece, path: String) throws {
+        guard let idColumn, let ids = piece.table.column(named: idColumn) else {
+            throw HistoryError(path: path, problem: "no column '\(idColumn ?? "")' (the customer id column)",
+                               fix: "add the customer id column to the input, or name it with --id; the score history keys every score by it")
+        }
+        let revenueValues = try revenue.map { try numbers(piece, column: $0, flag: "--revenue", allowNegative: false, path: path) }
+        let lateValues = try late.map { try numbers(piece, column: $0, flag: "--late", allowNegative: true, path: path) }
+        if let time, let t = piece.table.column(named: time), case .text(_, let levels) = t.values { snapshots.formUnion(levels) }
+        let s = piece.scored
+        let k = s.reasons
+        for i in 0..<piece.rowCount where s.isScored(i) {
+            guard let id = ids.text(at: i), !id.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw HistoryError(path: path, problem: "line \(piece.line(ofRow: i)): the customer id ('\(idColumn)') is missing",
+                                   fix: "fill in the id, or remove the row")
+            }
+            var reasons: [Contribution] = []
+            for r in 0..<k where s.reasonFeature[i * k + r] >= 0 {
+                let j = Int(s.reasonFeature[i * k + r])
+                reasons.append(Contribution(metric: plan.metrics[j], displayName: plan.displayNames[j],
+                                            value: plan.valueText(feature: j, row: i, columns: piece.columns),
+                                            points: s.reasonPoints[i * k + r]))
+            }
+            let band = s.band[i] >= 0 ? Int(s.band[i]) : nil
+            records.append(ScoreRecord(customerID: id, churnProbability: s.probability[i], healthScore: s.score[i],
+                                       band: band.map { plan.bandLabels[$0] }, bandRank: band, reasons: reasons,
+                                       revenue: revenueValues?[i] ?? nil, daysLate: lateValues?[i] ?? nil))
+            lines.append(piece.line(ofRow: i))
+        }
     }
 
     /// A column as numbers (nil for empty cells); text that is not a number is an error naming the line.
-    private func numbers(_ table: RawTable, column name: String, flag: String, allowNegative: Bool) throws -> [Double?] {
-        guard let column = table.column(named: name) else {
-            throw HistoryError(path: data, problem: "no column '\(name)' for \(flag)", fix: "pass one of the header names to \(flag)")
+    private func numbers(_ piece: ScoreFile.Piece, column name: String, flag: String, allowNegative: Bool, path: String) throws -> [Double?] {
+        guard let column = piece.table.column(named: name) else {
+            throw HistoryError(path: path, problem: "no column '\(name)' for \(flag)", fix: "pass one of the header names to \(flag)")
         }
         var out: [Double?] = []
-        out.reserveCapacity(table.rowCount)
-        for i in 0..<table.rowCount {
+        out.reserveCapacity(piece.rowCount)
+        for i in 0..<piece.rowCount {
             guard let text = column.text(at: i) else { out.append(nil); continue }
             guard let v = Double(text.trimmingCharacters(in: .whitespaces)), v.isFinite, allowNegative || v >= 0 else {
-                throw HistoryError(path: data, problem: "line \(table.line(ofRecord: i + 1)), column '\(name)': '\(text)' is not \(allowNegative ? "a number" : "a non-negative amount")",
+                throw HistoryError(path: path, problem: "line \(piece.line(ofRow: i)), column '\(name)': '\(text)' is not \(allowNegative ? "a number" : "a non-negative amount")",
                                    fix: "clean the value, or leave the cell empty")
             }
             out.append(v)

@@ -32,10 +32,10 @@ public struct RunInfo: Codable, Sendable, Equatable {
 
     /// The run of `model` (its id column, scale, bands and checksum).
     public init(asOf: String, model: ModelArtifact, modelFile: String, dataFile: String?,
-                revenueColumn: String? = nil, lateColumn: String? = nil) throws {
-        guard let id = model.schema.id else {
+                revenueColumn: String? = nil, lateColumn: String? = nil, idColumn: String? = nil) throws {
+        guard let id = idColumn ?? model.schema.id else {
             throw HistoryError(path: modelFile, problem: "the model has no customer id column, and the score history keys every score by customer",
-                               fix: "refit with --id COLUMN (the customer id column)")
+                               fix: "score with --id COLUMN naming the customer id column (or refit with --id)")
         }
         let checksum = try model.checksum ?? model.computedChecksum()
         self.init(asOf: asOf, modelChecksum: checksum, modelFile: modelFile, dataFile: dataFile, idColumn: id,

@@ -18,28 +18,77 @@ public enum AtomicFile {
     /// The new content, written and synced beside the target but not yet in its place: a caller that
     /// must commit something else with it (a score history) installs it inside that transaction.
     public static func prepare(_ data: Data, to path: String) throws -> PreparedFile {
-        var info = stat()
-        if stat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG && (info.st_mode & S_IFMT) != S_IFDIR {
-            return PreparedFile(target: path, temp: nil, inPlace: data)
+        let stream = try Stream(path: path)
+        try data.withUnsafeBytes { try stream.write($0) }
+        return try stream.finish()
+    }
+
+    /// A new version written piece by piece (a million scored rows need not sit in memory), then
+    /// finished into a `PreparedFile` or abandoned, leaving the target untouched either way until
+    /// `install`.
+    public final class Stream {
+        let path: String
+        let target: String
+        let temp: String?
+        private var fd: Int32
+        private let existingMode: mode_t?
+
+        public init(path: String) throws {
+            self.path = path
+            var info = stat()
+            if stat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG && (info.st_mode & S_IFMT) != S_IFDIR {
+                // Devices and pipes are written in place, as the bytes come.
+                target = path; temp = nil; existingMode = nil
+                fd = open(path, O_WRONLY)
+                guard fd >= 0 else { throw AtomicFileError(path: path, code: errno) }
+                return
+            }
+            target = resolvedTarget(path)
+            let url = URL(fileURLWithPath: target)
+            let dir = url.deletingLastPathComponent().path
+            sweepStaleTemporaries(of: url.lastPathComponent, in: dir)
+            let temp = (dir as NSString).appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+            self.temp = temp
+            // An existing target's permission bits carry over (a 0600 model stays 0600); else 0644 under the umask.
+            existingMode = stat(target, &info) == 0 ? info.st_mode & 0o7777 : nil
+            fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, existingMode ?? 0o644)
+            guard fd >= 0 else { throw AtomicFileError(path: path, code: errno) }
         }
-        let target = resolvedTarget(path)
-        let url = URL(fileURLWithPath: target)
-        let dir = url.deletingLastPathComponent().path
-        sweepStaleTemporaries(of: url.lastPathComponent, in: dir)
-        let temp = (dir as NSString).appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        // An existing target's permission bits carry over (a 0600 model stays 0600); else 0644 under the umask.
-        let existingMode: mode_t? = stat(target, &info) == 0 ? info.st_mode & 0o7777 : nil
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, existingMode ?? 0o644)
-        guard fd >= 0 else { throw AtomicFileError(path: path, code: errno) }
-        var failure: Int32? = writeAll(data, to: fd) ? nil : errno
-        if failure == nil, let existingMode, fchmod(fd, existingMode) != 0 { failure = errno }
-        if failure == nil && fsync(fd) != 0 { failure = errno }
-        close(fd)
-        if let failure {
-            unlink(temp)
-            throw AtomicFileError(path: path, code: failure)
+
+        deinit { if fd >= 0 { abandon() } }
+
+        public func write(_ bytes: UnsafeRawBufferPointer) throws {
+            guard bytes.count > 0 else { return }
+            guard AtomicFile.writeAll(bytes, to: fd) else { throw failed(errno) }
         }
-        return PreparedFile(target: target, temp: temp, inPlace: nil)
+
+        public func write(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try write($0) } }
+
+        /// Synced and closed, ready to install.
+        public func finish() throws -> PreparedFile {
+            if temp == nil {
+                close(fd); fd = -1
+                return PreparedFile(target: target, temp: nil, inPlace: nil)
+            }
+            var failure: Int32? = nil
+            if let existingMode, fchmod(fd, existingMode) != 0 { failure = errno }
+            if failure == nil && fsync(fd) != 0 { failure = errno }
+            if let failure { throw failed(failure) }
+            close(fd); fd = -1
+            return PreparedFile(target: target, temp: temp, inPlace: nil)
+        }
+
+        /// Drops what was written; the target is untouched (a device already got its bytes).
+        public func abandon() {
+            guard fd >= 0 else { return }
+            close(fd); fd = -1
+            if let temp { unlink(temp) }
+        }
+
+        private func failed(_ code: Int32) -> AtomicFileError {
+            abandon()
+            return AtomicFileError(path: path, code: code)
+        }
     }
 
     /// Where a write to `path` lands: through symbolic links (a link to a missing file is resolved
@@ -113,7 +162,11 @@ public enum AtomicFile {
     }
 
     static func writeAll(_ data: Data, to fd: Int32) -> Bool {
-        data.withUnsafeBytes { raw in
+        data.withUnsafeBytes { writeAll($0, to: fd) }
+    }
+
+    static func writeAll(_ raw: UnsafeRawBufferPointer, to fd: Int32) -> Bool {
+        do {
             var offset = 0
             while offset < raw.count {
                 let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)

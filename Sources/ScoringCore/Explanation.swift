@@ -12,6 +12,10 @@ public struct Contribution: Codable, Sendable, Equatable {
     /// scale these add up (with the base points) to the score; on the probability scale each is the
     /// change in the score if only this metric were average, so they need not add up.
     public var points: Double
+
+    public init(metric: String, displayName: String, value: String, points: Double) {
+        self.metric = metric; self.displayName = displayName; self.value = value; self.points = points
+    }
 }
 
 public struct Explanation: Sendable, Equatable {

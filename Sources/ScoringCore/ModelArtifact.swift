@@ -165,6 +165,9 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
     /// Categorical: fitted rows labelled churned, per level (with `levelShares`, a level whose rows
     /// all carry one label shows: it separates).
     public var levelChurners: [Int]?
+    /// false for a metric no one can act on (plan, segment, region): it stays in the score but is
+    /// never given as a reason. nil means actionable.
+    public var actionable: Bool?
 
     public init(column: String, kind: FeatureKind, levels: [String]? = nil, reference: String? = nil,
                 mean: Double? = nil, standardDeviation: Double? = nil, imputeValue: Double? = nil,

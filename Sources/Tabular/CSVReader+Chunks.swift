@@ -5,6 +5,15 @@ import Darwin
 #endif
 
 extension CSVReader {
+    /// The header's column names, reading no more of the file than the header.
+    public static func headerNames(path: String) throws -> [String] {
+        let file = try PieceFile(path: path)
+        defer { file.close() }
+        var buffer = PieceBuffer(capacity: 64 << 10)
+        defer { buffer.free() }
+        return try file.header(into: &buffer).names
+    }
+
     /// Reads a CSV file piece by piece, so a file larger than memory can be
     /// streamed: about `chunkBytes` of input plus that piece's parsed columns
     /// are held at a time (more only when a single record is longer).

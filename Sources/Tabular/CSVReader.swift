@@ -26,6 +26,9 @@ public struct CSVOptions: Sendable {
     /// Columns the caller does not need: their cells are still tokenised (the record structure is
     /// checked) but not converted, and the table lists them in `skippedColumns` only.
     public var skipColumns: Set<String> = []
+    /// When set, every other column is skipped as by `skipColumns` (scoring reads only the
+    /// model's columns of a wide export).
+    public var onlyColumns: Set<String>?
     /// Identity columns (customer ids) read as one 64-bit hash per cell instead of interned text:
     /// enough to tell rows of one customer apart at a fraction of the cost. Listed in
     /// `RawTable.hashedColumns`.
@@ -237,7 +240,7 @@ public enum CSVReader {
         let tokenizer = Tokenizer(base: base, end: end, path: path, names: names)
         let plan = ParsePlan(tokenizer: tokenizer,
                              forcedText: names.map { options.textColumns.contains($0) },
-                             skipped: names.map { options.skipColumns.contains($0) },
+                             skipped: names.map { name in options.skipColumns.contains(name) || options.onlyColumns.map { !$0.contains(name) } ?? false },
                              hashed: names.map { options.hashColumns.contains($0) },
                              na: NAMatcher(options.naValues), numberFormat: options.numberFormat,
                              allowsEmptyColumns: options.allowsEmptyColumns,

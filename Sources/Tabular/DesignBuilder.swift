@@ -355,7 +355,7 @@ extension RawColumn {
 }
 
 /// The header name nearest to a mistyped one (edit distance at most a third of its length).
-func closestName(to name: String, among names: [String]) -> String? {
+public func closestName(to name: String, among names: [String]) -> String? {
     func distance(_ a: [Character], _ b: [Character]) -> Int {
         var row = Array(0...b.count)
         for i in 1...max(1, a.count) where !a.isEmpty {

@@ -1,0 +1,230 @@
+import Dispatch
+import Foundation
+
+extension ScoringPlan {
+    /// Scores a block of rows: η, probability, score and band per row, and with `reasons > 0` the
+    /// metrics costing the most points (actionable ones only), worst first. `columns` follow
+    /// `inputs`; an absent one (nil) fails the block, since no row could be scored. A row that
+    /// cannot be scored (a missing value under `--missing drop`, an unseen level, a cell that is no
+    /// number, a value outside a transform's domain) is listed in `problems` and the rest go on.
+    /// `threads` splits the rows; the result does not depend on it.
+    public func score(_ columns: [PlanColumn?], rowCount: Int, reasons k: Int = 0, contributions: Bool = false,
+                      threads: Int = 1) throws -> ScoredRows {
+        precondition(columns.count == inputs.count, "one column per plan input")
+        for (i, c) in columns.enumerated() {
+            guard let c else {
+                throw ScoringError(row: nil, column: inputs[i], problem: "the model needs this column and the input has none",
+                                   fix: "add the column '\(inputs[i])' to the input (same name as in training)")
+            }
+            precondition(c.count >= rowCount, "a column shorter than the block")
+        }
+        let bound: [[Bound]] = features.map { f in
+            switch f.kind {
+            case .numeric: return [bind(columns[f.input]!, numeric: true, feature: nil)]
+            case .categorical: return [bind(columns[f.input]!, numeric: false, feature: f)]
+            case .group: return f.members.map { bind(columns[$0.input]!, numeric: true, feature: nil) }
+            }
+        }
+        let p = features.count
+        var out = ScoredRows(count: rowCount, eta: .init(repeating: .nan, count: rowCount),
+                             probability: .init(repeating: .nan, count: rowCount), score: .init(repeating: .nan, count: rowCount),
+                             band: .init(repeating: -1, count: rowCount), problems: [], reasons: k,
+                             reasonFeature: .init(repeating: -1, count: rowCount * k),
+                             reasonPoints: .init(repeating: 0, count: rowCount * k),
+                             contributions: contributions ? .init(repeating: .nan, count: rowCount * p) : [])
+        let parts = max(1, min(threads, rowCount / 2048 + 1))
+        var problems = [[RowProblem]](repeating: [], count: parts)
+        let needsPoints = k > 0 || contributions || scale.rounds
+        out.eta.withUnsafeMutableBufferPointer { eta in
+        out.probability.withUnsafeMutableBufferPointer { prob in
+        out.score.withUnsafeMutableBufferPointer { score in
+        out.band.withUnsafeMutableBufferPointer { band in
+        out.reasonFeature.withUnsafeMutableBufferPointer { rf in
+        out.reasonPoints.withUnsafeMutableBufferPointer { rp in
+        out.contributions.withUnsafeMutableBufferPointer { contrib in
+        problems.withUnsafeMutableBufferPointer { found in
+            let sink = Sink(eta: eta, probability: prob, score: score, band: band, reasonFeature: rf, reasonPoints: rp,
+                            contributions: contributions ? contrib : nil)
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                let lo = rowCount * part / parts, hi = rowCount * (part + 1) / parts
+                found[part] = scoreRows(lo..<hi, bound: bound, reasons: k, needsPoints: needsPoints, into: sink)
+            }
+        }}}}}}}}
+        out.problems = problems.flatMap { $0 }
+        return out
+    }
+
+    /// Output pointers of one call; parts write disjoint rows.
+    struct Sink: @unchecked Sendable {
+        var eta, probability, score: UnsafeMutableBufferPointer<Double>
+        var band: UnsafeMutableBufferPointer<Int32>
+        var reasonFeature: UnsafeMutableBufferPointer<Int32>
+        var reasonPoints: UnsafeMutableBufferPointer<Double>
+        var contributions: UnsafeMutableBufferPointer<Double>?
+    }
+
+    /// A numeric cell: its value, missing, or text that is no number.
+    enum Cell {
+        case value(Double)
+        case missing
+        case problem(RowProblem.Kind, String)
+    }
+
+    @inline(__always)
+    func cell(_ b: Bound, _ i: Int) -> Cell {
+        switch b {
+        case .numbers(let x):
+            let v = x[i]
+            if v.isNaN { return .missing }
+            return v.isFinite ? .value(v) : .problem(.notANumber, "\(v)")
+        case .levelNumbers(let codes, let values, _):
+            let c = codes[i]
+            if c < 0 { return .missing }
+            switch values[Int(c)] {
+            case .value(let v): return .value(v)
+            case .problem(let kind, let text): return .problem(kind, text)
+            }
+        case .strings(let s):
+            guard let text = s[i] else { return .missing }
+            switch number(fromText: text) {
+            case .value(let v): return .value(v)
+            case .problem(let kind, let text): return .problem(kind, text)
+            }
+        case .levelTerms:
+            preconditionFailure("a categorical input read as a number")
+        }
+    }
+
+    @inline(__always)
+    func transformed(_ v: Double, _ chain: [MetricTransform]) -> Double? {
+        chain.isEmpty ? v : MetricTransform.apply(chain, to: v)
+    }
+
+    /// One feature's term for row `i`, or its problem.
+    @inline(__always)
+    func term(_ j: Int, _ f: Feature, _ b: [Bound], _ i: Int) -> Term {
+        switch f.kind {
+        case .numeric:
+            switch cell(b[0], i) {
+            case .value(let v):
+                guard let t = transformed(v, f.transforms) else { return .problem(.outsideDomain, "\(v)") }
+                return .value(f.slope * t)
+            case .missing:
+                return f.imputeTerm.map(Term.value) ?? .problem(.missing, "")
+            case .problem(let kind, let text):
+                return .problem(kind, text)
+            }
+        case .group:
+            var sum = 0.0
+            for (m, member) in f.members.enumerated() {
+                let t: Double
+                switch cell(b[m], i) {
+                case .value(let v):
+                    guard let x = transformed(v, member.transforms) else { return .problem(.outsideDomain, "\(v)") }
+                    t = x
+                case .missing:
+                    guard let fill = member.imputeValue else { return .problem(.missing, "") }
+                    t = fill
+                case .problem(let kind, let text):
+                    return .problem(kind, text)
+                }
+                sum += member.spec.standardScore(t)
+            }
+            return .value(f.slope * (sum / Double(max(f.members.count, 1))))
+        case .categorical:
+            switch b[0] {
+            case .levelTerms(let codes, let terms, let missing):
+                let c = codes[i]
+                return c < 0 ? missing : terms[Int(c)]
+            case .strings(let s):
+                return categoricalTerm(f, level: s[i])
+            default:
+                preconditionFailure("a categorical input bound as numbers")
+            }
+        }
+    }
+
+    /// The column a problem of feature `f` names (a group's failing member).
+    func problemColumn(_ f: Feature, _ b: [Bound], _ i: Int) -> String {
+        guard f.kind == .group else { return f.column }
+        for (m, member) in f.members.enumerated() {
+            switch cell(b[m], i) {
+            case .value(let v): if transformed(v, member.transforms) == nil { return member.column }
+            case .missing: if member.imputeValue == nil { return member.column }
+            case .problem: return member.column
+            }
+        }
+        return f.column
+    }
+
+    func scoreRows(_ rows: Range<Int>, bound: [[Bound]], reasons k: Int, needsPoints: Bool, into out: Sink) -> [RowProblem] {
+        let p = features.count
+        var terms = [Double](repeating: 0, count: p)
+        var slotFeature = [Int32](repeating: -1, count: max(k, 1))
+        var slotPoints = [Double](repeating: 0, count: max(k, 1))
+        var problems: [RowProblem] = []
+        let factor = scale.factor
+        let points = scale.kind == .points
+        let rounds = scale.rounds
+        let banded = !bandCuts.isEmpty
+        rows: for i in rows {
+            for j in 0..<p {
+                switch term(j, features[j], bound[j], i) {
+                case .value(let t): terms[j] = t
+                case .problem(let kind, let text):
+                    let f = features[j]
+                    let column = problemColumn(f, bound[j], i)
+                    let chain = (f.kind == .group ? f.members.first { $0.column == column }?.transforms : f.transforms) ?? []
+                    problems.append(RowProblem(row: i, column: column, kind: kind, value: text,
+                                               transforms: chain.map(\.name).joined(separator: " then ")))
+                    continue rows
+                }
+            }
+            var eta = intercept
+            for j in 0..<p { eta += terms[j] }
+            let plain = Scorer.score(eta: eta)
+            var health = banded || points ? scale.score(eta: eta) : plain.healthScore
+            var band: Int32 = banded ? bandIndex(health) : -1
+            if needsPoints {
+                var used = 0
+                var pointsSum = 0.0
+                let contributionBase = i * p
+                for j in 0..<p {
+                    let delta = terms[j] - averages[j]
+                    var v: Double
+                    if points {
+                        v = -factor * delta
+                        if rounds { v = v.rounded() }
+                        pointsSum += v
+                    } else {
+                        v = plain.healthScore - Scorer.score(eta: eta - delta).healthScore
+                    }
+                    out.contributions?[contributionBase + j] = v
+                    // Worst first; a tie keeps the earlier metric first.
+                    if k > 0 && v < 0 && actionable[j] && (used < k || v < slotPoints[k - 1]) {
+                        var pos = min(used, k - 1)
+                        while pos > 0 && v < slotPoints[pos - 1] {
+                            slotPoints[pos] = slotPoints[pos - 1]; slotFeature[pos] = slotFeature[pos - 1]
+                            pos -= 1
+                        }
+                        slotPoints[pos] = v; slotFeature[pos] = Int32(j)
+                        used = min(used + 1, k)
+                    }
+                }
+                if rounds, let base = basePoints {
+                    health = base + pointsSum
+                    band = bandIndex(health)
+                }
+                for r in 0..<k {
+                    out.reasonFeature[i * k + r] = r < used ? slotFeature[r] : -1
+                    out.reasonPoints[i * k + r] = r < used ? slotPoints[r] : 0
+                }
+            }
+            out.eta[i] = eta
+            out.probability[i] = plain.churnProbability
+            out.score[i] = health
+            out.band[i] = band
+        }
+        return problems
+    }
+}
