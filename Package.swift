@@ -82,7 +82,7 @@ let package = Package(
         .target(name: "Scorecards", dependencies: ["ScoringCore", "MetricConfig", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "Evaluation",
-            dependencies: ["Training", "Tabular", "FitEngine", "ScoringCore", "ModelMetrics", "MetricConfig", "Scorecards"]
+            dependencies: ["Training", "Tabular", "FitEngine", "ScoringCore", "ModelMetrics", "MetricConfig", "Scorecards", "BatchScoring"]
         ),
         // What the command-line programs share: one-line errors, the standard-output writer, model trust
         // options, the service's options.

@@ -386,9 +386,13 @@ def cmd_score(args):
     if band is not None:
         out["band"] = band
     if args.reasons > 0:
-        terms = np.empty((X.shape[0], len(metrics)))
+        terms = np.zeros((X.shape[0], len(metrics)))
+        single = [k for k, cols in enumerate(columns_of) if len(cols) == 1 and names[cols[0]] == metrics[k]]
+        single_cols = [columns_of[k][0] for k in single]
+        terms[:, single] = X[:, single_cols] * beta[single_cols]
         for k, cols in enumerate(columns_of):
-            terms[:, k] = X[:, cols] @ beta[cols] if cols else 0.0
+            if cols and k not in single:
+                terms[:, k] = X[:, cols] @ beta[cols]
         delta = terms - np.array(average)
         points = score[:, None] - 100.0 / (1.0 + np.exp(eta[:, None] - delta))
         k = min(args.reasons, len(metrics))

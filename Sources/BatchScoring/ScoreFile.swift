@@ -70,11 +70,16 @@ public enum ScoreFile {
             } catch let e as ScoringError {
                 throw DataError(file: path, column: e.column, problem: e.problem, fix: e.fix)
             }
-            if options.strict, let first = scored.problems.first {
+            if let first = scored.problems.first, tally.firstError == nil || options.strict {
                 let e = first.error(knownLevels: plan.levels(ofColumn: first.column))
-                throw DataError(file: path, row: firstRecord + first.row + 1, line: table.line(ofRecord: first.row + 1),
-                                column: e.column, problem: e.problem,
-                                fix: e.fix + " (or score without --strict: such rows are marked unscored and the rest scored)")
+                let error = DataError(file: path, row: firstRecord + first.row + 1, line: table.line(ofRecord: first.row + 1),
+                                      column: e.column, problem: e.problem, fix: e.fix)
+                if options.strict {
+                    var strict = error
+                    strict.fix += " (or score without --strict: such rows are marked unscored and the rest scored)"
+                    throw strict
+                }
+                tally.firstError = error
             }
             for p in scored.problems {
                 tally.add(p, record: firstRecord + p.row + 1, line: table.line(ofRecord: p.row + 1))
@@ -108,6 +113,8 @@ public struct ProblemTally: Sendable {
     }
     public private(set) var entries: [Entry] = []
     public var rows = 0
+    /// The first unscored row as an error naming file, row, line and column.
+    public var firstError: DataError?
     public var unscored: Int { entries.reduce(0) { $0 + $1.count } }
     public var scored: Int { rows - unscored }
 

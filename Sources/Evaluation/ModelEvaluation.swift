@@ -46,12 +46,12 @@ public enum ModelEvaluation {
                 bands: bands, evaluation: e)
         }
         let model = try ModelArtifact.load(path: modelPath, allowUnsigned: allowUnsigned)
-        let scored = try ScoredData.load(model: model, dataPath: dataPath, reasons: 0)
-        let e = try ModelMetrics.evaluate(labels: scored.labels, scores: scored.explanations.map(\.score.churnProbability),
-                                          bands: scored.explanations.map { $0.score.band ?? bands.band($0.score.healthScore) }, options: options)
+        let scored = try ScoredSample.load(model: model, dataPath: dataPath)
+        let e = try ModelMetrics.evaluate(labels: scored.labels, scores: scored.probabilities,
+                                          bands: scored.bandNames(fallback: bands.band), options: options)
         let sameData = (try? FileDigest.sha256Hex(path: dataPath)) == model.training.sha256
         return ModelEvaluationResult(
-            model: (modelPath as NSString).lastPathComponent, data: dataPath, rows: scored.rows.count, excludedRows: scored.excluded,
+            model: (modelPath as NSString).lastPathComponent, data: dataPath, rows: scored.count, excludedRows: scored.excluded,
             note: sameData ? "This is the model's own training file: in-sample measures flatter it; use 'healthscore compare' (cross-validation or a time backtest) for an honest estimate." : nil,
             bands: bands, evaluation: e)
     }

@@ -84,27 +84,35 @@ struct Score: ParsableCommand {
             options.strict = strict
             options.textColumns = keys + (db != nil ? [idColumn].compactMap { $0 }.filter { !keys.contains($0) } : [])
             options.otherColumns = db != nil ? [revenue, late].compactMap { $0 } : []
-            try ScoreFile.checkColumns(names, path: data, options: options)
+            for (flag, column) in [("--id", id), ("--revenue", revenue), ("--late", late)] + keptColumns.map({ ("--keep", $0) }) {
+                guard let column, !header.contains(column) else { continue }
+                let near = closestName(to: column, among: names).map { "did you mean '\($0)'? " } ?? ""
+                throw DataError(file: data, column: column, problem: "no column '\(column)' for \(flag)",
+                                fix: "\(near)pass one of the header names to \(flag)")
+            }
             let layout = ScoreCSV(plan: plan, keys: keys, reasons: reasons)
 
             // Standard output is streamed, except under --strict, where a refused file must print nothing.
             var held: [UInt8] = []
             let toStandardOutput = out == nil
-            func emit(_ bytes: [UInt8]) throws {
-                if let stream { try stream.write(bytes) }
-                else if strict || db != nil { held += bytes }
-                else { bytes.withUnsafeBytes { StandardOutput.write(Data($0)) } }
-            }
             if let out { stream = try AtomicFile.Stream(path: out) }
+            let writer = BackgroundWriter { [stream, strict, db] bytes in
+                if let stream { try stream.write(bytes) }
+                else if !(strict || db != nil) { bytes.withUnsafeBytes { StandardOutput.write(Data($0)) } }
+            }
+            func emit(_ bytes: [UInt8]) throws {
+                if stream == nil && (strict || db != nil) { held += bytes } else { try writer.write(bytes) }
+            }
             try emit(layout.header())
             var history = db.map { _ in HistoryRows(idColumn: idColumn, plan: plan, revenue: revenue, late: late, time: artifact.schema.time) }
             let tally = try ScoreFile.run(path: data, model: artifact, plan: plan, options: options) { piece in
                 for part in layout.rows(piece, threads: options.threads) { try emit(part) }
                 try history?.add(piece, path: data)
             }
-            guard tally.scored > 0 else {
-                let first = tally.lines(path: data, plan: plan).first ?? ""
-                throw ValidationError("no row of \(data) could be scored (\(tally.rows) rows); nothing was written. \(first)")
+            try writer.finish()
+            if tally.scored == 0, var first = tally.firstError {
+                first.fix += "; no row of the \(tally.rows) could be scored, so nothing was written"
+                throw first
             }
             let prepared = try stream?.finish()
             stream = nil

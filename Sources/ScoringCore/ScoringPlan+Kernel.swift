@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 
 extension ScoringPlan {
@@ -157,74 +156,152 @@ extension ScoringPlan {
         return f.column
     }
 
+    /// Feature `j`'s term for every row of `rows`, feature after feature, into `terms` (offset by
+    /// `rows.lowerBound`); a row whose cell has a problem gets `problem[i] = j` unless an earlier
+    /// feature already set one. Tight loops per kind of input: the per-row path (`term`) is kept
+    /// for JSON strings and for describing a problem.
+    func featureTerms(_ j: Int, _ b: [Bound], rows: Range<Int>, terms: UnsafeMutablePointer<Double>,
+                      problem: UnsafeMutablePointer<Int32>) {
+        let f = features[j]
+        let lo = rows.lowerBound
+        func mark(_ i: Int) { if problem[i - lo] < 0 { problem[i - lo] = Int32(j) } }
+        func generic() {
+            for i in rows {
+                switch term(j, f, b, i) {
+                case .value(let t): terms[i - lo] = t
+                case .problem: mark(i)
+                }
+            }
+        }
+        switch f.kind {
+        case .numeric:
+            let slope = f.slope, chain = f.transforms
+            switch b[0] {
+            case .numbers(let x):
+                x.withUnsafeBufferPointer { x in
+                    for i in rows {
+                        let v = x[i]
+                        if v.isNaN {
+                            if let t = f.imputeTerm { terms[i - lo] = t } else { mark(i) }
+                        } else if !v.isFinite {
+                            mark(i)
+                        } else if chain.isEmpty {
+                            terms[i - lo] = slope * v
+                        } else if let t = MetricTransform.apply(chain, to: v) {
+                            terms[i - lo] = slope * t
+                        } else {
+                            mark(i)
+                        }
+                    }
+                }
+            default: generic()
+            }
+        case .categorical:
+            switch b[0] {
+            case .levelTerms(let codes, let levelTerms, let missing):
+                let values = levelTerms.map { t -> Double in if case .value(let v) = t { return v } else { return .nan } }
+                let missingValue: Double
+                if case .value(let v) = missing { missingValue = v } else { missingValue = .nan }
+                codes.withUnsafeBufferPointer { codes in
+                    values.withUnsafeBufferPointer { values in
+                        for i in rows {
+                            let c = codes[i]
+                            let t = c < 0 ? missingValue : values[Int(c)]
+                            if t.isNaN { mark(i) } else { terms[i - lo] = t }
+                        }
+                    }
+                }
+            default: generic()
+            }
+        case .group:
+            generic()
+        }
+    }
+
     func scoreRows(_ rows: Range<Int>, bound: [[Bound]], reasons k: Int, needsPoints: Bool, into out: Sink) -> [RowProblem] {
         let p = features.count
-        var terms = [Double](repeating: 0, count: p)
+        let n = rows.count
+        let lo = rows.lowerBound
+        var problems: [RowProblem] = []
+        var termStore = [Double](repeating: 0, count: max(n * p, 1))
+        var problemStore = [Int32](repeating: -1, count: max(n, 1))
         var slotFeature = [Int32](repeating: -1, count: max(k, 1))
         var slotPoints = [Double](repeating: 0, count: max(k, 1))
-        var problems: [RowProblem] = []
         let factor = scale.factor
         let points = scale.kind == .points
         let rounds = scale.rounds
         let banded = !bandCuts.isEmpty
-        rows: for i in rows {
+        termStore.withUnsafeMutableBufferPointer { termBuffer in
+        problemStore.withUnsafeMutableBufferPointer { problemBuffer in
+        averages.withUnsafeBufferPointer { averages in
+        actionable.withUnsafeBufferPointer { actionable in
+            let terms = termBuffer.baseAddress!, problem = problemBuffer.baseAddress!
             for j in 0..<p {
-                switch term(j, features[j], bound[j], i) {
-                case .value(let t): terms[j] = t
-                case .problem(let kind, let text):
-                    let f = features[j]
-                    let column = problemColumn(f, bound[j], i)
-                    let chain = (f.kind == .group ? f.members.first { $0.column == column }?.transforms : f.transforms) ?? []
-                    problems.append(RowProblem(row: i, column: column, kind: kind, value: text,
-                                               transforms: chain.map(\.name).joined(separator: " then ")))
-                    continue rows
-                }
+                featureTerms(j, bound[j], rows: rows, terms: terms + j * n, problem: problem)
             }
-            var eta = intercept
-            for j in 0..<p { eta += terms[j] }
-            let plain = Scorer.score(eta: eta)
-            var health = banded || points ? scale.score(eta: eta) : plain.healthScore
-            var band: Int32 = banded ? bandIndex(health) : -1
-            if needsPoints {
-                var used = 0
-                var pointsSum = 0.0
-                let contributionBase = i * p
-                for j in 0..<p {
-                    let delta = terms[j] - averages[j]
-                    var v: Double
-                    if points {
-                        v = -factor * delta
-                        if rounds { v = v.rounded() }
-                        pointsSum += v
-                    } else {
-                        v = plain.healthScore - Scorer.score(eta: eta - delta).healthScore
-                    }
-                    out.contributions?[contributionBase + j] = v
-                    // Worst first; a tie keeps the earlier metric first.
-                    if k > 0 && v < 0 && actionable[j] && (used < k || v < slotPoints[k - 1]) {
-                        var pos = min(used, k - 1)
-                        while pos > 0 && v < slotPoints[pos - 1] {
-                            slotPoints[pos] = slotPoints[pos - 1]; slotFeature[pos] = slotFeature[pos - 1]
-                            pos -= 1
+            for i in rows {
+                let r = i - lo
+                if problem[r] >= 0 {
+                    problems.append(describe(Int(problem[r]), bound[Int(problem[r])], row: i))
+                    continue
+                }
+                var eta = intercept
+                for j in 0..<p { eta += terms[j * n + r] }
+                let plain = Scorer.score(eta: eta)
+                var health = banded || points ? scale.score(eta: eta) : plain.healthScore
+                var band: Int32 = banded ? bandIndex(health) : -1
+                if needsPoints {
+                    var used = 0
+                    var pointsSum = 0.0
+                    let contributionBase = i * p
+                    for j in 0..<p {
+                        let delta = terms[j * n + r] - averages[j]
+                        var v: Double
+                        if points {
+                            v = -factor * delta
+                            if rounds { v = v.rounded() }
+                            pointsSum += v
+                        } else {
+                            v = plain.healthScore - Scorer.score(eta: eta - delta).healthScore
                         }
-                        slotPoints[pos] = v; slotFeature[pos] = Int32(j)
-                        used = min(used + 1, k)
+                        out.contributions?[contributionBase + j] = v
+                        // Worst first; a tie keeps the earlier metric first.
+                        if k > 0 && v < 0 && actionable[j] && (used < k || v < slotPoints[k - 1]) {
+                            var pos = min(used, k - 1)
+                            while pos > 0 && v < slotPoints[pos - 1] {
+                                slotPoints[pos] = slotPoints[pos - 1]; slotFeature[pos] = slotFeature[pos - 1]
+                                pos -= 1
+                            }
+                            slotPoints[pos] = v; slotFeature[pos] = Int32(j)
+                            used = min(used + 1, k)
+                        }
+                    }
+                    if rounds, let base = basePoints {
+                        health = base + pointsSum
+                        band = bandIndex(health)
+                    }
+                    for q in 0..<k {
+                        out.reasonFeature[i * k + q] = q < used ? slotFeature[q] : -1
+                        out.reasonPoints[i * k + q] = q < used ? slotPoints[q] : 0
                     }
                 }
-                if rounds, let base = basePoints {
-                    health = base + pointsSum
-                    band = bandIndex(health)
-                }
-                for r in 0..<k {
-                    out.reasonFeature[i * k + r] = r < used ? slotFeature[r] : -1
-                    out.reasonPoints[i * k + r] = r < used ? slotPoints[r] : 0
-                }
+                out.eta[i] = eta
+                out.probability[i] = plain.churnProbability
+                out.score[i] = health
+                out.band[i] = band
             }
-            out.eta[i] = eta
-            out.probability[i] = plain.churnProbability
-            out.score[i] = health
-            out.band[i] = band
-        }
+        }}}}
         return problems
+    }
+
+    /// The problem of feature `j` at row `i`, with the column that has it.
+    func describe(_ j: Int, _ b: [Bound], row i: Int) -> RowProblem {
+        let f = features[j]
+        guard case .problem(let kind, let text) = term(j, f, b, i) else {
+            preconditionFailure("a row marked unscored scores")
+        }
+        let column = problemColumn(f, b, i)
+        let chain = (f.kind == .group ? f.members.first { $0.column == column }?.transforms : f.transforms) ?? []
+        return RowProblem(row: i, column: column, kind: kind, value: text, transforms: chain.map(\.name).joined(separator: " then "))
     }
 }

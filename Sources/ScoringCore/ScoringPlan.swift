@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 
 /// One input column of a block of rows, as the plan reads it.
@@ -306,9 +305,10 @@ extension ScoringPlan {
         case .numbers(let x)?: return x[i].isNaN ? "" : Scorer.numberText(x[i])
         case .coded(let codes, let levels)?:
             guard codes[i] >= 0 else { return "" }
-            var text = levels[Int(codes[i])]
-            // A business-formatted number shows as the value read from it.
-            if numeric, numberFormat != .plain, let v = text.withUTF8({ numberFormat.value(of: $0) }) { return String(v) }
+            let text = levels[Int(codes[i])]
+            // A number in a column read as text (another cell of the piece is not one) shows as it
+            // does where the column is numeric.
+            if numeric, case .value(let v) = number(fromText: text) { return Scorer.numberText(v) }
             return text
         case .strings(let s)?: return s[i] ?? ""
         case nil: return ""

@@ -17,7 +17,7 @@ import TestSupport
         let score = try CLI.run(["score", model, data, "--out", scores])
         #expect(score.status == 0, "\(score.stderr)")
         let lines = try String(contentsOfFile: scores, encoding: .utf8).split(separator: "\n")
-        #expect(lines.first == "row,churn_probability,health_score,band,reason_1,reason_2,reason_3")
+        #expect(lines.first == "row,churn_probability,health_score,band,reason_1,reason_2,reason_3,status,problem")
         #expect(lines.count == 5001)
         for line in lines.dropFirst() {
             let f = line.split(separator: ",", omittingEmptySubsequences: false)
@@ -56,7 +56,7 @@ import TestSupport
         let r = try CLI.run(["score", model, data.path])
         #expect(r.status == 0, "\(r.stderr)")
         let lines = r.stdout.split(separator: "\n")
-        #expect(lines.first == "customer,churn_probability,health_score,band,reason_1,reason_2,reason_3")
+        #expect(lines.first == "customer,churn_probability,health_score,band,reason_1,reason_2,reason_3,status,problem")
         #expect(lines.dropFirst().first?.hasPrefix("\"C,0\",") == true)
     }
 

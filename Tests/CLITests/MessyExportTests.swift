@@ -335,7 +335,7 @@ import TestSupport
         let attributes = try FileManager.default.attributesOfItem(atPath: scores)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
         #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: link)) == "s.csv")
-        #expect(try String(contentsOfFile: scores, encoding: .utf8).hasPrefix("customer,churn_probability,health_score,band,reason_1\n"))
+        #expect(try String(contentsOfFile: scores, encoding: .utf8).hasPrefix("customer,churn_probability,health_score,band,reason_1,status,problem\n"))
         #expect(!FileManager.default.fileExists(atPath: stale), "a stale temporary was not swept")
     }
 

@@ -19,7 +19,7 @@ import Testing
         #expect(first.stderr.contains("Recorded the run as of 2023-11-30") && first.stderr.contains("\(novRows) customers"))
         // The CSV is written as without --db.
         let csv = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
-        #expect(csv.first == "customer_id,snapshot_date,churn_probability,health_score,band,reason_1,reason_2,reason_3")
+        #expect(csv.first == "customer_id,snapshot_date,churn_probability,health_score,band,reason_1,reason_2,reason_3,status,problem")
         #expect(csv.count == novRows + 1)
 
         // Rerunning the date replaces the run: one copy of every row.
