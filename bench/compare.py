@@ -27,7 +27,7 @@ PEERS = HERE / "peers.py"
 GLMNET = HERE / "glmnet.R"
 BASE_TERMS = 16  # terms of the simulator without --extra-metrics (intercept included)
 FIT_PEERS = ["sklearn-newton-cholesky", "sklearn-lbfgs", "glum", "statsmodels"]
-ALL_PHASES = ["ingest", "fit", "l2", "e2e", "score", "encv"]
+ALL_PHASES = ["ingest", "fit", "l2", "e2e", "score", "evaluate", "sql", "encv"]
 
 
 def median(xs):
@@ -185,7 +185,7 @@ def measure_size(args, rows, terms):
     out = {"label": label, "csv": str(csv), "rows": data_rows, "bytes": os.path.getsize(csv), "terms": terms}
     work = Path(args.work_dir)
     model = work / f"healthscore-{rows}x{terms}.json"
-    if phases & {"ingest", "fit", "e2e", "score"}:
+    if phases & {"ingest", "fit", "e2e", "score", "evaluate", "sql"}:
         out["healthscore"] = healthscore_runs(args, csv, model, label=f"fit {label}")
     if "ingest" in phases:
         out["ingest"] = {lib: peer(args, ["ingest", lib, str(csv), "--repeats", str(args.repeats)],
@@ -218,6 +218,25 @@ def measure_size(args, rows, terms):
                                       "--reasons", str(reasons), *roles_args(args)],
                                f"python score --reasons {reasons} {label}, repeat {i + 1}"))
             out[key] = {"healthscore": hs, "python": py, "rows": warm(complete), "flags": flags, "reasons": reasons}
+    if "evaluate" in phases:
+        hs, py = [], []
+        for i in range(args.repeats):
+            log(f"healthscore evaluate {label}, repeat {i + 1} …")
+            r = run([args.bin, "evaluate", str(model), str(csv), "--json"])
+            if r.returncode != 0:
+                raise SystemExit(f"healthscore evaluate failed:\n{r.stderr[-3000:]}")
+            hs.append({"wall_seconds": r.wall, "rss_mb": r.rss_mb})
+            py.append(peer(args, ["evaluate", str(csv), str(model), *roles_args(args)],
+                           f"python evaluate {label}, repeat {i + 1}"))
+        out["evaluate"] = {"healthscore": hs, "python": py}
+    if "sql" in phases:
+        sql = work / f"healthscore-{rows}x{terms}.sql"
+        r = run([args.bin, "export", str(model), "--format", "sql", "--table", "customers", "--out", str(sql)])
+        if r.returncode != 0:
+            raise SystemExit(f"healthscore export --format sql failed:\n{r.stderr[-3000:]}")
+        complete = complete_cases(csv)
+        out["sql"] = peer(args, ["sql", str(complete), str(model), str(sql), "--rows", "100000", "--id", args.id],
+                          f"SQL export vs flat SELECT {label}")
     return out
 
 
@@ -275,6 +294,24 @@ def measure_big(args):
     return doc
 
 
+def measure_score_big(args, model):
+    """--score-big: `score --reasons 3` of a 10M-row file under a memory cap, beside the same
+    command on the 1M file: peak memory must not grow with the file."""
+    rows = args.score_big_rows
+    csv = ensure_data(args, rows, 50)
+    small = ensure_data(args, 1_000_000, 50)
+    work = Path(args.work_dir)
+    cap = memory_cap_prefix(args.big_memory)
+    doc = {"rows": rows, "bytes": os.path.getsize(csv), "cap": " ".join(cap)}
+    for key, path in (("small", small), ("big", csv)):
+        warm(path) if key == "small" else None
+        log(f"healthscore score --reasons 3 of {path.name} under the cap …")
+        r = run([*cap, args.bin, "score", str(model), str(path), "--reasons", "3", "--out", str(work / f"healthscore-{key}-scores.csv")])
+        doc[key] = {"wall_seconds": r.wall, "rss_mb": r.rss_mb, "returncode": r.returncode, "stderr_tail": r.stderr[-600:]}
+        (work / f"healthscore-{key}-scores.csv").unlink(missing_ok=True)
+    return doc
+
+
 def memory_cap_prefix(megabytes):
     """systemd-run --scope -p MemoryMax when a systemd manager answers here, else prlimit --as."""
     probe = run(["systemd-run", "--scope", "--quiet", "-p", f"MemoryMax={megabytes}M", "true"]) \
@@ -310,7 +347,9 @@ def main():
     ap.add_argument("--peer-threads", type=int, default=0)
     ap.add_argument("--big", action="store_true")
     ap.add_argument("--big-gb", type=float, default=5.0)
-    ap.add_argument("--big-memory", type=int, default=1024, help="memory cap of the --big run, MB")
+    ap.add_argument("--big-memory", type=int, default=1024, help="memory cap of the --big and --score-big runs, MB")
+    ap.add_argument("--score-big", action="store_true", help="score a 10M-row file under the memory cap")
+    ap.add_argument("--score-big-rows", type=int, default=10_000_000)
     ap.add_argument("--note", default="", help="a line printed at the top of the report (e.g. 'baseline under load')")
     ap.add_argument("--mode", default="full")
     ap.add_argument("--data-dir", default=str(HERE / "data"))
@@ -341,6 +380,10 @@ def main():
         if set(args.phases) - {"encv"} else []
     encv = measure_encv(args, *parse_size(args.encv_size)) if "encv" in args.phases else None
     big = measure_big(args) if args.big else None
+    score_big = None
+    if args.score_big:
+        model = Path(args.work_dir) / "healthscore-1000000x50.json"
+        score_big = measure_score_big(args, model) if model.exists() else {"skipped": "no 1M×50 model: run the 1000000x50 size too"}
     meter.stop()
 
     doc = {"started_utc": started.isoformat(), "mode": args.mode, "note": args.note, "repeats": args.repeats,
@@ -349,7 +392,7 @@ def main():
            "system": sysinfo, "peer_env": env, "peer_threads": args.peer_threads or None,
            "load": {"start": meter.load_start, "end": meter.load_end, "others_cpu_share": meter.others_share,
                     "run_seconds": meter.seconds},
-           "sizes": sizes, "encv": encv, "big": big}
+           "sizes": sizes, "encv": encv, "big": big, "score_big": score_big}
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
     results = Path(args.results_dir)
     results.mkdir(parents=True, exist_ok=True)

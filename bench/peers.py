@@ -413,6 +413,99 @@ def cmd_score(args):
             "write_seconds": t4 - t3, "in_process_seconds": t4 - t0, "rows": int(len(p))}
 
 
+def cmd_evaluate(args):
+    """What a user would write for `healthscore evaluate` with pandas + scikit-learn: read the
+    labelled CSV, score it with the model's weights (set outside the timing), and compute AUC, log
+    loss, Brier score and the decile calibration curve, plus the churn rate per frozen band."""
+    import_everything()
+    from sklearn.calibration import calibration_curve
+    from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+    model_doc = json.load(open(args.model))
+    coef = {c["term"]: c["estimate"] for c in model_doc["coefficients"]}
+    bands = (model_doc.get("scoring") or {}).get("bands") or []
+    t0 = time.perf_counter()
+    df = read_pandas(args.csv)
+    X, y, names, kept = build_design(df, args.target, args.id, args.time)
+    beta = np.array([coef.get(n, 0.0) for n in names])
+    p = 1.0 / (1.0 + np.exp(-(coef[INTERCEPT] + X @ beta)))
+    t1 = time.perf_counter()
+    auc = roc_auc_score(y, p)
+    ll = log_loss(y, p)
+    brier = brier_score_loss(y, p)
+    observed, predicted = calibration_curve(y, p, n_bins=10, strategy="quantile")
+    score = 100.0 * (1.0 - p)
+    rates, assigned = {}, np.zeros(len(score), dtype=bool)
+    for b in bands:  # best first: a row belongs to the first band whose cut it reaches
+        inside = ~assigned & (score >= b["minScore"] if b.get("minScore") is not None else True)
+        rates[b["label"]] = float(y[inside].mean()) if inside.any() else None
+        assigned |= inside
+    t2 = time.perf_counter()
+    return {"score_seconds": t1 - t0, "metrics_seconds": t2 - t1, "in_process_seconds": t2 - t0, "rows": int(len(p)),
+            "auc": auc, "log_loss": ll, "brier": brier, "calibration_bins": len(observed)}
+
+
+def max_abs_dp(flat_rows, export_rows):
+    """Largest |Δp| between the flat query and the export, rows matched by their id (engines may
+    return rows in any order)."""
+    flat = {r[0]: r[1] for r in flat_rows}
+    return max(abs(flat[r[0]] - r[-3]) for r in export_rows if r[-3] is not None)
+
+
+def cmd_sql(args):
+    """The model's SQL export against a flat SELECT of the same weights
+    (1/(1+exp(-(b0 + Σ b·x)))), on the first --rows rows of the CSV, in SQLite (Python's sqlite3)
+    and DuckDB (over a Parquet copy). Returns each engine's seconds and the largest |Δp| between
+    the export and the flat query (equal up to the flat query's summation order)."""
+    import sqlite3
+    import pandas as pd
+    model_doc = json.load(open(args.model))
+    sql = open(args.sql).read().rstrip().rstrip(";")
+    df = pd.read_csv(args.csv, nrows=args.rows)
+    columns = ", ".join('"%s"' % c for c in df.columns)
+    terms = []
+    for c in model_doc["coefficients"]:
+        if c["term"] == INTERCEPT:
+            continue
+        if c.get("level") is not None:
+            terms.append("%r * (CASE WHEN \"%s\" = '%s' THEN 1.0 ELSE 0.0 END)" % (c["estimate"], c["column"], c["level"]))
+        else:
+            terms.append("%r * \"%s\"" % (c["estimate"], c["column"]))
+    b0 = next(c["estimate"] for c in model_doc["coefficients"] if c["term"] == INTERCEPT)
+    flat = 'SELECT "%s", 1.0 / (1.0 + exp(-(%r + %s))) AS p FROM customers' % (args.id, b0, " + ".join(terms))
+    out = {"rows": len(df)}
+
+    def timed(run, query, repeats=3):
+        best, result = None, None
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            result = run(query)
+            s = time.perf_counter() - t0
+            best = s if best is None else min(best, s)
+        return best, result
+
+    con = sqlite3.connect(":memory:")
+    df.to_sql("customers", con, index=False)
+    t_flat, r_flat = timed(lambda q: con.execute(q).fetchall(), flat)
+    t_export, r_export = timed(lambda q: con.execute(q).fetchall(), sql, repeats=1)
+    out["sqlite"] = {"version": sqlite3.sqlite_version, "flat_seconds": t_flat, "export_seconds": t_export,
+                     "max_abs_dp": max_abs_dp(r_flat, r_export)}
+    try:
+        import duckdb
+    except ImportError:
+        return out
+    import tempfile, os
+    parquet = os.path.join(tempfile.mkdtemp(), "customers.parquet")
+    duck = duckdb.connect()
+    duck.register("frame", df)
+    duck.execute("COPY (SELECT * FROM frame) TO '%s' (FORMAT parquet)" % parquet)
+    duck.execute("CREATE VIEW customers AS SELECT * FROM read_parquet('%s')" % parquet)
+    t_flat, r_flat = timed(lambda q: duck.execute(q).fetchall(), flat)
+    t_export, r_export = timed(lambda q: duck.execute(q).fetchall(), sql)
+    out["duckdb"] = {"version": duckdb.__version__, "flat_seconds": t_flat, "export_seconds": t_export,
+                     "max_abs_dp": max_abs_dp(r_flat, r_export)}
+    return out
+
+
 def cmd_encv(args):
     """LogisticRegressionCV over Cs values of C, elastic net at l1_ratio 0.5,
     saga, on the standardised design (saga needs it; done outside the timing)."""
@@ -467,7 +560,7 @@ def main():
                         help="seconds of measured calls after which the peer stops (0: no limit)")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("env", parents=[common])
-    for name in ("ingest", "fit", "e2e", "score", "encv"):
+    for name in ("ingest", "fit", "e2e", "score", "evaluate", "sql", "encv"):
         p = sub.add_parser(name, parents=[common])
         if name == "ingest":
             p.add_argument("lib", choices=["pandas", "pyarrow", "polars"])
@@ -477,6 +570,12 @@ def main():
             p.add_argument("--lam", type=float, default=0.0, help="λ on glmnet's scale (with --penalty l2)")
             p.add_argument("--lbfgs-max-iter", type=int, default=LBFGS_MAX_ITER)
         p.add_argument("csv")
+        if name == "evaluate":
+            p.add_argument("model")
+        if name == "sql":
+            p.add_argument("model")
+            p.add_argument("sql")
+            p.add_argument("--rows", type=int, default=100_000)
         if name == "score":
             p.add_argument("model")
             p.add_argument("out")
@@ -493,7 +592,7 @@ def main():
     if args.threads > 0:
         limit_threads(args.threads)
     handler = {"env": cmd_env, "ingest": cmd_ingest, "fit": cmd_fit, "e2e": cmd_e2e,
-               "score": cmd_score, "encv": cmd_encv}[args.command]
+               "score": cmd_score, "evaluate": cmd_evaluate, "sql": cmd_sql, "encv": cmd_encv}[args.command]
     json.dump(handler(args), sys.stdout)
     sys.stdout.write("\n")
 

@@ -166,7 +166,24 @@ def size_section(t, s, repeats):
               max(d["rss_mb"] or 0 for d in sc["python"]) or None,
               f"{sc['rows']} complete rows; in-process python "
               f"{fmt_s(median([d['in_process_seconds'] for d in sc['python']]))}")
+    ev = s.get("evaluate")
+    if ev:
+        t.add(sec, "evaluate", median([d["wall_seconds"] for d in ev["healthscore"]]),
+              "pandas+sklearn metrics", median([d["wall_seconds"] for d in ev["python"]]), "evaluate", "python",
+              max(d["rss_mb"] or 0 for d in ev["healthscore"]) or None,
+              max(d["rss_mb"] or 0 for d in ev["python"]) or None,
+              "AUC, log loss, Brier, calibration curve, band churn rates; all rows (missing ones left out by both)")
     lines += t.lines(sec)
+    sq = s.get("sql")
+    if sq:
+        lines.append("")
+        lines.append(f"SQL export vs a flat SELECT 1/(1+exp(-(b0 + Σ b·x))) of the same weights, first {sq['rows']} rows (best of 3; export once on SQLite):")
+        for engine in ("sqlite", "duckdb"):
+            e = sq.get(engine)
+            if e:
+                ratio = e["export_seconds"] / e["flat_seconds"]
+                lines.append(f"  {engine} {e['version']:<8} export {fmt_s(e['export_seconds']):>8}  flat {fmt_s(e['flat_seconds']):>8}  "
+                             f"export/flat {ratio:6.1f}×  (issue 17: ≤ 3×: {'MET' if ratio <= 3 else 'NOT MET'})  max |Δp| {e['max_abs_dp']:.1e}")
     notes = {}
     acc = []
     if hs and s.get("fit"):
@@ -230,8 +247,10 @@ THRESHOLDS = [
     ("EN-CV {encv} ≥10× sklearn LogisticRegressionCV", "encv", "encv", "sklearn", 1 / 10),
     ("score {large} with 3 reasons ≥5× pandas+numpy", "large", "score_reasons", "python", 1 / 5),
     ("score {large} without reasons ≥8× pandas+numpy", "large", "score", "python", 1 / 8),
+    ("evaluate {large} ≥5× pandas+sklearn metrics", "large", "evaluate", "python", 1 / 5),
 ]
 SCORE_RSS_LIMIT_MB = 250
+EVALUATE_RSS_LIMIT_MB = 400
 
 
 def threshold_lines(t, doc):
@@ -265,11 +284,12 @@ def threshold_lines(t, doc):
     status = "not measured" if rss is None else ("MET" if rss <= RSS_LIMIT_MB else "NOT MET")
     out.append(f"  {label:<58} {status:<8} {'' if rss is None else f'{rss:.0f} MB'}")
     verdicts.append({"threshold": label, "status": status, "detail": rss})
-    for key in ("score", "score_reasons"):
+    for key in ("score", "score_reasons", "evaluate"):
         runs = (large or {}).get(key)
         rss = max((d["rss_mb"] or 0 for d in runs["healthscore"]), default=0) if runs else None
-        label = f"peak RSS of healthscore {key.replace('_', ' --')} {roles.get('large', '?')} ≤ {SCORE_RSS_LIMIT_MB} MB"
-        status = "not measured" if not rss else ("MET" if rss <= SCORE_RSS_LIMIT_MB else "NOT MET")
+        limit = EVALUATE_RSS_LIMIT_MB if key == "evaluate" else SCORE_RSS_LIMIT_MB
+        label = f"peak RSS of healthscore {key.replace('_', ' --')} {roles.get('large', '?')} ≤ {limit} MB"
+        status = "not measured" if not rss else ("MET" if rss <= limit else "NOT MET")
         out.append(f"  {label:<58} {status:<8} {'' if not rss else f'{rss:.0f} MB'}")
         verdicts.append({"threshold": label, "status": status, "detail": rss})
     return out, verdicts
@@ -354,6 +374,22 @@ def render(doc):
                    f"  {b['rows']} rows, {b['bytes'] / 1e9:.1f} GB, cap '{b['cap']}': exit {b['returncode']}, "
                    f"{fmt_s(b['wall_seconds'])}, peak RSS {fmt_mb(b['rss_mb'])} MB; same 1M file streamed vs in "
                    f"memory: max |Δcoef| {b['small_max_abs_coef_diff']:.1e}")
+        out.append("")
+    if doc.get("score_big") is not None:
+        b = doc["score_big"]
+        out.append("== --score-big: score --reasons 3 under a memory cap, 1M rows vs 10M rows")
+        if "skipped" in b:
+            out.append("  skipped: " + b["skipped"])
+        else:
+            for key in ("small", "big"):
+                r = b[key]
+                size = "1M" if key == "small" else f"{b['rows'] // 1_000_000}M"
+                out.append(f"  {size:>3} rows: exit {r['returncode']}, "
+                           f"{fmt_s(r['wall_seconds'])}, peak RSS {fmt_mb(r['rss_mb'])} MB (cap '{b['cap']}')")
+            small, big = b["small"]["rss_mb"], b["big"]["rss_mb"]
+            if small and big:
+                grew = big / small - 1
+                out.append(f"  peak RSS 10M vs 1M: {grew:+.1%} (issue 17: within 10%: {'MET' if abs(grew) <= 0.10 and b['big']['returncode'] == 0 else 'NOT MET'})")
         out.append("")
     out.append("== thresholds of issues 7 and 17 (ratio = healthscore time / peer time)")
     lines, verdicts = threshold_lines(t, doc)

@@ -3,10 +3,10 @@
 # Run by hand only (never from swift test or CI).  See bench/README.md.
 #
 #   bench/run.sh [--quick] [--sizes 100000x20,100000x200,1000000x50]
-#                [--phases ingest,fit,l2,e2e,score,encv] [--encv-size 100000x50]
+#                [--phases ingest,fit,l2,e2e,score,evaluate,sql,encv] [--encv-size 100000x50]
 #                [--repeats R] [--seed S] [--l2-lambda X] [--peer-threads N]
 #                [--lbfgs-budget S] [--slow-budget S] [--encv-budget S] [--encv-repeats R]
-#                [--lbfgs-max-iter N] [--skip-lbfgs] [--big] [--regen] [--note TEXT]
+#                [--lbfgs-max-iter N] [--skip-lbfgs] [--big] [--score-big] [--regen] [--note TEXT]
 #
 # Environment: HEALTHSCORE_BIN=/path/to/healthscore skips the build.
 set -euo pipefail
@@ -16,7 +16,7 @@ ROOT="$(dirname "$BENCH")"
 
 MODE=full
 SIZES=100000x20,100000x200,1000000x50
-PHASES=ingest,fit,l2,e2e,score,encv
+PHASES=ingest,fit,l2,e2e,score,evaluate,sql,encv
 ENCV_SIZE=100000x50
 REPEATS=3
 SEED=1
@@ -29,6 +29,7 @@ ENCV_REPEATS=1
 SKIP_LBFGS=0
 PEER_THREADS=0
 BIG=0
+SCORE_BIG=0
 REGEN=0
 NOTE=""
 explicit=()
@@ -52,6 +53,7 @@ while [ $# -gt 0 ]; do
         --skip-lbfgs) SKIP_LBFGS=1; shift ;;
         --peer-threads) PEER_THREADS="$2"; shift 2 ;;
         --big) BIG=1; shift ;;
+        --score-big) SCORE_BIG=1; shift ;;
         --regen) REGEN=1; shift ;;
         --note) NOTE="$2"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
@@ -91,10 +93,10 @@ if [ ! -x "$PY" ]; then
     say "creating $VENV"
     python3 -m venv "$VENV"
 fi
-if ! "$PY" -c 'import numpy, pandas, pyarrow, polars, glum, sklearn, statsmodels, threadpoolctl' 2>/dev/null; then
+if ! "$PY" -c 'import numpy, pandas, pyarrow, polars, glum, sklearn, statsmodels, threadpoolctl, duckdb' 2>/dev/null; then
     say "installing the Python peers into $VENV"
     "$PY" -m pip install --quiet --upgrade pip
-    "$PY" -m pip install --quiet numpy pandas pyarrow polars glum scikit-learn statsmodels threadpoolctl
+    "$PY" -m pip install --quiet numpy pandas pyarrow polars glum scikit-learn statsmodels threadpoolctl duckdb
 fi
 
 # 2. healthscore, release build in its own scratch path (other builds keep .build).
@@ -129,5 +131,6 @@ RSCRIPT="$(command -v Rscript || true)"
 [ -n "$RSCRIPT" ] && args+=(--rscript "$RSCRIPT")
 [ "$SKIP_LBFGS" -eq 1 ] && args+=(--skip-lbfgs)
 [ "$BIG" -eq 1 ] && args+=(--big)
+[ "$SCORE_BIG" -eq 1 ] && args+=(--score-big)
 [ "$REGEN" -eq 1 ] && args+=(--regen)
 exec "$PY" "$BENCH/compare.py" "${args[@]}"

@@ -130,7 +130,8 @@ public struct ProblemTally: Sendable {
     /// One line per kind of problem, for standard error: what, how many, where, and the fix.
     public func lines(path: String, plan: ScoringPlan) -> [String] {
         entries.map { e in
-            let rows = e.first.map { "\($0.record) (line \($0.line))" }.joined(separator: ", ") + (e.count > e.first.count ? ", …" : "")
+            let rows = e.first.map { "\($0.record) (line \($0.line))" }.joined(separator: ", ")
+                + (e.count > e.first.count ? " and \(e.count - e.first.count) more" : "")
             let what: String
             switch e.kind {
             case .missing: what = "'\(e.column)' is missing"

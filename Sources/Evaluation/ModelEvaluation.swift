@@ -49,7 +49,8 @@ public enum ModelEvaluation {
         let scored = try ScoredSample.load(model: model, dataPath: dataPath)
         let e = try ModelMetrics.evaluate(labels: scored.labels, scores: scored.probabilities,
                                           bands: scored.bandNames(fallback: bands.band), options: options)
-        let sameData = (try? FileDigest.sha256Hex(path: dataPath)) == model.training.sha256
+        // Hashing is a second read of the file: only when the row counts already agree.
+        let sameData = scored.rowsRead == model.training.rows && (try? FileDigest.sha256Hex(path: dataPath)) == model.training.sha256
         return ModelEvaluationResult(
             model: (modelPath as NSString).lastPathComponent, data: dataPath, rows: scored.count, excludedRows: scored.excluded,
             note: sameData ? "This is the model's own training file: in-sample measures flatter it; use 'healthscore compare' (cross-validation or a time backtest) for an honest estimate." : nil,

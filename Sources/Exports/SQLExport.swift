@@ -5,8 +5,10 @@ import ScoringCore
 /// model names them), `churn_probability`, `health_score` and `band`, equal to the scoring core's.
 ///
 /// The same text runs unchanged on SQLite (3.35 or newer, built with its math functions — Debian's and
-/// Ubuntu's libsqlite3 are) and on PostgreSQL (12 or newer). It is a chain of common table
-/// expressions, each adding columns to the previous one:
+/// Ubuntu's libsqlite3 are), on PostgreSQL (12 or newer) and on DuckDB (over a table, a view, or a
+/// Parquet or CSV file behind a view). It is a chain of common table expressions, each adding columns
+/// to the previous one and each `MATERIALIZED`: SQLite would otherwise inline every stage into the
+/// next and repeat each expression wherever a later one names it (≈180k VM operations a row).
 ///
 ///     hs_input        the columns the model reads, numbers as DOUBLE PRECISION, categories as TEXT
 ///     hs_finite       each number, NULL when missing or not finite
@@ -293,7 +295,7 @@ struct SQLRenderer {
         if inputLines.isEmpty { inputLines.append("1 AS \(q(fresh("hs_row")))") }
         var stages: [String] = []
         stages.append("""
-        \(q(cte["hs_input"]!)) AS (
+        \(q(cte["hs_input"]!)) AS MATERIALIZED (
           -- the columns the model reads; NULL (or an NA marker) is missing
           SELECT
         \(inputLines.map { "    " + $0 }.joined(separator: ",\n"))
@@ -311,7 +313,7 @@ struct SQLRenderer {
                 lines.append(expr + " AS " + q(c.alias) + (n == stage.columns.count - 1 ? "" : ","))
             }
             stages.append("""
-            \(q(stage.name)) AS (
+            \(q(stage.name)) AS MATERIALIZED (
               -- \(Self.commentSafe(stage.purpose))
               SELECT \(q(previous)).*\(stage.columns.isEmpty ? "" : ",")
             \(lines.joined(separator: "\n"))

@@ -155,9 +155,11 @@ import Training
         let (sqlite, sqliteVersion) = try SQLTestSQLite.run(sql, table: table, in: directory)
         try postgres.load(table, in: directory)
         let pg = try postgres.query(sql, in: directory)
+        let (duck, duckVersion) = try SQLTestDuckDB.run(sql, table: table, in: directory)
         var out: [Agreement] = []
-        for result in [sqlite, pg] {
-            var a = Agreement(engine: result.engine == "SQLite" ? sqliteVersion : "PostgreSQL \(postgres.version)")
+        for result in [sqlite, pg, duck] {
+            var a = Agreement(engine: result.engine == "SQLite" ? sqliteVersion
+                              : result.engine == "DuckDB" ? "\(duckVersion) over Parquet" : "PostgreSQL \(postgres.version)")
             let keyColumns = [model.schema.id, model.schema.time].compactMap { $0 }
             #expect(result.header == keyColumns + ["churn_probability", "health_score", "band"], "\(label) \(result.engine): columns \(result.header)")
             let k = keyColumns.count

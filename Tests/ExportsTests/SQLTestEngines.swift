@@ -287,3 +287,62 @@ final class SQLTestPostgres {
         return parseSQLTestOutput(text, engine: "PostgreSQL")
     }
 }
+
+/// DuckDB through the `duckdb` Python package of the test venv (.ci/setup-tests): the table is
+/// written to a Parquet file and the query reads it through a view, as an analyst scores an export
+/// in place.
+enum SQLTestDuckDB {
+    static let script = #"""
+    import json, os, sys
+    import duckdb
+    spec = json.load(open(sys.argv[1], encoding="utf-8"))
+    sql = open(sys.argv[2], encoding="utf-8").read()
+    name = spec["name"]
+    quoted = '"' + name.replace('"', '""') + '"'
+    parquet = os.path.abspath(sys.argv[3])
+    con = duckdb.connect()
+    con.execute(spec["create"])
+    if spec["rows"]:
+        con.executemany(spec["insert"], spec["rows"])
+    con.execute("COPY " + quoted + " TO '" + parquet.replace("'", "''") + "' (FORMAT parquet)")
+    con.execute("DROP TABLE " + quoted)
+    con.execute("CREATE VIEW " + quoted + " AS SELECT * FROM read_parquet('" + parquet.replace("'", "''") + "')")
+    cur = con.execute(sql)
+    def cell(v):
+        if v is None:
+            return "<NULL>"
+        if isinstance(v, float):
+            return repr(v)
+        return str(v)
+    out = ["\t".join(d[0] for d in cur.description)]
+    for row in cur.fetchall():
+        out.append("\t".join(cell(v) for v in row))
+    sys.stderr.write("duckdb " + duckdb.__version__ + "\n")
+    sys.stdout.write("\n".join(out) + "\n")
+    """#
+
+    static var python: URL { Fixtures.packageRoot.appendingPathComponent(".build-py/venv/bin/python") }
+
+    static func run(_ sql: String, table: SQLTestTable, in directory: URL) throws -> (result: SQLTestResult, version: String) {
+        guard FileManager.default.isExecutableFile(atPath: python.path) else {
+            throw SQLTestError("no Python venv at \(python.path): run .ci/setup-tests (it installs duckdb into .build-py/venv) before the SQL export tests")
+        }
+        let id = UUID().uuidString
+        let scriptURL = directory.appendingPathComponent("duckdb-\(id).py")
+        let specURL = directory.appendingPathComponent("duckdb-\(id).json")
+        let sqlURL = directory.appendingPathComponent("duckdb-\(id).sql")
+        let parquetURL = directory.appendingPathComponent("duckdb-\(id).parquet")
+        try script.write(to: scriptURL, atomically: true, encoding: .utf8)
+        var spec = table.json()
+        spec.removeLast(2)  // "}\n": the table's name joins the spec
+        spec += ",\n\"name\": \(jsonStringLiteral(table.name))}\n"
+        try spec.write(to: specURL, atomically: true, encoding: .utf8)
+        try sql.write(to: sqlURL, atomically: true, encoding: .utf8)
+        let out = try SQLTestProcess.run(python.path, [scriptURL.path, specURL.path, sqlURL.path, parquetURL.path], in: directory)
+        guard out.status == 0 else {
+            throw SQLTestError("DuckDB (python duckdb) failed with status \(out.status): \(out.stderr)")
+        }
+        let version = out.stderr.split(separator: "\n").first { $0.hasPrefix("duckdb ") }.map(String.init) ?? "duckdb ?"
+        return (parseSQLTestOutput(out.stdout, engine: "DuckDB"), version)
+    }
+}
