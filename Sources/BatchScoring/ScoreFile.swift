@@ -47,10 +47,14 @@ public enum ScoreFile {
     @discardableResult
     public static func run(path: String, model: ModelArtifact, plan: ScoringPlan, options: Options,
                            _ body: (Piece) throws -> Void) throws -> ProblemTally {
-        let csv = csvOptions(model: model, plan: plan, options: options)
+        var csv = csvOptions(model: model, plan: plan, options: options)
         var tally = ProblemTally()
         var checked = false
-        try CSVReader.readChunks(path: path, options: csv, chunkBytes: options.chunkBytes) { table, firstRecord in
+        // Two stages on two threads: this one parses piece n + 1 while the caller's thread scores
+        // and writes piece n (each stage on one core; pieces stay in file order).
+        let pipelined = options.threads > 1
+        if pipelined { csv.threads = 1 }
+        func handle(_ table: RawTable, _ firstRecord: Int) throws {
             if !checked {
                 try checkColumns(table.columns.map(\.name) + table.skippedColumns, path: path, options: options)
                 checked = true
@@ -86,6 +90,14 @@ public enum ScoreFile {
             }
             tally.rows += table.rowCount
             try body(Piece(table: table, firstRecord: firstRecord, columns: columns, scored: scored))
+        }
+        if pipelined {
+            let csv = csv
+            try PiecePipeline.run(produce: { emit in
+                try CSVReader.readChunks(path: path, options: csv, chunkBytes: options.chunkBytes) { try emit(($0, $1)) }
+            }, consume: { try handle($0.0, $0.1) })
+        } else {
+            try CSVReader.readChunks(path: path, options: csv, chunkBytes: options.chunkBytes, handle)
         }
         return tally
     }
@@ -138,6 +150,7 @@ public struct ProblemTally: Sendable {
             case .unseenLevel: what = "'\(e.column)' has a level the model never saw (first: '\(e.example.value)')"
             case .outsideDomain: what = "'\(e.column)' is outside the domain of its \(e.example.transforms) transform (first: \(e.example.value))"
             case .notANumber: what = "'\(e.column)' is not a number (first: '\(e.example.value)')"
+            case .infinite: what = "'\(e.column)' is infinite"
             }
             let fix = e.example.error(knownLevels: plan.levels(ofColumn: e.column)).fix
             return "\(path): \(e.count) row\(e.count == 1 ? "" : "s") unscored: \(what); rows \(rows). Fix: \(fix); --strict refuses the whole file instead."

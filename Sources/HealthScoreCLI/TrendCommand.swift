@@ -31,17 +31,17 @@ struct Trend: ParsableCommand {
     @Option(help: ArgumentHelp("The run to compare with (default: the one before --as-of).", valueName: "YYYY-MM-DD"))
     var previous: String?
 
-    @Option(help: ArgumentHelp("A score fall of more than this many points puts a customer on the worsened list even within a band.", valueName: "points"))
-    var drop: Double = 10
+    @Option(help: ArgumentHelp("A score fall of more than this many points puts a customer on the worsened list even within a band (default: 3 × the median absolute change between the two runs, so it follows the model's scale; the header states it).", valueName: "points"))
+    var drop: Double?
 
-    @Option(help: ArgumentHelp("Length of the advocate and upsell lists.", valueName: "n"))
+    @Option(help: ArgumentHelp("Rows printed per list (the advocate and upsell lists are cut there; worsened and late lists print this many and count the rest — --json has them all).", valueName: "n"))
     var top: Int = 10
 
     @Flag(help: "Print JSON instead of the text report.")
     var json = false
 
     func validate() throws {
-        guard drop.isFinite && drop >= 0 else { throw ValidationError("--drop must be a number of points, 0 or more") }
+        if let drop, !(drop.isFinite && drop >= 0) { throw ValidationError("--drop must be a number of points, 0 or more") }
         guard top >= 0 else { throw ValidationError("--top must be 0 or more") }
         for (flag, date) in [("--as-of", asOf), ("--previous", previous)] {
             if let date, !HistoryDate.isValid(date) {
@@ -75,10 +75,11 @@ extension Trend {
 
         out += "\nWorsened (\(r.worsened.count)): \(r.rules.worsened)\n"
         out += table(["customer", "score before → now", "change", "band before → now", "p(churn)", "top reasons (latest run)"],
-                     r.worsened.map { e in
+                     r.worsened.prefix(r.top).map { e in
                          [e.customerID, "\(fixed(e.previousScore ?? .nan)) → \(fixed(e.score))", signed(e.change ?? .nan),
                           "\(e.previousBand ?? "-") → \(e.band ?? "-")", String(format: "%.4f", e.churnProbability), reasons(e)]
                      }, right: [1, 2, 4])
+        out += rest(r.worsened.count, shown: r.top)
 
         out += "\nAdvocates (\(listCount(r.advocates.count, r.advocatesTotal))): \(r.rules.advocates)\n"
         out += table(["customer", "score", "change", "band", "p(churn)"] + (r.latest.revenueColumn != nil ? ["revenue"] : []),
@@ -98,10 +99,11 @@ extension Trend {
         if let late = r.lateInvoices {
             out += "\nLate invoices (\(late.count)): \(r.rules.lateInvoices)\n"
             out += table(["customer", "days late", "score", "band", "p(churn)"] + (r.latest.revenueColumn != nil ? ["revenue"] : []),
-                         late.map { e in
+                         late.prefix(r.top).map { e in
                              [e.customerID, number(e.daysLate ?? 0), fixed(e.score), e.band ?? "-", String(format: "%.4f", e.churnProbability)]
                                  + (r.latest.revenueColumn != nil ? [e.revenue.map(money) ?? "-"] : [])
                          }, right: [1, 2, 4, 5])
+            out += rest(late.count, shown: r.top)
         } else {
             out += "\nLate invoices: \(r.rules.lateInvoices)\n"
         }
@@ -124,6 +126,11 @@ extension Trend {
             out += "  Revenue at risk: no revenue column stored (score with --revenue COLUMN)\n"
         }
         return out
+    }
+
+    /// "… and 1,889 more (--top N prints more; --json lists all)" under a list cut at `shown` rows.
+    static func rest(_ total: Int, shown: Int) -> String {
+        total > shown ? "  … and \(total - shown) more (--top N prints more; --json lists all)\n" : ""
     }
 
     static func listCount(_ shown: Int, _ total: Int) -> String {

@@ -21,12 +21,15 @@ import ScoringCore
 /// - forecast: `ChurnForecast` of every customer in the latest run.
 public struct TrendReport: Codable, Sendable {
     public struct Options: Sendable {
-        /// Points a score must fall by (strictly more) to make the worsened list without a band change.
-        public var drop: Double = 10
-        /// Length of the advocate and upsell lists.
+        /// Points a score must fall by (strictly more) to make the worsened list without a band change;
+        /// nil: `dropMultiple` × the median absolute change of the customers in both runs, so the rule
+        /// follows the model's scale (0–100 or points) and the month's usual movement.
+        public var drop: Double?
+        /// Length of the advocate and upsell lists (the text report also cuts the others there).
         public var top: Int = 10
         public var exactLimit: Int = PoissonBinomial.exactLimit
-        public init(drop: Double = 10, top: Int = 10) { self.drop = drop; self.top = top }
+        public init(drop: Double? = nil, top: Int = 10) { self.drop = drop; self.top = top }
+        public static let dropMultiple = 3.0
     }
 
     /// A customer in the latest run, with the previous run's score when they were in it.
@@ -82,6 +85,8 @@ public struct TrendReport: Codable, Sendable {
     public var customers: Counts
     public var sameModel: Bool
     public var drop: Double
+    /// How `drop` was set: "--drop 10", or the multiple of the median change it is.
+    public var dropRule: String
     public var top: Int
     public var rules: Rules
     public var notes: [String]
@@ -100,7 +105,6 @@ public struct TrendReport: Codable, Sendable {
                 options: Options = Options()) {
         self.latest = latest
         self.previous = previous
-        drop = options.drop
         top = options.top
         sameModel = latest.modelChecksum == previous.modelChecksum
         var before: [String: ScoreRecord] = [:]
@@ -110,9 +114,15 @@ public struct TrendReport: Codable, Sendable {
         customers = Counts(latest: latestScores.count, previous: previousScores.count, matched: matched,
                            new: latestScores.count - matched, gone: previousScores.filter { !nowIDs.contains($0.customerID) }.count)
         let hasLate = latest.lateColumn != nil
-        let dropText = Self.number(options.drop)
+        let changes = latestScores.compactMap { s in before[s.customerID].map { abs(s.healthScore - $0.healthScore) } }.sorted()
+        let typical = changes.isEmpty ? 0 : (changes[(changes.count - 1) / 2] + changes[changes.count / 2]) / 2
+        let drop = options.drop ?? Self.rounded(Options.dropMultiple * typical)
+        self.drop = drop
+        dropRule = options.drop != nil ? "--drop \(Self.number(drop))"
+            : "\(Self.number(Options.dropMultiple)) × the median absolute change of the customers in both runs (\(String(format: "%.2f", typical)) points); --drop sets it"
+        let dropText = Self.number(drop)
         rules = Rules(
-            worsened: "in both runs, and the band got worse or the score fell by more than \(dropText) points; largest fall first",
+            worsened: "in both runs, and the band got worse or the score fell by more than \(dropText) points (\(dropRule)); largest fall first",
             advocates: "in the best band\(latest.bands.first.map { " (\($0))" } ?? ""), not on the worsened list\(hasLate ? ", not late on invoices" : ""); highest score first, top \(options.top)",
             upsell: "in the best band now, scored in the previous run too, and the score rose\(hasLate ? "; not late on invoices" : ""); largest rise first, top \(options.top)",
             lateInvoices: hasLate ? "days late (\(latest.lateColumn!)) above 0 in the latest run; most late first"
@@ -146,7 +156,7 @@ public struct TrendReport: Codable, Sendable {
         // (a) Worsened.
         worsened = entries.filter { e in
             guard e.previousScore != nil else { return false }
-            return (e.bandsWorsened ?? 0) > 0 || -(e.change ?? 0) > options.drop
+            return (e.bandsWorsened ?? 0) > 0 || -(e.change ?? 0) > drop
         }.sorted { a, b in
             if a.change! != b.change! { return a.change! < b.change! }
             if a.score != b.score { return a.score < b.score }
@@ -194,6 +204,12 @@ public struct TrendReport: Codable, Sendable {
     static func short(_ checksum: String) -> String {
         let hex = checksum.hasPrefix("sha256:") ? String(checksum.dropFirst(7)) : checksum
         return String(hex.prefix(12))
+    }
+
+    /// Three significant digits: a threshold people read.
+    static func rounded(_ x: Double) -> Double {
+        guard x > 0, x.isFinite else { return 0 }
+        return Double(String(format: "%.3g", x)) ?? x
     }
 
     static func number(_ x: Double) -> String {

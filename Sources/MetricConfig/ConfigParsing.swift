@@ -41,7 +41,7 @@ struct YAMLReader {
     static let topKeys = ["version", "target", "positive", "id", "time", "weights", "missing", "impute",
                           "rare_level_share", "unseen_levels", "auto_transform", "correlation_threshold",
                           "unlisted", "metrics_only", "negative", "number_format", "require_trustworthy", "metrics"]
-    static let metricKeys = ["role", "type", "display", "healthier_when", "transform", "group", "reference", "summary", "note"]
+    static let metricKeys = ["role", "type", "display", "healthier_when", "transform", "group", "reference", "actionable", "summary", "note"]
 
     func fail(_ node: Node?, _ problem: String, _ fix: String) -> ConfigError {
         ConfigError(path: path, line: node?.mark?.line, problem: problem, fix: fix)
@@ -124,6 +124,11 @@ struct YAMLReader {
                 case "healthier_when": m.healthierWhen = try choice(value, label, MetricConfiguration.Direction.self)
                 case "group": m.group = try text(value, label)
                 case "reference": m.reference = try text(value, label)
+                case "actionable":
+                    guard let b = value.bool else {
+                        throw fail(value, "\(label) must be true or false", "write actionable: false for a metric no one can change (plan, segment, region)")
+                    }
+                    m.actionable = b
                 case "transform": m.transform = try transform(value, label)
                 case "summary", "note": break  // written by `init` for the analyst; not read
                 default:

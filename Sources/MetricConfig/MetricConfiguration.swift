@@ -44,6 +44,8 @@ public struct MetricConfiguration: Sendable, Equatable {
         public var group: String?
         /// Categorical: the level the others are compared with.
         public var reference: String?
+        /// false: in the score, never given as a reason (no CSM can change a plan or a region).
+        public var actionable = true
         /// Line in the file, for messages about this metric.
         public var line: Int?
         public init(column: String) { self.column = column }

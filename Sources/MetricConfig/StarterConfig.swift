@@ -102,6 +102,9 @@ public enum StarterConfig {
             if let r = p.proposedReference {
                 out += "    # reference: \(quote(r))   # proposed: compare the other levels with the most common one (default: the first in byte order)\n"
             }
+            if p.levels != nil {
+                out += "    # actionable: false   # a plan, segment or region no CSM can change: kept in the score, never given as a reason\n"
+            }
         }
         return out
     }

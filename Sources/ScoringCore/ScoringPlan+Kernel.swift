@@ -53,6 +53,25 @@ extension ScoringPlan {
         return out
     }
 
+    /// Feature `j`'s term per row (rows with a problem in this feature hold 0).
+    func terms(ofFeature j: Int, _ columns: [PlanColumn?], rowCount: Int) -> [Double] {
+        let f = features[j]
+        let bound: [Bound]
+        switch f.kind {
+        case .numeric: bound = [bind(columns[f.input]!, numeric: true, feature: nil)]
+        case .categorical: bound = [bind(columns[f.input]!, numeric: false, feature: f)]
+        case .group: bound = f.members.map { bind(columns[$0.input]!, numeric: true, feature: nil) }
+        }
+        var out = [Double](repeating: 0, count: rowCount)
+        var problem = [Int32](repeating: -1, count: rowCount)
+        out.withUnsafeMutableBufferPointer { t in
+            problem.withUnsafeMutableBufferPointer { p in
+                featureTerms(j, bound, rows: 0..<rowCount, terms: t.baseAddress!, problem: p.baseAddress!)
+            }
+        }
+        return out
+    }
+
     /// Output pointers of one call; parts write disjoint rows.
     struct Sink: @unchecked Sendable {
         var eta, probability, score: UnsafeMutableBufferPointer<Double>
@@ -75,7 +94,7 @@ extension ScoringPlan {
         case .numbers(let x):
             let v = x[i]
             if v.isNaN { return .missing }
-            return v.isFinite ? .value(v) : .problem(.notANumber, "\(v)")
+            return v.isFinite ? .value(v) : .problem(.infinite, "\(v)")
         case .levelNumbers(let codes, let values, _):
             let c = codes[i]
             if c < 0 { return .missing }

@@ -22,7 +22,7 @@ public enum PlanColumn: Sendable {
 /// Why one row got no score. The batch goes on without it.
 public struct RowProblem: Sendable, Equatable {
     public enum Kind: String, Sendable, CaseIterable {
-        case missing, unseenLevel = "unseen_level", outsideDomain = "outside_domain", notANumber = "not_a_number"
+        case missing, unseenLevel = "unseen_level", outsideDomain = "outside_domain", notANumber = "not_a_number", infinite
     }
     /// 0-based row within the block.
     public var row: Int
@@ -40,6 +40,7 @@ public struct RowProblem: Sendable, Equatable {
         case .unseenLevel: return "\(column) unseen level '\(value)'"
         case .outsideDomain: return "\(column) \(value) outside \(transforms)"
         case .notANumber: return "\(column) '\(value)' not a number"
+        case .infinite: return "\(column) infinite"
         }
     }
 
@@ -60,6 +61,8 @@ public struct RowProblem: Sendable, Equatable {
         case .notANumber:
             return ScoringError(row: r, column: column, problem: "'\(value)' is not a number and the model treats this column as numeric",
                                 fix: "clean the value, or leave the cell empty for missing")
+        case .infinite:
+            return ScoringError(row: r, column: column, problem: "infinite value", fix: "replace it with a finite number or an empty cell")
         }
     }
 }

@@ -171,8 +171,14 @@ enum RecordScan {
     }
 
     static func newlineCount(_ p: UnsafePointer<UInt8>, count n: Int) -> Int {
+        // memchr hops from line to line with vector loads; a byte loop was a serial tenth of scoring.
         var lines = 0
-        for i in 0..<n where p[i] == 0x0A { lines &+= 1 }
+        var at = p
+        let end = p + n
+        while at < end, let hit = memchr(at, 0x0A, end - at) {
+            lines &+= 1
+            at = UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)) + 1
+        }
         return lines
     }
 }

@@ -43,6 +43,8 @@ public struct ColumnRoles: Sendable {
     /// From the metric configuration, stored per feature for reports.
     public var displayNames: [String: String] = [:]
     public var healthierWhen: [String: String] = [:]
+    /// Metrics kept in the score but never given as a reason (`actionable: false`).
+    public var unactionable: Set<String> = []
     /// When set, only these columns (plus the role columns) are metrics.
     public var onlyColumns: Set<String>?
     /// The score scale and how the health bands are cut (frozen into the model at fit time).

@@ -227,6 +227,7 @@ extension DesignStatistics {
         for i in features.indices {
             if let d = roles.displayNames[features[i].column] { features[i].displayName = d }
             if let d = roles.healthierWhen[features[i].column] { features[i].healthierWhen = d }
+            if roles.unactionable.contains(features[i].column) { features[i].actionable = false }
         }
         var schema = InputSchema(target: TargetSpec(column: roles.target, positive: coding.positive, negative: coding.negatives),
                                  id: roles.id, time: roles.time, excluded: roles.exclude, missingPolicy: roles.missing,

@@ -28,6 +28,7 @@ extension ColumnRoles {
             if m.type == .categorical { categorical.insert(m.column) }
             if let r = m.reference { references[m.column] = r }
             if let d = m.display { displayNames[m.column] = d }
+            if !m.actionable { unactionable.insert(m.column) }
             if m.healthierWhen != .unknown { healthierWhen[m.column] = m.healthierWhen.rawValue }
         }
         if config.unlisted == .exclude { onlyColumns = Set(byRole(.metric)) }
@@ -71,6 +72,7 @@ extension ColumnRoles {
         for f in schema.features {
             if let d = f.displayName { displayNames[f.column] = d }
             if let h = f.healthierWhen { healthierWhen[f.column] = h }
+            if f.actionable == false { unactionable.insert(f.column) }
             switch f.kind {
             case .numeric:
                 transforms[f.column] = f.transforms?.map(\.kind) ?? []

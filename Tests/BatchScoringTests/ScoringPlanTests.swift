@@ -6,8 +6,11 @@ import TestSupport
 import Testing
 import Training
 
-/// The compiled plan against the scorer it replaces: the same η, probability, score, band and
-/// reasons, bit for bit, on the bundled data sets, read in small pieces on two threads.
+/// The compiled plan against the scorer it replaced: the same η, probability, score, band and
+/// reasons, bit for bit, on the bundled data sets, read in small pieces on two threads. The old
+/// scorer (a feature-at-a-time loop over `[String: ScoringColumn]`, deleted in session 8) and the plan
+/// agreed on every row when the digests below were recorded; the all-or-nothing `Scorer` API is
+/// now the plan too, so it is compared with the streamed path row by row as well.
 @Suite struct ScoringPlanTests {
     static func fit(_ file: String, _ roles: ColumnRoles) throws -> ModelArtifact {
         var clock = Timings()
@@ -34,7 +37,7 @@ import Training
         var reasons: [String]
     }
 
-    /// The old path: the whole file read, then `Scorer.explain`.
+    /// The in-memory path: the whole file read, then `Scorer.explain`.
     static func old(_ model: ModelArtifact, _ path: String, reasons: Int) throws -> [Row] {
         let (table, columns) = try ScoringInput.read(path: path, model: model)
         let scorer = Scorer(model: model)
@@ -67,6 +70,37 @@ import Training
         return rows
     }
 
+    /// SHA-256 of every row's bit patterns, band and reasons.
+    static func digest(_ rows: [Row]) -> String {
+        func hex(_ x: Double) -> String { String(x.bitPattern, radix: 16) }
+        var text = ""
+        for r in rows {
+            text += "\(hex(r.eta))|\(hex(r.probability))|\(hex(r.score))|\(r.band ?? "-")"
+            for reason in r.reasons {
+                let parts = reason.split(separator: "|", omittingEmptySubsequences: false)
+                text += "|\(parts[0])=\(parts[1]):\(hex(Double(String(parts[2]))!))"
+            }
+            text += "\n"
+        }
+        return SHA256.hex(of: Data(text.utf8))
+    }
+
+    /// Digests of the old scorer's output (equal to the plan's when recorded).
+    static let recorded: [String: String] = [
+        "mlc probability 0": "ddf154b643cfe34258d7528ea551ad553c66c880d9dc82b3a054454b241e9659",
+        "mlc probability 3": "2cb7dbc15b44907a413323f842160fab19ecef896a350883bef5963936b644aa",
+        "mlc probability 8": "00b7b16735a82527a9eeb06d304e46365b426f05fc429982f126ef87f2859ece",
+        "mlc points 3": "21dccf35df7f015a5f2507e45cdee9d8de65e12804afe1d40468c2e7d09480e1",
+        "history points": "54b27fb61b57694bf0abc1d2ee035af0b9170bc6e7e036e07baf6cd06e03ef4f",
+        "history probability": "51b6e959ba9bcbae7709e732139055e0f3a7e35b63752a05fa2f8cfa6e691f8a",
+        "credit 3": "94a268dc71657621c9356f63374101157398bc3b3e39c121c79bd2b58a6f3660",
+    ]
+
+    static func expectRecorded(_ rows: [Row], _ key: String) {
+        let d = digest(rows)
+        #expect(Self.recorded[key] == d, "\(key): digest \(d)")
+    }
+
     static func expectIdentical(_ a: [Row], _ b: [Row]) {
         #expect(a.count == b.count)
         var mismatches = 0
@@ -82,7 +116,9 @@ import Training
     func mlcProbabilityScaleIsBitIdentical(reasons: Int) throws {
         let model = try Self.fit("mlc_churn.csv", ColumnRoles(target: "churn"))
         let path = Fixtures.dataset("mlc_churn.csv")
-        Self.expectIdentical(try Self.old(model, path, reasons: reasons), try Self.new(model, path, reasons: reasons))
+        let new = try Self.new(model, path, reasons: reasons)
+        Self.expectIdentical(try Self.old(model, path, reasons: reasons), new)
+        Self.expectRecorded(new, "mlc probability \(reasons)")
     }
 
     @Test func mlcUnroundedPointsAreBitIdentical() throws {
@@ -90,7 +126,9 @@ import Training
         roles.scoring.scale = .points()
         let model = try Self.fit("mlc_churn.csv", roles)
         let path = Fixtures.dataset("mlc_churn.csv")
-        Self.expectIdentical(try Self.old(model, path, reasons: 3), try Self.new(model, path, reasons: 3))
+        let new = try Self.new(model, path, reasons: 3)
+        Self.expectIdentical(try Self.old(model, path, reasons: 3), new)
+        Self.expectRecorded(new, "mlc points 3")
     }
 
     /// Groups, transforms, imputation with indicators, pooled levels, numbers as levels, rounded points.
@@ -101,6 +139,7 @@ import Training
         let old = try Self.old(model, path, reasons: 3)
         #expect(old.count > 1000)
         Self.expectIdentical(old, try Self.new(model, path, reasons: 3))
+        Self.expectRecorded(old, points ? "history points" : "history probability")
         // One piece and one thread give the same rows as many pieces on two threads.
         Self.expectIdentical(old, try Self.new(model, path, reasons: 3, chunkBytes: 64 << 20))
     }
@@ -110,7 +149,9 @@ import Training
         roles.positive = "bad"
         let model = try Self.fit("credit_data.csv", roles)
         let path = Fixtures.dataset("credit_data.csv")
-        Self.expectIdentical(try Self.old(model, path, reasons: 3), try Self.new(model, path, reasons: 3))
+        let new = try Self.new(model, path, reasons: 3)
+        Self.expectIdentical(try Self.old(model, path, reasons: 3), new)
+        Self.expectRecorded(new, "credit 3")
     }
 
     /// `actionable: false` keeps a metric's weight in the score and out of the reasons.

@@ -108,7 +108,7 @@ struct HistoryFixture: Sendable {
         #expect(Set(bandOnly.worsened.map(\.customerID)) == bandWorse)
         #expect(bandOnly.worsened.count == bandWorse.count, "no customer twice")
 
-        let report = try db.trend()  // --drop 10
+        let report = try db.trend(options: .init(drop: 10))
         #expect(Set(report.worsened.map(\.customerID)) == bandWorse.union(fellTen))
         // Old and new score and band are the two runs' values; worst first.
         for e in report.worsened {

@@ -125,3 +125,52 @@ import Testing
         #expect(r.stdout.contains("Late invoices: no late column stored") && r.stdout.contains("Revenue at risk: no revenue column stored"))
     }
 }
+
+/// `trend`'s default threshold follows the model's scale: 3 × the median absolute change of the
+/// customers in both runs, stated in the header; the text prints `--top` rows a list and counts the rest.
+@Suite struct TrendScaleTests {
+    @Test(arguments: ["probability", "points"])
+    func defaultDropFollowsTheScaleAndListsAreCut(scale: String) throws {
+        let f = try HistoryFixture.get()
+        let dir = Fixtures.temporaryDirectory()
+        let model = dir.appendingPathComponent("m.json").path
+        let fit = try CLI.run(["fit", Fixtures.dataset("simulated_history.csv"), "--target", "churned_next_month", "--id", "customer_id",
+                               "--time", "snapshot_date", "--missing", "impute", "--scale", scale, "--quiet", "--out", model])
+        #expect(fit.status == 0, "\(fit.stderr)")
+        let db = dir.appendingPathComponent("h.sqlite").path
+        for (date, asOf) in [(HistoryFixture.november, "2023-11-30"), (HistoryFixture.december, "2023-12-31")] {
+            let r = try CLI.run(["score", model, f.snapshots[date]!, "--db", db, "--as-of", asOf, "--out", dir.appendingPathComponent("s-\(asOf).csv").path])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let history = try HistoryDatabase(path: db, readOnly: true)
+        let report = try history.trend(options: .init(top: 4))
+        // The threshold is 3 × the median |change|, to three significant digits.
+        let before = try history.scores(asOf: "2023-11-30"), after = try history.scores(asOf: "2023-12-31")
+        let old = Dictionary(uniqueKeysWithValues: before.map { ($0.customerID, $0.healthScore) })
+        let changes = after.compactMap { s in old[s.customerID].map { abs(s.healthScore - $0) } }.sorted()
+        let median = (changes[(changes.count - 1) / 2] + changes[changes.count / 2]) / 2
+        #expect(abs(report.drop - 3 * median) <= 0.005 * 3 * median, "\(scale): drop \(report.drop), median change \(median)")
+        #expect(report.dropRule.contains("3 × the median absolute change"))
+        // A share of the customers, not 40% of them, on either scale.
+        let matched = Double(report.customers.matched)
+        #expect(Double(report.worsened.count) < 0.25 * matched, "\(scale): \(report.worsened.count) of \(Int(matched)) worsened")
+        #expect(report.worsened.count > 4)
+
+        let text = try CLI.run(["trend", "--db", db, "--top", "4"])
+        #expect(text.status == 0, "\(text.stderr)")
+        let worsened = text.stdout.components(separatedBy: "\nWorsened (")[1].components(separatedBy: "\n\n")[0]
+        #expect(worsened.contains("the score fell by more than \(TrendReportText.number(report.drop)) points (3 × the median absolute change"), "\(worsened)")
+        let rows = worsened.split(separator: "\n").dropFirst(2).filter { !$0.contains("… and") }
+        #expect(rows.count == 4, "\(worsened)")
+        #expect(worsened.contains("… and \(report.worsened.count - 4) more (--top N prints more; --json lists all)"))
+        // An explicit --drop is said as such.
+        let explicit = try CLI.run(["trend", "--db", db, "--drop", "12.5", "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(explicit.stdout.utf8)) as? [String: Any]
+        #expect(object?["drop"] as? Double == 12.5 && object?["dropRule"] as? String == "--drop 12.5")
+    }
+}
+
+/// Numbers as the trend text writes a threshold.
+enum TrendReportText {
+    static func number(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : String(x) }
+}
