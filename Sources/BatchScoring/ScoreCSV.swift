@@ -7,14 +7,16 @@ import Tabular
 /// then `status` (scored / unscored) and `problem` (why a row has no score), one row per input row
 /// in input order.
 public struct ScoreCSV: Sendable {
-    /// Columns copied from the input first (id, snapshot time, `--keep`); empty means a `row` number.
+    /// Columns copied from the input (id, snapshot time, `--keep`).
     public let keys: [String]
+    /// A `row` column (the record number) first: without an id, the only way to join scores back.
+    public let rowNumber: Bool
     public let reasons: Int
     let plan: ScoringPlan
     let bandFields: [[UInt8]]
 
-    public init(plan: ScoringPlan, keys: [String], reasons: Int) {
-        self.plan = plan; self.keys = keys; self.reasons = reasons
+    public init(plan: ScoringPlan, keys: [String], rowNumber: Bool, reasons: Int) {
+        self.plan = plan; self.keys = keys; self.rowNumber = rowNumber; self.reasons = reasons
         bandFields = plan.bandLabels.map { label in
             var b = CSVBytes()
             b.field(label)
@@ -24,9 +26,9 @@ public struct ScoreCSV: Sendable {
 
     public func header() -> [UInt8] {
         var out = CSVBytes()
-        if keys.isEmpty { out.raw("row") }
+        if rowNumber { out.raw("row") }
         for (k, key) in keys.enumerated() {
-            if k > 0 { out.comma() }
+            if k > 0 || rowNumber { out.comma() }
             out.field(key)
         }
         out.raw(",churn_probability,health_score,band")
@@ -59,9 +61,9 @@ public struct ScoreCSV: Sendable {
         var reason = CSVBytes(capacity: 128)
         var problemAt = s.problems.firstIndex { $0.row >= rows.lowerBound } ?? s.problems.count
         for i in rows {
-            if keyColumns.isEmpty { out.integer(piece.firstRecord + i + 1) }
+            if rowNumber { out.integer(piece.firstRecord + i + 1) }
             for (k, c) in keyColumns.enumerated() {
-                if k > 0 { out.comma() }
+                if k > 0 || rowNumber { out.comma() }
                 if let text = c?.text(at: i) { out.field(text) }
             }
             guard s.isScored(i) else {

@@ -88,6 +88,10 @@ public enum ScoreFile {
             for p in scored.problems {
                 tally.add(p, record: firstRecord + p.row + 1, line: table.line(ofRecord: p.row + 1))
             }
+            for s in plan.substitutedLevels(columns) {
+                tally.substituted(column: s.column, level: s.level, rows: s.rows, record: firstRecord + s.firstRow + 1,
+                                  line: table.line(ofRecord: s.firstRow + 1))
+            }
             tally.rows += table.rowCount
             try body(Piece(table: table, firstRecord: firstRecord, columns: columns, scored: scored))
         }
@@ -127,6 +131,18 @@ public struct ProblemTally: Sendable {
     public var rows = 0
     /// The first unscored row as an error naming file, row, line and column.
     public var firstError: DataError?
+    /// Scored rows whose category level the model never saw, scored by the unseen-level policy: per
+    /// column, the rows, the distinct levels and the first one's place.
+    public private(set) var substitutions: [(column: String, rows: Int, levels: [String], record: Int, line: Int)] = []
+
+    mutating func substituted(column: String, level: String, rows: Int, record: Int, line: Int) {
+        if let k = substitutions.firstIndex(where: { $0.column == column }) {
+            substitutions[k].rows += rows
+            if !substitutions[k].levels.contains(level) { substitutions[k].levels.append(level) }
+        } else {
+            substitutions.append((column, rows, [level], record, line))
+        }
+    }
     public var unscored: Int { entries.reduce(0) { $0 + $1.count } }
     public var scored: Int { rows - unscored }
 
@@ -136,6 +152,15 @@ public struct ProblemTally: Sendable {
             if entries[k].first.count < 5 { entries[k].first.append((record, line)) }
         } else {
             entries.append(Entry(column: p.column, kind: p.kind, count: 1, first: [(record, line)], example: p))
+        }
+    }
+
+    /// One line per column whose unseen levels were scored as another level.
+    public func substitutionLines(path: String, plan: ScoringPlan) -> [String] {
+        let scoredAs = plan.unknownLevels == .reference ? "the reference level" : "the pooled rare levels '(other)' (the reference level where the column has no pool)"
+        return substitutions.map { s in
+            let shown = s.levels.prefix(5).map { "'\($0)'" }.joined(separator: ", ") + (s.levels.count > 5 ? ", …" : "")
+            return "\(path): \(s.rows) scored row\(s.rows == 1 ? " has" : "s have") a '\(s.column)' level the model never saw (\(shown); first at row \(s.record) (line \(s.line))), scored as \(scoredAs) by --unknown-level \(plan.unknownLevels.rawValue). Fix: map them to known levels (\(Scorer.preview(plan.levels(ofColumn: s.column)))), or score with --unknown-level error to mark such rows unscored"
         }
     }
 

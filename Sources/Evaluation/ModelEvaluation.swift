@@ -20,7 +20,8 @@ public struct ModelEvaluationResult: Codable, Sendable {
 public enum ModelEvaluation {
     public static func run(modelPath: String, dataPath: String, target: String?, positive: String?,
                            bands: HealthBands = HealthBands(), options: EvaluationOptions = EvaluationOptions(),
-                           naValues: [String] = FitPipeline.defaultNAValues, allowUnsigned: Bool = false) throws -> ModelEvaluationResult {
+                           naValues: [String] = FitPipeline.defaultNAValues, allowUnsigned: Bool = false,
+                           unknownLevels: UnknownLevelPolicy? = nil) throws -> ModelEvaluationResult {
         let lower = modelPath.lowercased()
         if lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") {
             let card = try Scorecard.load(path: modelPath)
@@ -46,7 +47,7 @@ public enum ModelEvaluation {
                 bands: bands, evaluation: e)
         }
         let model = try ModelArtifact.load(path: modelPath, allowUnsigned: allowUnsigned)
-        let scored = try ScoredSample.load(model: model, dataPath: dataPath)
+        let scored = try ScoredSample.load(model: model, dataPath: dataPath, unknownLevels: unknownLevels)
         let e = try ModelMetrics.evaluate(labels: scored.labels, scores: scored.probabilities,
                                           bands: scored.bandNames(fallback: bands.band), options: options)
         // Hashing is a second read of the file: only when the row counts already agree.

@@ -20,7 +20,7 @@ public struct ScoredSample: Sendable {
     public var count: Int { labels.count }
 
     /// `each` sees every piece with its labels (1, 0, NaN for left out) before it is dropped.
-    public static func load(model: ModelArtifact, dataPath: String, reasons: Int = 0,
+    public static func load(model: ModelArtifact, dataPath: String, reasons: Int = 0, unknownLevels: UnknownLevelPolicy? = nil,
                             each: ((ScoreFile.Piece, [Double]) throws -> Void)? = nil) throws -> ScoredSample {
         let target = model.schema.target
         let names = try CSVReader.headerNames(path: dataPath)
@@ -29,7 +29,7 @@ public struct ScoredSample: Sendable {
                             problem: "no label column '\(target.column)' (the model's target)",
                             fix: "evaluate on a file with the outcome; to score customers without one use 'healthscore score'")
         }
-        let plan = ScoringPlan(model: model)
+        let plan = ScoringPlan(model: model, unknownLevels: unknownLevels)
         var options = ScoreFile.Options()
         options.reasons = reasons
         options.textColumns = [target.column] + [model.schema.id, model.schema.time].compactMap { $0 }.filter(names.contains)

@@ -55,6 +55,9 @@ struct Evaluate: ParsableCommand {
     @Option(help: "The label value that means churned (scorecards only).")
     var positive: String?
 
+    @Option(help: "Category levels not seen in training: error, reference (score as the reference level) or other (as the pooled rare levels). Default: the policy stored in the model, else error.")
+    var unknownLevel: UnknownLevelPolicy?
+
     @OptionGroup var report: ReportOptions
 
     @OptionGroup var trust: ModelTrustOptions
@@ -66,7 +69,7 @@ struct Evaluate: ParsableCommand {
             }
             let result = try ModelEvaluation.run(modelPath: model, dataPath: data, target: target, positive: positive,
                                                  bands: try report.healthBands(), options: report.evaluationOptions,
-                                                 allowUnsigned: trust.allowUnsigned)
+                                                 allowUnsigned: trust.allowUnsigned, unknownLevels: unknownLevel)
             if report.json {
                 try printJSON(result)
             } else {

@@ -74,7 +74,8 @@ struct Score: ParsableCommand {
             let header = Set(names)
             // Key columns: the id (named, or the model's when the file has it), the snapshot time, then --keep.
             var keys: [String] = []
-            if let id { keys.append(id) } else if let id = artifact.schema.id, header.contains(id) { keys.append(id) }
+            var hasID = true
+            if let id { keys.append(id) } else if let id = artifact.schema.id, header.contains(id) { keys.append(id) } else { hasID = false }
             if let time = artifact.schema.time, header.contains(time), !keys.contains(time) { keys.append(time) }
             for k in keptColumns where !keys.contains(k) { keys.append(k) }
             let idColumn = id ?? artifact.schema.id
@@ -84,13 +85,16 @@ struct Score: ParsableCommand {
             options.strict = strict
             options.textColumns = keys + (db != nil ? [idColumn].compactMap { $0 }.filter { !keys.contains($0) } : [])
             options.otherColumns = db != nil ? [revenue, late].compactMap { $0 } : []
-            for (flag, column) in [("--id", id), ("--revenue", revenue), ("--late", late)] + keptColumns.map({ ("--keep", $0) }) {
+            let historyID = db != nil && id == nil ? artifact.schema.id : nil
+            let named: [(flag: String, column: String?, role: String)] = [("--id", id, ""), ("--id", historyID, " (the model's id column; --db keys every score by it)"),
+                                                                          ("--revenue", revenue, ""), ("--late", late, "")]
+            for (flag, column, role) in named + keptColumns.map({ ("--keep", $0, "") }) {
                 guard let column, !header.contains(column) else { continue }
                 let near = closestName(to: column, among: names).map { "did you mean '\($0)'? " } ?? ""
-                throw DataError(file: data, column: column, problem: "no column '\(column)' for \(flag)",
+                throw DataError(file: data, column: column, problem: "no column '\(column)' for \(flag)\(role)",
                                 fix: "\(near)pass one of the header names to \(flag)")
             }
-            let layout = ScoreCSV(plan: plan, keys: keys, reasons: reasons)
+            let layout = ScoreCSV(plan: plan, keys: keys, rowNumber: !hasID, reasons: reasons)
 
             // Standard output is streamed, except under --strict, where a refused file must print nothing.
             var held: [UInt8] = []
@@ -111,7 +115,8 @@ struct Score: ParsableCommand {
             }
             try writer.finish()
             if tally.scored == 0, var first = tally.firstError {
-                first.fix += "; no row of the \(tally.rows) could be scored, so nothing was written"
+                first.fix += "; no row of the \(tally.rows) could be scored, so "
+                    + (out != nil || strict || db != nil ? "nothing was written" : "standard output holds only unscored rows")
                 throw first
             }
             let prepared = try stream?.finish()
@@ -133,15 +138,26 @@ struct Score: ParsableCommand {
                 try prepared?.install().keep()
             }
             if toStandardOutput && !held.isEmpty { held.withUnsafeBytes { StandardOutput.write(Data($0)) } }
-            for line in tally.lines(path: data, plan: plan) { printError("healthscore: warning: " + line) }
+            for line in tally.lines(path: data, plan: plan) + tally.substitutionLines(path: data, plan: plan) {
+                printError("healthscore: warning: " + line)
+            }
             if tally.unscored > 0 {
                 printError("healthscore: scored \(tally.scored) of \(tally.rows) rows; \(tally.unscored) marked status=unscored\(db != nil ? " (not recorded in the history)" : "").")
             }
         } catch {
             stream?.abandon()
+            // A scheduled job must not take last run's file for this run's.
+            if let out, FileManager.default.fileExists(atPath: out) { fail(OutputKept(inner: error, path: out)) }
             fail(error)
         }
     }
+}
+
+/// A failure after which the previous output file is still in place.
+struct OutputKept: Error, CustomStringConvertible {
+    var inner: Error
+    var path: String
+    var description: String { "\(inner) (\(path) still holds the previous output; it was not replaced)" }
 }
 
 enum CSVField {

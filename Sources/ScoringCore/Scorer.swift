@@ -140,7 +140,8 @@ public struct Scorer: Sendable {
         x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : String(x)
     }
 
-    static func preview(_ levels: [String]) -> String {
+    /// "a, b, c, … (51 levels)": a level list short enough for a message.
+    public static func preview(_ levels: [String]) -> String {
         levels.count <= 6 ? levels.joined(separator: ", ") : levels.prefix(6).joined(separator: ", ") + ", … (\(levels.count) levels)"
     }
 }

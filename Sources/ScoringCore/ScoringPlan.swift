@@ -52,9 +52,12 @@ public struct RowProblem: Sendable, Equatable {
             return ScoringError(row: r, column: column, problem: "missing value, and the model was fitted with --missing drop",
                                 fix: "fill the value, or refit with --missing impute")
         case .unseenLevel:
+            let folded = value.trimmingCharacters(in: .whitespaces).lowercased()
+            let near = knownLevels.first { $0.trimmingCharacters(in: .whitespaces).lowercased() == folded }
+                .map { "it differs from the known level '\($0)' only in case or spaces: map it to '\($0)'; otherwise " } ?? ""
             return ScoringError(row: r, column: column,
                                 problem: "level '\(value)' was not seen in training (known: \(Scorer.preview(knownLevels)))",
-                                fix: "map it to a known level, or score with --unknown-level reference (or other)")
+                                fix: near + "map it to a known level, or score with --unknown-level reference (or other)")
         case .outsideDomain:
             return ScoringError(row: r, column: column, problem: "value \(value) is outside the domain of the model's \(transforms) transform",
                                 fix: "check the value; log1p needs values above −1")
@@ -293,6 +296,26 @@ public struct ScoringPlan: Sendable {
 }
 
 extension ScoringPlan {
+    /// Levels the model never saw that the unseen-level policy scored as another level (reference or
+    /// `(other)`): per categorical column, each such level with its rows and first row (0-based).
+    /// Empty under the `error` policy, where such rows are unscored instead.
+    public func substitutedLevels(_ columns: [PlanColumn?]) -> [(column: String, level: String, rows: Int, firstRow: Int)] {
+        guard unknownLevels != .error else { return [] }
+        var out: [(column: String, level: String, rows: Int, firstRow: Int)] = []
+        for f in features where f.kind == .categorical {
+            guard case .coded(let codes, let levels)? = columns[f.input] else { continue }
+            let unseen = levels.map { f.levelSlopes[$0] == nil }
+            guard unseen.contains(true) else { continue }
+            var rows = [Int](repeating: 0, count: levels.count), first = [Int](repeating: -1, count: levels.count)
+            for (i, c) in codes.enumerated() where c >= 0 && unseen[Int(c)] {
+                rows[Int(c)] += 1
+                if first[Int(c)] < 0 { first[Int(c)] = i }
+            }
+            for k in levels.indices where rows[k] > 0 { out.append((f.column, levels[k], rows[k], first[k])) }
+        }
+        return out
+    }
+
     /// The customer's value of feature `j` at row `i` as the reasons show it ("" when missing; "a=1, b=2"
     /// for a group's members).
     public func valueText(feature j: Int, row i: Int, columns: [PlanColumn?]) -> String {

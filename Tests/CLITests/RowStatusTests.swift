@@ -136,4 +136,43 @@ import Testing
         #expect(typo.status == 1 && typo.stdout.isEmpty)
         #expect(typo.stderr.contains("no column 'contrct' for --keep") && typo.stderr.contains("did you mean 'contract'?"), "\(typo.stderr)")
     }
+
+    /// Rows scored by the unseen-level policy are counted on standard error; without an id the
+    /// output still has a row number; a failed run says the old output file was kept.
+    @Test func substitutedLevelsAreCountedAndFailuresSayTheOldFileStays() throws {
+        let dir = Fixtures.temporaryDirectory()
+        let clean = Self.telco(blanks: [])
+        let train = dir.appendingPathComponent("train.csv").path
+        try clean.write(toFile: train, atomically: true, encoding: .utf8)
+        let model = dir.appendingPathComponent("m.json").path
+        #expect(try CLI.run(["fit", train, "--target", "churn", "--id", "customer_id", "--out", model, "--quiet"]).status == 0)
+
+        var lines = clean.split(separator: "\n").map(String.init)
+        for row in [3, 9, 10] { lines[row] = lines[row].replacingOccurrences(of: "two-year", with: "Two-Year").replacingOccurrences(of: "one-year", with: "Two-Year").replacingOccurrences(of: "month-to-month", with: "Two-Year") }
+        let odd = dir.appendingPathComponent("odd.csv").path
+        try (lines.joined(separator: "\n") + "\n").write(toFile: odd, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["score", model, odd, "--unknown-level", "reference", "--reasons", "0"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("3 scored rows have a 'contract' level the model never saw ('Two-Year'; first at row 3 (line 4)), scored as the reference level by --unknown-level reference"), "\(r.stderr)")
+        // Under the default policy the same rows are unscored, and the fix points at the case difference.
+        let strict = try CLI.run(["score", model, odd, "--strict"])
+        #expect(strict.status == 1 && strict.stderr.contains("differs from the known level 'two-year' only in case or spaces"), "\(strict.stderr)")
+        // evaluate takes the same policy.
+        let evaluate = try CLI.run(["evaluate", model, odd, "--unknown-level", "reference"])
+        #expect(evaluate.status == 0, "\(evaluate.stderr)")
+
+        // No id column in the file: the scores carry the row number.
+        let noID = dir.appendingPathComponent("noid.csv").path
+        try (lines.map { $0.split(separator: ",", maxSplits: 1).last.map(String.init) ?? $0 }.joined(separator: "\n") + "\n")
+            .write(toFile: noID, atomically: true, encoding: .utf8)
+        let keyless = try CLI.run(["score", model, noID, "--reasons", "0", "--unknown-level", "other"])
+        #expect(keyless.stdout.hasPrefix("row,churn_probability,"), "\(keyless.stdout.prefix(80))")
+
+        // A failed run leaves last month's file, and says so.
+        let out = dir.appendingPathComponent("scores.csv").path
+        try "last month\n".write(toFile: out, atomically: true, encoding: .utf8)
+        let failed = try CLI.run(["score", model, odd, "--strict", "--out", out])
+        #expect(failed.status == 1 && failed.stderr.contains("still holds the previous output; it was not replaced"), "\(failed.stderr)")
+        #expect(try String(contentsOfFile: out, encoding: .utf8) == "last month\n")
+    }
 }

@@ -126,6 +126,10 @@ func parseSQLTestOutput(_ text: String, engine: String) -> SQLTestResult {
     return SQLTestResult(engine: engine, header: header.split(separator: "\t", omittingEmptySubsequences: false).map(String.init), rows: rows)
 }
 
+/// Python that turns the cursor `cur` into `out`: a header line, then tab-separated rows, `<NULL>`
+/// for NULL and `repr` for floats (every digit); shared by the SQLite and DuckDB drivers.
+let resultLines = #"out = ["\t".join(d[0] for d in cur.description)] + ["\t".join("<NULL>" if v is None else repr(v) if isinstance(v, float) else str(v) for v in row) for row in cur.fetchall()]"#
+
 /// SQLite through python3's sqlite3 module: a fresh in-memory database per query.
 enum SQLTestSQLite {
     static let script = #"""
@@ -141,15 +145,7 @@ enum SQLTestSQLite {
     con.execute(spec["create"])
     con.executemany(spec["insert"], spec["rows"])
     cur = con.execute(sql)
-    def cell(v):
-        if v is None:
-            return "<NULL>"
-        if isinstance(v, float):
-            return repr(v)
-        return str(v)
-    out = ["\t".join(d[0] for d in cur.description)]
-    for row in cur:
-        out.append("\t".join(cell(v) for v in row))
+    \#(resultLines)
     sys.stderr.write("sqlite " + sqlite3.sqlite_version + "\n")
     sys.stdout.write("\n".join(out) + "\n")
     """#
@@ -308,15 +304,7 @@ enum SQLTestDuckDB {
     con.execute("DROP TABLE " + quoted)
     con.execute("CREATE VIEW " + quoted + " AS SELECT * FROM read_parquet('" + parquet.replace("'", "''") + "')")
     cur = con.execute(sql)
-    def cell(v):
-        if v is None:
-            return "<NULL>"
-        if isinstance(v, float):
-            return repr(v)
-        return str(v)
-    out = ["\t".join(d[0] for d in cur.description)]
-    for row in cur.fetchall():
-        out.append("\t".join(cell(v) for v in row))
+    \#(resultLines)
     sys.stderr.write("duckdb " + duckdb.__version__ + "\n")
     sys.stdout.write("\n".join(out) + "\n")
     """#
