@@ -84,7 +84,10 @@ public enum ModelSummary {
         for a in model.aliased { line(pad(truncate(a, 29), 30) + lpad("aliased", 11)) }
         line(thin)
         if let base = model.impacts.first(where: { $0.change == "+1 sd" })?.baseProbability {
-            line("Δ churn: change in churn probability (percentage points) for the average customer (churn \(fixed(100 * base, 1))%)")
+            // That customer's churn is not the churn rate (the mean of p over customers): say both.
+            let observed = model.fit.nObservations > 0 ? " — not the observed churn rate, \(fixed(100 * Double(model.fit.nEvents) / Double(model.fit.nObservations), 1))%" : ""
+            line("Δ churn: change in churn probability (percentage points) for a customer with every metric at its")
+            line("training average (categories at their level shares), whose churn probability is \(fixed(100 * base, 1))%\(observed),")
             line("when a metric rises by one standard deviation, or a category moves from its reference level.")
         }
         if let pairs = model.fit.strongCorrelations, !pairs.isEmpty {
