@@ -77,3 +77,18 @@ extension ParsableCommand {
         }
     }
 }
+
+/// glibc keeps up to a dynamic, growing threshold of freed memory for reuse; a streaming command
+/// that allocates and frees a piece's columns on two threads, piece after piece, then creeps up in
+/// resident memory with the file's length (+14% from 1M to 10M rows). A fixed 4 MB trim threshold
+/// hands the rest back: measured 91 MB for 1M rows and 96 MB for 10M.
+public func returnFreedMemoryPromptly() {
+    #if os(Linux)
+    _ = glibcMallopt(-1 /* M_TRIM_THRESHOLD in <malloc.h> */, 4 << 20)
+    #endif
+}
+
+#if os(Linux)
+/// glibc's `int mallopt(int, int)`; <malloc.h> is not part of the Glibc module.
+@_silgen_name("mallopt") private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+#endif

@@ -63,6 +63,7 @@ struct Evaluate: ParsableCommand {
     @OptionGroup var trust: ModelTrustOptions
 
     func run() throws {
+        returnFreedMemoryPromptly()
         do {
             if !model.lowercased().hasSuffix(".yaml") && !model.lowercased().hasSuffix(".yml") {
                 try trust.check(ModelArtifact.load(path: model, allowUnsigned: trust.allowUnsigned), path: model, command: "evaluate")

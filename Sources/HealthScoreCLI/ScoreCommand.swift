@@ -64,6 +64,7 @@ struct Score: ParsableCommand {
     }
 
     func run() throws {
+        returnFreedMemoryPromptly()
         var stream: AtomicFile.Stream? = nil
         do {
             try AtomicFile.checkOutputs([("--out", out), ("--db", db)], inputs: [("the model", model), ("the data file", data)])
