@@ -31,6 +31,11 @@ import ScoringCore
 ///   missing policy, a category level never seen in training under the `error` unseen-level policy,
 ///   a number that is not finite (PostgreSQL's ±Infinity, SQLite's ±Inf), a value outside a
 ///   transform's domain (log1p of −1 or less).
+/// - Text that is not a number in a numeric input ('lots', '1,234') is refused by PostgreSQL and
+///   DuckDB (the query fails, naming the value), but SQLite's CAST reads its numeric prefix ('lots' →
+///   0, '1,234' → 1) and the row is scored where the core leaves it unscored: in SQLite keep numeric
+///   inputs in REAL columns (known gap, issue 17; no portable test for "is a number" exists in the
+///   three dialects).
 /// - Missing means SQL NULL. A value whose text is one of the model's NA markers (`naValues`, e.g.
 ///   "NA" or the empty string) is missing too, as when the core reads a CSV, and so is PostgreSQL's
 ///   NaN (the core's missing number). A numeric NA token is matched on the column's text: '-999'
