@@ -66,6 +66,7 @@ struct Score: ParsableCommand {
     func run() throws {
         returnFreedMemoryPromptly()
         var stream: AtomicFile.Stream? = nil
+        var writer: BackgroundWriter? = nil
         do {
             try AtomicFile.checkOutputs([("--out", out), ("--db", db)], inputs: [("the model", model), ("the data file", data)])
             let artifact = try ModelArtifact.load(path: model, allowUnsigned: trust.allowUnsigned)
@@ -101,12 +102,13 @@ struct Score: ParsableCommand {
             var held: [UInt8] = []
             let toStandardOutput = out == nil
             if let out { stream = try AtomicFile.Stream(path: out) }
-            let writer = BackgroundWriter { [stream, strict, db] bytes in
+            let background = BackgroundWriter { [stream, strict, db] bytes in
                 if let stream { try stream.write(bytes) }
                 else if !(strict || db != nil) { bytes.withUnsafeBytes { StandardOutput.write(Data($0)) } }
             }
+            writer = background
             func emit(_ bytes: [UInt8]) throws {
-                if stream == nil && (strict || db != nil) { held += bytes } else { try writer.write(bytes) }
+                if stream == nil && (strict || db != nil) { held += bytes } else { try background.write(bytes) }
             }
             try emit(layout.header())
             var history = db.map { _ in HistoryRows(idColumn: idColumn, plan: plan, revenue: revenue, late: late, time: artifact.schema.time) }
@@ -114,7 +116,7 @@ struct Score: ParsableCommand {
                 for part in layout.rows(piece, threads: options.threads) { try emit(part) }
                 try history?.add(piece, path: data)
             }
-            try writer.finish()
+            try background.finish()
             if tally.scored == 0, var first = tally.firstError {
                 first.fix += "; no row of the \(tally.rows) could be scored, so "
                     + (out != nil || strict || db != nil ? "nothing was written" : "standard output holds only unscored rows")
@@ -146,6 +148,9 @@ struct Score: ParsableCommand {
                 printError("healthscore: scored \(tally.scored) of \(tally.rows) rows; \(tally.unscored) marked status=unscored\(db != nil ? " (not recorded in the history)" : "").")
             }
         } catch {
+            // Pieces still queued are written (or dropped) before the file goes: its descriptor must
+            // not be closed under the writer thread.
+            try? writer?.finish()
             stream?.abandon()
             // A scheduled job must not take last run's file for this run's.
             if let out, FileManager.default.fileExists(atPath: out) { fail(OutputKept(inner: error, path: out)) }
