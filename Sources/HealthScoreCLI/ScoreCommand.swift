@@ -165,11 +165,3 @@ struct OutputKept: Error, CustomStringConvertible {
     var path: String
     var description: String { "\(inner) (\(path) still holds the previous output; it was not replaced)" }
 }
-
-enum CSVField {
-    /// RFC 4180 quoting, only when the field needs it.
-    static func quote(_ s: String) -> String {
-        guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
-        return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-}

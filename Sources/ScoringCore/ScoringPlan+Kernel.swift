@@ -17,13 +17,7 @@ extension ScoringPlan {
             }
             precondition(c.count >= rowCount, "a column shorter than the block")
         }
-        let bound: [[Bound]] = features.map { f in
-            switch f.kind {
-            case .numeric: return [bind(columns[f.input]!, numeric: true, feature: nil)]
-            case .categorical: return [bind(columns[f.input]!, numeric: false, feature: f)]
-            case .group: return f.members.map { bind(columns[$0.input]!, numeric: true, feature: nil) }
-            }
-        }
+        let bound = features.map { self.bound($0, columns) }
         let p = features.count
         var out = ScoredRows(count: rowCount, eta: .init(repeating: .nan, count: rowCount),
                              probability: .init(repeating: .nan, count: rowCount), score: .init(repeating: .nan, count: rowCount),
@@ -53,15 +47,18 @@ extension ScoringPlan {
         return out
     }
 
+    /// A feature's inputs bound for one block (a group's members in order).
+    func bound(_ f: Feature, _ columns: [PlanColumn?]) -> [Bound] {
+        switch f.kind {
+        case .numeric: return [bind(columns[f.input]!, numeric: true, feature: nil)]
+        case .categorical: return [bind(columns[f.input]!, numeric: false, feature: f)]
+        case .group: return f.members.map { bind(columns[$0.input]!, numeric: true, feature: nil) }
+        }
+    }
+
     /// Feature `j`'s term per row (rows with a problem in this feature hold 0).
     func terms(ofFeature j: Int, _ columns: [PlanColumn?], rowCount: Int) -> [Double] {
-        let f = features[j]
-        let bound: [Bound]
-        switch f.kind {
-        case .numeric: bound = [bind(columns[f.input]!, numeric: true, feature: nil)]
-        case .categorical: bound = [bind(columns[f.input]!, numeric: false, feature: f)]
-        case .group: bound = f.members.map { bind(columns[$0.input]!, numeric: true, feature: nil) }
-        }
+        let bound = self.bound(features[j], columns)
         var out = [Double](repeating: 0, count: rowCount)
         var problem = [Int32](repeating: -1, count: rowCount)
         out.withUnsafeMutableBufferPointer { t in

@@ -44,9 +44,9 @@ public struct RowProblem: Sendable, Equatable {
         }
     }
 
-    /// The same problem as an error naming the row (1-based within the block plus `rowOffset`).
-    public func error(rowOffset: Int = 0, knownLevels: [String] = []) -> ScoringError {
-        let r = row + 1 + rowOffset
+    /// The same problem as an error naming the row (1-based within the block).
+    public func error(knownLevels: [String] = []) -> ScoringError {
+        let r = row + 1
         switch kind {
         case .missing:
             return ScoringError(row: r, column: column, problem: "missing value, and the model was fitted with --missing drop",
@@ -217,9 +217,6 @@ public struct ScoringPlan: Sendable {
     }
 
     public var featureCount: Int { features.count }
-
-    /// Known levels of a categorical feature (for messages).
-    public func levels(ofFeature j: Int) -> [String] { features[j].levels }
 
     /// Known levels of an input column, when a categorical feature reads it.
     public func levels(ofColumn name: String) -> [String] {
