@@ -24,6 +24,11 @@ public struct ExportOptions: Sendable {
     /// SQL, for a model fitted with a business number format: the table's columns already hold
     /// numbers (SQL has no portable way to read `$1,234` or `12%`).
     public var plainNumbers = false
+    /// SQL: numeric inputs may be TEXT columns in PostgreSQL and DuckDB (a staging table, a CSV read
+    /// as text): NA markers are compared as text before the cast. Slower, most of all in SQLite.
+    public var textNumbers = false
+    /// SQL: columns copied through to the SELECT list, after the id and time columns.
+    public var keep: [String] = []
     public init() {}
 }
 

@@ -6,20 +6,15 @@ import ScoringCore
 ///
 /// The same text runs unchanged on SQLite (3.35 or newer, built with its math functions — Debian's and
 /// Ubuntu's libsqlite3 are), on PostgreSQL (12 or newer) and on DuckDB (over a table, a view, or a
-/// Parquet or CSV file behind a view). It is a chain of common table expressions, each adding columns
-/// to the previous one and each `MATERIALIZED`: SQLite would otherwise inline every stage into the
-/// next and repeat each expression wherever a later one names it (≈180k VM operations a row).
+/// Parquet or CSV file behind a view). Its cost per row is close to the arithmetic: a few narrow
+/// `MATERIALIZED` stages, so each value is computed once (SQLite would otherwise inline every stage
+/// into the next and repeat each expression wherever a later one names it), and a numeric input is
+/// tested by comparing it with its own cast, never by converting each number to text.
 ///
-///     hs_input        the columns the model reads, numbers as DOUBLE PRECISION, categories as TEXT
-///     hs_finite       each number, NULL when missing or not finite
-///     hs_transform_k  the k-th transform of each metric's chain (log1p, asinh, clip), after
-///                     hs_transform_k_parts (asinh's log1p argument) when the step has an asinh
-///     hs_terms        each feature's part of the linear predictor (categories through CASE)
-///     hs_eta          the linear predictor η (and, for rounded points, each metric's raw points)
-///     hs_points       rounded points (rounded scorecards only)
-///     hs_sigmoid      e = exp(−|η|)
-///     hs_probability  p = σ(η) and 1 − p, each computed directly as the core does
-///     hs_score        the health score on the model's scale
+///     hs_step_k   the k-th transform of each metric's chain (log1p, asinh, clip); only with transforms
+///     hs_terms    each feature's part of the linear predictor (rounded points only)
+///     hs_eta      the linear predictor η, the terms written inline (and each metric's rounded points)
+///     hs_score    p = σ(η) from e = exp(−|η|), and the health score on the model's scale
 ///
 /// and a final SELECT that adds the band. Every operation is the core's, in the core's order, so the
 /// results agree to the last bit or nearly (log1p and asinh, which neither engine has, are built from
@@ -31,15 +26,20 @@ import ScoringCore
 ///   missing policy, a category level never seen in training under the `error` unseen-level policy,
 ///   a number that is not finite (PostgreSQL's ±Infinity, SQLite's ±Inf), a value outside a
 ///   transform's domain (log1p of −1 or less).
-/// - Text that is not a number in a numeric input ('lots', '1,234') is refused by PostgreSQL and
-///   DuckDB (the query fails, naming the value), but SQLite's CAST reads its numeric prefix ('lots' →
-///   0, '1,234' → 1) and the row is scored where the core leaves it unscored: in SQLite keep numeric
-///   inputs in REAL columns (known gap, issue 17; no portable test for "is a number" exists in the
-///   three dialects).
-/// - Missing means SQL NULL. A value whose text is one of the model's NA markers (`naValues`, e.g.
-///   "NA" or the empty string) is missing too, as when the core reads a CSV, and so is PostgreSQL's
-///   NaN (the core's missing number). A numeric NA token is matched on the column's text: '-999'
-///   in an integer column, but a REAL -999 reads '-999.0' in SQLite.
+/// - A numeric input is a number when it equals its own cast to DOUBLE PRECISION. In SQLite, whose
+///   columns hold any type, text that is not a number ('lots', '1,234') fails that test and the row
+///   gets NULL outputs, as the core leaves it unscored; text that is a number ('12.5') is read. In
+///   PostgreSQL and DuckDB a numeric input must have a numeric type: a TEXT column fails the query
+///   (PostgreSQL: no text = double precision operator; DuckDB: could not convert 'NA'). For text
+///   columns, `textNumbers` (`--text-numbers`) compares the NA markers as text first (CAST fails on
+///   'lots' there, naming the value), at the price of converting every number to text.
+/// - A row whose η is not finite gets NULL outputs: that is how a missing value under `drop`, an
+///   infinite input, and a transform outside its domain reach the end. (The core would score a row
+///   of finite inputs whose η overflows, |η| beyond 1.8e308; the SQL leaves it NULL.)
+/// - Missing means SQL NULL. A value that is not a number and whose text is one of the model's NA
+///   markers (`naValues`, e.g. "NA" or the empty string) is missing too, as when the core reads a
+///   CSV, and so is PostgreSQL's and DuckDB's NaN (the core's missing number). A numeric NA token
+///   ('-999') in a numeric column is a number in SQL: map it to NULL in a view.
 /// - Categories are compared as text: store them as TEXT (or INTEGER). A REAL column would read
 ///   '415.0' in SQLite where the core's text is '415'.
 /// - Constants are written as exact binary fractions, `CAST(m AS DOUBLE PRECISION) / 2^k`, followed
@@ -125,7 +125,6 @@ struct SQLRenderer {
         /// The feature's term for the average training customer (rounded points are measured from it).
         var average: Double
         var termName = ""
-        var pointsRawName = ""
         var pointsName = ""
     }
 
@@ -133,7 +132,7 @@ struct SQLRenderer {
     struct NumericInput {
         var column: String
         var chain: [MetricTransform]
-        /// Value after step k of the chain (index 0: the finite input).
+        /// Value after each step of the chain (NULL when the input is not a usable number).
         var stepNames: [String] = []
         var finalName: String { stepNames.last! }
     }
@@ -227,7 +226,7 @@ struct SQLRenderer {
 
         // Pass-through columns.
         var passThrough: [String] = []
-        for name in [schema.id, schema.time].compactMap({ $0 }) where !passThrough.contains(name) {
+        for name in [schema.id, schema.time].compactMap({ $0 }) + options.keep where !passThrough.contains(name) {
             passThrough.append(name)
             reserve(name)
         }
@@ -258,126 +257,96 @@ struct SQLRenderer {
         }
         for c in inputColumns where !passThrough.contains(c.column) { reserve(c.column) }
 
-        var cte: [String: String] = [:]
-        for stage in ["hs_input", "hs_finite", "hs_terms", "hs_eta", "hs_points", "hs_sigmoid", "hs_probability", "hs_score"] {
-            cte[stage] = freshTable(stage)
-        }
+        let spec = model.scoring
+        let scale = spec?.scale ?? .probability
+        let rounding = scale.rounds
         let maxSteps = numericInputs.map(\.chain.count).max() ?? 0
-        var transformCTE: [String] = []
-        for k in 0..<maxSteps { transformCTE.append(freshTable("hs_transform_\(k + 1)")) }
+        var stepCTE: [String] = []
+        for k in 0..<maxSteps { stepCTE.append(freshTable("hs_step_\(k + 1)")) }
+        let termsCTE = rounding ? freshTable("hs_terms") : ""
+        let etaCTE = freshTable("hs_eta"), scoreCTE = freshTable("hs_score")
 
         // Internal columns.
-        for i in numericInputs.indices {
+        for i in numericInputs.indices where !numericInputs[i].chain.isEmpty {
             let column = numericInputs[i].column
-            numericInputs[i].stepNames = [fresh(column + "~finite")]
             for (k, t) in numericInputs[i].chain.enumerated() {
                 numericInputs[i].stepNames.append(fresh(column + "~\(k + 1)~" + t.kind.rawValue))
             }
         }
-        for j in features.indices {
-            features[j].termName = fresh("hs_term~" + features[j].spec.column)
+        if rounding {
+            for j in features.indices {
+                features[j].termName = fresh("hs_term~" + features[j].spec.column)
+                features[j].pointsName = fresh("hs_points~" + features[j].spec.column)
+            }
         }
         let etaName = fresh("hs_eta")
-        let eName = fresh("hs_e")
         let pName = fresh("hs_p")
-        let qName = fresh("hs_q")
         let scoreName = fresh("hs_score")
 
-        // 1. Inputs.
-        var inputLines = passThrough.map { q($0) }
-        // A number whose text is an NA marker is missing, as when the core reads a CSV; so is NaN
-        // (PostgreSQL's reads 'NaN'), which the core takes as missing.
-        // Compared trimmed and in lower case, as the CSV reader compares them ('null', 'NA ').
-        let markers = SQLExport.normalisedMarkers(schema.naValues + ["NaN"])
-        for c in inputColumns where !passThrough.contains(c.column) {
-            let x = q(c.column)
-            if c.type == "DOUBLE PRECISION" {
-                inputLines.append("CASE WHEN LOWER(TRIM(CAST(\(x) AS TEXT))) IN (\(markers)) THEN \(Self.nullNumber) ELSE CAST(\(x) AS DOUBLE PRECISION) END AS \(x)")
-            } else {
-                inputLines.append("CAST(\(x) AS \(c.type)) AS \(x)")
-            }
-        }
-        if inputLines.isEmpty { inputLines.append("1 AS \(q(fresh("hs_row")))") }
         var stages: [String] = []
-        stages.append("""
-        \(q(cte["hs_input"]!)) AS MATERIALIZED (
-          -- the columns the model reads; NULL (or an NA marker) is missing
-          SELECT
-        \(inputLines.map { "    " + $0 }.joined(separator: ",\n"))
-          FROM \(table)
-        )
-        """)
-        var previous = cte["hs_input"]!
-
-        func emit(_ stage: Stage) {
-            var lines: [String] = []
-            for (n, c) in stage.columns.enumerated() {
+        var previous: String? = nil
+        /// The columns every stage carries: the pass-through columns, and while transforms are
+        /// computed the raw inputs too (the terms test them for missing values).
+        var carried = passThrough.map { q($0) }
+        func emit(_ name: String, _ purpose: String, _ columns: [(expr: String, alias: String, comment: String?)]) {
+            var lines: [String] = carried.map { "    " + $0 }
+            for c in columns {
                 if let comment = c.comment { lines.append("    -- " + Self.commentSafe(comment)) }
-                let expr = c.expr.split(separator: "\n", omittingEmptySubsequences: false)
-                    .map { "    " + $0 }.joined(separator: "\n")
-                lines.append(expr + " AS " + q(c.alias) + (n == stage.columns.count - 1 ? "" : ","))
+                let expr = c.expr.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n")
+                lines.append(expr + " AS " + q(c.alias))
             }
+            if lines.isEmpty { lines.append("    1 AS \(q(fresh("hs_row")))") }
+            // Commas go after every column line but the last; a comment line never takes one.
+            var body: [String] = []
+            let lastColumn = lines.lastIndex { !$0.hasPrefix("    -- ") }
+            for (n, line) in lines.enumerated() { body.append(line + (n == lastColumn || line.hasPrefix("    -- ") ? "" : ",")) }
             stages.append("""
-            \(q(stage.name)) AS MATERIALIZED (
-              -- \(Self.commentSafe(stage.purpose))
-              SELECT \(q(previous)).*\(stage.columns.isEmpty ? "" : ",")
-            \(lines.joined(separator: "\n"))
-              FROM \(q(previous))
+            \(q(name)) AS MATERIALIZED (
+              -- \(Self.commentSafe(purpose))
+              SELECT
+            \(body.joined(separator: "\n"))
+              FROM \(previous.map(q) ?? table)
             )
             """)
-            previous = stage.name
+            previous = name
         }
 
-        // 2. Finite numbers.
-        if !numericInputs.isEmpty {
-            var stage = Stage(name: cte["hs_finite"]!, purpose: "each number; NULL when missing or not finite (x - x = 0 fails for ±infinity and NaN)")
-            for input in numericInputs {
-                let x = q(input.column)
-                stage.columns.append(("CASE WHEN \(x) - \(x) = 0 THEN \(x) END", input.stepNames[0], nil))
-            }
-            emit(stage)
-        }
-
-        // 3. Transforms, one step of every chain per CTE (asinh's log1p argument in a CTE before).
+        // 1. Transforms, one step of every chain per stage. The raw inputs ride along.
+        let rawInputs = inputColumns.filter { !passThrough.contains($0.column) }.map { q($0.column) }
         for k in 0..<maxSteps {
-            let inputs = numericInputs.filter { $0.chain.count > k }
-            var parts: [String: String] = [:]  // step input → its asinh argument column
-            let asinhInputs = inputs.filter { $0.chain[k].kind == .asinh }
-            if !asinhInputs.isEmpty {
-                var stage = Stage(name: freshTable("hs_transform_\(k + 1)_parts"),
-                                  purpose: "asinh between 2^-28 and 2: w = |x| + x²/(1 + √(1 + x²)), so that asinh(|x|) = log1p(w)")
-                for input in asinhInputs {
-                    let v = q(input.stepNames[k])
-                    let name = fresh(input.column + "~\(k + 1)~asinh_w")
-                    parts[input.stepNames[k]] = name
-                    stage.columns.append(("CASE WHEN abs(\(v)) >= \(try num(0x1p-28)) AND abs(\(v)) < \(try num(2 + 0x1p-19))"
-                                          + " THEN abs(\(v)) + \(v) * \(v) / (1 + sqrt(1 + \(v) * \(v))) END", name, "\(input.column): asinh's w"))
-                }
-                emit(stage)
-            }
-            var stage = Stage(name: transformCTE[k], purpose: "transform step \(k + 1) (NULL outside the transform's domain)")
-            for input in inputs {
+            var columns: [(expr: String, alias: String, comment: String?)] = []
+            for input in numericInputs where input.chain.count > k {
                 let t = input.chain[k]
-                stage.columns.append((try transform(t, q(input.stepNames[k]), w: parts[input.stepNames[k]].map(q)),
-                                      input.stepNames[k + 1], "\(input.column): \(t.name)"))
+                let expr: String
+                if k == 0 {
+                    // A number, finite (x - x = 0 fails for ±infinity and NaN), then the step.
+                    let x = q(input.column), v = "CAST(\(x) AS DOUBLE PRECISION)"
+                    expr = "CASE WHEN \(try isNumber(x)) AND \(v) - \(v) = 0 THEN\n  \(try transform(t, v))\nEND"
+                } else {
+                    expr = try transform(t, q(input.stepNames[k - 1]))
+                }
+                columns.append((expr, input.stepNames[k], "\(input.column): \(t.name)"
+                                + (k == 0 ? " (NULL when missing, not a number, not finite or outside the domain)" : "")))
             }
-            emit(stage)
+            // The raw inputs, and the chains that ended before this step, ride along.
+            carried = passThrough.map { q($0) } + rawInputs
+                + numericInputs.filter { !$0.chain.isEmpty && $0.chain.count <= k }.map { q($0.finalName) }
+            emit(stepCTE[k], "transform step \(k + 1) of each metric's chain", columns)
         }
 
-        // 4. Terms.
-        var terms = Stage(name: cte["hs_terms"]!, purpose: "each feature's part of the linear predictor")
+        // 2. Each feature's term.
+        var termExprs: [(expr: String, comment: String)] = []
         for f in features {
             switch f.spec.kind {
             case .numeric:
                 let input = numericInputs[numericInputIndex[f.spec.column]!]
-                let value = "\(try num(f.slope)) * \(q(input.finalName))"
-                let missing = impute ? try num(f.slope * (f.spec.imputeValue ?? 0) + f.indicatorSlope) : Self.nullNumber
+                let missing = impute ? try num(f.slope * (f.spec.imputeValue ?? 0) + f.indicatorSlope) : nil
                 let note = impute
                     ? "missing → weight × fill \(f.spec.imputeValue ?? 0)" + ((f.spec.transforms ?? []).isEmpty ? "" : " (transformed scale)")
                         + (f.spec.missingIndicator != nil ? " + the missing(\(f.spec.column)) weight" : "")
                     : "missing → NULL (the model drops incomplete rows)"
-                terms.columns.append(("CASE WHEN \(q(f.spec.column)) IS NULL THEN \(missing) ELSE \(value) END", f.termName,
-                                      "\(f.spec.column): numeric; \(note)"))
+                termExprs.append((try numberCase(input, present: { "\(try num(f.slope)) * \($0)" }, missing: missing),
+                                  "\(f.spec.column): numeric; \(note)"))
             case .group:
                 let members = f.spec.members ?? []
                 var scores: [String] = []
@@ -386,96 +355,80 @@ struct SQLRenderer {
                         throw ExportError("group '\(f.spec.column)' member '\(m.column)' has standard deviation \(m.standardDeviation); its standard score is undefined")
                     }
                     let input = numericInputs[numericInputIndex[f.spec.column + "/" + m.column]!]
-                    let centred = "(\(q(input.finalName)) - \(try num(m.mean)))"
-                    let oriented: String
-                    switch m.sign {
-                    case 1: oriented = centred
-                    case -1: oriented = "(-\(centred))"
-                    default: oriented = "(\(try num(m.sign)) * \(centred))"
-                    }
-                    let present = "\(oriented) / \(try num(m.standardDeviation))"
-                    let missing = impute && m.imputeValue != nil ? try num(m.standardScore(m.imputeValue!)) : Self.nullNumber
-                    scores.append("CASE WHEN \(q(m.column)) IS NULL THEN \(missing) ELSE \(present) END")
+                    let missing = impute && m.imputeValue != nil ? try num(m.standardScore(m.imputeValue!)) : nil
+                    scores.append(try numberCase(input, present: { value in
+                        let centred = "(\(value) - \(try num(m.mean)))"
+                        let oriented: String
+                        switch m.sign {
+                        case 1: oriented = centred
+                        case -1: oriented = "(-\(centred))"
+                        default: oriented = "(\(try num(m.sign)) * \(centred))"
+                        }
+                        return "\(oriented) / \(try num(m.standardDeviation))"
+                    }, missing: missing))
                 }
                 let k = Double(max(members.count, 1))
                 let sum = scores.isEmpty ? "CAST(0 AS DOUBLE PRECISION)" : scores.joined(separator: "\n  + ")
-                let expr = "\(try num(f.slope)) * ((\n  \(sum)\n) / \(try num(k)))"
                 let signs = members.map { ($0.sign < 0 ? "−" : "+") + $0.column }.joined(separator: " ")
-                terms.columns.append((expr, f.termName,
-                                      "\(f.spec.column): group, weight × mean of the oriented standard scores (\(signs))"))
+                termExprs.append(("\(try num(f.slope)) * ((\n  \(sum)\n) / \(try num(k)))",
+                                  "\(f.spec.column): group, weight × mean of the oriented standard scores (\(signs))"))
             case .categorical:
-                terms.columns.append((try categorical(f), f.termName, categoricalNote(f)))
+                termExprs.append((try categorical(f), categoricalNote(f)))
             }
         }
-        emit(terms)
 
-        // 5. η (left to right in schema order, as the scorer adds the terms).
-        var eta = Stage(name: cte["hs_eta"]!, purpose: "the linear predictor η = log-odds of churn")
-        let etaExpr = ([try num(intercept)] + features.map { q($0.termName) }).joined(separator: "\n  + ")
-        eta.columns.append((etaExpr, etaName, nil))
-
-        let spec = model.scoring
-        let scale = spec?.scale ?? .probability
-        let rounding = scale.rounds
+        // 3. η, left to right in schema order as the scorer adds the terms (and rounded points).
+        var etaColumns: [(expr: String, alias: String, comment: String?)] = []
         var basePoints = 0.0
         if rounding {
+            emit(termsCTE, "each feature's part of the linear predictor",
+                 zip(features, termExprs).map { ($1.expr, $0.termName, $1.comment) })
+            carried = passThrough.map { q($0) }
+            etaColumns.append(((["\(try num(intercept))"] + features.map { q($0.termName) }).joined(separator: "\n  + "), etaName, nil))
             // Points per metric against the average customer, rounded as the core rounds them.
             let averageSum = features.map(\.average).reduce(0, +)
             basePoints = (scale.offset - scale.factor * (intercept + averageSum)).rounded()
-            for j in features.indices {
-                features[j].pointsRawName = fresh("hs_points_raw~" + features[j].spec.column)
-                features[j].pointsName = fresh("hs_points~" + features[j].spec.column)
-                let f = features[j]
-                eta.columns.append(("\(try num(-scale.factor)) * (\(q(f.termName)) - \(try num(f.average)))", f.pointsRawName,
-                                    "\(f.spec.column): points against the average customer, before rounding"))
-            }
-        }
-        emit(eta)
-
-        if rounding {
-            var points = Stage(name: cte["hs_points"]!, purpose: "each metric's points rounded half away from zero (Swift's .rounded())")
             for f in features {
-                let y = q(f.pointsRawName)
-                let expr = """
+                let y = "(\(try num(-scale.factor)) * (\(q(f.termName)) - \(try num(f.average))))"
+                etaColumns.append(("""
                 CASE WHEN \(y) < 0
                   THEN -(floor(-\(y)) + CASE WHEN -\(y) - floor(-\(y)) >= 0.5 THEN 1 ELSE 0 END)
                   ELSE floor(\(y)) + CASE WHEN \(y) - floor(\(y)) >= 0.5 THEN 1 ELSE 0 END
                 END
-                """
-                points.columns.append((expr, f.pointsName, nil))
+                """, f.pointsName, "\(f.spec.column): points against the average customer, rounded half away from zero"))
             }
-            emit(points)
+        } else {
+            let sum = zip(features, termExprs).map { "-- \(Self.commentSafe($1.comment))\n" + $1.expr }
+            etaColumns.append(((["\(try num(intercept))"] + sum).joined(separator: "\n+ "), etaName, nil))
         }
+        carried = passThrough.map { q($0) }
+        emit(etaCTE, "the linear predictor η = log-odds of churn" + (rounding ? ", and each metric's rounded points" : ""), etaColumns)
 
-        // 6. σ(η), stably: e = exp(−|η|), p = 1/(1+e) or e/(1+e).
-        var sigmoid = Stage(name: cte["hs_sigmoid"]!, purpose: "e = exp(-|η|); 0 beyond |η| = 708, where PostgreSQL's exp underflows (the core's value is below 3e-308)")
+        // 4. p = σ(η) and the score, stably: e = exp(−|η|) (0 beyond |η| = 708, where PostgreSQL's exp
+        // underflows; the core's value is below 3e-308), p = 1/(1+e) or e/(1+e), 1 − p computed directly.
+        // NULL unless η is finite: a missing, unparsable or infinite input or a transform outside its domain.
         let et = q(etaName)
-        sigmoid.columns.append(("CASE WHEN abs(\(et)) > 708 THEN CAST(0 AS DOUBLE PRECISION) ELSE exp(-abs(\(et))) END", eName, nil))
-        emit(sigmoid)
-
-        var probability = Stage(name: cte["hs_probability"]!, purpose: "churn probability p = σ(η) and retention 1 - p, each computed directly")
-        let e = q(eName)
-        probability.columns.append(("CASE WHEN \(et) >= 0 THEN 1 / (1 + \(e)) ELSE \(e) * (1 / (1 + \(e))) END", pName, nil))
-        probability.columns.append(("CASE WHEN \(et) >= 0 THEN \(e) * (1 / (1 + \(e))) ELSE 1 / (1 + \(e)) END", qName, nil))
-        emit(probability)
-
-        // 7. The score.
-        var score = Stage(name: cte["hs_score"]!, purpose: "")
+        let e = "(CASE WHEN abs(\(et)) > 708 THEN CAST(0 AS DOUBLE PRECISION) ELSE exp(-abs(\(et))) END)"
+        let finite = "\(et) - \(et) = 0"
+        let p = "CASE WHEN \(finite) THEN\n  CASE WHEN \(et) >= 0 THEN 1 / (1 + \(e)) ELSE \(e) * (1 / (1 + \(e))) END\nEND"
+        let retention = "CASE WHEN \(et) >= 0 THEN \(e) * (1 / (1 + \(e))) ELSE 1 / (1 + \(e)) END"
+        let score: String, scorePurpose: String
         switch (scale.kind, rounding) {
         case (.probability, _):
-            score.purpose = "health score = 100 × retention probability"
-            score.columns.append(("100 * \(q(qName))", scoreName, nil))
+            scorePurpose = "health score = 100 × retention probability"
+            score = "CASE WHEN \(finite) THEN\n  100 * (\(retention))\nEND"
         case (.points, false):
-            score.purpose = "health score in points: offset - factor × η (unrounded)"
-            score.columns.append(("\(try num(scale.offset)) - \(try num(scale.factor)) * \(et)", scoreName, nil))
+            scorePurpose = "health score in points: offset - factor × η (unrounded)"
+            score = "CASE WHEN \(finite) THEN \(try num(scale.offset)) - \(try num(scale.factor)) * \(et) END"
         case (.points, true):
-            score.purpose = "health score in points: rounded base points + each metric's rounded points"
+            scorePurpose = "health score in points: rounded base points + each metric's rounded points"
             let sum = features.isEmpty ? "CAST(0 AS DOUBLE PRECISION)" : features.map { q($0.pointsName) }.joined(separator: " + ")
-            score.columns.append(("\(try num(basePoints)) + (\(sum))", scoreName, nil))
+            score = "CASE WHEN \(finite) THEN \(try num(basePoints)) + (\(sum)) END"
         }
-        emit(score)
+        emit(scoreCTE, "churn probability p = σ(η); " + scorePurpose + "; NULL unless η is finite",
+             [(p, pName, nil), (score, scoreName, nil)])
 
-        // 8. The final SELECT with the band.
+        // 5. The final SELECT with the band.
         let s = q(scoreName)
         var band = "CAST(NULL AS TEXT)"
         if let spec, !spec.bands.isEmpty {
@@ -500,7 +453,49 @@ struct SQLRenderer {
         outputs.append("\(band) AS \"band\"")
 
         return try header(scale: scale, rounding: rounding, inputs: inputColumns) + "WITH\n" + stages.joined(separator: ",\n") + "\n"
-            + "SELECT\n" + outputs.map { "    " + $0 }.joined(separator: ",\n") + "\nFROM \(q(previous));\n"
+            + "SELECT\n" + outputs.map { "    " + $0 }.joined(separator: ",\n") + "\nFROM \(q(previous!));\n"
+    }
+
+    /// A number in a numeric input: compared with its own cast, so SQLite's text that is not a
+    /// number ('NA', 'lots', '1,234') fails without the slow conversion of every number to text; in
+    /// PostgreSQL and DuckDB the column must have a numeric type (`textNumbers` for text columns).
+    /// NaN, which PostgreSQL and DuckDB hold and compare equal to itself, is missing as in the core,
+    /// and so is a number among the NA markers ('-999').
+    func isNumber(_ x: String) throws -> String {
+        if options.textNumbers { return "NOT (\(try isMissing(x)))" }
+        var test = "\(x) = CAST(\(x) AS DOUBLE PRECISION)"
+        if impute { test += " AND NOT \(x) = 'NaN'" }
+        if let numbers = try numericMarkers() { test += " AND NOT CAST(\(x) AS DOUBLE PRECISION) IN (\(numbers))" }
+        return test
+    }
+
+    /// NULL, text that is one of the model's NA markers (trimmed, in lower case, as the CSV reader
+    /// compares them), NaN, or a number among the markers.
+    func isMissing(_ x: String) throws -> String {
+        var test = "\(x) IS NULL OR LOWER(TRIM(CAST(\(x) AS TEXT))) IN (\(SQLExport.normalisedMarkers(model.schema.naValues + ["NaN"])))"
+        if !options.textNumbers, let numbers = try numericMarkers() {
+            test += " OR (\(x) = CAST(\(x) AS DOUBLE PRECISION) AND CAST(\(x) AS DOUBLE PRECISION) IN (\(numbers)))"
+        }
+        return test
+    }
+
+    /// The NA markers that are finite numbers, as SQL constants; nil when there are none.
+    func numericMarkers() throws -> String? {
+        let numbers = Set(model.schema.naValues.compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }.filter(\.isFinite))
+        return numbers.isEmpty ? nil : try numbers.sorted().map(num).joined(separator: ", ")
+    }
+
+    /// A numeric input's part: `present` of its (transformed) value when it is a number; `missing`
+    /// (the imputed part) when it is missing; NULL otherwise (missing under drop, not a number).
+    func numberCase(_ input: NumericInput, present: (String) throws -> String, missing: String?) throws -> String {
+        let x = q(input.column)
+        // A number is multiplied by a DOUBLE PRECISION weight (or centred by one) as it stands: an
+        // integer or SQLite's numeric text converts exactly, without a second cast per row.
+        let value = !input.chain.isEmpty ? q(input.finalName) : options.textNumbers ? "CAST(\(x) AS DOUBLE PRECISION)" : x
+        if options.textNumbers {
+            return "CASE WHEN \(try isMissing(x)) THEN \(missing ?? Self.nullNumber) ELSE \(try present(value)) END"
+        }
+        return "CASE WHEN \(try isNumber(x)) THEN \(try present(value))" + (try missing.map { " WHEN \(try isMissing(x)) THEN \($0)" } ?? "") + " END"
     }
 
     // MARK: pieces
@@ -511,8 +506,8 @@ struct SQLRenderer {
         "CASE WHEN 1 + \(v) = 1 THEN \(v) ELSE ln(1 + \(v)) * (\(v) / ((1 + \(v)) - 1)) END"
     }
 
-    /// One transform of `v` (a column reference; NULL stays NULL); `w`: asinh's log1p argument column.
-    func transform(_ t: MetricTransform, _ v: String, w: String? = nil) throws -> String {
+    /// One transform of `v` (a column reference or a cast; NULL stays NULL).
+    func transform(_ t: MetricTransform, _ v: String) throws -> String {
         switch t.kind {
         case .log1p:
             return "CASE WHEN \(v) > -1 THEN \(log1p(v)) END"
@@ -523,7 +518,7 @@ struct SQLRenderer {
             let sign = "(CASE WHEN \(v) < 0 THEN -1 ELSE 1 END)"
             let small = try num(0x1p-28), big = try num(0x1p28 + 0x1p8), two = try num(2 + 0x1p-19)
             // w ≥ 2^-28 here, so 1 + w > 1 and log1p(w) = ln(1 + w)·(w/((1 + w) − 1)) needs no other branch.
-            let w = w ?? "(\(a) + \(v) * \(v) / (1 + sqrt(1 + \(v) * \(v))))"
+            let w = "(\(a) + \(v) * \(v) / (1 + sqrt(1 + \(v) * \(v))))"
             return """
             CASE
               WHEN \(a) < \(small) THEN \(v)
@@ -564,7 +559,7 @@ struct SQLRenderer {
     }
 
     func categorical(_ f: Feature) throws -> String {
-        let c = q(f.spec.column)
+        let c = "CAST(\(q(f.spec.column)) AS TEXT)"
         var missingTest = "\(c) IS NULL"
         if !model.schema.naValues.isEmpty { missingTest += " OR LOWER(TRIM(\(c))) IN (\(SQLExport.normalisedMarkers(model.schema.naValues)))" }
         let missing = impute ? try levelWeight(f, FeatureSpec.missingLevel) : Self.nullNumber
@@ -603,7 +598,7 @@ struct SQLRenderer {
         lines.append("healthscore SQL export: churn probability, health score and band for each row of \(SQLExport.tableReference(options.sourceTable)).")
         lines.append(try Exporter.provenance(model))
         lines.append("One standard-SQL SELECT; runs unchanged on SQLite >= 3.35 built with its math functions (ln, exp, sqrt,")
-        lines.append("floor; Debian and Ubuntu's libsqlite3 are) and on PostgreSQL >= 12. It reproduces the scoring core:")
+        lines.append("floor; Debian and Ubuntu's libsqlite3 are), on PostgreSQL >= 12 and on DuckDB. It reproduces the scoring core:")
         switch scale.kind {
         case .probability:
             lines.append("  health_score = 100 × (1 - churn_probability).")
@@ -628,10 +623,18 @@ struct SQLRenderer {
             ? "a missing number takes its fill (plus its missing-indicator weight); a missing category is the level (missing)."
             : "a row with a missing value gets NULL outputs (the core refuses it)."))
         lines.append("Unseen category levels: \(policy.rawValue)" + (policy == .error ? " (the row gets NULL outputs)." : "."))
-        lines.append("A value whose text is an NA marker (\(model.schema.naValues.map { "'\($0)'" }.joined(separator: ", "))) is missing too, and so is")
-        lines.append("PostgreSQL's NaN. Categories compare as text: store them as TEXT or INTEGER (a REAL 415 reads '415.0' in SQLite).")
+        let markers = model.schema.naValues.map { "'\($0)'" }.joined(separator: ", ")
+        if options.textNumbers {
+            lines.append("Numeric inputs may be TEXT: a value whose text is an NA marker (\(markers)) or NaN is missing; other text")
+            lines.append("must be a number (PostgreSQL and DuckDB refuse the query naming the value).")
+        } else {
+            lines.append("Numeric inputs: numeric columns in PostgreSQL and DuckDB (a TEXT column fails the query: export with")
+            lines.append("--text-numbers, or cast in a view); in SQLite text that is not a number gives NULL outputs and an NA marker")
+            lines.append("(\(markers)) or NaN is missing.")
+        }
+        lines.append("Categories compare as text: store them as TEXT or INTEGER (a REAL 415 reads '415.0' in SQLite).")
         lines.append("Rows the core would refuse (drop-policy missing values, unseen levels under policy error, numbers that are")
-        lines.append("not finite, log1p of -1 or less) get NULL churn_probability, health_score and band.")
+        lines.append("not finite or not numbers, log1p of -1 or less) get NULL churn_probability, health_score and band.")
         lines.append("Constants are exact binary fractions CAST(m AS DOUBLE PRECISION) / 2^k (decimal value in a comment):")
         lines.append("PostgreSQL reads decimal literals as NUMERIC and SQLite 3.40 misreads some 17-digit decimals by one ulp.")
         lines.append("log1p and asinh are built from ln and sqrt (fdlibm's branches); exp(-|η|) is taken as 0 when |η| > 708.")

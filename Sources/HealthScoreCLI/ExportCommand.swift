@@ -31,6 +31,12 @@ struct Export: ParsableCommand {
     @Flag(help: "SQL, for a model fitted with --number-format: the table's metric columns already hold numbers.")
     var plainNumbers = false
 
+    @Flag(name: .customLong("text-numbers"), help: "SQL: the metric columns may be TEXT in PostgreSQL or DuckDB (a staging table, a CSV read as text); slower.")
+    var textNumbers = false
+
+    @Option(help: ArgumentHelp("SQL: columns copied through to the SELECT list beside the id (e.g. owner,region).", valueName: "a,b,…"))
+    var keep: String?
+
     @Option(help: "PMML: embed the first rows of this CSV (with the core's outputs) as ModelVerification records.")
     var verify: String?
 
@@ -73,6 +79,8 @@ struct Export: ParsableCommand {
             options.sourceTable = table
             options.scorecard = scorecard
             options.plainNumbers = plainNumbers
+            options.textNumbers = textNumbers
+            options.keep = keep.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
             if let verify {
                 let (table, _) = try ScoringInput.read(path: verify, model: artifact)
                 let part = table.subset(rows: Array(0..<min(verifyRows, table.rowCount)))
