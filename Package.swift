@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "ScoringCore"),
         // What production links besides the core: exports to SQL/PMML/ONNX, the score history, the service.
         .target(name: "Exports", dependencies: ["ScoringCore"]),
-        .target(name: "Report", dependencies: ["Evaluation", "ModelMetrics", "ScoringCore", "Tabular"]),
+        .target(name: "Report", dependencies: ["Evaluation", "ModelMetrics", "ScoringCore", "Tabular", "BatchScoring", "Training"]),
         .target(name: "History", dependencies: ["ScoringCore", "CSQLite"]),
         .target(name: "Service", dependencies: [
             "ScoringCore", .product(name: "Hummingbird", package: "hummingbird"),

@@ -19,8 +19,10 @@ public struct ScoredSample: Sendable {
     public var rowsRead = 0
     public var count: Int { labels.count }
 
-    /// `each` sees every piece with its labels (1, 0, NaN for left out) before it is dropped.
+    /// `each` sees every piece with its labels (1, 0, NaN for left out) before it is dropped;
+    /// `keyColumns` (id, snapshot time) are read as text for it.
     public static func load(model: ModelArtifact, dataPath: String, reasons: Int = 0, unknownLevels: UnknownLevelPolicy? = nil,
+                            keyColumns: [String] = [],
                             each: ((ScoreFile.Piece, [Double]) throws -> Void)? = nil) throws -> ScoredSample {
         let target = model.schema.target
         let names = try CSVReader.headerNames(path: dataPath)
@@ -33,7 +35,7 @@ public struct ScoredSample: Sendable {
         var options = ScoreFile.Options()
         options.reasons = reasons
         // Only the label besides the model's inputs: interning a million customer ids costs a fifth of the run.
-        options.textColumns = [target.column]
+        options.textColumns = [target.column] + keyColumns.filter { $0 != target.column }
         var out = ScoredSample()
         out.bandLabels = plan.bandLabels
         let negatives = Set(target.negative)

@@ -15,11 +15,10 @@ public enum HTMLReport {
     public static func build(modelPath: String, dataPath: String, comparisonPath: String? = nil, atRisk: Int = 25,
                              allowUnsigned: Bool = false) throws -> String {
         let model = try ModelArtifact.load(path: modelPath, allowUnsigned: allowUnsigned)
-        let scored = try ScoredData.load(model: model, dataPath: dataPath, reasons: 3)
-        let p = scored.explanations.map(\.score.churnProbability)
-        let bandLabels = scored.explanations.map { $0.score.band ?? "" }
-        let evaluation = try ModelMetrics.evaluate(labels: scored.labels, scores: p,
-                                                   bands: bandLabels.contains("") ? nil : bandLabels)
+        let data = try ReportData.load(model: model, dataPath: dataPath, atRisk: atRisk)
+        let scored = data.sample
+        let evaluation = try ModelMetrics.evaluate(labels: scored.labels, scores: scored.probabilities,
+                                                   bands: scored.bands.contains(-1) ? nil : scored.bandNames { _ in "" })
         var comparison: ComparisonFile? = nil
         if let comparisonPath {
             guard let data = FileManager.default.contents(atPath: comparisonPath) else {
@@ -30,15 +29,15 @@ public enum HTMLReport {
             }
         }
         var page = Page(title: "Customer health report — \(model.training.file)")
-        page.header(model: model, modelPath: modelPath, dataPath: dataPath, scored: scored)
-        page.summary(model: model, scored: scored)
+        page.header(model: model, modelPath: modelPath, dataPath: dataPath, data: data)
+        page.summary(data)
         page.weights(model: model)
         page.ranking(evaluation)
         page.calibration(evaluation)
         page.lift(evaluation)
-        page.bands(model: model, scored: scored, evaluation: evaluation)
+        page.bands(model: model, data: data, evaluation: evaluation)
         if let comparison { page.comparison(comparison) }
-        page.atRisk(model: model, scored: scored, count: atRisk)
+        page.atRisk(model: model, data: data)
         return page.html()
     }
 }
@@ -56,13 +55,13 @@ struct Page {
         sections.append("<section id=\"\(id)\"><h2>\(escape(heading))</h2>\(body)</section>")
     }
 
-    mutating func header(model: ModelArtifact, modelPath: String, dataPath: String, scored: ScoredData) {
+    mutating func header(model: ModelArtifact, modelPath: String, dataPath: String, data: ReportData) {
         let f = model.fit
         var rows = [("Model", (modelPath as NSString).lastPathComponent), ("Data", (dataPath as NSString).lastPathComponent),
                     ("Trained on", "\(model.training.file) (\(f.nObservations) rows, \(f.nEvents) churners), \(model.createdAt)"),
                     ("Method", f.method), ("Penalty", f.penalty), ("Checksum", model.checksum ?? "—")]
-        if !scored.excluded.isEmpty {
-            rows.append(("Left out", scored.excluded.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: "; ")))
+        if !data.sample.excluded.isEmpty {
+            rows.append(("Left out", data.sample.excluded.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: "; ")))
         }
         var body = table(["", ""], rows.map { [$0.0, $0.1] }, header: false)
         if !model.warnings.isEmpty {
@@ -71,32 +70,24 @@ struct Page {
         add("overview", "Overview", body)
     }
 
-    mutating func summary(model: ModelArtifact, scored: ScoredData) {
-        let n = scored.rows.count
-        let churners = Int(scored.labels.reduce(0, +))
-        var body = "<p>\(n) customers judged, \(churners) churned (\(pct(Double(churners) / Double(max(n, 1))))).</p>"
+    mutating func summary(_ data: ReportData) {
+        let n = data.sample.count
+        let churners = Int(data.sample.labels.reduce(0, +))
+        var body = "<p>\(n) " + (data.customers.map { "snapshots of \($0.count) customers" } ?? "customers")
+            + " judged, \(churners) churned (\(pct(Double(churners) / Double(max(n, 1)))))"
+            + (data.customers != nil ? "; each snapshot is judged on what followed it.</p>" : ".</p>")
         var charts = ""
         var rows: [[String]] = []
-        for f in model.schema.features {
-            let columns = f.kind == .group ? (f.members ?? []).map(\.column) : [f.column]
-            for name in columns {
-                guard let c = scored.table.column(named: name) else { continue }
-                let missing = c.missingMask()
-                switch c.values {
-                case .numeric(let v):
-                    let present = scored.rows.filter { !missing[$0] }
-                    let xs = present.map { v[$0] }
-                    guard let lo = xs.min(), let hi = xs.max() else { continue }
-                    let (mean, sd) = NumericMetric.moments(xs)
-                    rows.append([name, "numeric", num(mean), num(sd), num(lo), num(hi), pct(Double(scored.rows.count - present.count) / Double(max(n, 1)))])
-                    if charts.count < 400_000 { charts += distribution(name: name, values: v, rows: scored.rows, labels: scored.labels, missing: missing, lo: lo, hi: hi) }
-                case .text(let codes, let levels):
-                    var counts: [Int: Int] = [:]
-                    for i in scored.rows where codes[i] >= 0 { counts[Int(codes[i]), default: 0] += 1 }
-                    let top = counts.sorted { $0.value > $1.value }.prefix(3).map { "\(levels[$0.key]) \(pct(Double($0.value) / Double(max(n, 1))))" }
-                    rows.append([name, "categorical (\(counts.count) levels)", top.joined(separator: ", "), "", "", "",
-                                 pct(Double(scored.rows.filter { missing[$0] }.count) / Double(max(n, 1)))])
-                }
+        for m in data.metrics {
+            let missing = pct(Double(m.missing) / Double(max(n, 1)))
+            if let levels = m.levels {
+                let top = levels.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(3)
+                    .map { "\($0.key) \(pct(Double($0.value) / Double(max(n, 1))))" }
+                rows.append([m.name, "categorical (\(levels.count) levels)", top.joined(separator: ", "), "", "", "", missing])
+            } else if m.moments.count > 0 {
+                let lo = m.moments.minimum, hi = m.moments.maximum
+                rows.append([m.name, "numeric", num(m.moments.mean), num(m.moments.sd), num(lo), num(hi), missing])
+                if charts.count < 400_000 { charts += distribution(m) }
             }
         }
         body += table(["metric", "type", "mean / top levels", "sd", "min", "max", "missing"], rows)
@@ -105,18 +96,14 @@ struct Page {
     }
 
     /// Histogram of one metric, churned and retained customers as densities on shared bins.
-    func distribution(name: String, values: [Double], rows: [Int], labels: [Double], missing: [Bool], lo: Double, hi: Double) -> String {
-        let bins = 20
+    func distribution(_ m: ReportData.MetricSummary) -> String {
+        let bins = m.retained.count
+        let lo = m.moments.minimum, hi = m.moments.maximum
         let width = hi > lo ? (hi - lo) / Double(bins) : 1
-        var churned = [Double](repeating: 0, count: bins), kept = churned
-        var nc = 0.0, nk = 0.0
-        for (k, i) in rows.enumerated() where !missing[i] {
-            let b = min(max(Int((values[i] - lo) / width), 0), bins - 1)
-            if labels[k] == 1 { churned[b] += 1; nc += 1 } else { kept[b] += 1; nk += 1 }
-        }
-        let dc = churned.map { $0 / max(nc, 1) }, dk = kept.map { $0 / max(nk, 1) }
+        let nc = max(m.churned.reduce(0, +), 1), nk = max(m.retained.reduce(0, +), 1)
+        let dc = m.churned.map { $0 / nc }, dk = m.retained.map { $0 / nk }
         let top = max(dc.max() ?? 0, dk.max() ?? 0, 1e-9)
-        var plot = Plot(title: name, x: lo...(hi > lo ? hi : lo + 1), y: 0...top * 1.05, xLabel: name, yLabel: "share",
+        var plot = Plot(title: m.name, x: lo...(hi > lo ? hi : lo + 1), y: 0...top * 1.05, xLabel: m.name, yLabel: "share",
                         width: 360, height: 200)
         plot.left = 44; plot.bottom = 40
         plot.bars((0..<bins).map { (lo + Double($0) * width, lo + Double($0 + 1) * width, dk[$0]) }, cls: "bar-kept")
@@ -128,22 +115,29 @@ struct Page {
         let sd: [String: Double] = Dictionary(model.schema.features.compactMap { f in f.standardDeviation.map { (f.column, $0) } },
                                                uniquingKeysWith: { a, _ in a })
         // Per standard deviation for numbers and groups, per level change for categories: one scale to compare.
+        // A points model is read in points of health score (−factor × log-odds; a loss is a risk).
+        let points = model.scoring.flatMap { $0.scale.kind == .points ? $0.scale.factor : nil }
+        let unit = points.map { -$0 } ?? 1
         let terms = model.coefficients.dropFirst().compactMap { c -> (String, Double, Double?, Double?)? in
-            let s = c.level == nil ? (sd[c.term] ?? 1) : 1
-            return (c.term + (c.level == nil && sd[c.term] != nil ? " (per sd)" : ""), c.estimate * s, c.ciLower.map { $0 * s }, c.ciUpper.map { $0 * s })
+            let s = (c.level == nil ? (sd[c.term] ?? 1) : 1) * unit
+            let a = c.ciLower.map { $0 * s }, b = c.ciUpper.map { $0 * s }
+            return (c.term + (c.level == nil && sd[c.term] != nil ? " (per sd)" : ""), c.estimate * s,
+                    unit < 0 ? b : a, unit < 0 ? a : b)
         }.sorted { abs($0.1) > abs($1.1) }.prefix(30)
         guard !terms.isEmpty else { return }
         let lo = min(terms.map { $0.2 ?? $0.1 }.min() ?? 0, 0), hi = max(terms.map { $0.3 ?? $0.1 }.max() ?? 0, 0)
         let rowHeight = 18.0
-        var plot = Plot(title: "Weights: log-odds of churn (95% intervals)", x: lo...hi, y: 0...Double(terms.count),
-                        xLabel: "change in log-odds of churn (per sd, or vs the reference level)", yLabel: "",
+        var plot = Plot(title: points == nil ? "Weights: log-odds of churn (95% intervals)" : "Weights: points of health score (95% intervals)",
+                        x: lo...hi, y: 0...Double(terms.count),
+                        xLabel: points == nil ? "change in log-odds of churn (per sd, or vs the reference level)"
+                            : "change in health score points (per sd, or vs the reference level)", yLabel: "",
                         width: 760, height: 60 + rowHeight * Double(terms.count))
         plot.left = 240
         plot.whisker(x: 0, y0: 0, y1: Double(terms.count), cls: "zero")
         for (k, t) in terms.enumerated() {
             let y = Double(terms.count - k) - 0.5
             if let a = t.2, let b = t.3 { plot.whisker(x0: a, x1: b, y: y, cls: "interval") }
-            plot.points([(t.1, y)], cls: t.1 > 0 ? "risk" : "protect", titles: ["\(t.0): \(num(t.1))"])
+            plot.points([(t.1, y)], cls: (t.1 > 0) == (points == nil) ? "risk" : "protect", titles: ["\(t.0): \(num(t.1))"])
             plot.text(t.0, x: lo, y: y - 0.15, anchor: "end", cls: "term")
         }
         var body = "<figure>" + plot.svg(yTicks: []) + "</figure>"
@@ -202,17 +196,17 @@ struct Page {
         add("lift", "Lift and gains", "<div class=\"grid\"><figure>\(gains.svg())</figure><figure>\(bars.svg(xTicks: lift.groups.map { (Double($0.group), "\($0.group)") }))</figure></div>")
     }
 
-    mutating func bands(model: ModelArtifact, scored: ScoredData, evaluation e: ScoreEvaluation) {
-        guard let spec = model.scoring else { return }
-        let scores = scored.explanations.map(\.score.healthScore)
+    mutating func bands(model: ModelArtifact, data: ReportData, evaluation e: ScoreEvaluation) {
+        guard let spec = model.scoring, !spec.bands.isEmpty else { return }
+        let scores = data.sample.scores
         guard let lo = scores.min(), let hi = scores.max() else { return }
         let bins = 40
         let width = hi > lo ? (hi - lo) / Double(bins) : 1
         var counts = [[Double]](repeating: [Double](repeating: 0, count: bins), count: spec.bands.count)
-        for s in scores {
+        for (i, s) in scores.enumerated() {
             let b = min(max(Int((s - lo) / width), 0), bins - 1)
-            let k = spec.bands.firstIndex { band in band.minScore.map { s >= $0 } ?? true } ?? spec.bands.count - 1
-            counts[k][b] += 1
+            let k = Int(data.sample.bands[i])
+            counts[k >= 0 && k < spec.bands.count ? k : spec.bands.count - 1][b] += 1
         }
         let top = (0..<bins).map { b in counts.reduce(0) { $0 + $1[b] } }.max() ?? 1
         var plot = Plot(title: "Health score by band", x: lo...(hi > lo ? hi : lo + 1), y: 0...max(top, 1) * 1.05,
@@ -225,9 +219,28 @@ struct Page {
             }
         }
         var body = "<figure>" + plot.svg(legend: spec.bands.map { ("band-\(Self.colourClass($0.colour))", $0.label) }) + "</figure>"
+        // Each cut with the churn rate of the band it opens, so a CS team reads what a band means.
+        let rateOf: [String: Double] = Dictionary((e.bands ?? []).map { ($0.band, $0.rate) }, uniquingKeysWith: { a, _ in a })
         body += "<p>Bands frozen at fit (\(escape(spec.bandMethod))): " + spec.bands.map { b in
             "<span class=\"chip band-\(Self.colourClass(b.colour))\">\(escape(b.label))</span>" + (b.minScore.map { " ≥ \(num($0))" } ?? "")
+                + (rateOf[b.label].map { " (churn \(pct($0)))" } ?? "")
         }.joined(separator: " · ") + "</p>"
+        if spec.scale.kind == .probability, let highest = spec.bands.compactMap(\.minScore).filter(\.isFinite).max(), highest >= 90 {
+            body += "<p class=\"note\">On the probability scale the health score is 100 × the chance of staying, so when few customers "
+                + "churn the cuts crowd near 100 (here \(num(highest))). The same model and bands read more naturally in points: "
+                + "<code>healthscore export MODEL --format json --scale points --out points.json</code> (20 points double the odds "
+                + "of staying; every customer keeps their band).</p>"
+        }
+        if let view = data.customers {
+            body += "<p>Customers at their latest snapshot (\(escape(view.firstLatest)) to \(escape(view.lastLatest))), "
+                + "\(view.count) customers; \(view.churned) churned after it and are no longer customers:</p>"
+            body += table(["band", "customers at latest snapshot", "churned after it", "still customers"],
+                          spec.bands.enumerated().map { k, b in
+                              let c = k < view.bandCounts.count ? view.bandCounts[k] : (customers: 0, churned: 0)
+                              return [b.label, "\(c.customers)", "\(c.churned)", "\(c.customers - c.churned)"]
+                          })
+            body += "<p>The churn rates below count snapshots, each judged on what followed it.</p>"
+        }
         if let rates = e.bands {
             let ordered = spec.bands.compactMap { b in rates.first { $0.band == b.label }.map { (b, $0) } }
             let ymax = (ordered.map { $0.1.upper }.max() ?? 1) * 1.1
@@ -278,18 +291,26 @@ struct Page {
         add(c.timeFolds != nil ? "backtest" : "comparison", c.timeFolds != nil ? "Backtest over time and comparison" : "Model comparison", body)
     }
 
-    mutating func atRisk(model: ModelArtifact, scored: ScoredData, count: Int) {
-        let order = scored.explanations.indices.sorted { scored.explanations[$0].score.churnProbability > scored.explanations[$1].score.churnProbability }.prefix(count)
-        let idColumn = model.schema.id.flatMap { scored.table.column(named: $0) }
+    mutating func atRisk(model: ModelArtifact, data: ReportData) {
         let colour: [String: String] = Dictionary((model.scoring?.bands ?? []).map { ($0.label, Self.colourClass($0.colour)) }, uniquingKeysWith: { a, _ in a })
-        let rows = order.map { k -> [String] in
-            let e = scored.explanations[k]
-            let id = idColumn?.text(at: scored.rows[k]) ?? "row \(scored.rows[k] + 1)"
+        let snapshots = data.customers != nil
+        let rows = data.atRisk.map { r -> [String] in
+            let e = r.explanation
             let band = e.score.band.map { "<span class=\"chip band-\(colour[$0] ?? "grey")\">\(escape($0))</span>" } ?? ""
             let reasons = e.reasons.map { "\(escape($0.displayName)) = \(escape($0.value.isEmpty ? "missing" : $0.value)) (\(String(format: "%.1f", $0.points)))" }.joined(separator: "<br>")
-            return ["\(escape(id))", String(format: "%.1f", e.score.healthScore), pct(e.score.churnProbability), band, reasons]
+            return [escape(r.id)] + (snapshots ? [escape(r.snapshot ?? "")] : [])
+                + [String(format: "%.1f", e.score.healthScore), pct(e.score.churnProbability), band]
+                + (snapshots ? [] : [r.churned ? "churned" : "stayed"]) + [reasons]
         }
-        add("at-risk", "Customers most at risk", rawTable(["customer", "health score", "churn probability", "band", "top reasons (points vs the average customer)"], rows))
+        let intro: String
+        if let view = data.customers {
+            intro = "<p>Each customer once, at their latest snapshot; the \(view.churned) customers who churned after theirs are not listed.</p>"
+        } else {
+            intro = "<p>The rows of this file with the highest churn probability, and what happened to them.</p>"
+        }
+        add("at-risk", "Customers most at risk", intro + rawTable(
+            ["customer"] + (snapshots ? ["latest snapshot"] : []) + ["health score", "churn probability", "band"]
+                + (snapshots ? [] : ["outcome"]) + ["top reasons (points vs the average customer)"], rows))
     }
 
     func html() -> String {
