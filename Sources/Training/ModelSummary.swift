@@ -39,6 +39,11 @@ public enum ModelSummary {
                 : "probability (100 × retention probability)"
             let bands = spec.bands.map { b in b.minScore.map { "\(b.label) ≥ \(fixed($0, 2))" } ?? b.label }.joined(separator: " > ")
             line("Score:            \(scale); bands \(bands) (\(spec.bandMethod))")
+            // 100 × retention crowds the cuts near 100 when churn is rare; points spread the same bands.
+            if spec.scale.kind == .probability, let top = spec.bands.compactMap(\.minScore).filter(\.isFinite).max(), top >= 90 {
+                line("                  (cuts near 100 are hard to read: 'healthscore export MODEL --format json --scale points --out")
+                line("                  points.json' gives the same bands in points, 20 points doubling the odds of staying)")
+            }
         }
         let groups = model.schema.features.filter { $0.kind == .group }
         for g in groups {
