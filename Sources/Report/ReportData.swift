@@ -88,8 +88,13 @@ struct ReportData {
                 let ids = piece.table.column(named: id)!, times = piece.table.column(named: time)!
                 for i in 0..<piece.rowCount where !y[i].isNaN {
                     let key = ids.text(at: i) ?? "", stamp = times.text(at: i) ?? ""
-                    let row = Latest(snapshot: stamp, time: SnapshotTime.parse(stamp)?.time, record: piece.firstRecord + i,
-                                     probability: p[i], band: Int(piece.scored.band[i]), churned: y[i] == 1)
+                    guard let parsed = SnapshotTime.parse(stamp) else {
+                        throw DataError(file: dataPath, row: piece.firstRecord + i + 1, line: piece.line(ofRow: i), column: time,
+                                        problem: "'\(stamp)' is not a snapshot time (the model was fitted on dates or periods here)",
+                                        fix: "write the time as the training file did (e.g. 2024-03-31 or 202403)")
+                    }
+                    let row = Latest(time: parsed.time, record: piece.firstRecord + i,
+                                     probability: p[i], band: Int16(piece.scored.band[i]), churned: y[i] == 1)
                     if let seen = latest[key], !row.isLater(than: seen) { continue }
                     latest[key] = row
                 }
@@ -107,14 +112,14 @@ struct ReportData {
                 view.count += 1
                 if row.churned { view.churned += 1 } else { top.offer(row.probability, record: row.record) }
                 if row.band >= 0 {
-                    view.bandCounts[row.band].customers += 1
-                    if row.churned { view.bandCounts[row.band].churned += 1 }
+                    view.bandCounts[Int(row.band)].customers += 1
+                    if row.churned { view.bandCounts[Int(row.band)].churned += 1 }
                 }
                 if first.map({ $0.isLater(than: row) }) ?? true { first = row }
                 if last.map({ row.isLater(than: $0) }) ?? true { last = row }
             }
-            view.firstLatest = first?.snapshot ?? ""
-            view.lastLatest = last?.snapshot ?? ""
+            view.firstLatest = first?.time.description ?? ""
+            view.lastLatest = last?.time.description ?? ""
             customers = view
             latest = [:]
         }
@@ -156,20 +161,17 @@ struct ReportData {
         return ReportData(sample: sample, metrics: metrics, atRisk: atRisk, customers: customers)
     }
 
-    /// A customer's latest judged snapshot so far.
+    /// A customer's latest judged snapshot so far (kept small: one per customer of the file).
     struct Latest {
-        var snapshot: String
-        var time: SnapshotTime?
+        var time: SnapshotTime
         var record: Int
         var probability: Double
-        var band: Int
+        var band: Int16
         var churned: Bool
 
-        /// Later by the parsed snapshot time (by text when it does not parse; the later record on a tie).
+        /// Later in time; the later record on a tie.
         func isLater(than other: Latest) -> Bool {
-            if let a = time, let b = other.time, a != b { return a > b }
-            if time == nil || other.time == nil, snapshot != other.snapshot { return snapshot > other.snapshot }
-            return record > other.record
+            time != other.time ? time > other.time : record > other.record
         }
     }
 
