@@ -87,6 +87,7 @@ struct Score: ParsableCommand {
             options.strict = strict
             options.textColumns = keys + (db != nil ? [idColumn].compactMap { $0 }.filter { !keys.contains($0) } : [])
             options.otherColumns = db != nil ? [revenue, late].compactMap { $0 } : []
+            options.contributions = db != nil  // every metric's points, for trend's "what changed"
             let historyID = db != nil && id == nil ? artifact.schema.id : nil
             let named: [(flag: String, column: String?, role: String)] = [("--id", id, ""), ("--id", historyID, " (the model's id column; --db keys every score by it)"),
                                                                           ("--revenue", revenue, ""), ("--late", late, "")]

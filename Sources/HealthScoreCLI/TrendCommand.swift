@@ -74,10 +74,10 @@ extension Trend {
         for n in r.notes { out += "Note: \(n)\n" }
 
         out += "\nWorsened (\(r.worsened.count)): \(r.rules.worsened)\n"
-        out += table(["customer", "score before → now", "change", "band before → now", "p(churn)", "top reasons (latest run)"],
+        out += table(["customer", "score before → now", "change", "band before → now", "p(churn)", "what changed (points)", "top reasons (latest run)"],
                      r.worsened.prefix(r.top).map { e in
                          [e.customerID, "\(fixed(e.previousScore ?? .nan)) → \(fixed(e.score))", signed(e.change ?? .nan),
-                          "\(e.previousBand ?? "-") → \(e.band ?? "-")", String(format: "%.4f", e.churnProbability), reasons(e)]
+                          "\(e.previousBand ?? "-") → \(e.band ?? "-")", String(format: "%.4f", e.churnProbability), changes(e), reasons(e)]
                      }, right: [1, 2, 4])
         out += rest(r.worsened.count, shown: r.top)
 
@@ -89,11 +89,12 @@ extension Trend {
                      }, right: [1, 2, 4, 5])
 
         out += "\nUpsell candidates (\(listCount(r.upsell.count, r.upsellTotal))): \(r.rules.upsell)\n"
-        out += table(["customer", "score before → now", "change", "band before → now", "p(churn)"] + (r.latest.revenueColumn != nil ? ["revenue"] : []),
+        out += table(["customer", "score before → now", "change", "band before → now", "p(churn)"] + (r.latest.revenueColumn != nil ? ["revenue"] : [])
+                        + ["what changed (points)"],
                      r.upsell.map { e in
                          [e.customerID, "\(fixed(e.previousScore ?? .nan)) → \(fixed(e.score))", signed(e.change ?? .nan),
                           "\(e.previousBand ?? "-") → \(e.band ?? "-")", String(format: "%.4f", e.churnProbability)]
-                             + (r.latest.revenueColumn != nil ? [e.revenue.map(money) ?? "-"] : [])
+                             + (r.latest.revenueColumn != nil ? [e.revenue.map(money) ?? "-"] : []) + [changes(e)]
                      }, right: [1, 2, 4, 5])
 
         if let late = r.lateInvoices {
@@ -135,6 +136,14 @@ extension Trend {
 
     static func listCount(_ shown: Int, _ total: Int) -> String {
         shown == total ? "\(total)" : "top \(shown) of \(total)"
+    }
+
+    /// "csat 4.1 → 2.3 −9.0; logins 40 → 12 −4.2": the metrics that moved the score most.
+    static func changes(_ e: TrendReport.Entry) -> String {
+        guard let changes = e.changes else { return "-" }
+        return changes.map { c in
+            "\(c.name) \(c.before.isEmpty ? "missing" : c.before) → \(c.now.isEmpty ? "missing" : c.now) \(String(format: "%+.1f", c.points))"
+        }.joined(separator: "; ")
     }
 
     static func reasons(_ e: TrendReport.Entry) -> String {
@@ -280,9 +289,16 @@ struct HistoryRows {
                                             points: s.reasonPoints[i * k + r]))
             }
             let band = s.band[i] >= 0 ? Int(s.band[i]) : nil
-            records.append(ScoreRecord(customerID: id, churnProbability: s.probability[i], healthScore: s.score[i],
-                                       band: band.map { plan.bandLabels[$0] }, bandRank: band, reasons: reasons,
-                                       revenue: revenueValues?[i] ?? nil, daysLate: lateValues?[i] ?? nil))
+            var record = ScoreRecord(customerID: id, churnProbability: s.probability[i], healthScore: s.score[i],
+                                     band: band.map { plan.bandLabels[$0] }, bandRank: band, reasons: reasons,
+                                     revenue: revenueValues?[i] ?? nil, daysLate: lateValues?[i] ?? nil)
+            let p = plan.featureCount
+            if s.contributions.count == piece.rowCount * p {
+                record.metrics = (0..<p).map { j in
+                    MetricPoints(value: plan.valueText(feature: j, row: i, columns: piece.columns), points: s.contributions[i * p + j])
+                }
+            }
+            records.append(record)
             lines.append(piece.line(ofRow: i))
         }
     }

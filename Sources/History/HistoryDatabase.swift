@@ -4,7 +4,8 @@ import ScoringCore
 
 /// The score history file. Open it for writing to record runs, or read-only to compare them.
 ///
-/// Schema (version 1, `PRAGMA user_version`; `application_id` marks the file as ours):
+/// Schema (version 2, `PRAGMA user_version`; `application_id` marks the file as ours; a version 1
+/// file, without the per-metric points, is read as it is and upgraded when a run is written):
 ///
 ///     runs   — one row per scoring run, keyed by its as-of date
 ///     scores — one row per customer per run, keyed by (as_of, customer_id)
@@ -13,7 +14,7 @@ import ScoringCore
 /// run of the same as-of date: rerunning a job replaces it whole, and a failure part-way leaves the
 /// database exactly as it was.
 public final class HistoryDatabase {
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
     /// "HSH1": the application id written in the file header.
     public static let applicationID: Int32 = 0x4853_4831
 
@@ -34,7 +35,8 @@ public final class HistoryDatabase {
             scale          TEXT NOT NULL,
             bands          TEXT NOT NULL DEFAULT '[]',   -- JSON array of band labels, best first
             scored_at      TEXT NOT NULL,                -- ISO 8601 UTC
-            row_count      INTEGER NOT NULL CHECK (row_count >= 0)
+            row_count      INTEGER NOT NULL CHECK (row_count >= 0),
+            metrics        TEXT NOT NULL DEFAULT '[]'    -- JSON array of {metric, name}, the order of scores.metric_points
         );
         CREATE TABLE scores (
             as_of             TEXT NOT NULL REFERENCES runs(as_of) ON DELETE CASCADE,
@@ -46,6 +48,7 @@ public final class HistoryDatabase {
             reasons           TEXT NOT NULL DEFAULT '[]',       -- JSON array of {metric, displayName, value, points}
             revenue           REAL,                             -- annual contract value (--revenue)
             days_late         REAL,                             -- days late on invoices (--late)
+            metric_points     TEXT NOT NULL DEFAULT '[]',       -- JSON array of [value, points] per metric of the run
             PRIMARY KEY (as_of, customer_id)
         ) WITHOUT ROWID;
         CREATE INDEX scores_by_customer ON scores(customer_id, as_of);
@@ -113,7 +116,19 @@ public final class HistoryDatabase {
             throw HistoryError(path: path, problem: "score history schema version \(version) is newer than this build reads (\(Self.schemaVersion))",
                                fix: "upgrade healthscore")
         }
+        storedVersion = version
+        if version == 1 && !readOnly {
+            try connection.exec("""
+                ALTER TABLE runs ADD COLUMN metrics TEXT NOT NULL DEFAULT '[]';
+                ALTER TABLE scores ADD COLUMN metric_points TEXT NOT NULL DEFAULT '[]';
+                PRAGMA user_version = \(Self.schemaVersion)
+                """)
+            storedVersion = Self.schemaVersion
+        }
     }
+
+    /// The file's schema version once opened (a read-only version 1 file stays 1: no metric points).
+    private var storedVersion = HistoryDatabase.schemaVersion
 
     private func notOurs() -> HistoryError {
         HistoryError(path: path, problem: "this SQLite database is not a healthscore score history",
@@ -153,8 +168,8 @@ public final class HistoryDatabase {
             }
             let insertRun = try connection.prepare("""
                 INSERT INTO runs (as_of, model_checksum, model_file, data_file, id_column, revenue_column, late_column,
-                                  scale, bands, scored_at, row_count)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  scale, bands, scored_at, row_count, metrics)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             insertRun.bind(1, run.asOf)
             insertRun.bind(2, run.modelChecksum)
@@ -167,11 +182,13 @@ public final class HistoryDatabase {
             insertRun.bind(9, Self.json(run.bands))
             insertRun.bind(10, run.scoredAt)
             insertRun.bind(11, run.rowCount)
+            insertRun.bind(12, (try? JSONEncoder().encode(run.metrics)).map { String(decoding: $0, as: UTF8.self) } ?? "[]")
             try connection.run(insertRun)
 
             let insert = try connection.prepare("""
-                INSERT INTO scores (as_of, customer_id, churn_probability, health_score, band, band_rank, reasons, revenue, days_late)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO scores (as_of, customer_id, churn_probability, health_score, band, band_rank, reasons, revenue, days_late,
+                                    metric_points)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for (i, s) in scores.enumerated() {
                 insert.bind(1, run.asOf)
@@ -183,6 +200,7 @@ public final class HistoryDatabase {
                 insert.bind(7, ScoreRecord.reasonsJSON(s.reasons))
                 insert.bind(8, s.revenue)
                 insert.bind(9, s.daysLate)
+                insert.bind(10, ScoreRecord.metricsJSON(s.metrics))
                 do {
                     try insert.step()
                 } catch let e as SQLiteStepError {
@@ -230,16 +248,18 @@ public final class HistoryDatabase {
     public func runs() throws -> [RunInfo] {
         let s = try connection.prepare("""
             SELECT as_of, model_checksum, model_file, data_file, id_column, revenue_column, late_column, scale, bands,
-                   scored_at, row_count
+                   scored_at, row_count, \(storedVersion >= 2 ? "metrics" : "'[]'")
             FROM runs ORDER BY as_of
             """)
         var out: [RunInfo] = []
         do {
             while try s.step() {
-                out.append(RunInfo(asOf: s.text(0) ?? "", modelChecksum: s.text(1) ?? "", modelFile: s.text(2) ?? "",
-                                   dataFile: s.text(3), idColumn: s.text(4) ?? "", revenueColumn: s.text(5),
-                                   lateColumn: s.text(6), scale: s.text(7) ?? "probability",
-                                   bands: Self.strings(fromJSON: s.text(8)), scoredAt: s.text(9) ?? "", rowCount: s.int(10) ?? 0))
+                var run = RunInfo(asOf: s.text(0) ?? "", modelChecksum: s.text(1) ?? "", modelFile: s.text(2) ?? "",
+                                  dataFile: s.text(3), idColumn: s.text(4) ?? "", revenueColumn: s.text(5),
+                                  lateColumn: s.text(6), scale: s.text(7) ?? "probability",
+                                  bands: Self.strings(fromJSON: s.text(8)), scoredAt: s.text(9) ?? "", rowCount: s.int(10) ?? 0)
+                run.metrics = s.text(11).flatMap { try? JSONDecoder().decode([MetricName].self, from: Data($0.utf8)) } ?? []
+                out.append(run)
             }
         } catch let e as SQLiteStepError { throw connection.error(e.code, e.message) }
         return out
@@ -253,16 +273,19 @@ public final class HistoryDatabase {
     /// The scores of one run, by customer id.
     public func scores(asOf: String) throws -> [ScoreRecord] {
         let s = try connection.prepare("""
-            SELECT customer_id, churn_probability, health_score, band, band_rank, reasons, revenue, days_late
+            SELECT customer_id, churn_probability, health_score, band, band_rank, reasons, revenue, days_late,
+                   \(storedVersion >= 2 ? "metric_points" : "'[]'")
             FROM scores WHERE as_of = ? ORDER BY customer_id
             """)
         s.bind(1, asOf)
         var out: [ScoreRecord] = []
         do {
             while try s.step() {
-                out.append(ScoreRecord(customerID: s.text(0) ?? "", churnProbability: s.double(1) ?? .nan,
-                                       healthScore: s.double(2) ?? .nan, band: s.text(3), bandRank: s.int(4),
-                                       reasons: ScoreRecord.reasons(fromJSON: s.text(5)), revenue: s.double(6), daysLate: s.double(7)))
+                var record = ScoreRecord(customerID: s.text(0) ?? "", churnProbability: s.double(1) ?? .nan,
+                                         healthScore: s.double(2) ?? .nan, band: s.text(3), bandRank: s.int(4),
+                                         reasons: ScoreRecord.reasons(fromJSON: s.text(5)), revenue: s.double(6), daysLate: s.double(7))
+                record.metrics = ScoreRecord.metrics(fromJSON: s.text(8))
+                out.append(record)
             }
         } catch let e as SQLiteStepError { throw connection.error(e.code, e.message) }
         return out

@@ -21,6 +21,9 @@ public struct RunInfo: Codable, Sendable, Equatable {
     /// When the run was written (ISO 8601 UTC).
     public var scoredAt: String
     public var rowCount: Int
+    /// The model's metrics (column and display name), in the order of each score's `metrics`;
+    /// empty for runs recorded before the history kept them (schema version 1).
+    public var metrics: [MetricName] = []
 
     public init(asOf: String, modelChecksum: String, modelFile: String, dataFile: String? = nil, idColumn: String,
                 revenueColumn: String? = nil, lateColumn: String? = nil, scale: String = "probability",
@@ -42,6 +45,33 @@ public struct RunInfo: Codable, Sendable, Equatable {
                   revenueColumn: revenueColumn, lateColumn: lateColumn,
                   scale: model.scoring?.scale.kind.rawValue ?? ScoreScale.Kind.probability.rawValue,
                   bands: model.scoring?.bands.map(\.label) ?? [])
+        metrics = model.schema.features.map { MetricName(metric: $0.column, name: $0.displayName ?? $0.column) }
+    }
+}
+
+public struct MetricName: Codable, Sendable, Equatable {
+    public var metric: String
+    public var name: String
+    public init(metric: String, name: String) { self.metric = metric; self.name = name }
+}
+
+/// One metric of a customer's score in a run: the value scored and its points against the average
+/// customer. Stored as a `[value, points]` pair, aligned with the run's `metrics`, to keep runs small.
+public struct MetricPoints: Codable, Sendable, Equatable {
+    public var value: String
+    public var points: Double
+    public init(value: String, points: Double) { self.value = value; self.points = points }
+
+    public init(from decoder: Decoder) throws {
+        var c = try decoder.unkeyedContainer()
+        value = try c.decode(String.self)
+        points = try c.decode(Double.self)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.unkeyedContainer()
+        try c.encode(value)
+        try c.encode(points)
     }
 }
 
@@ -59,11 +89,14 @@ public struct ScoreRecord: Codable, Sendable, Equatable {
     public var revenue: Double?
     /// Days late on invoices, when the run stored a late column.
     public var daysLate: Double?
+    /// Every metric's value and points, in the run's `metrics` order (empty when not stored).
+    public var metrics: [MetricPoints] = []
 
     public init(customerID: String, churnProbability: Double, healthScore: Double, band: String? = nil, bandRank: Int? = nil,
-                reasons: [Contribution] = [], revenue: Double? = nil, daysLate: Double? = nil) {
+                reasons: [Contribution] = [], revenue: Double? = nil, daysLate: Double? = nil, metrics: [MetricPoints] = []) {
         self.customerID = customerID; self.churnProbability = churnProbability; self.healthScore = healthScore
         self.band = band; self.bandRank = bandRank; self.reasons = reasons; self.revenue = revenue; self.daysLate = daysLate
+        self.metrics = metrics
     }
 
     /// Records from the scorer's explanations, one per row in order; `bands` best first.
@@ -75,8 +108,18 @@ public struct ScoreRecord: Codable, Sendable, Equatable {
         return explanations.enumerated().map { i, e in
             ScoreRecord(customerID: ids[i], churnProbability: e.score.churnProbability, healthScore: e.score.healthScore,
                         band: e.score.band, bandRank: e.score.band.flatMap { rank[$0] }, reasons: e.reasons,
-                        revenue: revenue?[i], daysLate: daysLate?[i])
+                        revenue: revenue?[i], daysLate: daysLate?[i],
+                        metrics: e.contributions.map { MetricPoints(value: $0.value, points: $0.points) })
         }
+    }
+
+    static func metricsJSON(_ metrics: [MetricPoints]) -> String {
+        (try? JSONEncoder().encode(metrics)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+    }
+
+    static func metrics(fromJSON text: String?) -> [MetricPoints] {
+        guard let text, let data = text.data(using: .utf8) else { return [] }
+        return (try? JSONDecoder().decode([MetricPoints].self, from: data)) ?? []
     }
 
     static func reasonsJSON(_ reasons: [Contribution]) -> String {

@@ -19,6 +19,9 @@ import ScoringCore
 /// - late invoices: only when the latest run stored a late column; days late > 0, most late first
 ///   (then highest churn probability). Complete.
 /// - forecast: `ChurnForecast` of every customer in the latest run.
+/// - what changed (worsened and upsell entries): the `changesShown` metrics whose points moved most
+///   between the runs in the direction of the customer's change (at least 0.05 points), matched by
+///   metric name; nil when either run kept no per-metric points.
 public struct TrendReport: Codable, Sendable {
     public struct Options: Sendable {
         /// Points a score must fall by (strictly more) to make the worsened list without a band change;
@@ -49,7 +52,23 @@ public struct TrendReport: Codable, Sendable {
         public var reasons: [Reason]
         public var revenue: Double?
         public var daysLate: Double?
+        /// On the worsened and upsell lists: the metrics whose points moved most since the previous
+        /// run, in the direction of the change first; nil when a run kept no per-metric points.
+        public var changes: [Change]? = nil
     }
+
+    /// One metric's move between the runs: "csat 4.1 → 2.3: −9.0 points".
+    public struct Change: Codable, Sendable, Equatable {
+        public var metric: String
+        public var name: String
+        public var before: String
+        public var now: String
+        /// Points now − points before.
+        public var points: Double
+    }
+
+    /// Metrics listed per customer under "what changed".
+    public static let changesShown = 3
 
     /// One reason, as stored with the latest run.
     public struct Reason: Codable, Sendable, Equatable {
@@ -136,6 +155,10 @@ public struct TrendReport: Codable, Sendable {
         else if latest.bands != previous.bands && !previous.bands.isEmpty {
             notes.append("the runs' band labels differ (\(previous.bands.joined(separator: "/")) then \(latest.bands.joined(separator: "/"))): bands are compared by rank")
         }
+        if latest.metrics.isEmpty || previous.metrics.isEmpty {
+            let old = [previous, latest].filter { $0.metrics.isEmpty }.map(\.asOf).joined(separator: " and ")
+            notes.append("the run of \(old) was recorded without per-metric points (an older healthscore): no \"what changed\"; score that date again to add them")
+        }
         if latest.scale != previous.scale {
             notes.append("the runs use different score scales (\(previous.scale) then \(latest.scale)): score changes are not comparable")
         }
@@ -182,6 +205,28 @@ public struct TrendReport: Codable, Sendable {
         }
         upsellTotal = upsell.count
         self.upsell = Array(upsell.prefix(options.top))
+
+        // What changed, for the customers on the two lists that compare runs.
+        let previousIndex = Dictionary(previous.metrics.enumerated().map { ($1.metric, $0) }, uniquingKeysWith: { a, _ in a })
+        let latestByID = Dictionary(latestScores.map { ($0.customerID, $0) }, uniquingKeysWith: { a, _ in a })
+        func moved(_ e: Entry, worse: Bool) -> [Change]? {
+            guard let now = latestByID[e.customerID], let old = before[e.customerID],
+                  now.metrics.count == latest.metrics.count, old.metrics.count == previous.metrics.count,
+                  !now.metrics.isEmpty, !old.metrics.isEmpty
+            else { return nil }
+            var moves: [Change] = []
+            for (j, m) in latest.metrics.enumerated() {
+                guard let k = previousIndex[m.metric] else { continue }
+                let delta = now.metrics[j].points - old.metrics[k].points
+                // Only moves that show at one decimal, in the direction of the customer's change.
+                guard abs(delta) >= 0.05, (delta < 0) == worse else { continue }
+                moves.append(Change(metric: m.metric, name: m.name, before: old.metrics[k].value, now: now.metrics[j].value, points: delta))
+            }
+            return Array(moves.sorted { abs($0.points) != abs($1.points) ? abs($0.points) > abs($1.points) : $0.metric < $1.metric }
+                .prefix(Self.changesShown))
+        }
+        for i in worsened.indices { worsened[i].changes = moved(worsened[i], worse: true) }
+        for i in self.upsell.indices { self.upsell[i].changes = moved(self.upsell[i], worse: false) }
 
         // (d) Late invoices.
         lateInvoices = hasLate

@@ -298,6 +298,80 @@ struct HistoryFixture: Sendable {
         }
         #expect(e.description.contains("--id"))
     }
+
+    /// "What changed": per worsened or upsell customer, the metrics whose points moved most since the
+    /// previous run, in the direction of the change, recomputed here from the two runs' explanations.
+    @Test func whatChangedListsTheMetricsThatMovedTheScore() throws {
+        let f = try HistoryFixture.get()
+        let db = try HistoryDatabase(path: f.freshDatabasePath())
+        let nov = try f.records(HistoryFixture.november), dec = try f.records(HistoryFixture.december)
+        try db.record(try f.run(HistoryFixture.november), scores: nov.records)
+        try db.record(try f.run(HistoryFixture.december), scores: dec.records)
+        let report = try db.trend()
+        #expect(!report.notes.contains { $0.contains("per-metric points") })
+        func explained(_ r: (records: [ScoreRecord], explained: [Explanation])) -> [String: Explanation] {
+            Dictionary(uniqueKeysWithValues: zip(r.records.map(\.customerID), r.explained))
+        }
+        let before = explained(nov), after = explained(dec)
+        var checked = 0
+        for (list, worse) in [(report.worsened, true), (report.upsell, false)] {
+            for e in list {
+                let old = before[e.customerID]!.contributions, now = after[e.customerID]!.contributions
+                var moves: [(String, Double, String, String)] = []
+                for (c, o) in zip(now, old) {
+                    #expect(c.metric == o.metric)
+                    let d = c.points - o.points
+                    if abs(d) >= 0.05 && (d < 0) == worse { moves.append((c.metric, d, o.value, c.value)) }
+                }
+                moves.sort { abs($0.1) != abs($1.1) ? abs($0.1) > abs($1.1) : $0.0 < $1.0 }
+                let want = moves.prefix(TrendReport.changesShown)
+                let got = try #require(e.changes)
+                #expect(got.map(\.metric) == want.map(\.0) && got.map(\.points) == want.map(\.1))
+                #expect(got.map(\.before) == want.map(\.2) && got.map(\.now) == want.map(\.3))
+                checked += 1
+            }
+        }
+        #expect(checked == report.worsened.count + report.upsell.count && checked > 10)
+        // The largest fall is mostly explained by its listed moves (the rest spread over other metrics).
+        let worst = try #require(report.worsened.first)
+        #expect(worst.changes!.allSatisfy { $0.points < 0 } && !worst.changes!.isEmpty)
+    }
+
+    /// A history written before the per-metric points (schema version 1) is read as it is — trend
+    /// says why there is no "what changed" — and upgraded in place when the next run is written.
+    @Test func aVersionOneHistoryIsReadAndUpgraded() throws {
+        let f = try HistoryFixture.get()
+        let path = f.freshDatabasePath()
+        do {
+            let db = try HistoryDatabase(path: path)
+            try db.record(try f.run(HistoryFixture.november), scores: try f.records(HistoryFixture.november).records)
+        }
+        let python = """
+        import sqlite3, sys
+        con = sqlite3.connect(sys.argv[1])
+        con.executescript("ALTER TABLE scores DROP COLUMN metric_points; ALTER TABLE runs DROP COLUMN metrics; PRAGMA user_version = 1;")
+        con.close()
+        """
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", python, path]
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        do {
+            let db = try HistoryDatabase(path: path)
+            try db.record(try f.run(HistoryFixture.december), scores: try f.records(HistoryFixture.december).records)
+        }
+        let reader = try HistoryDatabase(path: path, readOnly: true)
+        let runs = try reader.runs()
+        #expect(runs.map { $0.metrics.isEmpty } == [true, false])
+        #expect(try reader.scores(asOf: HistoryFixture.november).allSatisfy { $0.metrics.isEmpty })
+        #expect(try reader.scores(asOf: HistoryFixture.december).allSatisfy { $0.metrics.count == runs[1].metrics.count })
+        let report = try reader.trend()
+        #expect(report.notes.contains { $0.contains("the run of \(HistoryFixture.november) was recorded without per-metric points") })
+        #expect(report.worsened.allSatisfy { $0.changes == nil })
+    }
+
 }
 
 @Suite struct PoissonBinomialTests {

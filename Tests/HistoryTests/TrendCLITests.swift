@@ -163,6 +163,13 @@ import Testing
         let rows = worsened.split(separator: "\n").dropFirst(2).filter { !$0.contains("… and") }
         #expect(rows.count == 4, "\(worsened)")
         #expect(worsened.contains("… and \(report.worsened.count - 4) more (--top N prints more; --json lists all)"))
+        // What changed: each printed row names its largest move as "metric before → now ±points".
+        #expect(worsened.contains("what changed (points)"))
+        for (row, entry) in zip(rows, report.worsened) {
+            let first = try #require(entry.changes?.first, "\(scale): \(entry.customerID) has no change")
+            #expect(first.points < 0)
+            #expect(row.contains("\(first.name) \(first.before) → \(first.now) \(String(format: "%+.1f", first.points))"), "\(row)")
+        }
         // An explicit --drop is said as such.
         let explicit = try CLI.run(["trend", "--db", db, "--drop", "12.5", "--json"])
         let object = try JSONSerialization.jsonObject(with: Data(explicit.stdout.utf8)) as? [String: Any]
