@@ -112,7 +112,7 @@ struct Score: ParsableCommand {
                 if stream == nil && (strict || db != nil) { held += bytes } else { try background.write(bytes) }
             }
             try emit(layout.header())
-            var history = db.map { _ in HistoryRows(idColumn: idColumn, plan: plan, revenue: revenue, late: late, time: artifact.schema.time) }
+            var history = db.map { _ in HistoryRows(idColumn: idColumn, plan: plan, model: artifact, revenue: revenue, late: late, time: artifact.schema.time) }
             let tally = try ScoreFile.run(path: data, model: artifact, plan: plan, options: options) { piece in
                 for part in layout.rows(piece, threads: options.threads) { try emit(part) }
                 try history?.add(piece, path: data)

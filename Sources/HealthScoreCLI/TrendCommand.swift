@@ -214,8 +214,9 @@ extension Score {
     func recordRun(in path: String, artifact: ModelArtifact, rows: HistoryRows, idColumn: String?,
                    beforeCommit: () throws -> Void, commitFailed: () -> Void) throws {
         guard let asOf else { throw ValidationError("--db needs --as-of YYYY-MM-DD") }
-        let run = try RunInfo(asOf: asOf, model: artifact, modelFile: model, dataFile: data, revenueColumn: revenue,
+        var run = try RunInfo(asOf: asOf, model: artifact, modelFile: model, dataFile: data, revenueColumn: revenue,
                               lateColumn: late, idColumn: idColumn)
+        run.metrics = rows.metrics.metrics
         // Repeated ids are refused before the history is opened (or created).
         var rowsOf: [String: [Int]] = [:]
         for (k, record) in rows.records.enumerated() { rowsOf[record.customerID, default: []].append(k) }
@@ -259,11 +260,14 @@ struct HistoryRows {
     let time: String?
     var records: [ScoreRecord] = []
     var lines: [Int] = []
+    /// Every metric's points and value per customer, for trend's "what changed".
+    var metrics: MetricRecorder
     /// Distinct values of the snapshot column (for the repeated-id advice).
     var snapshots: Set<String> = []
 
-    init(idColumn: String?, plan: ScoringPlan, revenue: String?, late: String?, time: String?) {
+    init(idColumn: String?, plan: ScoringPlan, model: ModelArtifact, revenue: String?, late: String?, time: String?) {
         self.idColumn = idColumn; self.plan = plan; self.revenue = revenue; self.late = late; self.time = time
+        metrics = MetricRecorder(metrics: RunInfo.metrics(of: model))
     }
 
     mutating func add(_ piece: ScoreFile.Piece, path: String) throws {
@@ -294,9 +298,13 @@ struct HistoryRows {
                                      revenue: revenueValues?[i] ?? nil, daysLate: lateValues?[i] ?? nil)
             let p = plan.featureCount
             if s.contributions.count == piece.rowCount * p {
-                record.metrics = (0..<p).map { j in
-                    MetricPoints(value: plan.valueText(feature: j, row: i, columns: piece.columns), points: s.contributions[i * p + j])
+                var cells = [Float](repeating: .nan, count: 2 * p)
+                for j in 0..<p {
+                    let (number, level) = plan.metricValue(feature: j, row: i, columns: piece.columns)
+                    cells[2 * j] = Float(s.contributions[i * p + j])
+                    cells[2 * j + 1] = metrics.cell(j, number: number, level: level)
                 }
+                record.metricCells = cells
             }
             records.append(record)
             lines.append(piece.line(ofRow: i))

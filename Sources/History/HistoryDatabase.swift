@@ -36,7 +36,7 @@ public final class HistoryDatabase {
             bands          TEXT NOT NULL DEFAULT '[]',   -- JSON array of band labels, best first
             scored_at      TEXT NOT NULL,                -- ISO 8601 UTC
             row_count      INTEGER NOT NULL CHECK (row_count >= 0),
-            metrics        TEXT NOT NULL DEFAULT '[]'    -- JSON array of {metric, name}, the order of scores.metric_points
+            metrics        TEXT NOT NULL DEFAULT '[]'    -- JSON array of {metric, name, kind, levels}: scores.metric_points' order
         );
         CREATE TABLE scores (
             as_of             TEXT NOT NULL REFERENCES runs(as_of) ON DELETE CASCADE,
@@ -48,7 +48,7 @@ public final class HistoryDatabase {
             reasons           TEXT NOT NULL DEFAULT '[]',       -- JSON array of {metric, displayName, value, points}
             revenue           REAL,                             -- annual contract value (--revenue)
             days_late         REAL,                             -- days late on invoices (--late)
-            metric_points     TEXT NOT NULL DEFAULT '[]',       -- JSON array of [value, points] per metric of the run
+            metric_points     BLOB,                             -- per metric of the run: float32 points, float32 value (MetricRecorder)
             PRIMARY KEY (as_of, customer_id)
         ) WITHOUT ROWID;
         CREATE INDEX scores_by_customer ON scores(customer_id, as_of);
@@ -120,7 +120,7 @@ public final class HistoryDatabase {
         if version == 1 && !readOnly {
             try connection.exec("""
                 ALTER TABLE runs ADD COLUMN metrics TEXT NOT NULL DEFAULT '[]';
-                ALTER TABLE scores ADD COLUMN metric_points TEXT NOT NULL DEFAULT '[]';
+                ALTER TABLE scores ADD COLUMN metric_points BLOB;
                 PRAGMA user_version = \(Self.schemaVersion)
                 """)
             storedVersion = Self.schemaVersion
@@ -200,7 +200,7 @@ public final class HistoryDatabase {
                 insert.bind(7, ScoreRecord.reasonsJSON(s.reasons))
                 insert.bind(8, s.revenue)
                 insert.bind(9, s.daysLate)
-                insert.bind(10, ScoreRecord.metricsJSON(s.metrics))
+                insert.bind(10, MetricRecorder.blob(s.metricCells))
                 do {
                     try insert.step()
                 } catch let e as SQLiteStepError {
@@ -274,7 +274,7 @@ public final class HistoryDatabase {
     public func scores(asOf: String) throws -> [ScoreRecord] {
         let s = try connection.prepare("""
             SELECT customer_id, churn_probability, health_score, band, band_rank, reasons, revenue, days_late,
-                   \(storedVersion >= 2 ? "metric_points" : "'[]'")
+                   \(storedVersion >= 2 ? "metric_points" : "NULL")
             FROM scores WHERE as_of = ? ORDER BY customer_id
             """)
         s.bind(1, asOf)
@@ -284,7 +284,7 @@ public final class HistoryDatabase {
                 var record = ScoreRecord(customerID: s.text(0) ?? "", churnProbability: s.double(1) ?? .nan,
                                          healthScore: s.double(2) ?? .nan, band: s.text(3), bandRank: s.int(4),
                                          reasons: ScoreRecord.reasons(fromJSON: s.text(5)), revenue: s.double(6), daysLate: s.double(7))
-                record.metrics = ScoreRecord.metrics(fromJSON: s.text(8))
+                record.metricCells = MetricRecorder.cells(s.blob(8))
                 out.append(record)
             }
         } catch let e as SQLiteStepError { throw connection.error(e.code, e.message) }

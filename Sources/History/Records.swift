@@ -45,33 +45,92 @@ public struct RunInfo: Codable, Sendable, Equatable {
                   revenueColumn: revenueColumn, lateColumn: lateColumn,
                   scale: model.scoring?.scale.kind.rawValue ?? ScoreScale.Kind.probability.rawValue,
                   bands: model.scoring?.bands.map(\.label) ?? [])
-        metrics = model.schema.features.map { MetricName(metric: $0.column, name: $0.displayName ?? $0.column) }
+        metrics = Self.metrics(of: model)
+    }
+
+    /// The model's metrics, with the levels a categorical one was fitted on.
+    public static func metrics(of model: ModelArtifact) -> [MetricName] {
+        model.schema.features.map { f in
+            MetricName(metric: f.column, name: f.displayName ?? f.column,
+                       kind: f.kind == .numeric ? "number" : f.kind == .categorical ? "level" : "group",
+                       levels: f.kind == .categorical ? (f.levels ?? []) + (f.pooledLevels ?? []) : nil)
+        }
     }
 }
 
+/// One metric of a run's model, and how its values are kept per customer.
 public struct MetricName: Codable, Sendable, Equatable {
     public var metric: String
     public var name: String
-    public init(metric: String, name: String) { self.metric = metric; self.name = name }
+    /// "number" (the value as a 32-bit float), "level" (an index into `levels`) or "group" (none).
+    public var kind: String
+    /// The level texts a "level" metric's values index, in the order first seen.
+    public var levels: [String]?
+    public init(metric: String, name: String, kind: String, levels: [String]? = nil) {
+        self.metric = metric; self.name = name; self.kind = kind; self.levels = levels
+    }
 }
 
-/// One metric of a customer's score in a run: the value scored and its points against the average
-/// customer. Stored as a `[value, points]` pair, aligned with the run's `metrics`, to keep runs small.
-public struct MetricPoints: Codable, Sendable, Equatable {
+/// One metric of a customer's score in a run: the value scored (as text) and its points against the
+/// average customer.
+public struct MetricPoints: Sendable, Equatable {
     public var value: String
     public var points: Double
     public init(value: String, points: Double) { self.value = value; self.points = points }
+}
 
-    public init(from decoder: Decoder) throws {
-        var c = try decoder.unkeyedContainer()
-        value = try c.decode(String.self)
-        points = try c.decode(Double.self)
+/// Every metric's points and value per customer, kept small (8 bytes a metric: a 32-bit float of
+/// the points and one of the value or level index, NaN when missing), with the run's level texts.
+/// Values show as "4.1 → 2.3" in a trend: seven significant digits are plenty there.
+public struct MetricRecorder: Sendable {
+    public private(set) var metrics: [MetricName]
+    private var levelIndex: [[String: Int]]
+
+    public init(metrics: [MetricName]) {
+        self.metrics = metrics
+        levelIndex = metrics.map { m in Dictionary((m.levels ?? []).enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a }) }
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.unkeyedContainer()
-        try c.encode(value)
-        try c.encode(points)
+    /// The value slot of metric `j`: a number, or the index of a level text (added when new).
+    public mutating func cell(_ j: Int, number: Double?, level: String?) -> Float {
+        if let number { return Float(number) }
+        guard let level, metrics[j].kind == "level" else { return .nan }
+        if let k = levelIndex[j][level] { return Float(k) }
+        let k = metrics[j].levels?.count ?? 0
+        metrics[j].levels = (metrics[j].levels ?? []) + [level]
+        levelIndex[j][level] = k
+        return Float(k)
+    }
+
+    /// The cells of one customer as text values and points, for a run's `metrics`.
+    public static func points(_ cells: [Float], metrics: [MetricName]) -> [MetricPoints] {
+        guard cells.count == 2 * metrics.count else { return [] }
+        return metrics.indices.map { j in
+            let v = cells[2 * j + 1]
+            var text = ""
+            if !v.isNaN {
+                switch metrics[j].kind {
+                case "number": text = v == v.rounded() && abs(v) < 1e7 ? String(Int(v)) : "\(v)"
+                case "level": text = metrics[j].levels.flatMap { Int(v) < $0.count ? $0[Int(v)] : nil } ?? ""
+                default: break
+                }
+            }
+            return MetricPoints(value: text, points: Double(cells[2 * j]))
+        }
+    }
+
+    /// Cells as stored: little-endian 32-bit floats.
+    static func blob(_ cells: [Float]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(cells.count * 4)
+        for c in cells { withUnsafeBytes(of: c.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
+        return out
+    }
+
+    static func cells(_ blob: [UInt8]) -> [Float] {
+        stride(from: 0, to: blob.count - blob.count % 4, by: 4).map { k in
+            Float(bitPattern: UInt32(blob[k]) | UInt32(blob[k + 1]) << 8 | UInt32(blob[k + 2]) << 16 | UInt32(blob[k + 3]) << 24)
+        }
     }
 }
 
@@ -89,37 +148,48 @@ public struct ScoreRecord: Codable, Sendable, Equatable {
     public var revenue: Double?
     /// Days late on invoices, when the run stored a late column.
     public var daysLate: Double?
-    /// Every metric's value and points, in the run's `metrics` order (empty when not stored).
-    public var metrics: [MetricPoints] = []
+    /// Per metric of the run, its points and value (`MetricRecorder`); empty when not stored.
+    public var metricCells: [Float] = []
 
-    public init(customerID: String, churnProbability: Double, healthScore: Double, band: String? = nil, bandRank: Int? = nil,
-                reasons: [Contribution] = [], revenue: Double? = nil, daysLate: Double? = nil, metrics: [MetricPoints] = []) {
-        self.customerID = customerID; self.churnProbability = churnProbability; self.healthScore = healthScore
-        self.band = band; self.bandRank = bandRank; self.reasons = reasons; self.revenue = revenue; self.daysLate = daysLate
-        self.metrics = metrics
+    /// Equal field by field, the cells by bit pattern (a missing value is NaN).
+    public static func == (a: ScoreRecord, b: ScoreRecord) -> Bool {
+        a.customerID == b.customerID && a.churnProbability == b.churnProbability && a.healthScore == b.healthScore
+            && a.band == b.band && a.bandRank == b.bandRank && a.reasons == b.reasons && a.revenue == b.revenue
+            && a.daysLate == b.daysLate && a.metricCells.map(\.bitPattern) == b.metricCells.map(\.bitPattern)
     }
 
-    /// Records from the scorer's explanations, one per row in order; `bands` best first.
+    public init(customerID: String, churnProbability: Double, healthScore: Double, band: String? = nil, bandRank: Int? = nil,
+                reasons: [Contribution] = [], revenue: Double? = nil, daysLate: Double? = nil, metricCells: [Float] = []) {
+        self.customerID = customerID; self.churnProbability = churnProbability; self.healthScore = healthScore
+        self.band = band; self.bandRank = bandRank; self.reasons = reasons; self.revenue = revenue; self.daysLate = daysLate
+        self.metricCells = metricCells
+    }
+
+    /// Records from the scorer's explanations, one per row in order; `bands` best first; with a
+    /// recorder, every metric's points and value (values read back from the explanation's text).
     public static func from(_ explanations: [Explanation], ids: [String], bands: [String],
                             revenue: [Double?]? = nil, daysLate: [Double?]? = nil) -> [ScoreRecord] {
+        var none: MetricRecorder? = nil
+        return from(explanations, ids: ids, bands: bands, revenue: revenue, daysLate: daysLate, recorder: &none)
+    }
+
+    public static func from(_ explanations: [Explanation], ids: [String], bands: [String],
+                            revenue: [Double?]? = nil, daysLate: [Double?]? = nil, recorder: inout MetricRecorder?) -> [ScoreRecord] {
         precondition(ids.count == explanations.count, "one id per explanation")
         var rank: [String: Int] = [:]
         for (i, b) in bands.enumerated() where rank[b] == nil { rank[b] = i }
         return explanations.enumerated().map { i, e in
-            ScoreRecord(customerID: ids[i], churnProbability: e.score.churnProbability, healthScore: e.score.healthScore,
-                        band: e.score.band, bandRank: e.score.band.flatMap { rank[$0] }, reasons: e.reasons,
-                        revenue: revenue?[i], daysLate: daysLate?[i],
-                        metrics: e.contributions.map { MetricPoints(value: $0.value, points: $0.points) })
+            var cells: [Float] = []
+            if recorder != nil {
+                for (j, c) in e.contributions.enumerated() {
+                    let number = recorder!.metrics[j].kind == "number" ? Double(c.value) : nil
+                    cells += [Float(c.points), recorder!.cell(j, number: number, level: c.value.isEmpty ? nil : c.value)]
+                }
+            }
+            return ScoreRecord(customerID: ids[i], churnProbability: e.score.churnProbability, healthScore: e.score.healthScore,
+                               band: e.score.band, bandRank: e.score.band.flatMap { rank[$0] }, reasons: e.reasons,
+                               revenue: revenue?[i], daysLate: daysLate?[i], metricCells: cells)
         }
-    }
-
-    static func metricsJSON(_ metrics: [MetricPoints]) -> String {
-        (try? JSONEncoder().encode(metrics)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
-    }
-
-    static func metrics(fromJSON text: String?) -> [MetricPoints] {
-        guard let text, let data = text.data(using: .utf8) else { return [] }
-        return (try? JSONDecoder().decode([MetricPoints].self, from: data)) ?? []
     }
 
     static func reasonsJSON(_ reasons: [Contribution]) -> String {

@@ -116,6 +116,17 @@ final class SQLiteStatement {
         if let value, !value.isNaN { sqlite3_bind_double(handle, index, value) } else { sqlite3_bind_null(handle, index) }
     }
 
+    /// Bytes as a BLOB (an empty array as NULL).
+    func bind(_ index: Int32, _ value: [UInt8]) {
+        if value.isEmpty { sqlite3_bind_null(handle, index); return }
+        value.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), transient) }
+    }
+
+    func blob(_ column: Int32) -> [UInt8] {
+        guard sqlite3_column_type(handle, column) == SQLITE_BLOB, let p = sqlite3_column_blob(handle, column) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: p, count: Int(sqlite3_column_bytes(handle, column))))
+    }
+
     func bind(_ index: Int32, _ value: Int?) {
         if let value { sqlite3_bind_int64(handle, index, sqlite3_int64(value)) } else { sqlite3_bind_null(handle, index) }
     }

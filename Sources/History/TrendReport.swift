@@ -210,17 +210,17 @@ public struct TrendReport: Codable, Sendable {
         let previousIndex = Dictionary(previous.metrics.enumerated().map { ($1.metric, $0) }, uniquingKeysWith: { a, _ in a })
         let latestByID = Dictionary(latestScores.map { ($0.customerID, $0) }, uniquingKeysWith: { a, _ in a })
         func moved(_ e: Entry, worse: Bool) -> [Change]? {
-            guard let now = latestByID[e.customerID], let old = before[e.customerID],
-                  now.metrics.count == latest.metrics.count, old.metrics.count == previous.metrics.count,
-                  !now.metrics.isEmpty, !old.metrics.isEmpty
-            else { return nil }
+            guard let nowRecord = latestByID[e.customerID], let oldRecord = before[e.customerID] else { return nil }
+            let now = MetricRecorder.points(nowRecord.metricCells, metrics: latest.metrics)
+            let old = MetricRecorder.points(oldRecord.metricCells, metrics: previous.metrics)
+            guard !now.isEmpty, !old.isEmpty else { return nil }
             var moves: [Change] = []
             for (j, m) in latest.metrics.enumerated() {
                 guard let k = previousIndex[m.metric] else { continue }
-                let delta = now.metrics[j].points - old.metrics[k].points
+                let delta = now[j].points - old[k].points
                 // Only moves that show at one decimal, in the direction of the customer's change.
                 guard abs(delta) >= 0.05, (delta < 0) == worse else { continue }
-                moves.append(Change(metric: m.metric, name: m.name, before: old.metrics[k].value, now: now.metrics[j].value, points: delta))
+                moves.append(Change(metric: m.metric, name: m.name, before: old[k].value, now: now[j].value, points: delta))
             }
             return Array(moves.sorted { abs($0.points) != abs($1.points) ? abs($0.points) > abs($1.points) : $0.metric < $1.metric }
                 .prefix(Self.changesShown))

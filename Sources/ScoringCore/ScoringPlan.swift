@@ -323,6 +323,28 @@ extension ScoringPlan {
         return cellText(columns[f.input], i, numeric: f.kind == .numeric)
     }
 
+    /// A metric's value in a row without formatting it: the number of a numeric metric (nil when
+    /// missing or not a number), the level text of a categorical one; neither for a group.
+    public func metricValue(feature j: Int, row i: Int, columns: [PlanColumn?]) -> (number: Double?, level: String?) {
+        let f = features[j]
+        switch (f.kind, columns[f.input]) {
+        case (.group, _), (_, nil): return (nil, nil)
+        case (.numeric, .numbers(let x)?): return (x[i].isNaN ? nil : x[i], nil)
+        case (.numeric, .coded(let codes, let levels)?):
+            guard codes[i] >= 0, case .value(let v) = number(fromText: levels[Int(codes[i])]) else { return (nil, nil) }
+            return (v, nil)
+        case (.numeric, .strings(let s)?):
+            guard let text = s[i], case .value(let v) = number(fromText: text) else { return (nil, nil) }
+            return (v, nil)
+        case (.categorical, _): return (nil, cellText(columns[f.input], i, numeric: false).nilIfEmpty)
+        }
+    }
+
+    /// Whether feature `j` is numeric, categorical or a group: "number", "level" or "group".
+    public func metricKind(_ j: Int) -> String {
+        switch features[j].kind { case .numeric: return "number"; case .categorical: return "level"; case .group: return "group" }
+    }
+
     private func cellText(_ column: PlanColumn?, _ i: Int, numeric: Bool) -> String {
         switch column {
         case .numbers(let x)?: return x[i].isNaN ? "" : Scorer.numberText(x[i])
@@ -337,4 +359,8 @@ extension ScoringPlan {
         case nil: return ""
         }
     }
+}
+
+private extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
 }

@@ -62,8 +62,12 @@ struct HistoryFixture: Sendable {
             let c = table.column(named: name)!
             return (0..<table.rowCount).map { c.text(at: $0).flatMap { Double($0) } }
         }
+        // Every level of the data is one of the model's, so the run's metric list needs no new level.
+        var recorder: MetricRecorder? = MetricRecorder(metrics: RunInfo.metrics(of: model))
         let recs = ScoreRecord.from(explained, ids: ids, bands: model.scoring?.bands.map(\.label) ?? [],
-                                    revenue: revenue ? numbers("acv") : nil, daysLate: late ? numbers("days_late") : nil)
+                                    revenue: revenue ? numbers("acv") : nil, daysLate: late ? numbers("days_late") : nil,
+                                    recorder: &recorder)
+        #expect(recorder?.metrics == RunInfo.metrics(of: model))
         return (recs, explained)
     }
 
@@ -320,7 +324,7 @@ struct HistoryFixture: Sendable {
                 var moves: [(String, Double, String, String)] = []
                 for (c, o) in zip(now, old) {
                     #expect(c.metric == o.metric)
-                    let d = c.points - o.points
+                    let d = Double(Float(c.points)) - Double(Float(o.points))  // stored as 32-bit floats
                     if abs(d) >= 0.05 && (d < 0) == worse { moves.append((c.metric, d, o.value, c.value)) }
                 }
                 moves.sort { abs($0.1) != abs($1.1) ? abs($0.1) > abs($1.1) : $0.0 < $1.0 }
@@ -365,8 +369,8 @@ struct HistoryFixture: Sendable {
         let reader = try HistoryDatabase(path: path, readOnly: true)
         let runs = try reader.runs()
         #expect(runs.map { $0.metrics.isEmpty } == [true, false])
-        #expect(try reader.scores(asOf: HistoryFixture.november).allSatisfy { $0.metrics.isEmpty })
-        #expect(try reader.scores(asOf: HistoryFixture.december).allSatisfy { $0.metrics.count == runs[1].metrics.count })
+        #expect(try reader.scores(asOf: HistoryFixture.november).allSatisfy { $0.metricCells.isEmpty })
+        #expect(try reader.scores(asOf: HistoryFixture.december).allSatisfy { $0.metricCells.count == 2 * runs[1].metrics.count })
         let report = try reader.trend()
         #expect(report.notes.contains { $0.contains("the run of \(HistoryFixture.november) was recorded without per-metric points") })
         #expect(report.worsened.allSatisfy { $0.changes == nil })
