@@ -60,7 +60,8 @@ public struct Scorer: Sendable {
     /// Input columns the model needs, in schema order (a group needs each of its members).
     public var requiredColumns: [String] { plan.inputs }
 
-    func planColumns(_ columns: [String: ScoringColumn]) -> [PlanColumn?] {
+    /// The plan's inputs in its order, from columns by name (nil where the input has none).
+    public func planColumns(_ columns: [String: ScoringColumn]) -> [PlanColumn?] {
         plan.inputs.map { name in
             switch columns[name] {
             case .numbers(let x)?: return .numbers(x)

@@ -263,8 +263,8 @@ public struct ScoringPlan: Sendable {
     func number(fromText s: String) -> Term {
         var text = s
         if numberFormat != .plain, let v = text.withUTF8({ numberFormat.value(of: $0) }) { return .value(v) }
-        guard let v = Double(s.trimmingCharacters(in: .whitespaces)), v.isFinite else { return .problem(.notANumber, s) }
-        return .value(v)
+        guard let v = Double(s.trimmingCharacters(in: .whitespaces)) else { return .problem(.notANumber, s) }
+        return v.isFinite ? .value(v) : .problem(.infinite, s)
     }
 
     func bind(_ column: PlanColumn, numeric: Bool, feature: Feature?) -> Bound {

@@ -19,22 +19,42 @@ public enum ScoreEndpoint {
         public var body: String
     }
 
-    public static func handle(body: [UInt8], reasons reasonsText: String?, model: LoadedModel, maxRows: Int) -> Reply {
+    /// Scores a batch. A row the model cannot score (a missing value under `drop`, an unseen level,
+    /// a cell that is not a number, an infinite value) comes back with `"status": "unscored"` and a
+    /// short `problem`, and the rest are scored, as `score` does with a file; `strict=true` refuses
+    /// the whole batch instead (400 naming the first such row). Each score echoes the row's `id`
+    /// (or the model's id column) when the row has one.
+    public static func handle(body: [UInt8], reasons reasonsText: String?, strict strictText: String? = nil,
+                              model: LoadedModel, maxRows: Int) -> Reply {
         do {
             let reasons = try parseReasons(reasonsText)
+            let strict = try parseStrict(strictText)
             let rows = try parseRows(body, maxRows: maxRows)
-            let columns = try scoringColumns(rows, model: model)
-            let explained: [Explanation]
+            let inputs = model.scorer.planColumns(try scoringColumns(rows, model: model))
+            let plan = model.scorer.plan
+            let scored: ScoredRows
             do {
-                explained = try model.scorer.explain(rowCount: rows.count, columns: columns, reasons: reasons)
+                scored = try plan.score(inputs, rowCount: rows.count, reasons: reasons)
             } catch let e as ScoringError {
                 throw BadRequest(e.description)
             }
-            return Reply(status: 200, body: render(explained, model: model))
+            if strict, let first = scored.problems.first {
+                throw BadRequest(first.error(knownLevels: plan.levels(ofColumn: first.column)).description)
+            }
+            return Reply(status: 200, body: render(scored, rows: rows, inputs: inputs, model: model))
         } catch let e as BadRequest {
             return Reply(status: 400, body: JSONWriter.error(e.message))
         } catch {
             return Reply(status: 500, body: JSONWriter.error("internal error: \(error). Fix: report this with the request body"))
+        }
+    }
+
+    static func parseStrict(_ text: String?) throws -> Bool {
+        switch text?.lowercased() {
+        case nil, "false", "0": return false
+        case "true", "1", "": return true
+        default:
+            throw BadRequest("query parameter strict=\(text!.prefix(40)) is not true or false. Fix: pass strict=true to refuse a batch with any row the model cannot score, or leave it out")
         }
     }
 
@@ -140,32 +160,52 @@ public enum ScoreEndpoint {
         }
     }
 
-    static func render(_ explained: [Explanation], model: LoadedModel) -> String {
-        var w = JSONWriter(capacity: 128 + explained.count * (96 + 112 * (explained.first?.reasons.count ?? 0)))
+    static func render(_ s: ScoredRows, rows: [[String: JSONValue]], inputs: [PlanColumn?], model: LoadedModel) -> String {
+        let plan = model.scorer.plan
+        let k = s.reasons
+        var w = JSONWriter(capacity: 128 + rows.count * (120 + 112 * k))
         w.raw("{\"model\":{\"checksum\":")
         w.string(model.checksum)
         w.raw(",\"created_at\":")
         w.string(model.artifact.createdAt)
         w.raw("},\"scores\":[")
-        for (i, e) in explained.enumerated() {
+        var problem = 0
+        for i in 0..<rows.count {
             if i > 0 { w.raw(",") }
-            w.raw("{\"churn_probability\":")
-            w.number(e.score.churnProbability)
+            w.raw("{")
+            switch rows[i]["id"] ?? model.artifact.schema.id.flatMap({ rows[i][$0] }) {
+            case .string(let id)?: w.raw("\"id\":"); w.string(id); w.raw(",")
+            case .number(let id)?: w.raw("\"id\":" + id + ",")
+            default: break
+            }
+            while problem < s.problems.count && s.problems[problem].row < i { problem += 1 }
+            guard s.isScored(i) else {
+                w.raw("\"status\":\"unscored\",\"problem\":")
+                w.string(problem < s.problems.count && s.problems[problem].row == i ? s.problems[problem].short : "not scored")
+                w.raw(",\"churn_probability\":null,\"health_score\":null,\"band\":null,\"reasons\":[]}")
+                continue
+            }
+            w.raw("\"status\":\"scored\",\"churn_probability\":")
+            w.number(s.probability[i])
             w.raw(",\"health_score\":")
-            w.number(e.score.healthScore)
+            w.number(s.score[i])
             w.raw(",\"band\":")
-            w.optionalString(e.score.band)
+            w.optionalString(s.band[i] >= 0 ? plan.bandLabels[Int(s.band[i])] : nil)
             w.raw(",\"reasons\":[")
-            for (j, r) in e.reasons.enumerated() {
-                if j > 0 { w.raw(",") }
+            var written = 0
+            for r in 0..<k {
+                let j = Int(s.reasonFeature[i * k + r])
+                guard j >= 0 else { continue }
+                if written > 0 { w.raw(",") }
+                written += 1
                 w.raw("{\"metric\":")
-                w.string(r.metric)
+                w.string(plan.metrics[j])
                 w.raw(",\"display_name\":")
-                w.string(r.displayName)
+                w.string(plan.displayNames[j])
                 w.raw(",\"value\":")
-                w.string(r.value)
+                w.string(plan.valueText(feature: j, row: i, columns: inputs))
                 w.raw(",\"points\":")
-                w.number(r.points)
+                w.number(s.reasonPoints[i * k + r])
                 w.raw("}")
             }
             w.raw("]}")

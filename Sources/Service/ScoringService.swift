@@ -128,7 +128,8 @@ public final class ScoringService: Sendable {
                 bytes.append(contentsOf: fragment.readableBytesView)
             }
             let reasons = request.uri.queryParameters["reasons"].map(String.init)
-            let reply = ScoreEndpoint.handle(body: bytes, reasons: reasons, model: model, maxRows: maxRows)
+            let strict = request.uri.queryParameters["strict"].map(String.init)
+            let reply = ScoreEndpoint.handle(body: bytes, reasons: reasons, strict: strict, model: model, maxRows: maxRows)
             return Self.json(HTTPResponse.Status(code: reply.status), reply.body, checksum: model.checksum)
         }
 

@@ -82,12 +82,13 @@ import Testing
             expect400(try await server.request("POST", "/v1/score?reasons=\(bad)", body: f.body100), mentions: ["reasons="])
         }
 
-        // The model is fitted with --missing drop: null is a missing value, refused with the row and column.
-        expect400(try await server.request("POST", "/v1/score", body: f.body(replacing: ["total_day_minutes": "null"])),
+        // The model is fitted with --missing drop: null is a missing value; strict=true refuses the
+        // batch naming the row and column.
+        expect400(try await server.request("POST", "/v1/score?strict=true", body: f.body(replacing: ["total_day_minutes": "null"])),
                   mentions: ["row 1", "column 'total_day_minutes'", "missing"])
         // An NA string is missing too, as in a CSV: in any case and with spaces around.
         for na in ["\"NA\"", "\" null \"", "\"n/a\""] {
-            expect400(try await server.request("POST", "/v1/score", body: f.body(replacing: ["total_day_minutes": na])),
+            expect400(try await server.request("POST", "/v1/score?strict=true", body: f.body(replacing: ["total_day_minutes": na])),
                       mentions: ["row 1", "column 'total_day_minutes'", "missing"])
         }
         // No rows: an empty list of scores.
@@ -96,11 +97,45 @@ import Testing
         #expect(try ScoreResponse.decode(empty).scores.isEmpty)
     }
 
+    /// A batch with rows the model cannot score: each gets its status and problem, the others their
+    /// scores (equal to the core's), and every row its id echoed.
+    @Test func rowsThatCannotBeScoredAreMarkedAndIdsEchoed() async throws {
+        let f = try ServiceFixture.get()
+        let server = try await RunningService.start(modelPath: try modelFile())
+        defer { Task { await server.stop() } }
+        let changes: [[String: String?]] = [[:], ["total_day_minutes": "null"], ["total_day_calls": "\"lots\""],
+                                            ["total_day_calls": "1e999"], ["state": "\"Atlantis\""], [:]]
+        let rows = changes.enumerated().map { i, change in
+            let one = String(decoding: f.body(row: i, replacing: change), as: UTF8.self).dropFirst("{\"rows\":[{".count)
+            return (i == 5 ? "{\"id\":77," : "{\"id\":\"c\(i)\",") + one.dropLast(3) + "}"
+        }
+        let reply = try await server.request("POST", "/v1/score?reasons=2", body: Data(("{\"rows\":[" + rows.joined(separator: ",") + "]}").utf8))
+        #expect(reply.status == 200, "\(reply.text.prefix(400))")
+        let scores = (try JSONSerialization.jsonObject(with: reply.body) as? [String: Any])?["scores"] as? [[String: Any]] ?? []
+        try #require(scores.count == 6, "\(reply.text.prefix(400))")
+        #expect(scores.map { $0["status"] as? String } == ["scored", "unscored", "unscored", "unscored", "unscored", "scored"])
+        #expect(scores.dropFirst().prefix(4).map { $0["problem"] as? String } ==
+                ["total_day_minutes missing", "total_day_calls 'lots' not a number", "total_day_calls infinite",
+                 "state unseen level 'Atlantis'"])
+        #expect(scores.prefix(5).map { $0["id"] as? String } == ["c0", "c1", "c2", "c3", "c4"] && scores[5]["id"] as? Int == 77)
+        let core = try f.coreExplanations(f.modelA, reasons: 2)
+        for i in [0, 5] {
+            // JSONSerialization reads doubles to within an ulp or two (JSONDecoder, above, is exact).
+            #expect(abs((scores[i]["churn_probability"] as? Double ?? .nan) - core[i].score.churnProbability) <= 1e-15)
+            #expect(abs((scores[i]["health_score"] as? Double ?? .nan) - core[i].score.healthScore) <= 1e-12)
+            #expect(scores[i]["band"] as? String == core[i].score.band)
+            #expect((scores[i]["reasons"] as? [[String: Any]])?.map { $0["metric"] as? String } == core[i].reasons.map(\.metric))
+        }
+        for i in 1...4 { #expect(scores[i]["health_score"] is NSNull && (scores[i]["reasons"] as? [Any])?.isEmpty == true) }
+    }
+
     @Test func badRequestsAnswer400NamingRowColumnAndFix() async throws {
         let f = try ServiceFixture.get()
         let server = try await RunningService.start(modelPath: try modelFile()) { $0.maxRows = 50 }
         defer { Task { await server.stop() } }
-        func post(_ text: String) async throws -> HTTPReply { try await server.request("POST", "/v1/score", body: Data(text.utf8)) }
+        func post(_ text: String, strict: Bool = false) async throws -> HTTPReply {
+            try await server.request("POST", strict ? "/v1/score?strict=true" : "/v1/score", body: Data(text.utf8))
+        }
 
         expect400(try await post("{\"rows\": [1, 2"), mentions: ["not valid JSON", "byte"])
         expect400(try await post("{\"rows\": []} trailing"), mentions: ["not valid JSON"])
@@ -113,16 +148,16 @@ import Testing
         expect400(try await server.request("POST", "/v1/score", body: f.body(replacing: ["total_eve_calls": nil])),
                   mentions: ["row 1", "column 'total_eve_calls'", "no \"total_eve_calls\" key"])
         // A non-number in a numeric column.
-        expect400(try await server.request("POST", "/v1/score", body: f.body(replacing: ["total_day_calls": "\"lots\""])),
+        expect400(try await server.request("POST", "/v1/score?strict=true", body: f.body(replacing: ["total_day_calls": "\"lots\""])),
                   mentions: ["row 1", "column 'total_day_calls'", "'lots' is not a number"])
-        expect400(try await server.request("POST", "/v1/score", body: f.body(replacing: ["total_day_calls": "true"])),
+        expect400(try await server.request("POST", "/v1/score?strict=true", body: f.body(replacing: ["total_day_calls": "true"])),
                   mentions: ["row 1", "column 'total_day_calls'", "not a number"])
         expect400(try await server.request("POST", "/v1/score", body: f.body(replacing: ["total_day_calls": "[1]"])),
                   mentions: ["row 1", "column 'total_day_calls'", "an array"])
-        expect400(try await server.request("POST", "/v1/score", body: f.body(replacing: ["total_day_calls": "1e999"])),
+        expect400(try await server.request("POST", "/v1/score?strict=1", body: f.body(replacing: ["total_day_calls": "1e999"])),
                   mentions: ["row 1", "column 'total_day_calls'", "infinite"])
         // An unseen level under the model's error policy.
-        expect400(try await server.request("POST", "/v1/score", body: f.body(replacing: ["state": "\"Atlantis\""])),
+        expect400(try await server.request("POST", "/v1/score?strict=true", body: f.body(replacing: ["state": "\"Atlantis\""])),
                   mentions: ["row 1", "column 'state'", "'Atlantis' was not seen in training"])
         // Too many rows (limit 50 here).
         expect400(try await server.request("POST", "/v1/score", body: f.body100), mentions: ["100 rows", "50", "--max-rows"])
@@ -131,7 +166,14 @@ import Testing
             String(decoding: f.body(row: i, replacing: i == 1 ? ["international_plan": "\"maybe\""] : [:]), as: UTF8.self)
                 .dropFirst("{\"rows\":[".count).dropLast(2)
         }.joined(separator: ",") + "]}"
-        expect400(try await post(two), mentions: ["row 2", "column 'international_plan'", "'maybe'"])
+        expect400(try await post(two, strict: true), mentions: ["row 2", "column 'international_plan'", "'maybe'"])
+        expect400(try await server.request("POST", "/v1/score?strict=maybe", body: f.body100), mentions: ["strict=maybe"])
+        // Without strict the same batch scores row 1 and marks row 2.
+        let mixed = try JSONSerialization.jsonObject(with: try await post(two).body) as? [String: Any]
+        let scores = mixed?["scores"] as? [[String: Any]] ?? []
+        #expect(scores.map { $0["status"] as? String } == ["scored", "unscored"])
+        #expect(scores.last?["problem"] as? String == "international_plan unseen level 'maybe'", "\(scores)")
+        #expect(scores.last?["churn_probability"] is NSNull && (scores.first?["churn_probability"] as? Double ?? 0) > 0)
         // Unknown endpoints answer JSON too.
         let missing = try await server.request("GET", "/v1/nothing")
         #expect(missing.status == 404 && missing.errorMessage?.contains("POST /v1/score") == true, "\(missing.text)")
