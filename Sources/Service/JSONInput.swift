@@ -268,7 +268,12 @@ struct JSONParser {
     /// The bytes as text; invalid UTF-8 is refused rather than silently replaced.
     private static func text(_ utf8: UnsafeBufferPointer<UInt8>, offset: Int) throws -> String {
         // ASCII (the usual case) is valid UTF-8 as it is, and decodes fast.
-        if !utf8.contains(where: { $0 >= 0x80 }) { return String(decoding: utf8, as: UTF8.self) }
+        if !utf8.contains(where: { $0 >= 0x80 }) {
+            return String(unsafeUninitializedCapacity: utf8.count) { buffer in
+                _ = buffer.initialize(fromContentsOf: utf8)
+                return utf8.count
+            }
+        }
         guard let s = String(validating: utf8, as: UTF8.self) else {
             throw JSONSyntaxError(offset: offset, problem: "a string is not valid UTF-8")
         }

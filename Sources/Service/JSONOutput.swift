@@ -4,42 +4,47 @@ import Foundation
 /// round-trip form, so a client that parses them with a correctly rounding parser gets the very
 /// same bits the scoring core computed.
 struct JSONWriter {
-    private(set) var text = ""
+    /// UTF-8, appended byte-wise (a String grown by `+=` checks and re-encodes each piece).
+    private(set) var bytes: [UInt8] = []
+    var text: String { String(decoding: bytes, as: UTF8.self) }
 
-    init(capacity: Int = 256) { text.reserveCapacity(capacity) }
+    init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
 
-    mutating func raw(_ s: String) { text += s }
+    mutating func raw(_ s: StaticString) {
+        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func raw(_ s: String) { bytes.append(contentsOf: s.utf8) }
 
     mutating func string(_ s: String) {
-        text += "\""
+        bytes.append(0x22)
         // Fast path: nothing to escape.
         if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
-            text += s
+            bytes.append(contentsOf: s.utf8)
         } else {
-            for scalar in s.unicodeScalars {
-                switch scalar {
-                case "\"": text += "\\\""
-                case "\\": text += "\\\\"
-                case "\n": text += "\\n"
-                case "\r": text += "\\r"
-                case "\t": text += "\\t"
-                case _ where scalar.value < 0x20:
-                    text += "\\u00" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
-                default: text.unicodeScalars.append(scalar)
+            for b in s.utf8 {
+                switch b {
+                case 0x22: raw("\\\"")
+                case 0x5C: raw("\\\\")
+                case 0x0A: raw("\\n")
+                case 0x0D: raw("\\r")
+                case 0x09: raw("\\t")
+                case _ where b < 0x20: raw("\\u00" + (b < 0x10 ? "0" : "") + String(b, radix: 16))
+                default: bytes.append(b)  // every byte of a multi-byte character is 0x80 or more: copied as it is
                 }
             }
         }
-        text += "\""
+        bytes.append(0x22)
     }
 
     mutating func number(_ x: Double) {
         // JSON has no NaN or infinity; the core never produces them for a scored row, but a writer
         // must not emit invalid JSON whatever it is given.
-        text += x.isFinite ? x.description : "null"
+        if x.isFinite { bytes.append(contentsOf: x.description.utf8) } else { raw("null") }
     }
 
     mutating func optionalString(_ s: String?) {
-        if let s { string(s) } else { text += "null" }
+        if let s { string(s) } else { raw("null") }
     }
 
     /// `{"error": "..."}` with the message on one line.

@@ -106,6 +106,7 @@ public enum ScoreEndpoint {
     static func scoringColumns(_ rows: [[String: JSONValue]], model: LoadedModel) throws -> [String: ScoringColumn] {
         var columns: [String: ScoringColumn] = [:]
         columns.reserveCapacity(model.columnKinds.count)
+        let longestMarker = model.naValues.map(\.utf8.count).max() ?? 0
         for (name, numeric) in model.columnKinds {
             if numeric, let numbers = try numbersIfAllNumeric(rows, name) {
                 columns[name] = .numbers(numbers)
@@ -114,7 +115,8 @@ public enum ScoreEndpoint {
             var strings: [String?] = []
             strings.reserveCapacity(rows.count)
             for i in rows.indices {
-                strings.append(text(try cell(rows, i, name), naValues: model.naValues, numberFormat: numeric ? model.numberFormat : .plain))
+                strings.append(text(try cell(rows, i, name), naValues: model.naValues, longestMarker: longestMarker,
+                                    numberFormat: numeric ? model.numberFormat : .plain))
             }
             columns[name] = .strings(strings)
         }
@@ -147,12 +149,14 @@ public enum ScoreEndpoint {
         return out
     }
 
-    private static func text(_ v: JSONValue, naValues: Set<String>, numberFormat: NumberFormat) -> String? {
+    private static func text(_ v: JSONValue, naValues: Set<String>, longestMarker: Int, numberFormat: NumberFormat) -> String? {
         switch v {
         case .null: return nil
         case .number(let t): return t
         case .string(let s):
-            if naValues.contains(s.trimmingCharacters(in: .whitespaces).lowercased()) { return nil }
+            // A cell longer than every marker is none (and is not folded for the test).
+            let t = s.trimmedOfSpaces
+            if t.utf8.count <= longestMarker, naValues.contains(t.lowercased()) { return nil }
             var copy = s
             return copy.withUTF8 { numberFormat.value(of: $0) }.map { String($0) } ?? s
         case .bool(let b): return b ? "true" : "false"
