@@ -9,6 +9,8 @@ public enum ScoreFile {
         public var reasons = 3
         /// Every metric's points per row, for callers that show all of them.
         public var contributions = false
+        /// With `contributions`: in log-odds (term less its average) rather than points.
+        public var contributionsInLogOdds = false
         /// Columns read as text and handed over with each piece (id, snapshot time, `--keep`).
         public var textColumns: [String] = []
         /// Columns read as they come (numbers where the cells are numbers), e.g. revenue.
@@ -70,7 +72,8 @@ public enum ScoreFile {
             let scored: ScoredRows
             do {
                 scored = try plan.score(columns, rowCount: table.rowCount, reasons: options.reasons,
-                                        contributions: options.contributions, threads: options.threads)
+                                        contributions: options.contributions,
+                                        contributionsInLogOdds: options.contributionsInLogOdds, threads: options.threads)
             } catch let e as ScoringError {
                 throw DataError(file: path, column: e.column, problem: e.problem, fix: e.fix)
             }

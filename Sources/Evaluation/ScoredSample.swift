@@ -19,11 +19,12 @@ public struct ScoredSample: Sendable {
     public var rowsRead = 0
     public var count: Int { labels.count }
 
-    /// `each` sees every piece with its labels (1, 0, NaN for left out) before it is dropped;
-    /// `keyColumns` (id, snapshot time) are read as text for it.
+    /// `each` sees every piece with its labels (1, 0, NaN without one the model codes) and which
+    /// rows were judged (labelled and scored), before it is dropped; `keyColumns` (id, snapshot
+    /// time) are read as text for it.
     public static func load(model: ModelArtifact, dataPath: String, reasons: Int = 0, unknownLevels: UnknownLevelPolicy? = nil,
                             keyColumns: [String] = [],
-                            each: ((ScoreFile.Piece, [Double]) throws -> Void)? = nil) throws -> ScoredSample {
+                            each: ((ScoreFile.Piece, _ labels: [Double], _ judged: [Bool]) throws -> Void)? = nil) throws -> ScoredSample {
         let target = model.schema.target
         let names = try CSVReader.headerNames(path: dataPath)
         guard names.contains(target.column) else {
@@ -49,6 +50,7 @@ public struct ScoredSample: Sendable {
                 let coded = levels.map { $0 == target.positive ? 1.0 : (negatives.isEmpty || negatives.contains($0) ? 0.0 : .nan) }
                 for i in 0..<piece.rowCount where codes[i] >= 0 { y[i] = coded[Int(codes[i])] }
             }
+            var judged = [Bool](repeating: false, count: piece.rowCount)
             var k = 0
             for i in 0..<piece.rowCount {
                 while k < s.problems.count && s.problems[k].row < i { k += 1 }
@@ -61,16 +63,16 @@ public struct ScoredSample: Sendable {
                                         column: e.column, problem: e.problem, fix: e.fix)
                     }
                     out.excluded["missing \(p.column) (the model was fitted on complete cases)", default: 0] += 1
-                    y[i] = .nan
                     continue
                 }
+                judged[i] = true
                 out.labels.append(y[i])
                 out.probabilities.append(s.probability[i])
                 out.scores.append(s.score[i])
                 out.bands.append(Int8(s.band[i]))
             }
             out.rowsRead += piece.rowCount
-            try each?(piece, y)
+            try each?(piece, y, judged)
         }
         return out
     }

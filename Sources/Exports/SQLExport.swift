@@ -288,8 +288,12 @@ struct SQLRenderer {
         /// The columns every stage carries: the pass-through columns, and while transforms are
         /// computed the raw inputs too (the terms test them for missing values).
         var carried = passThrough.map { q($0) }
+        // The first stage names the table's columns through this alias: SQLite reads an unknown
+        // double-quoted name as a string ('owner' for a --keep owner the table lacks); a qualified
+        // one is an error there as everywhere.
+        let source = freshTable("hs_source")
         func emit(_ name: String, _ purpose: String, _ columns: [(expr: String, alias: String, comment: String?)]) {
-            var lines: [String] = carried.map { "    " + $0 }
+            var lines: [String] = carried.map { "    " + (previous == nil ? "\(q(source)).\($0) AS \($0)" : $0) }
             for c in columns {
                 if let comment = c.comment { lines.append("    -- " + Self.commentSafe(comment)) }
                 let expr = c.expr.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n")
@@ -305,7 +309,7 @@ struct SQLRenderer {
               -- \(Self.commentSafe(purpose))
               SELECT
             \(body.joined(separator: "\n"))
-              FROM \(previous.map(q) ?? table)
+              FROM \(previous.map(q) ?? "\(table) AS \(q(source))")
             )
             """)
             previous = name

@@ -78,6 +78,10 @@ struct Score: ParsableCommand {
             var keys: [String] = []
             var hasID = true
             if let id { keys.append(id) } else if let id = artifact.schema.id, header.contains(id) { keys.append(id) } else { hasID = false }
+            if !hasID, let modelID = artifact.schema.id, db == nil {
+                let near = closestName(to: modelID, among: names).map { " (closest: '\($0)')" } ?? ""
+                printError("healthscore: note: the model's id column '\(modelID)' is not in \(data)\(near): rows are keyed by their number (column 'row'); --id COLUMN names another")
+            }
             if let time = artifact.schema.time, header.contains(time), !keys.contains(time) { keys.append(time) }
             for k in keptColumns where !keys.contains(k) { keys.append(k) }
             let idColumn = id ?? artifact.schema.id
@@ -87,7 +91,9 @@ struct Score: ParsableCommand {
             options.strict = strict
             options.textColumns = keys + (db != nil ? [idColumn].compactMap { $0 }.filter { !keys.contains($0) } : [])
             options.otherColumns = db != nil ? [revenue, late].compactMap { $0 } : []
-            options.contributions = db != nil  // every metric's points, for trend's "what changed"
+            // Every metric's log-odds part, for trend's "what changed".
+            options.contributions = db != nil
+            options.contributionsInLogOdds = true
             let historyID = db != nil && id == nil ? artifact.schema.id : nil
             let named: [(flag: String, column: String?, role: String)] = [("--id", id, ""), ("--id", historyID, " (the model's id column; --db keys every score by it)"),
                                                                           ("--revenue", revenue, ""), ("--late", late, "")]
@@ -146,7 +152,7 @@ struct Score: ParsableCommand {
                 printError("healthscore: warning: " + line)
             }
             if tally.unscored > 0 {
-                printError("healthscore: scored \(tally.scored) of \(tally.rows) rows; \(tally.unscored) marked status=unscored\(db != nil ? " (not recorded in the history)" : "").")
+                printError("healthscore: scored \(tally.scored) of \(tally.rows) rows; \(tally.unscored) marked status=unscored\(db != nil ? " (recorded in the history as unscored, with their problem)" : "").")
             }
         } catch {
             // Pieces still queued are written (or dropped) before the file goes: its descriptor must

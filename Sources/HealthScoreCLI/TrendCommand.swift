@@ -13,7 +13,7 @@ struct Trend: ParsableCommand {
             Runs are recorded by 'healthscore score MODEL DATA --db PATH --as-of DATE'. Customers are matched by id; \
             healthy means the model's best band.
 
-            Worsened: in both runs, band worse or score down by more than --drop points; largest fall first; all of them.
+            Worsened: in both runs, score down by more than --drop points, or into a worse band by more than the median change; largest fall first; --top printed, --json all.
             Advocates: healthy now, not worsened, not late on invoices; highest score first; --top of them.
             Upsell candidates: healthy now, scored before too, score rose, not late on invoices; largest rise first; --top of them.
             Late invoices (when the run stored --late COLUMN): days late above 0, most late first; all of them.
@@ -69,7 +69,8 @@ extension Trend {
     static func text(_ r: TrendReport, database: String) -> String {
         var out = "healthscore trend: \(r.latest.asOf) against \(r.previous.asOf) (\((database as NSString).lastPathComponent))\n"
         let c = r.customers
-        out += "Customers: \(c.latest) scored, \(c.previous) before; \(c.matched) in both, \(c.new) new, \(c.gone) gone. "
+        out += "Customers: \(c.latest) scored, \(c.previous) before; \(c.matched) in both, \(c.new) new, \(c.gone) gone"
+            + (c.unscored > 0 ? ", \(c.unscored) unscored. " : ". ")
         out += r.sameModel ? "Same model in both runs (\(short(r.latest.modelChecksum))).\n" : "Different models.\n"
         for n in r.notes { out += "Note: \(n)\n" }
 
@@ -219,15 +220,18 @@ extension Score {
         run.metrics = rows.metrics.metrics
         // Repeated ids are refused before the history is opened (or created).
         var rowsOf: [String: [Int]] = [:]
-        for (k, record) in rows.records.enumerated() { rowsOf[record.customerID, default: []].append(k) }
-        if let repeated = rows.records.first(where: { rowsOf[$0.customerID]!.count > 1 }) {
-            throw duplicateIdError(repeated.customerID, lines: rowsOf[repeated.customerID]!.map { rows.lines[$0] }, rows: rows)
+        let ids = rows.records.map(\.customerID) + rows.unscored.map(\.customerID)
+        let lines = rows.lines + rows.unscoredLines
+        for (k, id) in ids.enumerated() { rowsOf[id, default: []].append(k) }
+        if let repeated = ids.first(where: { rowsOf[$0]!.count > 1 }) {
+            throw duplicateIdError(repeated, lines: rowsOf[repeated]!.map { lines[$0] }.sorted(), rows: rows)
         }
         let existed = FileManager.default.fileExists(atPath: path)
         let outcome: HistoryDatabase.RecordOutcome
         do {
             let history = try HistoryDatabase(path: path)
-            outcome = try history.record(run, scores: rows.records, beforeCommit: beforeCommit, commitFailed: commitFailed)
+            outcome = try history.record(run, scores: rows.records, unscored: rows.unscored, beforeCommit: beforeCommit,
+                                         commitFailed: commitFailed)
         } catch {
             // A history this run created holds nothing worth keeping.
             if !existed { for file in [path, path + "-journal"] { try? FileManager.default.removeItem(atPath: file) } }
@@ -237,7 +241,8 @@ extension Score {
             throw error
         }
         let replaced = outcome.replacedRows.map { "; replaced the earlier run of \($0) customers" } ?? ""
-        printError("Recorded the run as of \(asOf) in \(path): \(outcome.rows) customers\(replaced).")
+        let unscored = rows.unscored.isEmpty ? "" : " and \(rows.unscored.count) unscored (with their problem)"
+        printError("Recorded the run as of \(asOf) in \(path): \(outcome.rows) customers\(unscored)\(replaced).")
     }
 
     private func duplicateIdError(_ id: String, lines: [Int], rows: HistoryRows) -> HistoryError {
@@ -260,6 +265,9 @@ struct HistoryRows {
     let time: String?
     var records: [ScoreRecord] = []
     var lines: [Int] = []
+    /// Rows the model could not score, with their id: kept as unscored customers of the run.
+    var unscored: [UnscoredRecord] = []
+    var unscoredLines: [Int] = []
     /// Every metric's points and value per customer, for trend's "what changed".
     var metrics: MetricRecorder
     /// Distinct values of the snapshot column (for the repeated-id advice).
@@ -280,6 +288,11 @@ struct HistoryRows {
         if let time, let t = piece.table.column(named: time), case .text(_, let levels) = t.values { snapshots.formUnion(levels) }
         let s = piece.scored
         let k = s.reasons
+        for p in s.problems {
+            guard let id = ids.text(at: p.row), !id.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
+            unscored.append(UnscoredRecord(customerID: id, problem: p.short))
+            unscoredLines.append(piece.line(ofRow: p.row))
+        }
         for i in 0..<piece.rowCount where s.isScored(i) {
             guard let id = ids.text(at: i), !id.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw HistoryError(path: path, problem: "line \(piece.line(ofRow: i)): the customer id ('\(idColumn)') is missing",

@@ -52,6 +52,18 @@ public final class HistoryDatabase {
             PRIMARY KEY (as_of, customer_id)
         ) WITHOUT ROWID;
         CREATE INDEX scores_by_customer ON scores(customer_id, as_of);
+        \(unscoredSQL)
+        """
+
+    /// Customers of a run the model could not score, with the short problem (`score` marks them
+    /// status=unscored): a customer there is in the run, not gone.
+    static let unscoredSQL = """
+        CREATE TABLE IF NOT EXISTS unscored (
+            as_of       TEXT NOT NULL REFERENCES runs(as_of) ON DELETE CASCADE,
+            customer_id TEXT NOT NULL,
+            problem     TEXT NOT NULL,                     -- e.g. "csat missing", "plan unseen level 'x'"
+            PRIMARY KEY (as_of, customer_id)
+        ) WITHOUT ROWID;
         """
 
     /// `readOnly`: the file must exist and be a score history. Otherwise it is created (with the
@@ -121,6 +133,7 @@ public final class HistoryDatabase {
             try connection.exec("""
                 ALTER TABLE runs ADD COLUMN metrics TEXT NOT NULL DEFAULT '[]';
                 ALTER TABLE scores ADD COLUMN metric_points BLOB;
+                \(Self.unscoredSQL)
                 PRAGMA user_version = \(Self.schemaVersion)
                 """)
             storedVersion = Self.schemaVersion
@@ -149,7 +162,7 @@ public final class HistoryDatabase {
     /// `scores`); then nothing is changed. `beforeCommit` runs inside the transaction once the
     /// scores are in (its error leaves the history unchanged); `commitFailed` if COMMIT then fails.
     @discardableResult
-    public func record(_ run: RunInfo, scores: [ScoreRecord], beforeCommit: () throws -> Void = {},
+    public func record(_ run: RunInfo, scores: [ScoreRecord], unscored: [UnscoredRecord] = [], beforeCommit: () throws -> Void = {},
                        commitFailed: () -> Void = {}) throws -> RecordOutcome {
         guard !readOnly else {
             throw HistoryError(path: path, problem: "the score history was opened read-only", fix: "open it for writing")
@@ -161,7 +174,7 @@ public final class HistoryDatabase {
             let replaced = try connection.scalarInt("SELECT row_count FROM runs WHERE as_of = ?", [run.asOf])
             // The scores go with their run (ON DELETE CASCADE); deleted explicitly as well so the
             // replacement does not depend on the foreign-key setting.
-            for sql in ["DELETE FROM scores WHERE as_of = ?", "DELETE FROM runs WHERE as_of = ?"] {
+            for sql in ["DELETE FROM scores WHERE as_of = ?", "DELETE FROM unscored WHERE as_of = ?", "DELETE FROM runs WHERE as_of = ?"] {
                 let s = try connection.prepare(sql)
                 s.bind(1, run.asOf)
                 try connection.run(s)
@@ -220,6 +233,22 @@ public final class HistoryDatabase {
                 }
                 insert.reset()
             }
+            let insertUnscored = try connection.prepare("INSERT INTO unscored (as_of, customer_id, problem) VALUES (?, ?, ?)")
+            for u in unscored {
+                insertUnscored.bind(1, run.asOf)
+                insertUnscored.bind(2, u.customerID)
+                insertUnscored.bind(3, u.problem)
+                do {
+                    try insertUnscored.step()
+                } catch let e as SQLiteStepError {
+                    if e.isConstraint {
+                        throw HistoryError(path: path, problem: "customer id '\(u.customerID)' occurs more than once among the unscored rows of the run as of \(run.asOf)",
+                                           fix: "score one row per customer: filter the input to one snapshot, or remove the repeated rows")
+                    }
+                    throw connection.error(e.code, e.message)
+                }
+                insertUnscored.reset()
+            }
             let stored = try connection.scalarInt("SELECT count(*) FROM scores WHERE as_of = ?", [run.asOf]) ?? -1
             guard stored == scores.count else {
                 throw HistoryError(path: path, problem: "stored \(stored) scores for \(scores.count) rows", fix: "rerun the command")
@@ -233,7 +262,7 @@ public final class HistoryDatabase {
     public func deleteRun(asOf: String) throws -> Bool {
         try connection.writeTransaction {
             let existed = try connection.scalarInt("SELECT count(*) FROM runs WHERE as_of = ?", [asOf]) ?? 0
-            for sql in ["DELETE FROM scores WHERE as_of = ?", "DELETE FROM runs WHERE as_of = ?"] {
+            for sql in ["DELETE FROM scores WHERE as_of = ?", "DELETE FROM unscored WHERE as_of = ?", "DELETE FROM runs WHERE as_of = ?"] {
                 let s = try connection.prepare(sql)
                 s.bind(1, asOf)
                 try connection.run(s)
@@ -287,6 +316,18 @@ public final class HistoryDatabase {
                 record.metricCells = MetricRecorder.cells(s.blob(8))
                 out.append(record)
             }
+        } catch let e as SQLiteStepError { throw connection.error(e.code, e.message) }
+        return out
+    }
+
+    /// The customers of one run the model could not score, by customer id (none in a version-1 file).
+    public func unscored(asOf: String) throws -> [UnscoredRecord] {
+        guard storedVersion >= 2 else { return [] }
+        let s = try connection.prepare("SELECT customer_id, problem FROM unscored WHERE as_of = ? ORDER BY customer_id")
+        s.bind(1, asOf)
+        var out: [UnscoredRecord] = []
+        do {
+            while try s.step() { out.append(UnscoredRecord(customerID: s.text(0) ?? "", problem: s.text(1) ?? "")) }
         } catch let e as SQLiteStepError { throw connection.error(e.code, e.message) }
         return out
     }

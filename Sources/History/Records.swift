@@ -71,16 +71,16 @@ public struct MetricName: Codable, Sendable, Equatable {
     }
 }
 
-/// One metric of a customer's score in a run: the value scored (as text) and its points against the
-/// average customer.
-public struct MetricPoints: Sendable, Equatable {
+/// One metric of a customer's score in a run: the value scored (as text) and its part of the
+/// log-odds of churn against the average customer (additive in η on every scale).
+public struct MetricPart: Sendable, Equatable {
     public var value: String
-    public var points: Double
-    public init(value: String, points: Double) { self.value = value; self.points = points }
+    public var logOdds: Double
+    public init(value: String, logOdds: Double) { self.value = value; self.logOdds = logOdds }
 }
 
-/// Every metric's points and value per customer, kept small (8 bytes a metric: a 32-bit float of
-/// the points and one of the value or level index, NaN when missing), with the run's level texts.
+/// Every metric's log-odds part and value per customer, kept small (8 bytes a metric: a 32-bit float
+/// of the part and one of the value or level index, NaN when missing), with the run's level texts.
 /// Values show as "4.1 → 2.3" in a trend: seven significant digits are plenty there.
 public struct MetricRecorder: Sendable {
     public private(set) var metrics: [MetricName]
@@ -102,8 +102,8 @@ public struct MetricRecorder: Sendable {
         return Float(k)
     }
 
-    /// The cells of one customer as text values and points, for a run's `metrics`.
-    public static func points(_ cells: [Float], metrics: [MetricName]) -> [MetricPoints] {
+    /// The cells of one customer as text values and log-odds parts, for a run's `metrics`.
+    public static func parts(_ cells: [Float], metrics: [MetricName]) -> [MetricPart] {
         guard cells.count == 2 * metrics.count else { return [] }
         return metrics.indices.map { j in
             let v = cells[2 * j + 1]
@@ -115,7 +115,7 @@ public struct MetricRecorder: Sendable {
                 default: break
                 }
             }
-            return MetricPoints(value: text, points: Double(cells[2 * j]))
+            return MetricPart(value: text, logOdds: Double(cells[2 * j]))
         }
     }
 
@@ -134,6 +134,13 @@ public struct MetricRecorder: Sendable {
     }
 }
 
+/// A customer of a run the model could not score, and why ("csat missing").
+public struct UnscoredRecord: Codable, Sendable, Equatable {
+    public var customerID: String
+    public var problem: String
+    public init(customerID: String, problem: String) { self.customerID = customerID; self.problem = problem }
+}
+
 /// One customer's score in one run.
 public struct ScoreRecord: Codable, Sendable, Equatable {
     public var customerID: String
@@ -148,7 +155,7 @@ public struct ScoreRecord: Codable, Sendable, Equatable {
     public var revenue: Double?
     /// Days late on invoices, when the run stored a late column.
     public var daysLate: Double?
-    /// Per metric of the run, its points and value (`MetricRecorder`); empty when not stored.
+    /// Per metric of the run, its log-odds part and value (`MetricRecorder`); empty when not stored.
     public var metricCells: [Float] = []
 
     /// Equal field by field, the cells by bit pattern (a missing value is NaN).
@@ -173,17 +180,19 @@ public struct ScoreRecord: Codable, Sendable, Equatable {
         return from(explanations, ids: ids, bands: bands, revenue: revenue, daysLate: daysLate, recorder: &none)
     }
 
+    /// `logOdds`: per row, each metric's log-odds part (`ScoringPlan.score(contributionsInLogOdds:)`).
     public static func from(_ explanations: [Explanation], ids: [String], bands: [String],
-                            revenue: [Double?]? = nil, daysLate: [Double?]? = nil, recorder: inout MetricRecorder?) -> [ScoreRecord] {
+                            revenue: [Double?]? = nil, daysLate: [Double?]? = nil, recorder: inout MetricRecorder?,
+                            logOdds: [[Double]] = []) -> [ScoreRecord] {
         precondition(ids.count == explanations.count, "one id per explanation")
         var rank: [String: Int] = [:]
         for (i, b) in bands.enumerated() where rank[b] == nil { rank[b] = i }
         return explanations.enumerated().map { i, e in
             var cells: [Float] = []
-            if recorder != nil {
+            if recorder != nil, i < logOdds.count {
                 for (j, c) in e.contributions.enumerated() {
                     let number = recorder!.metrics[j].kind == "number" ? Double(c.value) : nil
-                    cells += [Float(c.points), recorder!.cell(j, number: number, level: c.value.isEmpty ? nil : c.value)]
+                    cells += [Float(logOdds[i][j]), recorder!.cell(j, number: number, level: c.value.isEmpty ? nil : c.value)]
                 }
             }
             return ScoreRecord(customerID: ids[i], churnProbability: e.score.churnProbability, healthScore: e.score.healthScore,

@@ -4,8 +4,9 @@ import ScoringCore
 /// What changed between two runs, as the lists customer-success teams work from.
 ///
 /// Rules (customers are matched by id; "healthy" = the best band, band_rank 0):
-/// - worsened: in both runs, and the band got worse (band_rank rose) or the score fell by more than
-///   `drop` points. Worst first: largest score fall, then lowest new score, then id (the fall rather
+/// - worsened: in both runs, and the score fell by more than `drop` points, or the band got worse
+///   (band_rank rose) with a fall of more than the median absolute change of the customers in both
+///   runs. Worst first: largest score fall, then lowest new score, then id (the fall rather
 ///   than the bands lost leads, because bands are of unequal width: on the probability scale the
 ///   best band is a few points wide, and a fall of 48 points within one band step matters more than
 ///   a fall of 4 points across two).
@@ -19,9 +20,11 @@ import ScoringCore
 /// - late invoices: only when the latest run stored a late column; days late > 0, most late first
 ///   (then highest churn probability). Complete.
 /// - forecast: `ChurnForecast` of every customer in the latest run.
-/// - what changed (worsened and upsell entries): the `changesShown` metrics whose points moved most
+/// - what changed (worsened and upsell entries): the `changesShown` metrics that moved the score most
 ///   between the runs in the direction of the customer's change (at least 0.05 points), matched by
-///   metric name; nil when either run kept no per-metric points.
+///   metric name. A metric's move is its change in log-odds scaled by the customer's score change
+///   over η's change, so the moves of all metrics add up to the score change on either scale; nil
+///   when either run kept no per-metric parts.
 public struct TrendReport: Codable, Sendable {
     public struct Options: Sendable {
         /// Points a score must fall by (strictly more) to make the worsened list without a band change;
@@ -63,7 +66,7 @@ public struct TrendReport: Codable, Sendable {
         public var name: String
         public var before: String
         public var now: String
-        /// Points now − points before.
+        /// Score points of the customer's change that this metric's move accounts for.
         public var points: Double
     }
 
@@ -85,10 +88,13 @@ public struct TrendReport: Codable, Sendable {
         public var matched: Int
         /// In the latest run only.
         public var new: Int
-        /// In the previous run only.
+        /// In the previous run only (neither scored nor unscored in the latest).
         public var gone: Int
-        public init(latest: Int, previous: Int, matched: Int, new: Int, gone: Int) {
+        /// In the latest run's file but not scored (a missing value, an unseen level, …).
+        public var unscored: Int
+        public init(latest: Int, previous: Int, matched: Int, new: Int, gone: Int, unscored: Int = 0) {
             self.latest = latest; self.previous = previous; self.matched = matched; self.new = new; self.gone = gone
+            self.unscored = unscored
         }
     }
 
@@ -121,17 +127,18 @@ public struct TrendReport: Codable, Sendable {
 
     /// Compares `latestScores` (run `latest`) with `previousScores` (run `previous`).
     public init(latest: RunInfo, latestScores: [ScoreRecord], previous: RunInfo, previousScores: [ScoreRecord],
-                options: Options = Options()) {
+                latestUnscored: [UnscoredRecord] = [], options: Options = Options()) {
         self.latest = latest
         self.previous = previous
         top = options.top
         sameModel = latest.modelChecksum == previous.modelChecksum
         var before: [String: ScoreRecord] = [:]
         for s in previousScores { before[s.customerID] = s }
-        let nowIDs = Set(latestScores.map(\.customerID))
+        let nowIDs = Set(latestScores.map(\.customerID) + latestUnscored.map(\.customerID))
         let matched = latestScores.filter { before[$0.customerID] != nil }.count
         customers = Counts(latest: latestScores.count, previous: previousScores.count, matched: matched,
-                           new: latestScores.count - matched, gone: previousScores.filter { !nowIDs.contains($0.customerID) }.count)
+                           new: latestScores.count - matched, gone: previousScores.filter { !nowIDs.contains($0.customerID) }.count,
+                           unscored: latestUnscored.count)
         let hasLate = latest.lateColumn != nil
         let changes = latestScores.compactMap { s in before[s.customerID].map { abs(s.healthScore - $0.healthScore) } }.sorted()
         let typical = changes.isEmpty ? 0 : (changes[(changes.count - 1) / 2] + changes[changes.count / 2]) / 2
@@ -141,7 +148,7 @@ public struct TrendReport: Codable, Sendable {
             : "\(Self.number(Options.dropMultiple)) × the median absolute change of the customers in both runs (\(String(format: "%.2f", typical)) points); --drop sets it"
         let dropText = Self.number(drop)
         rules = Rules(
-            worsened: "in both runs, and the band got worse or the score fell by more than \(dropText) points (\(dropRule)); largest fall first",
+            worsened: "in both runs, and the score fell by more than \(dropText) points (\(dropRule)), or fell into a worse band by more than the median change (\(String(format: "%.2f", typical)) points); largest fall first",
             advocates: "in the best band\(latest.bands.first.map { " (\($0))" } ?? ""), not on the worsened list\(hasLate ? ", not late on invoices" : ""); highest score first, top \(options.top)",
             upsell: "in the best band now, scored in the previous run too, and the score rose\(hasLate ? "; not late on invoices" : ""); largest rise first, top \(options.top)",
             lateInvoices: hasLate ? "days late (\(latest.lateColumn!)) above 0 in the latest run; most late first"
@@ -154,6 +161,9 @@ public struct TrendReport: Codable, Sendable {
         if latest.bands.isEmpty { notes.append("the latest run's model has no bands: no advocate or upsell lists, and worsened means the score fell") }
         else if latest.bands != previous.bands && !previous.bands.isEmpty {
             notes.append("the runs' band labels differ (\(previous.bands.joined(separator: "/")) then \(latest.bands.joined(separator: "/"))): bands are compared by rank")
+        }
+        if let first = latestUnscored.first {
+            notes.append("\(latestUnscored.count) customers of the latest run could not be scored and are on no list (e.g. \(first.customerID): \(first.problem)); fix their rows and score the date again")
         }
         if latest.metrics.isEmpty || previous.metrics.isEmpty {
             let old = [previous, latest].filter { $0.metrics.isEmpty }.map(\.asOf).joined(separator: " and ")
@@ -179,7 +189,10 @@ public struct TrendReport: Codable, Sendable {
         // (a) Worsened.
         worsened = entries.filter { e in
             guard e.previousScore != nil else { return false }
-            return (e.bandsWorsened ?? 0) > 0 || -(e.change ?? 0) > drop
+            // A band crossing counts when the fall is more than the usual month's movement: a score
+            // a hair above a cut that ends a hair below it is noise, not news.
+            let fall = -(e.change ?? 0)
+            return ((e.bandsWorsened ?? 0) > 0 && fall > typical) || fall > drop
         }.sorted { a, b in
             if a.change! != b.change! { return a.change! < b.change! }
             if a.score != b.score { return a.score < b.score }
@@ -210,17 +223,29 @@ public struct TrendReport: Codable, Sendable {
         let previousIndex = Dictionary(previous.metrics.enumerated().map { ($1.metric, $0) }, uniquingKeysWith: { a, _ in a })
         let latestByID = Dictionary(latestScores.map { ($0.customerID, $0) }, uniquingKeysWith: { a, _ in a })
         func moved(_ e: Entry, worse: Bool) -> [Change]? {
-            guard let nowRecord = latestByID[e.customerID], let oldRecord = before[e.customerID] else { return nil }
-            let now = MetricRecorder.points(nowRecord.metricCells, metrics: latest.metrics)
-            let old = MetricRecorder.points(oldRecord.metricCells, metrics: previous.metrics)
+            guard let nowRecord = latestByID[e.customerID], let oldRecord = before[e.customerID], let change = e.change else { return nil }
+            let now = MetricRecorder.parts(nowRecord.metricCells, metrics: latest.metrics)
+            let old = MetricRecorder.parts(oldRecord.metricCells, metrics: previous.metrics)
             guard !now.isEmpty, !old.isEmpty else { return nil }
-            var moves: [Change] = []
+            // Each metric's move in log-odds, in score points by the run's own ratio of the score's
+            // change to η's: the moves add up to the change on every scale, and a metric whose value
+            // stayed moves nothing.
+            var deltas: [(Int, Int, Double)] = []
+            var eta = 0.0
             for (j, m) in latest.metrics.enumerated() {
                 guard let k = previousIndex[m.metric] else { continue }
-                let delta = now[j].points - old[k].points
+                let d = now[j].logOdds - old[k].logOdds
+                deltas.append((j, k, d))
+                eta += d
+            }
+            guard abs(eta) > 1e-9 else { return [] }
+            var moves: [Change] = []
+            for (j, k, d) in deltas {
+                let points = d * change / eta
                 // Only moves that show at one decimal, in the direction of the customer's change.
-                guard abs(delta) >= 0.05, (delta < 0) == worse else { continue }
-                moves.append(Change(metric: m.metric, name: m.name, before: old[k].value, now: now[j].value, points: delta))
+                guard abs(points) >= 0.05, (points < 0) == worse else { continue }
+                moves.append(Change(metric: latest.metrics[j].metric, name: latest.metrics[j].name, before: old[k].value,
+                                    now: now[j].value, points: points))
             }
             return Array(moves.sorted { abs($0.points) != abs($1.points) ? abs($0.points) > abs($1.points) : $0.metric < $1.metric }
                 .prefix(Self.changesShown))
@@ -308,7 +333,8 @@ extension HistoryDatabase {
             }
             let latest = runs[latestIndex], before = runs[previousIndex]
             return TrendReport(latest: latest, latestScores: try db.scores(asOf: latest.asOf),
-                               previous: before, previousScores: try db.scores(asOf: before.asOf), options: options)
+                               previous: before, previousScores: try db.scores(asOf: before.asOf),
+                               latestUnscored: try db.unscored(asOf: latest.asOf), options: options)
         }
     }
 }

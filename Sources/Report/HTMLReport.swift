@@ -78,11 +78,16 @@ struct Page {
             + (data.customers != nil ? "; each snapshot is judged on what followed it.</p>" : ".</p>")
         var charts = ""
         var rows: [[String]] = []
+        // Metrics describe every labelled row, including those left out for a missing value.
+        let described = max(data.labelledRows, 1)
+        if data.labelledRows > n {
+            body += "<p>The metric summaries describe all \(data.labelledRows) labelled rows, including the \(data.labelledRows - n) left out.</p>"
+        }
         for m in data.metrics {
-            let missing = pct(Double(m.missing) / Double(max(n, 1)))
+            let missing = pct(Double(m.missing) / Double(described))
             if let levels = m.levels {
                 let top = levels.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(3)
-                    .map { "\($0.key) \(pct(Double($0.value) / Double(max(n, 1))))" }
+                    .map { "\($0.key) \(pct(Double($0.value) / Double(described)))" }
                 rows.append([m.name, "categorical (\(levels.count) levels)", top.joined(separator: ", "), "", "", "", missing])
             } else if m.moments.count > 0 {
                 let lo = m.moments.minimum, hi = m.moments.maximum
@@ -304,7 +309,8 @@ struct Page {
         }
         let intro: String
         if let view = data.customers {
-            intro = "<p>Each customer once, at their latest snapshot; the \(view.churned) customers who churned after theirs are not listed.</p>"
+            intro = "<p>Each customer once, at their latest snapshot; the \(view.churned) customers who churned after theirs are not listed"
+                + (view.unscored > 0 ? ", nor the \(view.unscored) whose latest snapshot the model could not score (a missing value)" : "") + ".</p>"
         } else {
             intro = "<p>The rows of this file with the highest churn probability, and what happened to them.</p>"
         }

@@ -12,6 +12,8 @@ import Training
 /// ranges the first found and explains the customers listed as most at risk.
 struct ReportData {
     var sample: ScoredSample
+    /// Rows with a label the model codes (judged or not): the metric summaries describe them.
+    var labelledRows = 0
     var metrics: [MetricSummary]
     /// Customers most at risk, highest churn probability first.
     var atRisk: [AtRiskRow]
@@ -40,6 +42,9 @@ struct ReportData {
         var count = 0
         /// Customers whose latest snapshot is labelled churned: gone, so never listed as current.
         var churned = 0
+        /// Customers whose latest snapshot the model could not score (a missing value under `drop`):
+        /// not listed, not counted in a band.
+        var unscored = 0
         var firstLatest = "", lastLatest = ""
         /// Per band (the model's order): customers at their latest snapshot, and how many churned after it.
         var bandCounts: [(customers: Int, churned: Int)] = []
@@ -63,7 +68,9 @@ struct ReportData {
         // Pass 1: moments, level counts, and the candidates for the at-risk list.
         var latest: [String: Latest] = [:]
         var top = TopRows(capacity: count)
-        let sample = try ScoredSample.load(model: model, dataPath: dataPath, keyColumns: keys) { piece, y in
+        var labelledRows = 0
+        let sample = try ScoredSample.load(model: model, dataPath: dataPath, keyColumns: keys) { piece, y, judged in
+            labelledRows += y.reduce(0) { $1.isNaN ? $0 : $0 + 1 }
             var buffer = [Double](repeating: .nan, count: piece.rowCount)
             for m in metrics.indices {
                 guard let c = piece.table.column(named: metrics[m].name) else { continue }
@@ -85,6 +92,7 @@ struct ReportData {
             }
             let p = piece.scored.probability
             if let id, let time {
+                // Every labelled snapshot counts for "latest", scored or not.
                 let ids = piece.table.column(named: id)!, times = piece.table.column(named: time)!
                 for i in 0..<piece.rowCount where !y[i].isNaN {
                     let key = ids.text(at: i) ?? "", stamp = times.text(at: i) ?? ""
@@ -93,13 +101,13 @@ struct ReportData {
                                         problem: "'\(stamp)' is not a snapshot time (the model was fitted on dates or periods here)",
                                         fix: "write the time as the training file did (e.g. 2024-03-31 or 202403)")
                     }
-                    let row = Latest(time: parsed.time, record: piece.firstRecord + i,
-                                     probability: p[i], band: Int16(piece.scored.band[i]), churned: y[i] == 1)
+                    let row = Latest(time: parsed.time, record: piece.firstRecord + i, probability: judged[i] ? p[i] : .nan,
+                                     band: judged[i] ? Int16(piece.scored.band[i]) : -1, churned: y[i] == 1)
                     if let seen = latest[key], !row.isLater(than: seen) { continue }
                     latest[key] = row
                 }
             } else {
-                for i in 0..<piece.rowCount where !y[i].isNaN { top.offer(p[i], record: piece.firstRecord + i) }
+                for i in 0..<piece.rowCount where judged[i] { top.offer(p[i], record: piece.firstRecord + i) }
             }
         }
 
@@ -110,7 +118,9 @@ struct ReportData {
             var first: Latest? = nil, last: Latest? = nil
             for row in latest.values {
                 view.count += 1
-                if row.churned { view.churned += 1 } else { top.offer(row.probability, record: row.record) }
+                if row.churned { view.churned += 1 } else if row.probability.isNaN { view.unscored += 1 } else {
+                    top.offer(row.probability, record: row.record)
+                }
                 if row.band >= 0 {
                     view.bandCounts[Int(row.band)].customers += 1
                     if row.churned { view.bandCounts[Int(row.band)].churned += 1 }
@@ -132,7 +142,7 @@ struct ReportData {
             metrics[m].churned = Array(repeating: 0, count: bins)
         }
         let scorer = Scorer(model: model)
-        _ = try ScoredSample.load(model: model, dataPath: dataPath, keyColumns: keys) { piece, y in
+        _ = try ScoredSample.load(model: model, dataPath: dataPath, keyColumns: keys) { piece, y, _ in
             for m in metrics.indices where metrics[m].levels == nil && metrics[m].moments.count > 0 {
                 guard let c = piece.table.column(named: metrics[m].name), case .numeric(let v) = c.values else { continue }
                 let missing = c.missingMask()
@@ -158,7 +168,7 @@ struct ReportData {
             }
         }
         let atRisk = top.records.compactMap { listed[$0] }
-        return ReportData(sample: sample, metrics: metrics, atRisk: atRisk, customers: customers)
+        return ReportData(sample: sample, labelledRows: labelledRows, metrics: metrics, atRisk: atRisk, customers: customers)
     }
 
     /// A customer's latest judged snapshot so far (kept small: one per customer of the file).

@@ -7,8 +7,10 @@ extension ScoringPlan {
     /// cannot be scored (a missing value under `--missing drop`, an unseen level, a cell that is no
     /// number, a value outside a transform's domain) is listed in `problems` and the rest go on.
     /// `threads` splits the rows; the result does not depend on it.
+    /// `contributionsInLogOdds`: each feature's term less its average (the log-odds part of η)
+    /// instead of its points, for comparing runs (points on the probability scale are not additive).
     public func score(_ columns: [PlanColumn?], rowCount: Int, reasons k: Int = 0, contributions: Bool = false,
-                      threads: Int = 1) throws -> ScoredRows {
+                      contributionsInLogOdds: Bool = false, threads: Int = 1) throws -> ScoredRows {
         precondition(columns.count == inputs.count, "one column per plan input")
         for (i, c) in columns.enumerated() {
             guard let c else {
@@ -37,7 +39,7 @@ extension ScoringPlan {
         out.contributions.withUnsafeMutableBufferPointer { contrib in
         problems.withUnsafeMutableBufferPointer { found in
             let sink = Sink(eta: eta, probability: prob, score: score, band: band, reasonFeature: rf, reasonPoints: rp,
-                            contributions: contributions ? contrib : nil)
+                            contributions: contributions ? contrib : nil, logOdds: contributionsInLogOdds)
             DispatchQueue.concurrentPerform(iterations: parts) { part in
                 let lo = rowCount * part / parts, hi = rowCount * (part + 1) / parts
                 found[part] = scoreRows(lo..<hi, bound: bound, reasons: k, needsPoints: needsPoints, into: sink)
@@ -76,6 +78,7 @@ extension ScoringPlan {
         var reasonFeature: UnsafeMutableBufferPointer<Int32>
         var reasonPoints: UnsafeMutableBufferPointer<Double>
         var contributions: UnsafeMutableBufferPointer<Double>?
+        var logOdds = false
     }
 
     /// A numeric cell: its value, missing, or text that is no number.
@@ -280,7 +283,7 @@ extension ScoringPlan {
                         } else {
                             v = plain.healthScore - Scorer.score(eta: eta - delta).healthScore
                         }
-                        out.contributions?[contributionBase + j] = v
+                        out.contributions?[contributionBase + j] = out.logOdds ? delta : v
                         // Worst first; a tie keeps the earlier metric first.
                         if k > 0 && v < 0 && actionable[j] && (used < k || v < slotPoints[k - 1]) {
                             var pos = min(used, k - 1)

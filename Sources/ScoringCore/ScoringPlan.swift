@@ -85,7 +85,8 @@ public struct ScoredRows: Sendable {
     public var reasons: Int
     public var reasonFeature: [Int32]
     public var reasonPoints: [Double]
-    /// Every feature's points per row (row-major), when asked for.
+    /// Every feature's points per row (row-major), when asked for (or its log-odds part less the
+    /// average, with `contributionsInLogOdds`).
     public var contributions: [Double]
 
     public func isScored(_ i: Int) -> Bool { !probability[i].isNaN }

@@ -64,9 +64,14 @@ struct HistoryFixture: Sendable {
         }
         // Every level of the data is one of the model's, so the run's metric list needs no new level.
         var recorder: MetricRecorder? = MetricRecorder(metrics: RunInfo.metrics(of: model))
+        let scorer = Scorer(model: model)
+        let parts = try scorer.plan.score(scorer.planColumns(columns), rowCount: table.rowCount, contributions: true,
+                                          contributionsInLogOdds: true)
+        let p = scorer.plan.featureCount
         let recs = ScoreRecord.from(explained, ids: ids, bands: model.scoring?.bands.map(\.label) ?? [],
                                     revenue: revenue ? numbers("acv") : nil, daysLate: late ? numbers("days_late") : nil,
-                                    recorder: &recorder)
+                                    recorder: &recorder,
+                                    logOdds: (0..<table.rowCount).map { i in Array(parts.contributions[i * p..<(i + 1) * p]) })
         #expect(recorder?.metrics == RunInfo.metrics(of: model))
         return (recs, explained)
     }
@@ -103,7 +108,12 @@ struct HistoryFixture: Sendable {
         let before = try scores(HistoryFixture.november, nov.explained)
         let after = try scores(HistoryFixture.december, dec.explained)
         func rank(_ s: Score) -> Int { bands.firstIndex(of: s.band!)! }
-        let bandWorse = Set(after.keys.filter { id in before[id].map { rank(after[id]!) > rank($0) } ?? false })
+        // A band crossing counts with a fall of more than the median absolute change.
+        let moves = after.keys.compactMap { id in before[id].map { abs(after[id]!.healthScore - $0.healthScore) } }.sorted()
+        let typical = (moves[(moves.count - 1) / 2] + moves[moves.count / 2]) / 2
+        let bandWorse = Set(after.keys.filter { id in
+            before[id].map { rank(after[id]!) > rank($0) && $0.healthScore - after[id]!.healthScore > typical } ?? false
+        })
         let fellTen = Set(after.keys.filter { id in before[id].map { $0.healthScore - after[id]!.healthScore > 10 } ?? false })
         #expect(!bandWorse.isEmpty && !fellTen.subtracting(bandWorse).isEmpty, "the snapshots exercise both rules")
 
@@ -124,6 +134,7 @@ struct HistoryFixture: Sendable {
             #expect(a.change! < b.change! || (a.change! == b.change! && a.score <= b.score))
         }
         for e in report.worsened where e.bandsWorsened! <= 0 { #expect(-e.change! > 10) }
+        for e in report.worsened { #expect(-e.change! > min(typical, 10)) }
         // Counts.
         let both = Set(after.keys).intersection(before.keys)
         let expected = TrendReport.Counts(latest: after.count, previous: before.count, matched: both.count,
@@ -317,20 +328,28 @@ struct HistoryFixture: Sendable {
             Dictionary(uniqueKeysWithValues: zip(r.records.map(\.customerID), r.explained))
         }
         let before = explained(nov), after = explained(dec)
+        let oldParts = Dictionary(uniqueKeysWithValues: nov.records.map { ($0.customerID, $0.metricCells) })
+        let newParts = Dictionary(uniqueKeysWithValues: dec.records.map { ($0.customerID, $0.metricCells) })
         var checked = 0
         for (list, worse) in [(report.worsened, true), (report.upsell, false)] {
             for e in list {
                 let old = before[e.customerID]!.contributions, now = after[e.customerID]!.contributions
+                let o = oldParts[e.customerID]!, n = newParts[e.customerID]!
+                // Log-odds moves (as stored, 32-bit), scaled so they add up to the score change.
+                let d = (0..<now.count).map { Double(n[2 * $0]) - Double(o[2 * $0]) }
+                let ratio = (after[e.customerID]!.score.healthScore - before[e.customerID]!.score.healthScore) / d.reduce(0, +)
                 var moves: [(String, Double, String, String)] = []
-                for (c, o) in zip(now, old) {
-                    #expect(c.metric == o.metric)
-                    let d = Double(Float(c.points)) - Double(Float(o.points))  // stored as 32-bit floats
-                    if abs(d) >= 0.05 && (d < 0) == worse { moves.append((c.metric, d, o.value, c.value)) }
+                for j in now.indices {
+                    #expect(now[j].metric == old[j].metric)
+                    let points = d[j] * ratio
+                    if abs(points) >= 0.05 && (points < 0) == worse { moves.append((now[j].metric, points, old[j].value, now[j].value)) }
+                    if old[j].value == now[j].value && now[j].metric != "usage" { #expect(abs(d[j]) < 1e-6, "\(now[j].metric) did not change") }
                 }
                 moves.sort { abs($0.1) != abs($1.1) ? abs($0.1) > abs($1.1) : $0.0 < $1.0 }
                 let want = moves.prefix(TrendReport.changesShown)
                 let got = try #require(e.changes)
-                #expect(got.map(\.metric) == want.map(\.0) && got.map(\.points) == want.map(\.1))
+                #expect(got.map(\.metric) == want.map(\.0))
+                #expect(zip(got.map(\.points), want.map(\.1)).allSatisfy { abs($0 - $1) <= 1e-9 * max(1, abs($1)) })
                 #expect(got.map(\.before) == want.map(\.2) && got.map(\.now) == want.map(\.3))
                 checked += 1
             }

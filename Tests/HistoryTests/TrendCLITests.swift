@@ -69,6 +69,45 @@ import Testing
         #expect(explicit.status == 0 && explicit.stdout == json.stdout)
     }
 
+    /// Rows the model cannot score are kept as unscored customers of the run, with their problem:
+    /// trend counts them, does not call them gone, and says why they are on no list.
+    @Test func unscoredRowsAreKeptWithTheirProblem() throws {
+        let f = try HistoryFixture.get()
+        let dir = Fixtures.temporaryDirectory()
+        let db = dir.appendingPathComponent("health.sqlite").path
+        let nov = f.snapshots[HistoryFixture.november]!
+        // December with two customers' cells spoiled: a category the model never saw, a word for a number.
+        let lines = try String(contentsOfFile: f.snapshots[HistoryFixture.december]!, encoding: .utf8).split(separator: "\n").map(String.init)
+        let header = lines[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let plan = header.firstIndex(of: "plan")!, logins = header.firstIndex(of: "logins")!
+        var spoiled = lines
+        var cells1 = spoiled[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        cells1[plan] = "platinum"
+        spoiled[1] = cells1.joined(separator: ",")
+        var cells2 = spoiled[2].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        cells2[logins] = "lots"
+        spoiled[2] = cells2.joined(separator: ",")
+        let dec = dir.appendingPathComponent("dec.csv").path
+        try Data((spoiled.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: dec))
+        #expect(try CLI.run(["score", f.modelPath, nov, "--db", db, "--as-of", "2023-11-30", "--out", dir.appendingPathComponent("a.csv").path]).status == 0)
+        let run = try CLI.run(["score", f.modelPath, dec, "--db", db, "--as-of", "2023-12-31", "--out", dir.appendingPathComponent("b.csv").path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("\(lines.count - 3) customers and 2 unscored (with their problem)"), "\(run.stderr)")
+        let history = try HistoryDatabase(path: db, readOnly: true)
+        let id1 = String(cells1[0]), id2 = String(cells2[0])
+        #expect(try history.unscored(asOf: "2023-12-31") == [UnscoredRecord(customerID: id1, problem: "plan unseen level 'platinum'"),
+                                                              UnscoredRecord(customerID: id2, problem: "logins 'lots' not a number")]
+            .sorted { $0.customerID < $1.customerID })
+        let report = try history.trend()
+        let previous = Set(try history.scores(asOf: "2023-11-30").map(\.customerID))
+        let latest = Set(try history.scores(asOf: "2023-12-31").map(\.customerID))
+        #expect(report.customers.unscored == 2)
+        #expect(report.customers.gone == previous.subtracting(latest).subtracting([id1, id2]).count)
+        #expect(report.notes.contains { $0.hasPrefix("2 customers of the latest run could not be scored") })
+        let text = try CLI.run(["trend", "--db", db])
+        #expect(text.stdout.contains("gone, 2 unscored."), "\(text.stdout.prefix(400))")
+    }
+
     @Test func aDuplicateIdFailsTheRunAndRecordsNothing() throws {
         let f = try HistoryFixture.get()
         let dir = Fixtures.temporaryDirectory()
