@@ -144,3 +144,8 @@ extension MissingPolicy: ExpressibleByArgument {}
 extension NumberFormat: ExpressibleByArgument {}
 extension ImputeStatistic: ExpressibleByArgument {}
 extension ClassWeight: ExpressibleByArgument {}
+
+/// Column names from a comma-separated flag value (`--keep owner, region`), blanks dropped.
+func columnList(_ text: String?) -> [String] {
+    (text ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+}

@@ -80,7 +80,7 @@ struct Export: ParsableCommand {
             options.scorecard = scorecard
             options.plainNumbers = plainNumbers
             options.textNumbers = textNumbers
-            options.keep = keep.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
+            options.keep = columnList(keep)
             if let verify {
                 let (table, _) = try ScoringInput.read(path: verify, model: artifact)
                 let part = table.subset(rows: Array(0..<min(verifyRows, table.rowCount)))

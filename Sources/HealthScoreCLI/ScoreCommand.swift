@@ -59,9 +59,7 @@ struct Score: ParsableCommand {
         try validateHistoryOptions()
     }
 
-    var keptColumns: [String] {
-        (keep ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    }
+    var keptColumns: [String] { columnList(keep) }
 
     func run() throws {
         returnFreedMemoryPromptly()

@@ -97,7 +97,8 @@ public struct MetricRecorder: Sendable {
         guard let level, metrics[j].kind == "level" else { return .nan }
         if let k = levelIndex[j][level] { return Float(k) }
         let k = metrics[j].levels?.count ?? 0
-        metrics[j].levels = (metrics[j].levels ?? []) + [level]
+        metrics[j].levels = metrics[j].levels ?? []
+        metrics[j].levels!.append(level)
         levelIndex[j][level] = k
         return Float(k)
     }

@@ -94,14 +94,22 @@ struct ReportData {
             if let id, let time {
                 // Every labelled snapshot counts for "latest", scored or not.
                 let ids = piece.table.column(named: id)!, times = piece.table.column(named: time)!
+                // The time column is read as text: each distinct stamp of the piece is parsed once.
+                var parsedLevels: [SnapshotTime?] = []
+                if case .text(_, let levels) = times.values { parsedLevels = levels.map { SnapshotTime.parse($0)?.time } }
+                func snapshot(_ i: Int) -> SnapshotTime? {
+                    if case .text(let codes, _) = times.values { return codes[i] >= 0 ? parsedLevels[Int(codes[i])] : nil }
+                    return times.text(at: i).flatMap { SnapshotTime.parse($0)?.time }
+                }
                 for i in 0..<piece.rowCount where !y[i].isNaN {
-                    let key = ids.text(at: i) ?? "", stamp = times.text(at: i) ?? ""
-                    guard let parsed = SnapshotTime.parse(stamp) else {
+                    let key = ids.text(at: i) ?? ""
+                    guard let parsed = snapshot(i) else {
+                        let stamp = times.text(at: i) ?? ""
                         throw DataError(file: dataPath, row: piece.firstRecord + i + 1, line: piece.line(ofRow: i), column: time,
                                         problem: "'\(stamp)' is not a snapshot time (the model was fitted on dates or periods here)",
                                         fix: "write the time as the training file did (e.g. 2024-03-31 or 202403)")
                     }
-                    let row = Latest(time: parsed.time, record: piece.firstRecord + i, probability: judged[i] ? p[i] : .nan,
+                    let row = Latest(time: parsed, record: piece.firstRecord + i, probability: judged[i] ? p[i] : .nan,
                                      band: judged[i] ? Int16(piece.scored.band[i]) : -1, churned: y[i] == 1)
                     if let seen = latest[key], !row.isLater(than: seen) { continue }
                     latest[key] = row

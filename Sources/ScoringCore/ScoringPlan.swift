@@ -341,11 +341,6 @@ extension ScoringPlan {
         }
     }
 
-    /// Whether feature `j` is numeric, categorical or a group: "number", "level" or "group".
-    public func metricKind(_ j: Int) -> String {
-        switch features[j].kind { case .numeric: return "number"; case .categorical: return "level"; case .group: return "group" }
-    }
-
     private func cellText(_ column: PlanColumn?, _ i: Int, numeric: Bool) -> String {
         switch column {
         case .numbers(let x)?: return x[i].isNaN ? "" : Scorer.numberText(x[i])
