@@ -27,7 +27,7 @@ PEERS = HERE / "peers.py"
 GLMNET = HERE / "glmnet.R"
 BASE_TERMS = 16  # terms of the simulator without --extra-metrics (intercept included)
 FIT_PEERS = ["sklearn-newton-cholesky", "sklearn-lbfgs", "glum", "statsmodels"]
-ALL_PHASES = ["ingest", "fit", "l2", "e2e", "score", "evaluate", "sql", "encv"]
+ALL_PHASES = ["ingest", "fit", "l2", "e2e", "score", "evaluate", "report", "sql", "encv"]
 
 
 def median(xs):
@@ -185,7 +185,7 @@ def measure_size(args, rows, terms):
     out = {"label": label, "csv": str(csv), "rows": data_rows, "bytes": os.path.getsize(csv), "terms": terms}
     work = Path(args.work_dir)
     model = work / f"healthscore-{rows}x{terms}.json"
-    if phases & {"ingest", "fit", "e2e", "score", "evaluate", "sql"}:
+    if phases & {"ingest", "fit", "e2e", "score", "evaluate", "report", "sql"}:
         out["healthscore"] = healthscore_runs(args, csv, model, label=f"fit {label}")
     if "ingest" in phases:
         out["ingest"] = {lib: peer(args, ["ingest", lib, str(csv), "--repeats", str(args.repeats)],
@@ -229,6 +229,17 @@ def measure_size(args, rows, terms):
             py.append(peer(args, ["evaluate", str(csv), str(model), *roles_args(args)],
                            f"python evaluate {label}, repeat {i + 1}"))
         out["evaluate"] = {"healthscore": hs, "python": py}
+    if "report" in phases:
+        hs, py = [], []
+        for i in range(args.repeats):
+            log(f"healthscore report {label}, repeat {i + 1} …")
+            r = run([args.bin, "report", str(model), str(csv), "--out", str(work / "healthscore-report.html")])
+            if r.returncode != 0:
+                raise SystemExit(f"healthscore report failed:\n{r.stderr[-3000:]}")
+            hs.append({"wall_seconds": r.wall, "rss_mb": r.rss_mb})
+            py.append(peer(args, ["report", str(csv), str(model), str(work / "python-report.html"), *roles_args(args)],
+                           f"python report {label}, repeat {i + 1}"))
+        out["report"] = {"healthscore": hs, "python": py}
     if "sql" in phases:
         sql = work / f"healthscore-{rows}x{terms}.sql"
         r = run([args.bin, "export", str(model), "--format", "sql", "--table", "customers", "--out", str(sql)])

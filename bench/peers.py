@@ -444,6 +444,55 @@ def cmd_evaluate(args):
             "auc": auc, "log_loss": ll, "brier": brier, "calibration_bins": len(observed)}
 
 
+def cmd_report(args):
+    """What a user would write for `healthscore report` with pandas + scikit-learn: the report's
+    numbers (per-metric summary and churned/retained histograms, ROC and AUC, decile calibration and
+    lift, band churn rates, each customer's latest snapshot and the 25 current customers most at
+    risk) written as HTML tables; no charts. Rows with a missing metric are left out of the
+    judged set, as the model's drop policy does."""
+    import_everything()
+    import pandas as pd
+    from sklearn.calibration import calibration_curve
+    from sklearn.metrics import roc_auc_score, roc_curve
+    model_doc = json.load(open(args.model))
+    coef = {c["term"]: c["estimate"] for c in model_doc["coefficients"]}
+    bands = (model_doc.get("scoring") or {}).get("bands") or []
+    t0 = time.perf_counter()
+    df = read_pandas(args.csv)
+    metrics = [c for c in df.columns if c not in (args.target, args.id, args.time)]
+    summary = df[metrics].describe(include="all").T
+    summary["missing"] = df[metrics].isna().mean()
+    X, y, names, kept = build_design(df, args.target, args.id, args.time)
+    beta = np.array([coef.get(n, 0.0) for n in names])
+    p = 1.0 / (1.0 + np.exp(-(coef[INTERCEPT] + X @ beta)))
+    judged = kept.assign(p=p, score=100.0 * (1.0 - p))
+    hist = {}
+    for m in metrics:
+        if pd.api.types.is_numeric_dtype(judged[m]):
+            edges = np.histogram_bin_edges(judged[m].dropna(), bins=20)
+            hist[m] = [np.histogram(judged.loc[judged[args.target] == v, m].dropna(), bins=edges)[0] for v in (0, 1)]
+    auc = roc_auc_score(y, p)
+    fpr, tpr, _ = roc_curve(y, p)
+    observed, predicted = calibration_curve(y, p, n_bins=10, strategy="quantile")
+    decile = pd.qcut(judged["p"].rank(method="first", ascending=False), 10, labels=False)
+    lift = judged.groupby(decile)[args.target].mean() / judged[args.target].mean()
+    rates, assigned = {}, np.zeros(len(judged), dtype=bool)
+    for b in bands:
+        inside = ~assigned & (judged["score"].to_numpy() >= b["minScore"] if b.get("minScore") is not None else True)
+        rates[b["label"]] = float(y[inside].mean()) if inside.any() else None
+        assigned |= inside
+    latest = df.sort_values(args.time).groupby(args.id, sort=False).tail(1)
+    current = latest[latest[args.target] == 0].index.intersection(judged.index)
+    at_risk = judged.loc[current].nlargest(25, "p")[[args.id, args.time, "score", "p"]]
+    with open(args.out, "w") as f:
+        f.write("<html><body>" + summary.to_html() + pd.DataFrame({"auc": [auc], "roc_points": [len(fpr)]}).to_html()
+                + pd.DataFrame({"observed": observed, "predicted": predicted}).to_html() + lift.to_frame("lift").to_html()
+                + pd.Series(rates, dtype=float).to_frame("churn rate").to_html() + at_risk.to_html() + "</body></html>")
+    t1 = time.perf_counter()
+    return {"in_process_seconds": t1 - t0, "rows": int(len(judged)), "customers": int(len(latest)), "auc": auc,
+            "histograms": len(hist)}
+
+
 def max_abs_dp(flat_rows, export_rows):
     """Largest |Δp| between the flat query and the export, rows matched by their id (engines may
     return rows in any order)."""
@@ -560,7 +609,7 @@ def main():
                         help="seconds of measured calls after which the peer stops (0: no limit)")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("env", parents=[common])
-    for name in ("ingest", "fit", "e2e", "score", "evaluate", "sql", "encv"):
+    for name in ("ingest", "fit", "e2e", "score", "evaluate", "report", "sql", "encv"):
         p = sub.add_parser(name, parents=[common])
         if name == "ingest":
             p.add_argument("lib", choices=["pandas", "pyarrow", "polars"])
@@ -572,6 +621,9 @@ def main():
         p.add_argument("csv")
         if name == "evaluate":
             p.add_argument("model")
+        if name == "report":
+            p.add_argument("model")
+            p.add_argument("out")
         if name == "sql":
             p.add_argument("model")
             p.add_argument("sql")
@@ -592,7 +644,7 @@ def main():
     if args.threads > 0:
         limit_threads(args.threads)
     handler = {"env": cmd_env, "ingest": cmd_ingest, "fit": cmd_fit, "e2e": cmd_e2e,
-               "score": cmd_score, "evaluate": cmd_evaluate, "sql": cmd_sql, "encv": cmd_encv}[args.command]
+               "score": cmd_score, "evaluate": cmd_evaluate, "report": cmd_report, "sql": cmd_sql, "encv": cmd_encv}[args.command]
     json.dump(handler(args), sys.stdout)
     sys.stdout.write("\n")
 
