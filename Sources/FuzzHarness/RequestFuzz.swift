@@ -3,7 +3,8 @@ import ScoringCore
 import Service
 
 /// The body of `POST /v1/score`, scored against a real model: every body gets a 200 with one score per
-/// row or a 400 with a message; a 500 (an error the endpoint did not anticipate) counts as a failure.
+/// row or a 400 with a message; a 500 (an error the endpoint did not anticipate) counts as a failure,
+/// and so does a reply of the fast row decoder that differs from the general parser's.
 enum RequestFuzz {
     /// `HEALTHSCORE_FUZZ_MODEL`, else the model in this target's seed corpus (found from this file's
     /// path, so the binary runs from any directory of the checkout it was built in).
@@ -25,6 +26,10 @@ enum RequestFuzz {
         let reasons = reasonTexts[input.count % reasonTexts.count]
         let reply = ScoreEndpoint.handle(body: input, reasons: reasons, model: model, maxRows: 64)
         try expect(reply.status == 200 || reply.status == 400, "status \(reply.status): \(reply.body)")
+        // The fast row decoder must answer exactly as the general parser does.
+        let general = ScoreEndpoint.handle(body: input, reasons: reasons, model: model, maxRows: 64, generalParserOnly: true)
+        try expect(general.status == reply.status && general.bytes == reply.bytes,
+                   "the fast decoder answered \(reply.status) \(reply.body), the parser \(general.status) \(general.body)")
         let parsed = try? JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: Any]
         try expect(parsed != nil, "the \(reply.status) reply is not a JSON object: \(reply.body)")
         if reply.status == 200 {

@@ -16,6 +16,9 @@ struct JSONWriter {
 
     mutating func raw(_ s: String) { bytes.append(contentsOf: s.utf8) }
 
+    /// Bytes that are JSON already.
+    mutating func raw<C: Collection>(_ json: C) where C.Element == UInt8 { bytes.append(contentsOf: json) }
+
     mutating func string(_ s: String) {
         bytes.append(0x22)
         // Fast path: nothing to escape.

@@ -12,8 +12,13 @@ public final class LoadedModel: Sendable {
     /// For each input column the scorer needs: read it as numbers (numeric features, group members)
     /// or as text (categorical features).
     let columnKinds: [(name: String, numeric: Bool)]
+    /// Where each of `columnKinds` goes among the plan's inputs.
+    let inputSlots: [Int]
     /// Strings that mean "missing" (the model's NA values, as when scoring a CSV).
     let naValues: Set<String>
+    let longestNAValue: Int
+    /// Per feature, the start of a reason as JSON: `{"metric":…,"display_name":…,"value":`.
+    let reasonHeads: [[UInt8]]
     /// How the training export wrote numbers: a numeric cell sent as "$1,200" reads as 1200.
     let numberFormat: NumberFormat
     /// The `GET /v1/model` body, encoded once.
@@ -42,8 +47,20 @@ public final class LoadedModel: Sendable {
             }
         }
         self.columnKinds = kinds
+        let plan = scorer.plan
+        self.inputSlots = kinds.map { name, _ in plan.inputs.firstIndex(of: name)! }
+        self.reasonHeads = plan.metrics.indices.map { j in
+            var w = JSONWriter(capacity: 64)
+            w.raw("{\"metric\":")
+            w.string(plan.metrics[j])
+            w.raw(",\"display_name\":")
+            w.string(plan.displayNames[j])
+            w.raw(",\"value\":")
+            return w.bytes
+        }
         // Compared trimmed and in lower case, as the CSV reader compares them ('null', 'NA ').
         self.naValues = Set(artifact.schema.naValues.map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
+        self.longestNAValue = naValues.map(\.utf8.count).max() ?? 0
         self.numberFormat = artifact.schema.numberFormat ?? .plain
         self.metadataJSON = try ModelMetadata(artifact, checksum: checksum, scorer: scorer).json()
     }

@@ -16,7 +16,12 @@ public enum ScoreEndpoint {
 
     public struct Reply: Sendable {
         public var status: Int
-        public var body: String
+        /// The JSON body, UTF-8.
+        public var bytes: [UInt8]
+        public var body: String { String(decoding: bytes, as: UTF8.self) }
+
+        init(status: Int, bytes: [UInt8]) { self.status = status; self.bytes = bytes }
+        init(status: Int, body: String) { self.init(status: status, bytes: Array(body.utf8)) }
     }
 
     /// Scores a batch. A row the model cannot score (a missing value under `drop`, an unseen level,
@@ -24,24 +29,24 @@ public enum ScoreEndpoint {
     /// short `problem`, and the rest are scored, as `score` does with a file; `strict=true` refuses
     /// the whole batch instead (400 naming the first such row). Each score echoes the row's `id`
     /// (or the model's id column) when the row has one.
+    /// `generalParserOnly` skips the fast row decoder (to test the two against each other).
     public static func handle(body: [UInt8], reasons reasonsText: String?, strict strictText: String? = nil,
-                              model: LoadedModel, maxRows: Int) -> Reply {
+                              model: LoadedModel, maxRows: Int, generalParserOnly: Bool = false) -> Reply {
         do {
             let reasons = try parseReasons(reasonsText)
             let strict = try parseStrict(strictText)
-            let rows = try parseRows(body, maxRows: maxRows)
-            let inputs = model.scorer.planColumns(try scoringColumns(rows, model: model))
+            let rows = try RequestRows.decode(body, model: model, maxRows: maxRows, generalParserOnly: generalParserOnly)
             let plan = model.scorer.plan
             let scored: ScoredRows
             do {
-                scored = try plan.score(inputs, rowCount: rows.count, reasons: reasons)
+                scored = try plan.score(rows.inputs, rowCount: rows.count, reasons: reasons)
             } catch let e as ScoringError {
                 throw BadRequest(e.description)
             }
             if strict, let first = scored.problems.first {
                 throw BadRequest(first.error(knownLevels: plan.levels(ofColumn: first.column)).description)
             }
-            return Reply(status: 200, body: render(scored, rows: rows, inputs: inputs, model: model))
+            return Reply(status: 200, bytes: render(scored, rows: rows, model: model))
         } catch let e as BadRequest {
             return Reply(status: 400, body: JSONWriter.error(e.message))
         } catch {
@@ -66,105 +71,7 @@ public enum ScoreEndpoint {
         return k
     }
 
-    /// The body's rows, each an object of column → value.
-    static func parseRows(_ body: [UInt8], maxRows: Int) throws -> [[String: JSONValue]] {
-        let usage = "send {\"rows\": [{\"column\": value, ...}, ...]}"
-        guard !body.isEmpty else { throw BadRequest("the request body is empty. Fix: \(usage)") }
-        let value: JSONValue
-        do {
-            value = try JSONParser.parse(body)
-        } catch let e as JSONSyntaxError {
-            throw BadRequest("the body is not valid JSON (\(e.description)). Fix: \(usage) as UTF-8 JSON")
-        }
-        guard case .object(let top) = value else {
-            throw BadRequest("the body is \(value.kindName), not a JSON object. Fix: \(usage)")
-        }
-        guard let rowsValue = top["rows"] else {
-            throw BadRequest("the body has no \"rows\" key. Fix: \(usage)")
-        }
-        guard case .array(let elements) = rowsValue else {
-            throw BadRequest("\"rows\" is \(rowsValue.kindName), not an array. Fix: \(usage)")
-        }
-        guard elements.count <= maxRows else {
-            throw BadRequest("\(elements.count) rows is more than this service takes in one request (\(maxRows)). Fix: split the batch into requests of at most \(maxRows) rows, or start the service with a larger --max-rows")
-        }
-        var rows: [[String: JSONValue]] = []
-        rows.reserveCapacity(elements.count)
-        for (i, element) in elements.enumerated() {
-            guard case .object(let row) = element else {
-                throw BadRequest("row \(i + 1) is \(element.kindName), not an object. Fix: send each row as {\"column\": value, ...}")
-            }
-            rows.append(row)
-        }
-        return rows
-    }
-
-    /// The scorer's input: one column per needed name, typed by the model's feature kinds. A numeric
-    /// column whose cells are all numbers or null becomes numbers (null = missing); if any cell is a
-    /// string it is handed to the core as text, which parses it exactly as it parses a CSV cell (and
-    /// names the row and column of one that is not a number). The model's NA strings mean missing.
-    static func scoringColumns(_ rows: [[String: JSONValue]], model: LoadedModel) throws -> [String: ScoringColumn] {
-        var columns: [String: ScoringColumn] = [:]
-        columns.reserveCapacity(model.columnKinds.count)
-        let longestMarker = model.naValues.map(\.utf8.count).max() ?? 0
-        for (name, numeric) in model.columnKinds {
-            if numeric, let numbers = try numbersIfAllNumeric(rows, name) {
-                columns[name] = .numbers(numbers)
-                continue
-            }
-            var strings: [String?] = []
-            strings.reserveCapacity(rows.count)
-            for i in rows.indices {
-                strings.append(text(try cell(rows, i, name), naValues: model.naValues, longestMarker: longestMarker,
-                                    numberFormat: numeric ? model.numberFormat : .plain))
-            }
-            columns[name] = .strings(strings)
-        }
-        return columns
-    }
-
-    /// Row `i`'s value of a column the model needs; an absent key or a nested value is refused.
-    private static func cell(_ rows: [[String: JSONValue]], _ i: Int, _ name: String) throws -> JSONValue {
-        guard let v = rows[i][name] else {
-            throw BadRequest("row \(i + 1), column '\(name)': the row has no \"\(name)\" key and the model needs it. Fix: add \"\(name)\" to every row (null for a missing value); GET /v1/model lists the required columns")
-        }
-        switch v {
-        case .array, .object:
-            throw BadRequest("row \(i + 1), column '\(name)': the value is \(v.kindName). Fix: send a number, a string or null")
-        default: return v
-        }
-    }
-
-    /// The column as numbers when every cell is a number or null (nil as soon as one is not).
-    private static func numbersIfAllNumeric(_ rows: [[String: JSONValue]], _ name: String) throws -> [Double]? {
-        var out: [Double] = []
-        out.reserveCapacity(rows.count)
-        for i in rows.indices {
-            switch try cell(rows, i, name) {
-            case .number(let t): out.append(Double(t) ?? .nan)  // a JSON number always parses (overflow: ±inf)
-            case .null: out.append(.nan)
-            default: return nil
-            }
-        }
-        return out
-    }
-
-    private static func text(_ v: JSONValue, naValues: Set<String>, longestMarker: Int, numberFormat: NumberFormat) -> String? {
-        switch v {
-        case .null: return nil
-        case .number(let t): return t
-        case .string(let s):
-            // A cell longer than every marker is none (and is not folded for the test).
-            let t = s.trimmedOfSpaces
-            if t.utf8.count <= longestMarker, naValues.contains(t.lowercased()) { return nil }
-            var copy = s
-            return copy.withUTF8 { numberFormat.value(of: $0) }.map { String($0) } ?? s
-        case .bool(let b): return b ? "true" : "false"
-        case .array, .object: return nil  // refused before
-        }
-    }
-
-    static func render(_ s: ScoredRows, rows: [[String: JSONValue]], inputs: [PlanColumn?], model: LoadedModel) -> String {
+    static func render(_ s: ScoredRows, rows: RequestRows, model: LoadedModel) -> [UInt8] {
         let plan = model.scorer.plan
         let k = s.reasons
         var w = JSONWriter(capacity: 128 + rows.count * (120 + 112 * k))
@@ -177,11 +84,7 @@ public enum ScoreEndpoint {
         for i in 0..<rows.count {
             if i > 0 { w.raw(",") }
             w.raw("{")
-            switch rows[i]["id"] ?? model.artifact.schema.id.flatMap({ rows[i][$0] }) {
-            case .string(let id)?: w.raw("\"id\":"); w.string(id); w.raw(",")
-            case .number(let id)?: w.raw("\"id\":" + id + ",")
-            default: break
-            }
+            if let id = rows.ids[i] { w.raw("\"id\":"); w.raw(id); w.raw(",") }
             while problem < s.problems.count && s.problems[problem].row < i { problem += 1 }
             guard s.isScored(i) else {
                 w.raw("\"status\":\"unscored\",\"problem\":")
@@ -202,12 +105,8 @@ public enum ScoreEndpoint {
                 guard j >= 0 else { continue }
                 if written > 0 { w.raw(",") }
                 written += 1
-                w.raw("{\"metric\":")
-                w.string(plan.metrics[j])
-                w.raw(",\"display_name\":")
-                w.string(plan.displayNames[j])
-                w.raw(",\"value\":")
-                w.string(plan.valueText(feature: j, row: i, columns: inputs))
+                w.raw(model.reasonHeads[j])
+                w.string(plan.valueText(feature: j, row: i, columns: rows.inputs))
                 w.raw(",\"points\":")
                 w.number(s.reasonPoints[i * k + r])
                 w.raw("}")
@@ -215,6 +114,6 @@ public enum ScoreEndpoint {
             w.raw("]}")
         }
         w.raw("]}\n")
-        return w.text
+        return w.bytes
     }
 }

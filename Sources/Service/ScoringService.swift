@@ -130,7 +130,7 @@ public final class ScoringService: Sendable {
             let reasons = request.uri.queryParameters["reasons"].map(String.init)
             let strict = request.uri.queryParameters["strict"].map(String.init)
             let reply = ScoreEndpoint.handle(body: bytes, reasons: reasons, strict: strict, model: model, maxRows: maxRows)
-            return Self.json(HTTPResponse.Status(code: reply.status), reply.body, checksum: model.checksum)
+            return Self.json(HTTPResponse.Status(code: reply.status), reply.bytes, checksum: model.checksum)
         }
 
         router.get("/v1/model") { _, _ -> Response in
@@ -149,10 +149,18 @@ public final class ScoringService: Sendable {
     }
 
     static func json(_ status: HTTPResponse.Status, _ body: String, checksum: String?) -> Response {
+        json(status, ByteBuffer(string: body), checksum: checksum)
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ body: [UInt8], checksum: String?) -> Response {
+        json(status, ByteBuffer(bytes: body), checksum: checksum)
+    }
+
+    private static func json(_ status: HTTPResponse.Status, _ body: ByteBuffer, checksum: String?) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         if let checksum { headers[.init("X-Model-Checksum")!] = checksum }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: body))
     }
 
     static func tooLarge(_ limit: Int, checksum: String) -> Response {
