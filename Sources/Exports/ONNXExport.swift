@@ -121,7 +121,8 @@ struct ONNXModelBuilder {
     let model: ModelArtifact
     let precision: ONNXPrecision
     var g: ONNXGraphBuilder
-    let byTerm: [String: Double]
+    /// Per schema feature, the scoring plan's weights.
+    let weights: [ScoringPlan.FeatureWeights]
     let intercept: Double
     let impute: Bool
     let unseen: UnknownLevelPolicy
@@ -135,10 +136,9 @@ struct ONNXModelBuilder {
         self.model = model
         self.precision = precision
         g = ONNXGraphBuilder(precision: precision)
-        var terms: [String: Double] = [:]
-        for c in model.coefficients { terms[c.term] = c.estimate }
-        byTerm = terms
-        intercept = terms[Coefficient.interceptTerm] ?? 0
+        let plan = ScoringPlan(model: model)
+        weights = plan.featureWeights
+        intercept = plan.interceptWeight
         impute = model.schema.missingPolicy == .impute
         unseen = model.schema.unseenLevels ?? .error
     }
@@ -158,11 +158,11 @@ struct ONNXModelBuilder {
             case .numeric:
                 let x = try numericInput(f.column)
                 let t = transformed(x, column: f.column, chain: f.transforms, fill: impute ? (f.imputeValue ?? 0) : nil)
-                columns.append(Column(value: t, weight: byTerm[f.column] ?? 0, feature: index))
-                if impute, let indicator = f.missingIndicator {
+                columns.append(Column(value: t, weight: weights[index].slope, feature: index))
+                if impute, f.missingIndicator != nil {
                     let flag = g.op("Cast", [isNaN(x)], attributes: [ONNXGraphBuilder.attr("to", precision.elementType.rawValue)],
                                     hint: "missing_\(f.column)")
-                    columns.append(Column(value: flag, weight: byTerm[indicator] ?? 0, feature: index))
+                    columns.append(Column(value: flag, weight: weights[index].indicatorSlope, feature: index))
                 }
             case .group:
                 let members = f.members ?? []
@@ -177,10 +177,10 @@ struct ONNXModelBuilder {
                 }
                 let sum = g.op("Sum", scores, hint: "sum_\(f.column)")
                 let mean = g.op("Div", [sum, g.scalar(Double(max(members.count, 1)), hint: "k_\(f.column)")], hint: "group_\(f.column)")
-                columns.append(Column(value: mean, weight: byTerm[f.column] ?? 0, feature: index))
+                columns.append(Column(value: mean, weight: weights[index].slope, feature: index))
             case .categorical:
                 let x = try categoricalInput(f.column)
-                columns.append(Column(value: levelContribution(x, f), weight: 1, feature: index))
+                columns.append(Column(value: levelContribution(x, f, slopes: weights[index].levelSlopes), weight: 1, feature: index))
             }
         }
 
@@ -349,9 +349,7 @@ struct ONNXModelBuilder {
     // MARK: - Categories
 
     /// The scorer's per-level slope lookup as a LabelEncoder (string → float), cast to the graph's type.
-    mutating func levelContribution(_ x: String, _ f: FeatureSpec) -> String {
-        var slopes: [String: Double] = [:]
-        for level in f.levels ?? [] { slopes[level] = byTerm[FeatureSpec.levelTerm(f.column, level)] ?? 0 }
+    mutating func levelContribution(_ x: String, _ f: FeatureSpec, slopes: [String: Double]) -> String {
         let pooled = Set(f.pooledLevels ?? [])
         let unseenValue: Double
         switch unseen {
@@ -439,29 +437,12 @@ struct ONNXModelBuilder {
             var assign = [Double](repeating: 0, count: columns.count * features.count)
             for (c, column) in columns.enumerated() { assign[c * features.count + column.feature] = column.weight }
             let terms = g.op("MatMul", [featureVector, g.numbers(assign, dims: [Int64(columns.count), f], hint: "term_weights")], hint: "terms")
-            let averages = averageTerms()
+            let averages = weights.map(\.average)
             let delta = g.op("Sub", [terms, g.numbers(averages, dims: [1, f], hint: "average_terms")], hint: "delta")
             let points = g.op("Round", [g.op("Mul", [delta, g.scalar(-scale.factor, hint: "minus_factor")], hint: "raw_points")], hint: "points")
             let total = g.op("MatMul", [points, g.numbers([Double](repeating: 1, count: features.count), dims: [f, 1], hint: "ones")], hint: "points_sum")
             let base = (scale.offset - scale.factor * (intercept + averages.reduce(0, +))).rounded()
             return g.op("Add", [total, g.scalar(base, hint: "base_points")], hint: "health_score", output: "health_score")
-        }
-    }
-
-    /// Each feature's term for the average training customer, as `Scorer.init` computes `averages`.
-    func averageTerms() -> [Double] {
-        model.schema.features.map { f in
-            let slope = byTerm[f.column] ?? 0
-            switch f.kind {
-            case .numeric:
-                let indicatorSlope = f.missingIndicator.flatMap { byTerm[$0] } ?? 0
-                return slope * (f.mean ?? 0) + indicatorSlope * f.missingShare
-            case .group:
-                return slope * (f.mean ?? 0)
-            case .categorical:
-                guard let levels = f.levels, let shares = f.levelShares, shares.count == levels.count else { return 0 }
-                return zip(levels, shares).reduce(0) { $0 + (byTerm[FeatureSpec.levelTerm(f.column, $1.0)] ?? 0) * $1.1 }
-            }
         }
     }
 

@@ -189,7 +189,7 @@ struct PMMLBuilder {
     let scale: ScoreScale
     let spec: ScoringSpec?
 
-    // The core's compiled view of the coefficients (as `Scorer.init`).
+    // The scoring plan's weights.
     let intercept: Double
     let slopes: [Double]
     let indicatorSlopes: [Double]
@@ -237,34 +237,13 @@ struct PMMLBuilder {
         spec = model.scoring
         scale = model.scoring?.scale ?? .probability
 
-        var byTerm: [String: Double] = [:]
-        for c in model.coefficients { byTerm[c.term] = c.estimate }
-        intercept = byTerm[Coefficient.interceptTerm] ?? 0
-        let features = schema.features
-        slopes = features.map { byTerm[$0.column] ?? 0 }
-        indicatorSlopes = features.map { f in f.missingIndicator.flatMap { byTerm[$0] } ?? 0 }
-        let byLevel: [[String: Double]] = features.map { f in
-            var out: [String: Double] = [:]
-            if f.kind == .categorical {
-                for level in f.levels ?? [] { out[level] = byTerm[FeatureSpec.levelTerm(f.column, level)] ?? 0 }
-            }
-            return out
-        }
-        levelSlopes = byLevel
-        var avg: [Double] = []
-        for (j, f) in features.enumerated() {
-            switch f.kind {
-            case .numeric: avg.append(slopes[j] * (f.mean ?? 0) + indicatorSlopes[j] * f.missingShare)
-            case .group: avg.append(slopes[j] * (f.mean ?? 0))
-            case .categorical:
-                if let levels = f.levels, let shares = f.levelShares, shares.count == levels.count {
-                    avg.append(zip(levels, shares).reduce(0) { $0 + (byLevel[j][$1.0] ?? 0) * $1.1 })
-                } else {
-                    avg.append(0)
-                }
-            }
-        }
-        averages = avg
+        let plan = ScoringPlan(model: model)
+        let weights = plan.featureWeights
+        intercept = plan.interceptWeight
+        slopes = weights.map(\.slope)
+        indicatorSlopes = weights.map(\.indicatorSlope)
+        levelSlopes = weights.map(\.levelSlopes)
+        averages = weights.map(\.average)
 
         let target = model.schema.target
         positiveLabel = target.positive
@@ -280,7 +259,7 @@ struct PMMLBuilder {
         scoreName = unique(PMMLExport.scoreOutput)
         bandName = unique(PMMLExport.bandOutput)
         if options.scorecard { reasonNames = (1...PMMLExport.reasonCount).map { unique(PMMLExport.reasonOutputPrefix + String($0)) } }
-        for j in features.indices { prepared.append(try prepare(j)) }
+        for j in schema.features.indices { prepared.append(try prepare(j)) }
     }
 
     /// A field name not yet used in the document.

@@ -154,30 +154,11 @@ struct SQLRenderer {
         self.options = options
         policy = model.schema.unseenLevels ?? .error
         impute = model.schema.missingPolicy == .impute
-        var byTerm: [String: Double] = [:]
-        for c in model.coefficients { byTerm[c.term] = c.estimate }
-        intercept = byTerm[Coefficient.interceptTerm] ?? 0
-        features = model.schema.features.map { f in
-            var levelSlopes: [String: Double] = [:]
-            if f.kind == .categorical {
-                for level in f.levels ?? [] { levelSlopes[level] = byTerm[FeatureSpec.levelTerm(f.column, level)] ?? 0 }
-            }
-            let slope = byTerm[f.column] ?? 0
-            let indicatorSlope = f.missingIndicator.flatMap { byTerm[$0] } ?? 0
-            // The scorer's average term, in the scorer's order of operations.
-            let average: Double
-            switch f.kind {
-            case .numeric: average = slope * (f.mean ?? 0) + indicatorSlope * f.missingShare
-            case .group: average = slope * (f.mean ?? 0)
-            case .categorical:
-                if let levels = f.levels, let shares = f.levelShares, shares.count == levels.count {
-                    average = zip(levels, shares).reduce(0) { $0 + (levelSlopes[$1.0] ?? 0) * $1.1 }
-                } else {
-                    average = 0
-                }
-            }
-            return Feature(spec: f, slope: slope, indicatorSlope: indicatorSlope, levelSlopes: levelSlopes,
-                           pooled: Set(f.pooledLevels ?? []), average: average)
+        let plan = ScoringPlan(model: model)
+        intercept = plan.interceptWeight
+        features = zip(model.schema.features, plan.featureWeights).map { f, w in
+            Feature(spec: f, slope: w.slope, indicatorSlope: w.indicatorSlope, levelSlopes: w.levelSlopes,
+                    pooled: Set(f.pooledLevels ?? []), average: w.average)
         }
     }
 

@@ -219,6 +219,28 @@ public struct ScoringPlan: Sendable {
 
     public var featureCount: Int { features.count }
 
+    /// The weights of one schema feature as the exports write them, from the same compilation that
+    /// scores: the slope (numeric and group), the missing indicator's slope, each known level's slope
+    /// (a level the model pools is not among them) and the feature's term for the average customer.
+    public struct FeatureWeights: Sendable {
+        public let slope: Double
+        public let indicatorSlope: Double
+        public let levelSlopes: [String: Double]
+        public let average: Double
+    }
+
+    public var interceptWeight: Double { intercept }
+
+    /// Per schema feature, in schema order.
+    public var featureWeights: [FeatureWeights] {
+        zip(features, averages).map { f, average in
+            var known: [String: Double] = [:]
+            for level in f.levels { known[level] = f.levelSlopes[level] }
+            return FeatureWeights(slope: f.slope, indicatorSlope: f.indicatorSlope, levelSlopes: f.kind == .categorical ? known : [:],
+                                  average: average)
+        }
+    }
+
     /// Known levels of an input column, when a categorical feature reads it.
     public func levels(ofColumn name: String) -> [String] {
         features.first { $0.kind == .categorical && $0.column == name }?.levels ?? []
