@@ -36,6 +36,12 @@ public enum StandardOutput {
     }
 }
 
+/// A command's own error, worded whole (what failed, then "Fix: …").
+public struct Message: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ text: String) { description = text }
+}
+
 /// Prints a one-line error to stderr and exits non-zero; the message already names file, row,
 /// column and the fix.
 public func fail(_ error: Error) -> Never {

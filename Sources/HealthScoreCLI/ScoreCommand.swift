@@ -103,49 +103,43 @@ struct Score: ParsableCommand {
             }
             let layout = ScoreCSV(plan: plan, keys: keys, rowNumber: !hasID, reasons: reasons)
 
-            // Standard output is streamed, except under --strict, where a refused file must print nothing.
-            var held: [UInt8] = []
-            let toStandardOutput = out == nil
+            // Standard output is streamed, except under --strict and --db, where a refused file must
+            // print nothing: there it is held in a temporary file until the run has succeeded.
+            let held = out == nil && (strict || db != nil) ? try HeldOutput() : nil
             if let out { stream = try AtomicFile.Stream(path: out) }
-            let background = BackgroundWriter { [stream, strict, db] bytes in
+            let background = BackgroundWriter { [stream, held] bytes in
                 if let stream { try stream.write(bytes) }
-                else if !(strict || db != nil) { bytes.withUnsafeBytes { StandardOutput.write(Data($0)) } }
+                else if let held { try held.write(bytes) }
+                else { bytes.withUnsafeBytes { StandardOutput.write(Data($0)) } }
             }
             writer = background
-            func emit(_ bytes: [UInt8]) throws {
-                if stream == nil && (strict || db != nil) { held += bytes } else { try background.write(bytes) }
-            }
-            try emit(layout.header())
-            var history = db.map { _ in HistoryRows(idColumn: idColumn, plan: plan, model: artifact, revenue: revenue, late: late, time: artifact.schema.time) }
-            let tally = try ScoreFile.run(path: data, model: artifact, plan: plan, options: options) { piece in
-                for part in layout.rows(piece, threads: options.threads) { try emit(part) }
-                try history?.add(piece, path: data)
-            }
-            try background.finish()
-            if tally.scored == 0, var first = tally.firstError {
-                first.fix += "; no row of the \(tally.rows) could be scored, so "
-                    + (out != nil || strict || db != nil ? "nothing was written" : "standard output holds only unscored rows")
-                throw first
-            }
-            let prepared = try stream?.finish()
-            stream = nil
-            if let history, let db {
-                // The history and the CSV are one unit: the run is committed only once the CSV is in
-                // place, and a failed commit puts the old CSV back.
-                var installed: InstalledFile? = nil
-                do {
-                    try recordRun(in: db, artifact: artifact, rows: history, idColumn: idColumn,
-                                  beforeCommit: { installed = try prepared?.install() },
-                                  commitFailed: { installed?.undo(); installed = nil })
-                } catch {
-                    if installed == nil { prepared?.discard() }
-                    throw error
+            try background.write(layout.header())
+
+            /// Scores the file, then checks that something was scored and readies the output file.
+            func scoreFile(_ eachPiece: (ScoreFile.Piece) throws -> Void = { _ in }) throws -> (ProblemTally, PreparedFile?) {
+                let tally = try ScoreFile.run(path: data, model: artifact, plan: plan, options: options) { piece in
+                    for part in layout.rows(piece, threads: options.threads) { try background.write(part) }
+                    try eachPiece(piece)
                 }
-                installed?.keep()
-            } else {
-                try prepared?.install().keep()
+                try background.finish()
+                if tally.scored == 0, var first = tally.firstError {
+                    first.fix += "; no row of the \(tally.rows) could be scored, so "
+                        + (out != nil || strict || db != nil ? "nothing was written" : "standard output holds only unscored rows")
+                    throw first
+                }
+                let prepared = try stream?.finish()
+                stream = nil
+                return (tally, prepared)
             }
-            if toStandardOutput && !held.isEmpty { held.withUnsafeBytes { StandardOutput.write(Data($0)) } }
+            let tally: ProblemTally
+            if let db {
+                tally = try recordRun(in: db, artifact: artifact, plan: plan, idColumn: idColumn, scoreFile: scoreFile)
+            } else {
+                let (scored, prepared) = try scoreFile()
+                try prepared?.install().keep()
+                tally = scored
+            }
+            try held?.copyToStandardOutput()
             for line in tally.lines(path: data, plan: plan) + tally.substitutionLines(path: data, plan: plan) {
                 printError("healthscore: warning: " + line)
             }
@@ -169,4 +163,37 @@ struct OutputKept: Error, CustomStringConvertible {
     var inner: Error
     var path: String
     var description: String { "\(inner) (\(path) still holds the previous output; it was not replaced)" }
+}
+
+/// Standard output held back until the command has succeeded (under --strict and --db), in an
+/// anonymous temporary file rather than in memory, so a million rows cost no memory.
+final class HeldOutput: @unchecked Sendable {
+    private let file: UnsafeMutablePointer<FILE>
+
+    init() throws {
+        guard let f = tmpfile() else {
+            throw Message("cannot create a temporary file to hold standard output (\(String(cString: strerror(errno)))). Fix: free space in the temporary directory, set TMPDIR to a writable directory, or write to a file with --out")
+        }
+        file = f
+    }
+
+    deinit { fclose(file) }
+
+    func write(_ bytes: [UInt8]) throws {
+        let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
+        guard written == bytes.count else {
+            throw Message("holding standard output in a temporary file failed (\(String(cString: strerror(errno)))). Fix: free space in the temporary directory, set TMPDIR to a writable directory, or write to a file with --out")
+        }
+    }
+
+    func copyToStandardOutput() throws {
+        guard fflush(file) == 0 else { throw Message("holding standard output in a temporary file failed. Fix: write to a file with --out") }
+        rewind(file)
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+            if n == 0 { break }
+            buffer.withUnsafeBytes { StandardOutput.write(Data($0.prefix(n))) }
+        }
+    }
 }

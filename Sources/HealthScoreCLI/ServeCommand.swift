@@ -24,11 +24,6 @@ struct Serve: ParsableCommand {
         fail(Message("cannot start \(program) (\(String(cString: strerror(errno)))). Fix: rebuild it with '\(Self.buildCommand)'"))
     }
 
-    struct Message: Error, CustomStringConvertible {
-        var description: String
-        init(_ text: String) { description = text }
-    }
-
     /// `healthscore-serve` in the directory of this executable.
     static func serverPath() -> String {
         let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]

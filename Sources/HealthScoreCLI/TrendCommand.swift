@@ -210,39 +210,40 @@ extension Score {
         guard HistoryDate.isValid(asOf) else { throw ValidationError("--as-of '\(asOf)' is not a calendar date in the form YYYY-MM-DD") }
     }
 
-    /// Appends the run to the score history at `path` in one transaction (replacing an earlier run of
-    /// the same date), and says so on standard error.
-    func recordRun(in path: String, artifact: ModelArtifact, rows: HistoryRows, idColumn: String?,
-                   beforeCommit: () throws -> Void, commitFailed: () -> Void) throws {
+    /// Scores the file into the score history at `path`: one transaction (replacing an earlier run of
+    /// the same date) that takes each piece's scores as they come, so memory does not grow with the
+    /// file, and commits only once the output file is in place (a failed commit puts the old one
+    /// back). Says so on standard error.
+    func recordRun(in path: String, artifact: ModelArtifact, plan: ScoringPlan, idColumn: String?,
+                   scoreFile: ((ScoreFile.Piece) throws -> Void) throws -> (ProblemTally, PreparedFile?)) throws -> ProblemTally {
         guard let asOf else { throw ValidationError("--db needs --as-of YYYY-MM-DD") }
-        var run = try RunInfo(asOf: asOf, model: artifact, modelFile: model, dataFile: data, revenueColumn: revenue,
+        let run = try RunInfo(asOf: asOf, model: artifact, modelFile: model, dataFile: data, revenueColumn: revenue,
                               lateColumn: late, idColumn: idColumn)
-        run.metrics = rows.metrics.metrics
-        // Repeated ids are refused before the history is opened (or created).
-        var rowsOf: [String: [Int]] = [:]
-        let ids = rows.records.map(\.customerID) + rows.unscored.map(\.customerID)
-        let lines = rows.lines + rows.unscoredLines
-        for (k, id) in ids.enumerated() { rowsOf[id, default: []].append(k) }
-        if let repeated = ids.first(where: { rowsOf[$0]!.count > 1 }) {
-            throw duplicateIdError(repeated, lines: rowsOf[repeated]!.map { lines[$0] }.sorted(), rows: rows)
-        }
+        var rows = HistoryRows(idColumn: idColumn, plan: plan, model: artifact, revenue: revenue, late: late, time: artifact.schema.time)
         let existed = FileManager.default.fileExists(atPath: path)
+        var prepared: PreparedFile? = nil
+        var installed: InstalledFile? = nil
+        var tally: ProblemTally? = nil
         let outcome: HistoryDatabase.RecordOutcome
         do {
             let history = try HistoryDatabase(path: path)
-            outcome = try history.record(run, scores: rows.records, unscored: rows.unscored, beforeCommit: beforeCommit,
-                                         commitFailed: commitFailed)
+            outcome = try history.writeRun(run, beforeCommit: { installed = try prepared?.install() },
+                                           commitFailed: { installed?.undo(); installed = nil }) { writer in
+                (tally, prepared) = try scoreFile { piece in try rows.add(piece, path: data, to: writer) }
+                if let (id, lines) = rows.firstRepeatedID { throw duplicateIdError(id, lines: lines, rows: rows) }
+                writer.metrics = rows.metrics.metrics
+            }
         } catch {
+            if installed == nil { prepared?.discard() }
             // A history this run created holds nothing worth keeping.
             if !existed { for file in [path, path + "-journal"] { try? FileManager.default.removeItem(atPath: file) } }
-            if let e = error as? HistoryError, let d = e.duplicate {
-                throw duplicateIdError(d.customerID, lines: d.rows.map { rows.lines[$0 - 1] }, rows: rows)
-            }
             throw error
         }
+        installed?.keep()
         let replaced = outcome.replacedRows.map { "; replaced the earlier run of \($0) customers" } ?? ""
-        let unscored = rows.unscored.isEmpty ? "" : " and \(rows.unscored.count) unscored (with their problem)"
+        let unscored = rows.unscoredCount == 0 ? "" : " and \(rows.unscoredCount) unscored (with their problem)"
         printError("Recorded the run as of \(asOf) in \(path): \(outcome.rows) customers\(unscored)\(replaced).")
+        return tally!
     }
 
     private func duplicateIdError(_ id: String, lines: [Int], rows: HistoryRows) -> HistoryError {
@@ -255,19 +256,21 @@ extension Score {
     }
 }
 
-/// The scored rows of a `score --db` run, gathered piece by piece: one record per scored row, with
-/// its line for messages.
+/// The rows of a `score --db` run, handed to the history piece by piece: one record per scored row,
+/// one unscored record (with its problem) per row the model could not score. Keeps only what the
+/// whole run needs: each id's first line (a repeated id is reported with all its lines, and the
+/// run is not recorded), the metric levels seen, and the snapshot values.
 struct HistoryRows {
     let idColumn: String?
     let plan: ScoringPlan
     let revenue: String?
     let late: String?
     let time: String?
-    var records: [ScoreRecord] = []
-    var lines: [Int] = []
-    /// Rows the model could not score, with their id: kept as unscored customers of the run.
-    var unscored: [UnscoredRecord] = []
-    var unscoredLines: [Int] = []
+    private var firstLine: [String: Int32] = [:]
+    /// Ids seen more than once, with every line, in the order the repeats were found.
+    private var repeated: [String: [Int]] = [:]
+    private var repeatedOrder: [String] = []
+    private(set) var unscoredCount = 0
     /// Every metric's points and value per customer, for trend's "what changed".
     var metrics: MetricRecorder
     /// Distinct values of the snapshot column (for the repeated-id advice).
@@ -278,7 +281,24 @@ struct HistoryRows {
         metrics = MetricRecorder(metrics: RunInfo.metrics(of: model))
     }
 
-    mutating func add(_ piece: ScoreFile.Piece, path: String) throws {
+    /// The first id that occurs more than once, with its lines.
+    var firstRepeatedID: (String, [Int])? {
+        repeatedOrder.first.map { ($0, repeated[$0]!.sorted()) }
+    }
+
+    /// Whether the id is new to the run; a repeat is noted (with its line), and nothing more is
+    /// written, since the run will be refused.
+    private mutating func isFirst(_ id: String, line: Int) -> Bool {
+        guard let first = firstLine[id] else {
+            firstLine[id] = Int32(clamping: line)
+            return repeatedOrder.isEmpty
+        }
+        if repeated[id] == nil { repeated[id] = [Int(first)]; repeatedOrder.append(id) }
+        repeated[id]!.append(line)
+        return false
+    }
+
+    mutating func add(_ piece: ScoreFile.Piece, path: String, to writer: RunWriter) throws {
         guard let idColumn, let ids = piece.table.column(named: idColumn) else {
             throw HistoryError(path: path, problem: "no column '\(idColumn ?? "")' (the customer id column)",
                                fix: "add the customer id column to the input, or name it with --id; the score history keys every score by it")
@@ -288,16 +308,21 @@ struct HistoryRows {
         if let time, let t = piece.table.column(named: time), case .text(_, let levels) = t.values { snapshots.formUnion(levels) }
         let s = piece.scored
         let k = s.reasons
-        for p in s.problems {
-            guard let id = ids.text(at: p.row), !id.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
-            unscored.append(UnscoredRecord(customerID: id, problem: p.short))
-            unscoredLines.append(piece.line(ofRow: p.row))
-        }
-        for i in 0..<piece.rowCount where s.isScored(i) {
+        var problem = 0
+        for i in 0..<piece.rowCount {
             guard let id = ids.text(at: i), !id.trimmingCharacters(in: .whitespaces).isEmpty else {
+                if !s.isScored(i) { continue }
                 throw HistoryError(path: path, problem: "line \(piece.line(ofRow: i)): the customer id ('\(idColumn)') is missing",
                                    fix: "fill in the id, or remove the row")
             }
+            let line = piece.line(ofRow: i)
+            guard s.isScored(i) else {
+                while problem < s.problems.count && s.problems[problem].row < i { problem += 1 }
+                unscoredCount += 1
+                if isFirst(id, line: line) { try writer.add(UnscoredRecord(customerID: id, problem: s.problems[problem].short)) }
+                continue
+            }
+            guard isFirst(id, line: line) else { continue }
             var reasons: [Contribution] = []
             for r in 0..<k where s.reasonFeature[i * k + r] >= 0 {
                 let j = Int(s.reasonFeature[i * k + r])
@@ -319,8 +344,7 @@ struct HistoryRows {
                 }
                 record.metricCells = cells
             }
-            records.append(record)
-            lines.append(piece.line(ofRow: i))
+            try writer.add(record, row: line)
         }
     }
 

@@ -164,12 +164,33 @@ public final class HistoryDatabase {
     @discardableResult
     public func record(_ run: RunInfo, scores: [ScoreRecord], unscored: [UnscoredRecord] = [], beforeCommit: () throws -> Void = {},
                        commitFailed: () -> Void = {}) throws -> RecordOutcome {
+        try writeRun(run, beforeCommit: beforeCommit, commitFailed: commitFailed) { writer in
+            for (i, s) in scores.enumerated() {
+                do {
+                    try writer.add(s, row: i + 1)
+                } catch let e as HistoryError where e.duplicate != nil {
+                    let rows = scores.indices.filter { scores[$0].customerID == s.customerID }.map { $0 + 1 }
+                    throw HistoryError(
+                        path: path,
+                        problem: "customer id '\(s.customerID)' occurs \(rows.count) times in the run as of \(run.asOf) (rows \(rows.map(String.init).joined(separator: ", ")))",
+                        fix: e.fix, duplicate: .init(customerID: s.customerID, rows: rows))
+                }
+            }
+            for u in unscored { try writer.add(u) }
+        }
+    }
+
+    /// Writes a run whose scores `body` hands to the writer one at a time (a file scored piece by
+    /// piece), in one transaction that first removes any run of the same as-of date; so memory does
+    /// not grow with the run. The run's `metrics` are stored as the writer holds them when `body`
+    /// returns. An error anywhere leaves the history as it was.
+    @discardableResult
+    public func writeRun(_ run: RunInfo, beforeCommit: () throws -> Void = {}, commitFailed: () -> Void = {},
+                         _ body: (RunWriter) throws -> Void) throws -> RecordOutcome {
         guard !readOnly else {
             throw HistoryError(path: path, problem: "the score history was opened read-only", fix: "open it for writing")
         }
         try HistoryDate.validate(run.asOf, option: "as-of date")
-        var run = run
-        run.rowCount = scores.count
         return try connection.writeTransaction({
             let replaced = try connection.scalarInt("SELECT row_count FROM runs WHERE as_of = ?", [run.asOf])
             // The scores go with their run (ON DELETE CASCADE); deleted explicitly as well so the
@@ -182,7 +203,7 @@ public final class HistoryDatabase {
             let insertRun = try connection.prepare("""
                 INSERT INTO runs (as_of, model_checksum, model_file, data_file, id_column, revenue_column, late_column,
                                   scale, bands, scored_at, row_count, metrics)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '[]')
                 """)
             insertRun.bind(1, run.asOf)
             insertRun.bind(2, run.modelChecksum)
@@ -194,66 +215,20 @@ public final class HistoryDatabase {
             insertRun.bind(8, run.scale)
             insertRun.bind(9, Self.json(run.bands))
             insertRun.bind(10, run.scoredAt)
-            insertRun.bind(11, run.rowCount)
-            insertRun.bind(12, (try? JSONEncoder().encode(run.metrics)).map { String(decoding: $0, as: UTF8.self) } ?? "[]")
             try connection.run(insertRun)
 
-            let insert = try connection.prepare("""
-                INSERT INTO scores (as_of, customer_id, churn_probability, health_score, band, band_rank, reasons, revenue, days_late,
-                                    metric_points)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            for (i, s) in scores.enumerated() {
-                insert.bind(1, run.asOf)
-                insert.bind(2, s.customerID)
-                insert.bind(3, s.churnProbability)
-                insert.bind(4, s.healthScore)
-                insert.bind(5, s.band)
-                insert.bind(6, s.bandRank)
-                insert.bind(7, ScoreRecord.reasonsJSON(s.reasons))
-                insert.bind(8, s.revenue)
-                insert.bind(9, s.daysLate)
-                insert.bind(10, MetricRecorder.blob(s.metricCells))
-                do {
-                    try insert.step()
-                } catch let e as SQLiteStepError {
-                    if e.isConstraint, scores[..<i].contains(where: { $0.customerID == s.customerID }) {
-                        let rows = scores.indices.filter { scores[$0].customerID == s.customerID }.map { $0 + 1 }
-                        throw HistoryError(
-                            path: path,
-                            problem: "customer id '\(s.customerID)' occurs \(rows.count) times in the run as of \(run.asOf) (rows \(rows.map(String.init).joined(separator: ", ")))",
-                            fix: "score one row per customer: filter the input to one snapshot, or remove the repeated rows",
-                            duplicate: .init(customerID: s.customerID, rows: rows))
-                    }
-                    if e.isConstraint {
-                        throw HistoryError(path: path, problem: "row \(i + 1) (customer '\(s.customerID)') cannot be stored: \(e.message) (probability \(s.churnProbability), score \(s.healthScore))",
-                                           fix: "check the model and the row: scores must be finite, probabilities between 0 and 1")
-                    }
-                    throw connection.error(e.code, e.message)
-                }
-                insert.reset()
-            }
-            let insertUnscored = try connection.prepare("INSERT INTO unscored (as_of, customer_id, problem) VALUES (?, ?, ?)")
-            for u in unscored {
-                insertUnscored.bind(1, run.asOf)
-                insertUnscored.bind(2, u.customerID)
-                insertUnscored.bind(3, u.problem)
-                do {
-                    try insertUnscored.step()
-                } catch let e as SQLiteStepError {
-                    if e.isConstraint {
-                        throw HistoryError(path: path, problem: "customer id '\(u.customerID)' occurs more than once among the unscored rows of the run as of \(run.asOf)",
-                                           fix: "score one row per customer: filter the input to one snapshot, or remove the repeated rows")
-                    }
-                    throw connection.error(e.code, e.message)
-                }
-                insertUnscored.reset()
-            }
+            let writer = try RunWriter(history: self, asOf: run.asOf, metrics: run.metrics)
+            try body(writer)
+            let finish = try connection.prepare("UPDATE runs SET row_count = ?, metrics = ? WHERE as_of = ?")
+            finish.bind(1, writer.rows)
+            finish.bind(2, (try? JSONEncoder().encode(writer.metrics)).map { String(decoding: $0, as: UTF8.self) } ?? "[]")
+            finish.bind(3, run.asOf)
+            try connection.run(finish)
             let stored = try connection.scalarInt("SELECT count(*) FROM scores WHERE as_of = ?", [run.asOf]) ?? -1
-            guard stored == scores.count else {
-                throw HistoryError(path: path, problem: "stored \(stored) scores for \(scores.count) rows", fix: "rerun the command")
+            guard stored == writer.rows else {
+                throw HistoryError(path: path, problem: "stored \(stored) scores for \(writer.rows) rows", fix: "rerun the command")
             }
-            return RecordOutcome(replacedRows: replaced, rows: scores.count)
+            return RecordOutcome(replacedRows: replaced, rows: writer.rows)
         }, beforeCommit: beforeCommit, commitFailed: commitFailed)
     }
 
@@ -350,5 +325,74 @@ public final class HistoryDatabase {
     static func strings(fromJSON text: String?) -> [String] {
         guard let text, let data = text.data(using: .utf8) else { return [] }
         return (try? JSONDecoder().decode([String].self, from: data)) ?? []
+    }
+}
+
+/// The scores of one run as they are written, inside `HistoryDatabase.writeRun`'s transaction.
+public final class RunWriter {
+    private let history: HistoryDatabase
+    private let asOf: String
+    private let insertScore: SQLiteStatement
+    private let insertUnscored: SQLiteStatement
+    /// Scores written so far.
+    public private(set) var rows = 0
+    /// The run's metrics (with the level texts the scores' metric cells index), stored at the end.
+    public var metrics: [MetricName]
+
+    fileprivate init(history: HistoryDatabase, asOf: String, metrics: [MetricName]) throws {
+        self.history = history
+        self.asOf = asOf
+        self.metrics = metrics
+        insertScore = try history.connection.prepare("""
+            INSERT INTO scores (as_of, customer_id, churn_probability, health_score, band, band_rank, reasons, revenue, days_late,
+                                metric_points)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        insertUnscored = try history.connection.prepare("INSERT INTO unscored (as_of, customer_id, problem) VALUES (?, ?, ?)")
+    }
+
+    /// Writes one score; `row` names it in messages. A repeated id is an error with `duplicate` set.
+    public func add(_ s: ScoreRecord, row: Int) throws {
+        let insert = insertScore
+        insert.bind(1, asOf)
+        insert.bind(2, s.customerID)
+        insert.bind(3, s.churnProbability)
+        insert.bind(4, s.healthScore)
+        insert.bind(5, s.band)
+        insert.bind(6, s.bandRank)
+        insert.bind(7, ScoreRecord.reasonsJSON(s.reasons))
+        insert.bind(8, s.revenue)
+        insert.bind(9, s.daysLate)
+        insert.bind(10, MetricRecorder.blob(s.metricCells))
+        defer { insert.reset() }
+        do {
+            try insert.step()
+        } catch let e as SQLiteStepError {
+            guard e.isConstraint else { throw history.connection.error(e.code, e.message) }
+            if try history.connection.scalarInt("SELECT count(*) FROM scores WHERE as_of = ? AND customer_id = ?", [asOf, s.customerID]) ?? 0 > 0 {
+                throw HistoryError(path: history.path, problem: "customer id '\(s.customerID)' occurs more than once in the run as of \(asOf) (again at row \(row))",
+                                   fix: "score one row per customer: filter the input to one snapshot, or remove the repeated rows",
+                                   duplicate: .init(customerID: s.customerID, rows: [row]))
+            }
+            throw HistoryError(path: history.path, problem: "row \(row) (customer '\(s.customerID)') cannot be stored: \(e.message) (probability \(s.churnProbability), score \(s.healthScore))",
+                               fix: "check the model and the row: scores must be finite, probabilities between 0 and 1")
+        }
+        rows += 1
+    }
+
+    /// Records a customer of the run the model could not score, with the problem.
+    public func add(_ u: UnscoredRecord) throws {
+        let insert = insertUnscored
+        insert.bind(1, asOf)
+        insert.bind(2, u.customerID)
+        insert.bind(3, u.problem)
+        defer { insert.reset() }
+        do {
+            try insert.step()
+        } catch let e as SQLiteStepError {
+            guard e.isConstraint else { throw history.connection.error(e.code, e.message) }
+            throw HistoryError(path: history.path, problem: "customer id '\(u.customerID)' occurs more than once among the unscored rows of the run as of \(asOf)",
+                               fix: "score one row per customer: filter the input to one snapshot, or remove the repeated rows")
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ScoringCore
 import Hummingbird
 
 /// The shared secret a client must present as `Authorization: Bearer <token>`. Read from a file
