@@ -27,7 +27,7 @@ PEERS = HERE / "peers.py"
 GLMNET = HERE / "glmnet.R"
 BASE_TERMS = 16  # terms of the simulator without --extra-metrics (intercept included)
 FIT_PEERS = ["sklearn-newton-cholesky", "sklearn-lbfgs", "glum", "statsmodels"]
-ALL_PHASES = ["ingest", "fit", "l2", "e2e", "score", "evaluate", "report", "sql", "encv"]
+ALL_PHASES = ["ingest", "fit", "l2", "e2e", "score", "evaluate", "report", "sql", "history", "encv"]
 
 
 def median(xs):
@@ -185,7 +185,7 @@ def measure_size(args, rows, terms):
     out = {"label": label, "csv": str(csv), "rows": data_rows, "bytes": os.path.getsize(csv), "terms": terms}
     work = Path(args.work_dir)
     model = work / f"healthscore-{rows}x{terms}.json"
-    if phases & {"ingest", "fit", "e2e", "score", "evaluate", "report", "sql"}:
+    if phases & {"ingest", "fit", "e2e", "score", "evaluate", "report", "sql", "history"}:
         out["healthscore"] = healthscore_runs(args, csv, model, label=f"fit {label}")
     if "ingest" in phases:
         out["ingest"] = {lib: peer(args, ["ingest", lib, str(csv), "--repeats", str(args.repeats)],
@@ -248,6 +248,32 @@ def measure_size(args, rows, terms):
         complete = complete_cases(csv)
         out["sql"] = peer(args, ["sql", str(complete), str(model), str(sql), "--rows", "100000", "--id", args.id],
                           f"SQL export vs flat SELECT {label}")
+    if "history" in phases:
+        # score --db twice (two as-of dates, the same complete rows), then trend between them.
+        complete = complete_cases(csv)
+        db = work / "healthscore-history.db"
+        score_db, trend = [], []
+        py = []
+        for i in range(args.repeats):
+            for f in (db, Path(str(db) + "-journal")):
+                if f.exists():
+                    f.unlink()
+            for as_of in ("2026-11-01", "2026-12-01"):
+                log(f"healthscore score --reasons 3 --db (as of {as_of}) {label}, repeat {i + 1} …")
+                r = run([args.bin, "score", str(model), str(complete), "--reasons", "3", "--out", str(work / "healthscore-scores.csv"),
+                         "--db", str(db), "--as-of", as_of])
+                if r.returncode != 0:
+                    raise SystemExit(f"healthscore score --db failed:\n{r.stderr[-3000:]}")
+            score_db.append({"wall_seconds": r.wall, "rss_mb": r.rss_mb})
+            log(f"healthscore trend {label}, repeat {i + 1} …")
+            r = run([args.bin, "trend", "--db", str(db)])
+            if r.returncode != 0:
+                raise SystemExit(f"healthscore trend failed:\n{r.stderr[-3000:]}")
+            trend.append({"wall_seconds": r.wall, "rss_mb": r.rss_mb})
+            py.append(peer(args, ["history", str(complete), str(model), str(work / "python-history.db"), *roles_args(args)],
+                           f"python score + to_sql twice, trend by SQL {label}, repeat {i + 1}"))
+        out["history"] = {"score_db": score_db, "trend": trend, "python": py, "rows": warm(complete),
+                          "db_mb": db.stat().st_size / 1e6 if db.exists() else None}
     return out
 
 

@@ -345,7 +345,7 @@ def cmd_e2e(args):
     }
 
 
-def cmd_score(args):
+def score_table(args):
     """What a user would write with pandas + numpy to do `healthscore score`'s job with the
     model's weights (read from its JSON outside the timing): read the CSV, build the design, η, p,
     the 0–100 score and the frozen band; with --reasons K, every metric's points against the
@@ -407,10 +407,61 @@ def cmd_score(args):
             out[f"reason_{r + 1}"] = np.where(negative, metric_names[worst[:, r]], "")
             out[f"reason_{r + 1}_points"] = np.where(negative, np.round(worst_points[:, r], 1), np.nan)
     t3 = time.perf_counter()
-    pd.DataFrame(out).to_csv(args.out, index=False)
-    t4 = time.perf_counter()
-    return {"read_seconds": t1 - t0, "design_seconds": t2 - t1, "predict_seconds": t3 - t2,
-            "write_seconds": t4 - t3, "in_process_seconds": t4 - t0, "rows": int(len(p))}
+    return pd.DataFrame(out), {"read_seconds": t1 - t0, "design_seconds": t2 - t1, "predict_seconds": t3 - t2}
+
+
+def cmd_score(args):
+    """`score_table`, written to CSV."""
+    t0 = time.perf_counter()
+    table, timings = score_table(args)
+    t1 = time.perf_counter()
+    table.to_csv(args.out, index=False)
+    t2 = time.perf_counter()
+    return {**timings, "write_seconds": t2 - t1, "in_process_seconds": t2 - t0, "rows": int(len(table))}
+
+
+def cmd_history(args):
+    """What a user would write for `healthscore score --db` and `trend` with pandas + sqlite3: each
+    run scored as `score_table` does (3 reasons), appended to a scores table keyed by (as_of,
+    customer) with `to_sql`; then the trend as SQL over the two runs: each customer's change (a
+    self-join), customers new and gone, the band moves, the median absolute change as the threshold
+    and the 25 that fell most. Both runs score the same file."""
+    import sqlite3
+    import pandas as pd
+    if os.path.exists(args.db):
+        os.remove(args.db)
+    con = sqlite3.connect(args.db)
+    con.execute("CREATE TABLE scores (as_of TEXT, customer_id TEXT, snapshot TEXT, churn_probability REAL, health_score REAL, "
+                "band TEXT, reason_1 TEXT, reason_1_points REAL, reason_2 TEXT, reason_2_points REAL, reason_3 TEXT, "
+                "reason_3_points REAL, PRIMARY KEY (as_of, customer_id))")
+    runs = []
+    for as_of in ("2026-11-01", "2026-12-01"):
+        t0 = time.perf_counter()
+        table, _ = score_table(args)
+        table.columns = ["customer_id", "snapshot"] + list(table.columns[2:])
+        table.insert(0, "as_of", as_of)
+        table.to_sql("scores", con, if_exists="append", index=False)
+        con.commit()
+        runs.append(time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    pair = pd.read_sql_query(
+        "SELECT n.customer_id, o.health_score AS before, n.health_score AS after, o.band AS band_before, n.band AS band_after "
+        "FROM scores n JOIN scores o ON o.customer_id = n.customer_id AND o.as_of = ? WHERE n.as_of = ?",
+        con, params=("2026-11-01", "2026-12-01"))
+    new = con.execute("SELECT count(*) FROM scores n WHERE n.as_of = ? AND NOT EXISTS "
+                      "(SELECT 1 FROM scores o WHERE o.as_of = ? AND o.customer_id = n.customer_id)",
+                      ("2026-12-01", "2026-11-01")).fetchone()[0]
+    gone = con.execute("SELECT count(*) FROM scores o WHERE o.as_of = ? AND NOT EXISTS "
+                       "(SELECT 1 FROM scores n WHERE n.as_of = ? AND n.customer_id = o.customer_id)",
+                       ("2026-11-01", "2026-12-01")).fetchone()[0]
+    change = pair["after"] - pair["before"]
+    threshold = float(change.abs().median())
+    worsened = pair[change < -threshold].assign(change=change).nsmallest(25, "change")
+    moves = pd.crosstab(pair["band_before"], pair["band_after"])
+    t1 = time.perf_counter()
+    con.close()
+    return {"run_seconds": runs, "score_db_seconds": runs[-1], "trend_seconds": t1 - t0, "rows": int(len(pair)),
+            "new": int(new), "gone": int(gone), "worsened_listed": int(len(worsened)), "band_moves": int(moves.size)}
 
 
 def cmd_evaluate(args):
@@ -609,7 +660,7 @@ def main():
                         help="seconds of measured calls after which the peer stops (0: no limit)")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("env", parents=[common])
-    for name in ("ingest", "fit", "e2e", "score", "evaluate", "report", "sql", "encv"):
+    for name in ("ingest", "fit", "e2e", "score", "evaluate", "report", "sql", "encv", "history"):
         p = sub.add_parser(name, parents=[common])
         if name == "ingest":
             p.add_argument("lib", choices=["pandas", "pyarrow", "polars"])
@@ -632,6 +683,10 @@ def main():
             p.add_argument("model")
             p.add_argument("out")
             p.add_argument("--reasons", type=int, default=0)
+        if name == "history":
+            p.add_argument("model")
+            p.add_argument("db")
+            p.set_defaults(reasons=3)
         if name == "encv":
             p.add_argument("--cs", type=int, default=100)
             p.add_argument("--folds", type=int, default=10)
@@ -644,7 +699,8 @@ def main():
     if args.threads > 0:
         limit_threads(args.threads)
     handler = {"env": cmd_env, "ingest": cmd_ingest, "fit": cmd_fit, "e2e": cmd_e2e,
-               "score": cmd_score, "evaluate": cmd_evaluate, "report": cmd_report, "sql": cmd_sql, "encv": cmd_encv}[args.command]
+               "score": cmd_score, "evaluate": cmd_evaluate, "report": cmd_report, "sql": cmd_sql, "encv": cmd_encv,
+               "history": cmd_history}[args.command]
     json.dump(handler(args), sys.stdout)
     sys.stdout.write("\n")
 

@@ -180,6 +180,19 @@ def size_section(t, s, repeats):
               max(d["rss_mb"] or 0 for d in rp["healthscore"]) or None,
               max(d["rss_mb"] or 0 for d in rp["python"]) or None,
               "summaries, histograms, ROC, calibration, lift, bands, latest snapshot per customer, top 25 at risk (peer: tables, no charts)")
+    hi = s.get("history")
+    if hi:
+        py_db = [d["score_db_seconds"] for d in hi["python"]]
+        t.add(sec, "score --reasons 3 --db", median([d["wall_seconds"] for d in hi["score_db"]]),
+              "pandas+numpy + to_sql", median(py_db), "score_db", "python",
+              max(d["rss_mb"] or 0 for d in hi["score_db"]) or None,
+              max(d["rss_mb"] or 0 for d in hi["python"]) or None,
+              f"the second of two runs into one history ({hi['rows']} rows; file "
+              f"{hi['db_mb']:.0f} MB); peer in-process, no imports; peer RSS covers both runs and its trend")
+        t.add(sec, "trend", median([d["wall_seconds"] for d in hi["trend"]]),
+              "sqlite3 self-join + pandas", median([d["trend_seconds"] for d in hi["python"]]), "trend", "python",
+              max(d["rss_mb"] or 0 for d in hi["trend"]) or None, None,
+              "two runs of the same customers: changes, new/gone, band moves, median threshold, 25 that fell most")
     lines += t.lines(sec)
     sq = s.get("sql")
     if sq:

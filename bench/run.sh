@@ -3,7 +3,7 @@
 # Run by hand only (never from swift test or CI).  See bench/README.md.
 #
 #   bench/run.sh [--quick] [--sizes 100000x20,100000x200,1000000x50]
-#                [--phases ingest,fit,l2,e2e,score,evaluate,report,sql,encv] [--encv-size 100000x50]
+#                [--phases ingest,fit,l2,e2e,score,evaluate,report,sql,history,encv] [--encv-size 100000x50]
 #                [--repeats R] [--seed S] [--l2-lambda X] [--peer-threads N]
 #                [--lbfgs-budget S] [--slow-budget S] [--encv-budget S] [--encv-repeats R]
 #                [--lbfgs-max-iter N] [--skip-lbfgs] [--big] [--score-big] [--regen] [--note TEXT]
@@ -16,7 +16,7 @@ ROOT="$(dirname "$BENCH")"
 
 MODE=full
 SIZES=100000x20,100000x200,1000000x50
-PHASES=ingest,fit,l2,e2e,score,evaluate,report,sql,encv
+PHASES=ingest,fit,l2,e2e,score,evaluate,report,sql,history,encv
 ENCV_SIZE=100000x50
 REPEATS=3
 SEED=1
