@@ -275,10 +275,12 @@ public final class HistoryDatabase {
     }
 
     /// The scores of one run, by customer id.
-    public func scores(asOf: String) throws -> [ScoreRecord] {
+    /// `details: false` leaves out each score's reasons and metric cells (read them per customer with
+    /// `detailReader`): a trend over a million customers lists a few thousand.
+    public func scores(asOf: String, details: Bool = true) throws -> [ScoreRecord] {
         let s = try connection.prepare("""
-            SELECT customer_id, churn_probability, health_score, band, band_rank, reasons, revenue, days_late,
-                   \(storedVersion >= 2 ? "metric_points" : "NULL")
+            SELECT customer_id, churn_probability, health_score, band, band_rank, \(details ? "reasons" : "NULL"), revenue, days_late,
+                   \(details && storedVersion >= 2 ? "metric_points" : "NULL")
             FROM scores WHERE as_of = ? ORDER BY customer_id
             """)
         s.bind(1, asOf)
@@ -293,6 +295,22 @@ public final class HistoryDatabase {
             }
         } catch let e as SQLiteStepError { throw connection.error(e.code, e.message) }
         return out
+    }
+
+    /// Reads one customer's reasons and metric cells in the run (empty when the run has no such customer).
+    public func detailReader(asOf: String) throws -> (String) throws -> TrendReport.Details {
+        let s = try connection.prepare("""
+            SELECT reasons, \(storedVersion >= 2 ? "metric_points" : "NULL") FROM scores WHERE as_of = ? AND customer_id = ?
+            """)
+        return { [connection] id in
+            s.bind(1, asOf)
+            s.bind(2, id)
+            defer { s.reset() }
+            do {
+                guard try s.step() else { return TrendReport.Details(reasons: [], metricCells: []) }
+                return TrendReport.Details(reasons: ScoreRecord.reasons(fromJSON: s.text(0)), metricCells: MetricRecorder.cells(s.blob(1)))
+            } catch let e as SQLiteStepError { throw connection.error(e.code, e.message) }
+        }
     }
 
     /// The customers of one run the model could not score, by customer id (none in a version-1 file).

@@ -125,22 +125,41 @@ public struct TrendReport: Codable, Sendable {
     public var lateInvoices: [Entry]?
     public var forecast: ChurnForecast
 
-    /// Compares `latestScores` (run `latest`) with `previousScores` (run `previous`).
+    /// A listed customer's reasons and per-metric cells in one run.
+    public struct Details: Sendable {
+        public var reasons: [Contribution]
+        public var metricCells: [Float]
+        public init(reasons: [Contribution], metricCells: [Float]) { self.reasons = reasons; self.metricCells = metricCells }
+    }
+
+    /// Where the listed customers' details come from: the latest run's and the previous run's, by
+    /// customer id. Without it, from the records themselves.
+    public typealias DetailSource = (latest: (String) throws -> Details, previous: (String) throws -> Details)
+
+    /// Compares `latestScores` (run `latest`) with `previousScores` (run `previous`). The lists are
+    /// drawn from the scores alone; reasons and metric cells are read (through `details`, when the
+    /// records were read without them) only for the customers listed.
     public init(latest: RunInfo, latestScores: [ScoreRecord], previous: RunInfo, previousScores: [ScoreRecord],
-                latestUnscored: [UnscoredRecord] = [], options: Options = Options()) {
+                latestUnscored: [UnscoredRecord] = [], options: Options = Options(), details: DetailSource? = nil) throws {
         self.latest = latest
         self.previous = previous
         top = options.top
         sameModel = latest.modelChecksum == previous.modelChecksum
-        var before: [String: ScoreRecord] = [:]
-        for s in previousScores { before[s.customerID] = s }
-        let nowIDs = Set(latestScores.map(\.customerID) + latestUnscored.map(\.customerID))
-        let matched = latestScores.filter { before[$0.customerID] != nil }.count
+        var before: [String: Int] = [:]
+        before.reserveCapacity(previousScores.count)
+        for (k, s) in previousScores.enumerated() { before[s.customerID] = k }
+        // Per latest customer, their row in the previous run.
+        let old: [Int?] = latestScores.map { before[$0.customerID] }
+        let matched = old.reduce(0) { $0 + ($1 == nil ? 0 : 1) }
+        var nowIDs = Set<String>(minimumCapacity: latestScores.count + latestUnscored.count)
+        for s in latestScores { nowIDs.insert(s.customerID) }
+        for u in latestUnscored { nowIDs.insert(u.customerID) }
         customers = Counts(latest: latestScores.count, previous: previousScores.count, matched: matched,
-                           new: latestScores.count - matched, gone: previousScores.filter { !nowIDs.contains($0.customerID) }.count,
+                           new: latestScores.count - matched, gone: previousScores.reduce(0) { $0 + (nowIDs.contains($1.customerID) ? 0 : 1) },
                            unscored: latestUnscored.count)
         let hasLate = latest.lateColumn != nil
-        let changes = latestScores.compactMap { s in before[s.customerID].map { abs(s.healthScore - $0.healthScore) } }.sorted()
+        func change(_ i: Int) -> Double? { old[i].map { latestScores[i].healthScore - previousScores[$0].healthScore } }
+        let changes = latestScores.indices.compactMap { change($0).map(abs) }.sorted()
         let typical = changes.isEmpty ? 0 : (changes[(changes.count - 1) / 2] + changes[changes.count / 2]) / 2
         let drop = options.drop ?? Self.rounded(Options.dropMultiple * typical)
         self.drop = drop
@@ -173,59 +192,78 @@ public struct TrendReport: Codable, Sendable {
             notes.append("the runs use different score scales (\(previous.scale) then \(latest.scale)): score changes are not comparable")
         }
 
-        func entry(_ s: ScoreRecord) -> Entry {
-            let old = before[s.customerID]
+        let latestDetails: (String) throws -> Details
+        let previousDetails: (String) throws -> Details
+        if let details {
+            (latestDetails, previousDetails) = details
+        } else {
+            func inMemory(_ records: [ScoreRecord]) -> (String) -> Details {
+                let byID = Dictionary(records.map { ($0.customerID, $0) }, uniquingKeysWith: { a, _ in a })
+                return { id in byID[id].map { Details(reasons: $0.reasons, metricCells: $0.metricCells) } ?? Details(reasons: [], metricCells: []) }
+            }
+            (latestDetails, previousDetails) = (inMemory(latestScores), inMemory(previousScores))
+        }
+        func entry(_ i: Int) throws -> Entry {
+            let s = latestScores[i]
+            let o = old[i].map { previousScores[$0] }
             var worsened: Int? = nil
-            if let r = s.bandRank, let o = old?.bandRank { worsened = r - o }
+            if let r = s.bandRank, let b = o?.bandRank { worsened = r - b }
             return Entry(customerID: s.customerID, score: s.healthScore, band: s.band, bandRank: s.bandRank,
                          churnProbability: s.churnProbability,
-                         previousScore: old?.healthScore, previousBand: old?.band,
-                         change: old.map { s.healthScore - $0.healthScore }, bandsWorsened: worsened,
-                         reasons: s.reasons.map { Reason(metric: $0.metric, name: $0.displayName, value: $0.value, points: $0.points) },
+                         previousScore: o?.healthScore, previousBand: o?.band,
+                         change: change(i), bandsWorsened: worsened,
+                         reasons: try latestDetails(s.customerID).reasons.map { Reason(metric: $0.metric, name: $0.displayName, value: $0.value, points: $0.points) },
                          revenue: s.revenue, daysLate: s.daysLate)
         }
-        let entries = latestScores.map(entry)
+        let all = Array(latestScores.indices)
 
         // (a) Worsened.
-        worsened = entries.filter { e in
-            guard e.previousScore != nil else { return false }
+        let worsenedRows = all.filter { i in
+            guard let c = change(i) else { return false }
             // A band crossing counts when the fall is more than the usual month's movement: a score
             // a hair above a cut that ends a hair below it is noise, not news.
-            let fall = -(e.change ?? 0)
-            return ((e.bandsWorsened ?? 0) > 0 && fall > typical) || fall > drop
+            let fall = -c
+            let lost = latestScores[i].bandRank.flatMap { r in previousScores[old[i]!].bandRank.map { r - $0 } } ?? 0
+            return (lost > 0 && fall > typical) || fall > drop
         }.sorted { a, b in
-            if a.change! != b.change! { return a.change! < b.change! }
-            if a.score != b.score { return a.score < b.score }
-            return a.customerID < b.customerID
+            let ca = change(a)!, cb = change(b)!
+            if ca != cb { return ca < cb }
+            let sa = latestScores[a].healthScore, sb = latestScores[b].healthScore
+            if sa != sb { return sa < sb }
+            return latestScores[a].customerID < latestScores[b].customerID
         }
-        let worsenedIDs = Set(worsened.map(\.customerID))
-        let late: (Entry) -> Bool = { hasLate && ($0.daysLate ?? 0) > 0 }
+        worsened = try worsenedRows.map(entry)
+        let worsenedSet = Set(worsenedRows)
+        let late: (Int) -> Bool = { hasLate && (latestScores[$0].daysLate ?? 0) > 0 }
+        func byScore(_ descending: Bool) -> (Int, Int) -> Bool {
+            { a, b in
+                let sa = latestScores[a].healthScore, sb = latestScores[b].healthScore
+                if sa != sb { return descending ? sa > sb : sa < sb }
+                return latestScores[a].customerID < latestScores[b].customerID
+            }
+        }
 
         // (b) Advocates.
-        let advocates = entries.filter { e in
-            e.bandRank == 0 && !worsenedIDs.contains(e.customerID) && !late(e)
-        }.sorted { $0.score != $1.score ? $0.score > $1.score : $0.customerID < $1.customerID }
+        let advocates = all.filter { i in
+            latestScores[i].bandRank == 0 && !worsenedSet.contains(i) && !late(i)
+        }
         advocatesTotal = advocates.count
-        self.advocates = Array(advocates.prefix(options.top))
+        self.advocates = try Self.first(options.top, of: advocates, by: byScore(true)).map(entry)
 
         // (c) Upsell.
-        let upsell = entries.filter { e in
-            e.bandRank == 0 && (e.change ?? 0) > 0 && !late(e)
-        }.sorted { a, b in
-            if a.change! != b.change! { return a.change! > b.change! }
-            if a.score != b.score { return a.score > b.score }
-            return a.customerID < b.customerID
-        }
+        let upsell = all.filter { i in latestScores[i].bandRank == 0 && (change(i) ?? 0) > 0 && !late(i) }
         upsellTotal = upsell.count
-        self.upsell = Array(upsell.prefix(options.top))
+        self.upsell = try Self.first(options.top, of: upsell) { a, b in
+            let ca = change(a)!, cb = change(b)!
+            return ca != cb ? ca > cb : byScore(true)(a, b)
+        }.map(entry)
 
         // What changed, for the customers on the two lists that compare runs.
         let previousIndex = Dictionary(previous.metrics.enumerated().map { ($1.metric, $0) }, uniquingKeysWith: { a, _ in a })
-        let latestByID = Dictionary(latestScores.map { ($0.customerID, $0) }, uniquingKeysWith: { a, _ in a })
-        func moved(_ e: Entry, worse: Bool) -> [Change]? {
-            guard let nowRecord = latestByID[e.customerID], let oldRecord = before[e.customerID], let change = e.change else { return nil }
-            let now = MetricRecorder.parts(nowRecord.metricCells, metrics: latest.metrics)
-            let old = MetricRecorder.parts(oldRecord.metricCells, metrics: previous.metrics)
+        func moved(_ e: Entry, worse: Bool) throws -> [Change]? {
+            guard let change = e.change else { return nil }
+            let now = MetricRecorder.parts(try latestDetails(e.customerID).metricCells, metrics: latest.metrics)
+            let old = MetricRecorder.parts(try previousDetails(e.customerID).metricCells, metrics: previous.metrics)
             guard !now.isEmpty, !old.isEmpty else { return nil }
             // Each metric's move in log-odds, in score points by the run's own ratio of the score's
             // change to η's: the moves add up to the change on every scale, and a metric whose value
@@ -250,16 +288,18 @@ public struct TrendReport: Codable, Sendable {
             return Array(moves.sorted { abs($0.points) != abs($1.points) ? abs($0.points) > abs($1.points) : $0.metric < $1.metric }
                 .prefix(Self.changesShown))
         }
-        for i in worsened.indices { worsened[i].changes = moved(worsened[i], worse: true) }
-        for i in self.upsell.indices { self.upsell[i].changes = moved(self.upsell[i], worse: false) }
+        for i in worsened.indices { worsened[i].changes = try moved(worsened[i], worse: true) }
+        for i in self.upsell.indices { self.upsell[i].changes = try moved(self.upsell[i], worse: false) }
 
         // (d) Late invoices.
         lateInvoices = hasLate
-            ? entries.filter(late).sorted { a, b in
-                if a.daysLate! != b.daysLate! { return a.daysLate! > b.daysLate! }
-                if a.churnProbability != b.churnProbability { return a.churnProbability > b.churnProbability }
-                return a.customerID < b.customerID
-            }
+            ? try all.filter(late).sorted { a, b in
+                let da = latestScores[a].daysLate!, db = latestScores[b].daysLate!
+                if da != db { return da > db }
+                let pa = latestScores[a].churnProbability, pb = latestScores[b].churnProbability
+                if pa != pb { return pa > pb }
+                return latestScores[a].customerID < latestScores[b].customerID
+            }.map(entry)
             : nil
 
         // (e) Forecast.
@@ -269,6 +309,20 @@ public struct TrendReport: Codable, Sendable {
             notes.append("\(r.customersWithoutRevenue) customers have no revenue value and are left out of the revenue at risk")
         }
         self.notes = notes
+    }
+
+    /// The first `k` of `rows` in the order `before`, without sorting the rest.
+    static func first(_ k: Int, of rows: [Int], by before: (Int, Int) -> Bool) -> [Int] {
+        guard rows.count > k, k <= 64 else { return Array(rows.sorted(by: before).prefix(k)) }
+        var kept: [Int] = []
+        kept.reserveCapacity(k + 1)
+        for i in rows {
+            if kept.count == k, let last = kept.last, !before(i, last) { continue }
+            let at = kept.firstIndex { before(i, $0) } ?? kept.count
+            kept.insert(i, at: at)
+            if kept.count > k { kept.removeLast() }
+        }
+        return kept
     }
 
     static func short(_ checksum: String) -> String {
@@ -332,9 +386,11 @@ extension HistoryDatabase {
                 previousIndex = latestIndex - 1
             }
             let latest = runs[latestIndex], before = runs[previousIndex]
-            return TrendReport(latest: latest, latestScores: try db.scores(asOf: latest.asOf),
-                               previous: before, previousScores: try db.scores(asOf: before.asOf),
-                               latestUnscored: try db.unscored(asOf: latest.asOf), options: options)
+            // The lists come from the scores alone; reasons and metric cells are read per listed customer.
+            return try TrendReport(latest: latest, latestScores: try db.scores(asOf: latest.asOf, details: false),
+                                   previous: before, previousScores: try db.scores(asOf: before.asOf, details: false),
+                                   latestUnscored: try db.unscored(asOf: latest.asOf), options: options,
+                                   details: (try db.detailReader(asOf: latest.asOf), try db.detailReader(asOf: before.asOf)))
         }
     }
 }
