@@ -23,16 +23,32 @@ public enum StandardOutput {
         if fflush(stdout) != 0 || ferror(stdout) != 0 { failed(errno) }
     }
 
+    /// Writes and flushes, throwing instead of exiting: for output that must be out before a
+    /// transaction commits, so a lost write rolls the transaction back.
+    public static func writeOrThrow(_ data: Data) throws {
+        try data.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress, raw.count > 0 else { return }
+            if fwrite(base, 1, raw.count, stdout) < raw.count { throw failure(errno, committing: true) }
+        }
+        if fflush(stdout) != 0 || ferror(stdout) != 0 { throw failure(errno, committing: true) }
+    }
+
     private static func failed(_ code: Int32) -> Never {
         if code == EPIPE { Foundation.exit(1) }
+        printError("healthscore: error: \(failure(code, committing: false))")
+        Foundation.exit(1)
+    }
+
+    private static func failure(_ code: Int32, committing: Bool) -> Message {
         let fix: String
         switch code {
+        case EPIPE: fix = "the program reading standard output stopped early; let it read everything, or write to a file with --out"
         case ENOSPC, EDQUOT: fix = "free disk space where standard output goes, or write to a file with --out"
         case EBADF: fix = "standard output is closed; redirect it to a file (> FILE) or use --out"
         default: fix = "check where standard output is redirected, or use --out"
         }
-        printError("healthscore: error: writing standard output failed (\(String(cString: strerror(code)))); the output is incomplete. Fix: \(fix)")
-        Foundation.exit(1)
+        let outcome = committing ? "nothing was recorded" : "the output is incomplete"
+        return Message("writing standard output failed (\(String(cString: strerror(code)))); \(outcome). Fix: \(fix)")
     }
 }
 

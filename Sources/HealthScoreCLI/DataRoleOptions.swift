@@ -71,7 +71,7 @@ struct DataRoleOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The level a category is compared with: COL=LEVEL (default: the first level in byte order); repeatable.", valueName: "col=level"))
     var reference: [String] = []
 
-    @Option(help: "How the export writes numbers: plain (default), grouped (1,234.5  $1,200  12% → 0.12) or decimal-comma (1.234,5  12,5 %). Stored in the model for scoring.")
+    @Option(help: "How the data file writes numbers: plain (default), grouped (1,234.5  $1,200  12% → 0.12) or decimal-comma (1.234,5  12,5 %). Stored in the model for scoring.")
     var numberFormat: NumberFormat?
 
     @Flag(name: .customLong("no-default-na"), help: "Read only empty cells and --na-values as missing: 'NA', 'NULL', 'N/A', … stay text (NA for North America, say).")

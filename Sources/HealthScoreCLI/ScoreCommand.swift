@@ -133,13 +133,15 @@ struct Score: ParsableCommand {
             }
             let tally: ProblemTally
             if let db {
-                tally = try recordRun(in: db, artifact: artifact, plan: plan, idColumn: idColumn, scoreFile: scoreFile)
+                // Scores held for standard output go out inside the transaction: a lost write records nothing.
+                tally = try recordRun(in: db, artifact: artifact, plan: plan, idColumn: idColumn, scoreFile: scoreFile,
+                                      publish: { try held?.copyToStandardOutput() })
             } else {
                 let (scored, prepared) = try scoreFile()
                 try prepared?.install().keep()
                 tally = scored
+                try held?.copyToStandardOutput()
             }
-            try held?.copyToStandardOutput()
             for line in tally.lines(path: data, plan: plan) + tally.substitutionLines(path: data, plan: plan) {
                 printError("healthscore: warning: " + line)
             }
@@ -193,7 +195,7 @@ final class HeldOutput: @unchecked Sendable {
         while true {
             let n = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
             if n == 0 { break }
-            buffer.withUnsafeBytes { StandardOutput.write(Data($0.prefix(n))) }
+            try buffer.withUnsafeBytes { try StandardOutput.writeOrThrow(Data($0.prefix(n))) }
         }
     }
 }

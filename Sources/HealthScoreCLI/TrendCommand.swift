@@ -214,8 +214,10 @@ extension Score {
     /// the same date) that takes each piece's scores as they come, so memory does not grow with the
     /// file, and commits only once the output file is in place (a failed commit puts the old one
     /// back). Says so on standard error.
+    /// `publish` runs just before the commit (the output held for standard output).
     func recordRun(in path: String, artifact: ModelArtifact, plan: ScoringPlan, idColumn: String?,
-                   scoreFile: ((ScoreFile.Piece) throws -> Void) throws -> (ProblemTally, PreparedFile?)) throws -> ProblemTally {
+                   scoreFile: ((ScoreFile.Piece) throws -> Void) throws -> (ProblemTally, PreparedFile?),
+                   publish: () throws -> Void) throws -> ProblemTally {
         guard let asOf else { throw ValidationError("--db needs --as-of YYYY-MM-DD") }
         let run = try RunInfo(asOf: asOf, model: artifact, modelFile: model, dataFile: data, revenueColumn: revenue,
                               lateColumn: late, idColumn: idColumn)
@@ -227,7 +229,7 @@ extension Score {
         let outcome: HistoryDatabase.RecordOutcome
         do {
             let history = try HistoryDatabase(path: path)
-            outcome = try history.writeRun(run, beforeCommit: { installed = try prepared?.install() },
+            outcome = try history.writeRun(run, beforeCommit: { try publish(); installed = try prepared?.install() },
                                            commitFailed: { installed?.undo(); installed = nil }) { writer in
                 (tally, prepared) = try scoreFile { piece in try rows.add(piece, path: data, to: writer) }
                 if let (id, lines) = rows.firstRepeatedID { throw duplicateIdError(id, lines: lines, rows: rows) }

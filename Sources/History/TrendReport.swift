@@ -28,8 +28,8 @@ import ScoringCore
 public struct TrendReport: Codable, Sendable {
     public struct Options: Sendable {
         /// Points a score must fall by (strictly more) to make the worsened list without a band change;
-        /// nil: `dropMultiple` × the median absolute change of the customers in both runs, so the rule
-        /// follows the model's scale (0–100 or points) and the month's usual movement.
+        /// nil: `dropMultiple` × the median absolute change of the customers in both runs whose score
+        /// moved, so the rule follows the model's scale (0–100 or points) and the month's usual movement.
         public var drop: Double?
         /// Length of the advocate and upsell lists (the text report also cuts the others there).
         public var top: Int = 10
@@ -159,12 +159,14 @@ public struct TrendReport: Codable, Sendable {
                            unscored: latestUnscored.count)
         let hasLate = latest.lateColumn != nil
         func change(_ i: Int) -> Double? { old[i].map { latestScores[i].healthScore - previousScores[$0].healthScore } }
-        let changes = latestScores.indices.compactMap { change($0).map(abs) }.sorted()
+        // Customers whose score did not move say nothing about a typical move: with most of them
+        // unchanged the median would be 0 and every fall, however small, news.
+        let changes = latestScores.indices.compactMap { change($0).map(abs) }.filter { $0 > 0 }.sorted()
         let typical = changes.isEmpty ? 0 : (changes[(changes.count - 1) / 2] + changes[changes.count / 2]) / 2
         let drop = options.drop ?? Self.rounded(Options.dropMultiple * typical)
         self.drop = drop
         dropRule = options.drop != nil ? "--drop \(Self.number(drop))"
-            : "\(Self.number(Options.dropMultiple)) × the median absolute change of the customers in both runs (\(String(format: "%.2f", typical)) points); --drop sets it"
+            : "\(Self.number(Options.dropMultiple)) × the median absolute change of the customers in both runs whose score moved (\(String(format: "%.2f", typical)) points); --drop sets it"
         let dropText = Self.number(drop)
         rules = Rules(
             worsened: "in both runs, and the score fell by more than \(dropText) points (\(dropRule)), or fell into a worse band by more than the median change (\(String(format: "%.2f", typical)) points); largest fall first",

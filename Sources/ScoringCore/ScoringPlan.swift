@@ -37,6 +37,7 @@ public struct RowProblem: Sendable, Equatable {
     public var short: String {
         switch kind {
         case .missing: return "\(column) missing"
+        case .unseenLevel where value == FeatureSpec.missingLevel: return "\(column) missing (never missing in training)"
         case .unseenLevel: return "\(column) unseen level '\(value)'"
         case .outsideDomain: return "\(column) \(value) outside \(transforms)"
         case .notANumber: return "\(column) '\(value)' not a number"
@@ -51,6 +52,10 @@ public struct RowProblem: Sendable, Equatable {
         case .missing:
             return ScoringError(row: r, column: column, problem: "missing value, and the model was fitted with --missing drop",
                                 fix: "fill the value, or refit with --missing impute")
+        case .unseenLevel where value == FeatureSpec.missingLevel:
+            return ScoringError(row: r, column: column,
+                                problem: "missing value; the model imputes missing values, but '\(column)' was never missing in training, so it has no weight for a missing one",
+                                fix: "fill in one of the known levels (\(Scorer.preview(knownLevels))), or score with --unknown-level reference (or other)")
         case .unseenLevel:
             let folded = value.trimmingCharacters(in: .whitespaces).lowercased()
             let near = knownLevels.first { $0.trimmingCharacters(in: .whitespaces).lowercased() == folded }
@@ -62,8 +67,12 @@ public struct RowProblem: Sendable, Equatable {
             return ScoringError(row: r, column: column, problem: "value \(value) is outside the domain of the model's \(transforms) transform",
                                 fix: "check the value; log1p needs values above −1")
         case .notANumber:
+            var copy = value
+            let formats = NumberFormat.allCases.filter { f in copy.withUTF8 { f.value(of: $0) } != nil }.map(\.rawValue)
+            let hint = formats.isEmpty ? ""
+                : "if the export writes numbers like this, refit with --number-format \(formats.joined(separator: " or --number-format ")) (the model keeps the format, and scoring then reads such cells); otherwise "
             return ScoringError(row: r, column: column, problem: "'\(value)' is not a number and the model treats this column as numeric",
-                                fix: "clean the value, or leave the cell empty for missing")
+                                fix: hint + "clean the value, or leave the cell empty for missing")
         case .infinite:
             return ScoringError(row: r, column: column, problem: "infinite value", fix: "replace it with a finite number or an empty cell")
         }
@@ -282,12 +291,42 @@ public struct ScoringPlan: Sendable {
         }
     }
 
-    /// The value of a numeric cell given as text; a problem when it is no finite number.
+    /// The value of a numeric cell given as text; a problem when it is no finite number. Only decimal
+    /// text counts (`Double` alone would also read `0x19` as 25 and `nan` as a number); the spellings
+    /// of infinity are named as such.
     func number(fromText s: String) -> Term {
         var text = s
         if numberFormat != .plain, let v = text.withUTF8({ numberFormat.value(of: $0) }) { return .value(v) }
-        guard let v = Double(s.trimmedOfSpaces) else { return .problem(.notANumber, s) }
+        let t = s.trimmedOfSpaces
+        if Self.isInfinity(t) { return .problem(.infinite, s) }
+        guard Self.isDecimal(t), let v = Double(t) else { return .problem(.notANumber, s) }
         return v.isFinite ? .value(v) : .problem(.infinite, s)
+    }
+
+    /// `[+-]?(digits[.digits]|.digits)([eE][+-]?digits)?`
+    static func isDecimal(_ t: String) -> Bool {
+        var u = t.utf8[...]
+        func digits() -> Int {
+            let n = u.prefix { $0 >= 0x30 && $0 <= 0x39 }.count
+            u = u.dropFirst(n)
+            return n
+        }
+        if let c = u.first, c == 0x2B || c == 0x2D { u = u.dropFirst() }
+        var mantissa = digits()
+        if u.first == 0x2E { u = u.dropFirst(); mantissa += digits() }
+        guard mantissa > 0 else { return false }
+        if let c = u.first, c == 0x65 || c == 0x45 {
+            u = u.dropFirst()
+            if let c = u.first, c == 0x2B || c == 0x2D { u = u.dropFirst() }
+            guard digits() > 0 else { return false }
+        }
+        return u.isEmpty
+    }
+
+    static func isInfinity(_ t: String) -> Bool {
+        var word = t.lowercased()[...]
+        if word.first == "+" || word.first == "-" { word = word.dropFirst() }
+        return word == "inf" || word == "infinity"
     }
 
     func bind(_ column: PlanColumn, numeric: Bool, feature: Feature?) -> Bound {

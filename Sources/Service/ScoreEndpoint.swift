@@ -54,6 +54,25 @@ public enum ScoreEndpoint {
         }
     }
 
+    /// The query parameters this endpoint takes; any other (a misspelled `Strict`) or one given twice
+    /// is refused, so a safety flag cannot be silently ignored.
+    static let queryParameters: Set<String> = ["reasons", "strict"]
+
+    /// Why the query's parameter names are refused, nil when they are fine.
+    public static func queryProblem(_ names: [String]) -> String? {
+        var seen: Set<String> = []
+        for name in names {
+            guard queryParameters.contains(name) else {
+                let near = queryParameters.first { $0 == name.lowercased() }.map { " (did you mean '\($0)'?)" } ?? ""
+                return "query parameter '\(name.prefix(40))' is not one POST /v1/score takes\(near). Fix: use reasons=K (0 to \(maximumReasons)) and strict=true or false, in lower case, or leave them out"
+            }
+            guard seen.insert(name).inserted else {
+                return "query parameter '\(name)' is given more than once. Fix: give it once"
+            }
+        }
+        return nil
+    }
+
     static func parseStrict(_ text: String?) throws -> Bool {
         switch text?.lowercased() {
         case nil, "false", "0": return false

@@ -127,6 +127,9 @@ public final class ScoringService: Sendable {
                 guard total <= maxBody else { return Self.tooLarge(maxBody, checksum: model.checksum) }
                 bytes.append(contentsOf: fragment.readableBytesView)
             }
+            if let problem = ScoreEndpoint.queryProblem(request.uri.queryParameters.map { String($0.key) }) {
+                return Self.json(.badRequest, JSONWriter.error(problem), checksum: model.checksum)
+            }
             let reasons = request.uri.queryParameters["reasons"].map(String.init)
             let strict = request.uri.queryParameters["strict"].map(String.init)
             let reply = ScoreEndpoint.handle(body: bytes, reasons: reasons, strict: strict, model: model, maxRows: maxRows)

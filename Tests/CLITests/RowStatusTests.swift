@@ -86,6 +86,8 @@ import Testing
         ("unseen level", 6, "contract", "three-year", "contract unseen level 'three-year'"),
         ("outside log1p's domain", 7, "total_charges", "-5", "total_charges -5.0 outside log1p"),
         ("not a number", 8, "monthly_charges", "1,234", "monthly_charges '1,234' not a number"),
+        // Swift's Double(_:) reads hexadecimal: only decimal text is a number here.
+        ("hexadecimal", 9, "monthly_charges", "0x19", "monthly_charges '0x19' not a number"),
     ])
     func eachKindOfProblemMarksItsRowOnly(kind: String, row: Int, column: String, value: String, problem: String) throws {
         let dir = Fixtures.temporaryDirectory()

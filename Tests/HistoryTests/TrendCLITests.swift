@@ -1,5 +1,6 @@
 import Foundation
 import History
+import ScoringCore
 import TestSupport
 import Testing
 
@@ -166,7 +167,7 @@ import Testing
 }
 
 /// `trend`'s default threshold follows the model's scale: 3 × the median absolute change of the
-/// customers in both runs, stated in the header; the text prints `--top` rows a list and counts the rest.
+/// customers in both runs whose score moved, stated in the header; the text prints `--top` rows a list and counts the rest.
 @Suite struct TrendScaleTests {
     @Test(arguments: ["probability", "points"])
     func defaultDropFollowsTheScaleAndListsAreCut(scale: String) throws {
@@ -186,7 +187,7 @@ import Testing
         // The threshold is 3 × the median |change|, to three significant digits.
         let before = try history.scores(asOf: "2023-11-30"), after = try history.scores(asOf: "2023-12-31")
         let old = Dictionary(uniqueKeysWithValues: before.map { ($0.customerID, $0.healthScore) })
-        let changes = after.compactMap { s in old[s.customerID].map { abs(s.healthScore - $0) } }.sorted()
+        let changes = after.compactMap { s in old[s.customerID].map { abs(s.healthScore - $0) } }.filter { $0 > 0 }.sorted()
         let median = (changes[(changes.count - 1) / 2] + changes[changes.count / 2]) / 2
         #expect(abs(report.drop - 3 * median) <= 0.005 * 3 * median, "\(scale): drop \(report.drop), median change \(median)")
         #expect(report.dropRule.contains("3 × the median absolute change"))
@@ -219,4 +220,27 @@ import Testing
 /// Numbers as the trend text writes a threshold.
 enum TrendReportText {
     static func number(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : String(x) }
+}
+
+/// When most customers did not move, the threshold comes from those who did: five customers 0.23
+/// points down and one 5 points down among a thousand unchanged make one worsened customer, not six.
+@Suite struct TrendThresholdTests {
+    @Test func unchangedCustomersDoNotMakeEveryFallNews() throws {
+        func record(_ i: Int, _ score: Double) -> ScoreRecord {
+            ScoreRecord(customerID: String(format: "C%04d", i), churnProbability: 1 - score / 1000, healthScore: score,
+                        band: "at_risk", bandRank: 1, reasons: [], revenue: nil, daysLate: nil)
+        }
+        let before = (0..<1006).map { record($0, 600) }
+        var after = before
+        for i in 1000..<1005 { after[i] = record(i, 599.77) }
+        after[1005] = record(1005, 595)
+        func run(_ asOf: String) -> RunInfo {
+            RunInfo(asOf: asOf, modelChecksum: "sha256:0", modelFile: "m.json", idColumn: "customer_id", scale: "points",
+                    bands: ["healthy", "at_risk", "unhealthy"])
+        }
+        let report = try TrendReport(latest: run("2024-02-01"), latestScores: after, previous: run("2024-01-01"), previousScores: before)
+        #expect(abs(report.drop - 3 * 0.23) < 1e-9, "\(report.drop)")
+        #expect(report.worsened.map(\.customerID) == ["C1005"])
+        #expect(report.dropRule.contains("whose score moved (0.23 points)"), "\(report.dropRule)")
+    }
 }

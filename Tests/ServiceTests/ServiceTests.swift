@@ -81,6 +81,12 @@ import Testing
         for bad in ["-1", "21", "abc", "3.5"] {
             expect400(try await server.request("POST", "/v1/score?reasons=\(bad)", body: f.body100), mentions: ["reasons="])
         }
+        // A misspelled or repeated parameter is refused, not ignored.
+        for (query, mention) in [("Strict=true", "did you mean 'strict'"), ("reason=2", "'reason'"), ("reasons=1&reasons=5", "more than once")] {
+            let reply = try await server.request("POST", "/v1/score?\(query)", body: f.body100)
+            expect400(reply, mentions: [mention])
+            #expect(reply.errorMessage?.contains(mention) == true, "\(reply.text)")
+        }
 
         // The model is fitted with --missing drop: null is a missing value; strict=true refuses the
         // batch naming the row and column.
