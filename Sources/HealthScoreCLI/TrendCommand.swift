@@ -75,7 +75,9 @@ extension Trend {
         for n in r.notes { out += "Note: \(n)\n" }
 
         out += "\nWorsened (\(r.worsened.count)): \(r.rules.worsened)\n"
-        out += table(["customer", "score before → now", "change", "band before → now", "p(churn)", "what changed (points)", "top reasons (latest run)"],
+        // "What changed" compares with the previous run; the reasons compare with the average customer.
+        let changed = "what changed since \(r.previous.asOf) (points)"
+        out += table(["customer", "score before → now", "change", "band before → now", "p(churn)", changed, "top reasons now (vs the average customer)"],
                      r.worsened.prefix(r.top).map { e in
                          [e.customerID, "\(fixed(e.previousScore ?? .nan)) → \(fixed(e.score))", signed(e.change ?? .nan),
                           "\(e.previousBand ?? "-") → \(e.band ?? "-")", String(format: "%.4f", e.churnProbability), changes(e), reasons(e)]
@@ -91,12 +93,12 @@ extension Trend {
 
         out += "\nUpsell candidates (\(listCount(r.upsell.count, r.upsellTotal))): \(r.rules.upsell)\n"
         out += table(["customer", "score before → now", "change", "band before → now", "p(churn)"] + (r.latest.revenueColumn != nil ? ["revenue"] : [])
-                        + ["what changed (points)"],
+                        + [changed],
                      r.upsell.map { e in
                          [e.customerID, "\(fixed(e.previousScore ?? .nan)) → \(fixed(e.score))", signed(e.change ?? .nan),
                           "\(e.previousBand ?? "-") → \(e.band ?? "-")", String(format: "%.4f", e.churnProbability)]
                              + (r.latest.revenueColumn != nil ? [e.revenue.map(money) ?? "-"] : []) + [changes(e)]
-                     }, right: [1, 2, 4, 5])
+                     }, right: Set([1, 2, 4] + (r.latest.revenueColumn != nil ? [5] : [])))
 
         if let late = r.lateInvoices {
             out += "\nLate invoices (\(late.count)): \(r.rules.lateInvoices)\n"

@@ -204,7 +204,7 @@ import Testing
         #expect(rows.count == 4, "\(worsened)")
         #expect(worsened.contains("… and \(report.worsened.count - 4) more (--top N prints more; --json lists all)"))
         // What changed: each printed row names its largest move as "metric before → now ±points".
-        #expect(worsened.contains("what changed (points)"))
+        #expect(worsened.contains("what changed since 2023-11-30 (points)") && worsened.contains("top reasons now (vs the average customer)"))
         for (row, entry) in zip(rows, report.worsened) {
             let first = try #require(entry.changes?.first, "\(scale): \(entry.customerID) has no change")
             #expect(first.points < 0)
