@@ -1,5 +1,6 @@
 import Foundation
 import ModelMetrics
+import ScoringCore
 
 /// Plain-text renderings of evaluations and comparisons for the terminal.
 public enum ReportText {
@@ -94,14 +95,11 @@ public enum ReportText {
                 e.lift.map { "\($0.topGroupLift)" } ?? "", band("unhealthy"), band("at_risk"), band("healthy"),
                 r.versusFirst.map { "\($0.z)" } ?? "", r.versusFirst.map { "\($0.pValue)" } ?? "",
             ]
-            out += fields.map(csvQuote).joined(separator: ",") + "\n"
+            out += fields.map(CSVBytes.quoted).joined(separator: ",") + "\n"
         }
         return out
     }
 
-    static func csvQuote(_ s: String) -> String {
-        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-    }
     static func bandOrder(_ b: String) -> Int { HealthBands.order.firstIndex(of: b) ?? 99 }
     static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
     static func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? " " + s : String(repeating: " ", count: n - s.count) + s }

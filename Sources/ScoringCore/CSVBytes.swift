@@ -29,6 +29,13 @@ public struct CSVBytes {
         bytes.append(0x22)
     }
 
+    /// One field as text, quoted by the same rule: for CSV built as a String (small tables).
+    public static func quoted(_ text: String) -> String {
+        var csv = CSVBytes(capacity: text.utf8.count + 2)
+        csv.field(text)
+        return String(decoding: csv.bytes, as: UTF8.self)
+    }
+
     /// Text known to need no quotes (numbers, fixed labels).
     public mutating func raw(_ text: String) {
         var text = text

@@ -99,7 +99,7 @@ public struct TermCorrelations: Sendable {
 
     /// The matrix as CSV: a header of terms, then one row per term.
     public func csv() -> String {
-        func q(_ s: String) -> String { s.contains(where: { $0 == "," || $0 == "\"" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
+        let q = CSVBytes.quoted
         var out = "term," + terms.map(q).joined(separator: ",") + "\n"
         for i in terms.indices {
             out += q(terms[i]) + "," + terms.indices.map { String(matrix[i, $0]) }.joined(separator: ",") + "\n"
