@@ -57,6 +57,8 @@ let package = Package(
             providers: [.apt(["libopenmpi-dev"])]
         ),
         .target(name: "ScoringCore"),
+        // The leaf every layer may use: small shared pieces with no dependency (the PRNG).
+        .target(name: "Support"),
         // What production links besides the core: exports to SQL/PMML/ONNX, the score history, the service.
         .target(name: "Exports", dependencies: ["ScoringCore"]),
         .target(name: "Report", dependencies: ["Evaluation", "ModelMetrics", "ScoringCore", "Tabular", "BatchScoring", "Training"]),
@@ -69,8 +71,8 @@ let package = Package(
         .target(name: "BatchScoring", dependencies: ["Tabular", "ScoringCore"]),
         // The per-row exp/log1p of a Newton pass, vectorised (C: per-function target attributes).
         .target(name: "CRowKernels"),
-        .target(name: "FitEngine", dependencies: ["CLapack", "CRowKernels"]),
-        .target(name: "Simulator", dependencies: ["ScoringCore"]),
+        .target(name: "FitEngine", dependencies: ["CLapack", "CRowKernels", "Support"]),
+        .target(name: "Simulator", dependencies: ["ScoringCore", "Support"]),
         .target(
             name: "DistributedFitting",
             dependencies: ["FitEngine", "Tabular", "Training", "ScoringCore",
@@ -82,7 +84,7 @@ let package = Package(
         .target(name: "Scorecards", dependencies: ["ScoringCore", "MetricConfig", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "Evaluation",
-            dependencies: ["Training", "Tabular", "FitEngine", "ScoringCore", "ModelMetrics", "MetricConfig", "Scorecards", "BatchScoring"]
+            dependencies: ["Training", "Tabular", "FitEngine", "ScoringCore", "ModelMetrics", "MetricConfig", "Scorecards", "BatchScoring", "Support"]
         ),
         // What the command-line programs share: one-line errors, the standard-output writer, model trust
         // options, the service's options.
@@ -102,7 +104,7 @@ let package = Package(
         .target(name: "FuzzHarness", dependencies: ["Tabular", "ScoringCore", "MetricConfig", "Scorecards", "Service"]),
         .target(name: "CFuzzerEntry"),
         .executableTarget(name: "FuzzTargets", dependencies: ["FuzzHarness", "CFuzzerEntry"]),
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Support"], path: "Tests/TestSupport"),
         // Checks each MPI collective under `mpirun` (.ci/mpi-check); without the trait it only says so.
         .executableTarget(name: "MPISmoke", dependencies: ["DistributedFitting"], path: "Tests/MPISmoke"),
         .testTarget(name: "ScoringCoreTests", dependencies: ["ScoringCore", "TestSupport"]),

@@ -1,5 +1,6 @@
 import FitEngine
 import Foundation
+import Support
 
 // Repeated, stratified, customer-grouped K-fold cross-validation.
 //
@@ -130,13 +131,7 @@ public enum RepeatedFolds {
     /// The per-repeat seeds: the first `count` outputs of SplitMix64 started at `seed`. Distinct
     /// repeats get unrelated shuffles; the same seed always gives the same list.
     public static func repeatSeeds(seed: UInt64, count: Int) -> [UInt64] {
-        var state = seed
-        return (0..<max(count, 0)).map { _ in
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var generator = SplitMix64(seed: seed)
+        return (0..<max(count, 0)).map { _ in generator.next() }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// One split of the design rows: fit on `train`, score `test`. Both sorted ascending.
 public struct CVFold: Sendable {
@@ -90,19 +91,6 @@ public enum CVFolds {
             train.sort()
             return CVFold(train: train, test: tests[f])
         }
-    }
-}
-
-/// SplitMix64 (Steele, Lea & Flood 2014): a tiny, well-mixed generator, enough for shuffling folds.
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

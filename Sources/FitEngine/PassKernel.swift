@@ -1,4 +1,5 @@
 import CRowKernels
+import Support
 
 /// What one pass over the rows computes at a β.
 ///
@@ -18,15 +19,10 @@ enum RowSample {
     static let bits = 3
     static let buckets = 1 << bits
     static var fraction: Double { 1 / Double(buckets) }
-    static let multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
+    static let multiplier: UInt64 = SplitMix64.increment
 
     /// Final avalanche (splitmix64's), so the top bits depend on every input bit.
-    @inline(__always) static func mix(_ h: UInt64) -> UInt64 {
-        var z = h
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    @inline(__always) static func mix(_ h: UInt64) -> UInt64 { SplitMix64.mix(h) }
 
     /// The flag of a row with hash `h`: its bucket + 1 (0 is "not yet known" in a flags cache).
     @inline(__always) static func flag(_ h: UInt64) -> UInt64 { mix(h) >> (64 - UInt64(bits)) + 1 }

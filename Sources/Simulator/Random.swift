@@ -1,18 +1,5 @@
 import Foundation
-
-/// SplitMix64, used only to expand a seed into xoshiro state: it never yields the all-zero
-/// state xoshiro must avoid, and nearby seeds give unrelated streams.
-struct SplitMix64 {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z &>> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z &>> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z &>> 31)
-    }
-}
+import Support
 
 /// xoshiro256** plus the samplers the simulator needs. Everything is spelled out here, rather
 /// than taken from the standard library, because the stdlib's generators and distributions are
@@ -26,7 +13,7 @@ struct SimRandom {
     private var hasSpareNormal = false
 
     init(seed: UInt64) {
-        var mixer = SplitMix64(state: seed)
+        var mixer = SplitMix64(seed: seed)
         s0 = mixer.next()
         s1 = mixer.next()
         s2 = mixer.next()
@@ -36,7 +23,7 @@ struct SimRandom {
     /// An independent stream per (seed, customer), so a customer's history does not change when
     /// the total number of customers does.
     init(seed: UInt64, stream: UInt64) {
-        var mixer = SplitMix64(state: seed)
+        var mixer = SplitMix64(seed: seed)
         let salt = mixer.next()
         self.init(seed: salt ^ (stream &* 0xd1b5_4a32_d192_ed03))
     }
