@@ -516,22 +516,13 @@ final class ChunkParser: @unchecked Sendable {
         }
     }
 
-    /// Column arrays are large and filled front to back; backing them with
-    /// huge pages replaces hundreds of thousands of page faults by a few.
+    /// Column arrays are large and filled front to back (see the module's `adviseHugePages`).
     private func adviseHugePages(_ array: inout [Double]) {
-        #if os(Linux)
         let bytes = array.capacity * MemoryLayout<Double>.stride
-        let hugePage = 2 << 20
-        guard bytes >= 2 * hugePage else { return }
         array.withUnsafeMutableBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return }
-            let first = (Int(bitPattern: base) + hugePage - 1) & ~(hugePage - 1)
-            let last = (Int(bitPattern: base) + bytes) & ~(hugePage - 1)
-            if last > first, let start = UnsafeMutableRawPointer(bitPattern: first) {
-                _ = madvise(start, last - first, MADV_HUGEPAGE)
-            }
+            Tabular.adviseHugePages(UnsafeMutableRawPointer(base), bytes: bytes)
         }
-        #endif
     }
 
     deinit {
