@@ -464,6 +464,16 @@ def cmd_history(args):
             "new": int(new), "gone": int(gone), "worsened_listed": int(len(worsened)), "band_moves": int(moves.size)}
 
 
+def band_churn_rates(score, y, bands):
+    """The churn rate per frozen band, best band first: a row belongs to the first band whose cut it reaches."""
+    rates, assigned = {}, np.zeros(len(score), dtype=bool)
+    for b in bands:
+        inside = ~assigned & (score >= b["minScore"] if b.get("minScore") is not None else True)
+        rates[b["label"]] = float(y[inside].mean()) if inside.any() else None
+        assigned |= inside
+    return rates
+
+
 def cmd_evaluate(args):
     """What a user would write for `healthscore evaluate` with pandas + scikit-learn: read the
     labelled CSV, score it with the model's weights (set outside the timing), and compute AUC, log
@@ -484,12 +494,7 @@ def cmd_evaluate(args):
     ll = log_loss(y, p)
     brier = brier_score_loss(y, p)
     observed, predicted = calibration_curve(y, p, n_bins=10, strategy="quantile")
-    score = 100.0 * (1.0 - p)
-    rates, assigned = {}, np.zeros(len(score), dtype=bool)
-    for b in bands:  # best first: a row belongs to the first band whose cut it reaches
-        inside = ~assigned & (score >= b["minScore"] if b.get("minScore") is not None else True)
-        rates[b["label"]] = float(y[inside].mean()) if inside.any() else None
-        assigned |= inside
+    rates = band_churn_rates(100.0 * (1.0 - p), y, bands)
     t2 = time.perf_counter()
     return {"score_seconds": t1 - t0, "metrics_seconds": t2 - t1, "in_process_seconds": t2 - t0, "rows": int(len(p)),
             "auc": auc, "log_loss": ll, "brier": brier, "calibration_bins": len(observed)}
@@ -527,11 +532,7 @@ def cmd_report(args):
     observed, predicted = calibration_curve(y, p, n_bins=10, strategy="quantile")
     decile = pd.qcut(judged["p"].rank(method="first", ascending=False), 10, labels=False)
     lift = judged.groupby(decile)[args.target].mean() / judged[args.target].mean()
-    rates, assigned = {}, np.zeros(len(judged), dtype=bool)
-    for b in bands:
-        inside = ~assigned & (judged["score"].to_numpy() >= b["minScore"] if b.get("minScore") is not None else True)
-        rates[b["label"]] = float(y[inside].mean()) if inside.any() else None
-        assigned |= inside
+    rates = band_churn_rates(judged["score"].to_numpy(), y, bands)
     latest = df.sort_values(args.time).groupby(args.id, sort=False).tail(1)
     current = latest[latest[args.target] == 0].index.intersection(judged.index)
     at_risk = judged.loc[current].nlargest(25, "p")[[args.id, args.time, "score", "p"]]

@@ -10,6 +10,21 @@ public enum NumberFormat: String, Codable, Sendable, CaseIterable {
     /// A dot is never a decimal point here: `1.500` is fifteen hundred.
     case decimalComma = "decimal-comma"
 
+    /// Spreadsheet spellings of infinity (`Inf`, `-inf`, `+Infinity`, …, blanks around allowed),
+    /// which look numeric to a user but must not silently become a value or a level.
+    public static func isInfinitySpelling(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        var e = p.count
+        while i < e, p[i] == 0x20 || p[i] == 0x09 { i += 1 }
+        while e > i, p[e - 1] == 0x20 || p[e - 1] == 0x09 { e -= 1 }
+        if i < e, p[i] == 0x2D || p[i] == 0x2B { i += 1 }
+        let word = e - i
+        guard word == 3 || word == 8 else { return false }
+        let spelled: StaticString = "infinity"
+        for k in 0..<word where p[i + k] | 0x20 != spelled.utf8Start[k] { return false }
+        return true
+    }
+
     /// The value of a cell written in this format, correctly rounded; nil when the cell is not a
     /// number of this format (and always for `plain`, whose numbers the plain parser reads).
     public func value(of bytes: UnsafeBufferPointer<UInt8>) -> Double? {

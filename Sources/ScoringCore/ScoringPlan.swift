@@ -298,9 +298,9 @@ public struct ScoringPlan: Sendable {
         var text = s
         if numberFormat != .plain, let v = text.withUTF8({ numberFormat.value(of: $0) }) { return .value(v) }
         let t = s.trimmedOfSpaces
-        if Self.isInfinity(t) { return .problem(.infinite, s) }
-        guard Self.isDecimal(t), let v = Double(t) else { return .problem(.notANumber, s) }
-        return v.isFinite ? .value(v) : .problem(.infinite, s)
+        if Self.isDecimal(t), let v = Double(t) { return v.isFinite ? .value(v) : .problem(.infinite, s) }
+        var spelled = t
+        return spelled.withUTF8(NumberFormat.isInfinitySpelling) ? .problem(.infinite, s) : .problem(.notANumber, s)
     }
 
     /// `[+-]?(digits[.digits]|.digits)([eE][+-]?digits)?`
@@ -323,11 +323,6 @@ public struct ScoringPlan: Sendable {
         return u.isEmpty
     }
 
-    static func isInfinity(_ t: String) -> Bool {
-        var word = t.lowercased()[...]
-        if word.first == "+" || word.first == "-" { word = word.dropFirst() }
-        return word == "inf" || word == "infinity"
-    }
 
     func bind(_ column: PlanColumn, numeric: Bool, feature: Feature?) -> Bound {
         switch column {

@@ -1,3 +1,4 @@
+import ScoringCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -270,18 +271,8 @@ enum FastFloat {
         }
     }
 
-    /// Spreadsheet spellings of infinity (`Inf`, `-inf`, `+Infinity`, …), which
-    /// look numeric to a user but must not silently become a value or a level.
+    /// Spreadsheet spellings of infinity (`NumberFormat.isInfinitySpelling`).
     static func isInfinityToken(_ p: UnsafePointer<UInt8>, count n: Int) -> Bool {
-        var i = 0
-        var e = n
-        while i < e, p[i] == 0x20 || p[i] == 0x09 { i += 1 }
-        while e > i, p[e - 1] == 0x20 || p[e - 1] == 0x09 { e -= 1 }
-        if i < e, p[i] == 0x2D || p[i] == 0x2B { i += 1 }
-        let word = e - i
-        guard word == 3 || word == 8 else { return false }
-        let spelled: [UInt8] = Array("infinity".utf8)
-        for k in 0..<word where p[i + k] | 0x20 != spelled[k] { return false }
-        return true
+        NumberFormat.isInfinitySpelling(UnsafeBufferPointer(start: p, count: n))
     }
 }
