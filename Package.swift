@@ -56,42 +56,42 @@ let package = Package(
             pkgConfig: "ompi-c",
             providers: [.apt(["libopenmpi-dev"])]
         ),
-        .target(name: "ScoringCore"),
+        .target(name: "ScoringCore", dependencies: ["Support"]),
         // The leaf every layer may use: small shared pieces with no dependency (the PRNG).
         .target(name: "Support"),
         // What production links besides the core: exports to SQL/PMML/ONNX, the score history, the service.
-        .target(name: "Exports", dependencies: ["ScoringCore"]),
-        .target(name: "Report", dependencies: ["Evaluation", "ModelMetrics", "ScoringCore", "Tabular", "BatchScoring", "Training"]),
+        .target(name: "Exports", dependencies: ["Support", "ScoringCore"]),
+        .target(name: "Report", dependencies: ["Support", "Evaluation", "ModelMetrics", "ScoringCore", "Tabular", "BatchScoring", "Training"]),
         .target(name: "History", dependencies: ["ScoringCore", "CSQLite"]),
-        .target(name: "Service", dependencies: [
+        .target(name: "Service", dependencies: ["Support", 
             "ScoringCore", .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
         ]),
-        .target(name: "Tabular", dependencies: ["ScoringCore", "CCrypto"]),
-        .target(name: "BatchScoring", dependencies: ["Tabular", "ScoringCore"]),
+        .target(name: "Tabular", dependencies: ["Support", "ScoringCore", "CCrypto"]),
+        .target(name: "BatchScoring", dependencies: ["Support", "Tabular", "ScoringCore"]),
         // The per-row exp/log1p of a Newton pass, vectorised (C: per-function target attributes).
         .target(name: "CRowKernels"),
         .target(name: "FitEngine", dependencies: ["CLapack", "CRowKernels", "Support"]),
         .target(name: "Simulator", dependencies: ["ScoringCore", "Support"]),
         .target(
             name: "DistributedFitting",
-            dependencies: ["FitEngine", "Tabular", "Training", "ScoringCore",
+            dependencies: ["Support", "FitEngine", "Tabular", "Training", "ScoringCore",
                            .target(name: "CMPI", condition: .when(traits: ["MPI"]))]
         ),
         .target(name: "ModelMetrics"),
-        .target(name: "MetricConfig", dependencies: ["ScoringCore", .product(name: "Yams", package: "Yams")]),
-        .target(name: "Training", dependencies: ["FitEngine", "Tabular", "ScoringCore", "MetricConfig"]),
-        .target(name: "Scorecards", dependencies: ["ScoringCore", "MetricConfig", .product(name: "Yams", package: "Yams")]),
+        .target(name: "MetricConfig", dependencies: ["Support", "ScoringCore", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Training", dependencies: ["Support", "FitEngine", "Tabular", "ScoringCore", "MetricConfig"]),
+        .target(name: "Scorecards", dependencies: ["Support", "ScoringCore", "MetricConfig", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "Evaluation",
             dependencies: ["Training", "Tabular", "FitEngine", "ScoringCore", "ModelMetrics", "MetricConfig", "Scorecards", "BatchScoring", "Support"]
         ),
         // What the command-line programs share: one-line errors, the standard-output writer, model trust
         // options, the service's options.
-        .target(name: "CommandSupport", dependencies: ["ScoringCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .target(name: "CommandSupport", dependencies: ["Support", "ScoringCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "HealthScoreCLI",
-            dependencies: [
+            dependencies: ["Support", 
                 "Training", "Tabular", "ScoringCore", "Simulator", "FitEngine", "MetricConfig", "ModelMetrics", "Scorecards", "Evaluation",
                 "Exports", "History", "Report", "DistributedFitting", "CommandSupport", "BatchScoring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -101,31 +101,31 @@ let package = Package(
             name: "HealthScoreServe",
             dependencies: ["Service", "ScoringCore", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .target(name: "FuzzHarness", dependencies: ["Tabular", "ScoringCore", "MetricConfig", "Scorecards", "Service"]),
+        .target(name: "FuzzHarness", dependencies: ["Support", "Tabular", "ScoringCore", "MetricConfig", "Scorecards", "Service"]),
         .target(name: "CFuzzerEntry"),
         .executableTarget(name: "FuzzTargets", dependencies: ["FuzzHarness", "CFuzzerEntry"]),
         .target(name: "TestSupport", dependencies: ["Support"], path: "Tests/TestSupport"),
         // Checks each MPI collective under `mpirun` (.ci/mpi-check); without the trait it only says so.
         .executableTarget(name: "MPISmoke", dependencies: ["DistributedFitting"], path: "Tests/MPISmoke"),
         .testTarget(name: "ScoringCoreTests", dependencies: ["ScoringCore", "TestSupport"]),
-        .testTarget(name: "TabularTests", dependencies: ["Tabular", "TestSupport"]),
+        .testTarget(name: "TabularTests", dependencies: ["Support", "Tabular", "TestSupport"]),
         .testTarget(name: "BatchScoringTests", dependencies: ["BatchScoring", "ScoringCore", "Tabular", "Training", "Simulator", "TestSupport"]),
-        .testTarget(name: "FitEngineTests", dependencies: ["FitEngine", "CRowKernels", "TestSupport"]),
+        .testTarget(name: "FitEngineTests", dependencies: ["Support", "FitEngine", "CRowKernels", "TestSupport"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "TestSupport"]),
         .testTarget(name: "ModelMetricsTests", dependencies: ["ModelMetrics", "TestSupport"]),
-        .testTarget(name: "MetricConfigTests", dependencies: ["MetricConfig", "TestSupport"]),
-        .testTarget(name: "ExportsTests", dependencies: ["Exports", "ScoringCore", "Training", "Tabular", "TestSupport"]),
+        .testTarget(name: "MetricConfigTests", dependencies: ["Support", "MetricConfig", "TestSupport"]),
+        .testTarget(name: "ExportsTests", dependencies: ["Support", "Exports", "ScoringCore", "Training", "Tabular", "TestSupport"]),
         .testTarget(name: "HistoryTests", dependencies: ["History", "ScoringCore", "Training", "Tabular", "TestSupport"]),
-        .testTarget(name: "ServiceTests", dependencies: ["Service", "ScoringCore", "Training", "Tabular", "TestSupport"]),
+        .testTarget(name: "ServiceTests", dependencies: ["Support", "Service", "ScoringCore", "Training", "Tabular", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Evaluation", "Training", "Tabular", "ScoringCore", "TestSupport"]),
-        .testTarget(name: "ScorecardsTests", dependencies: ["Scorecards", "ScoringCore", "TestSupport"]),
+        .testTarget(name: "ScorecardsTests", dependencies: ["Support", "Scorecards", "ScoringCore", "TestSupport"]),
         .testTarget(
             name: "EvaluationTests",
-            dependencies: ["Evaluation", "Training", "Tabular", "ModelMetrics", "MetricConfig", "Scorecards", "ScoringCore", "Simulator", "TestSupport"]
+            dependencies: ["Support", "Evaluation", "Training", "Tabular", "ModelMetrics", "MetricConfig", "Scorecards", "ScoringCore", "Simulator", "TestSupport"]
         ),
         .testTarget(
             name: "TrainingTests",
-            dependencies: ["Training", "Tabular", "ScoringCore", "FitEngine", "Simulator", "MetricConfig", "TestSupport"]
+            dependencies: ["Support", "Training", "Tabular", "ScoringCore", "FitEngine", "Simulator", "MetricConfig", "TestSupport"]
         ),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "History", "ScoringCore"]),
         .testTarget(name: "FuzzHarnessTests", dependencies: ["FuzzHarness", "Tabular", "ScoringCore", "TestSupport"]),

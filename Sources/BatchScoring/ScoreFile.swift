@@ -1,6 +1,7 @@
 import Foundation
 import ScoringCore
 import Tabular
+import Support
 
 /// A CSV file scored piece by piece: each piece is parsed (only the columns needed), scored on
 /// every core and handed over in file order, so memory follows the piece size, not the file.
@@ -74,12 +75,12 @@ public enum ScoreFile {
                 scored = try plan.score(columns, rowCount: table.rowCount, reasons: options.reasons,
                                         contributions: options.contributions,
                                         contributionsInLogOdds: options.contributionsInLogOdds, threads: options.threads)
-            } catch let e as ScoringError {
-                throw DataError(file: path, column: e.column, problem: e.problem, fix: e.fix)
+            } catch let e as Diagnostic {
+                throw Diagnostic(.data, file: path, column: e.column, problem: e.problem, fix: e.fix)
             }
             if let first = scored.problems.first, tally.firstError == nil || options.strict {
                 let e = first.error(knownLevels: plan.levels(ofColumn: first.column))
-                let error = DataError(file: path, row: firstRecord + first.row + 1, line: table.line(ofRecord: first.row + 1),
+                let error = Diagnostic(.data, file: path, row: firstRecord + first.row + 1, line: table.line(ofRecord: first.row + 1),
                                       column: e.column, problem: e.problem, fix: e.fix)
                 if options.strict {
                     var strict = error
@@ -113,7 +114,7 @@ public enum ScoreFile {
     public static func checkColumns(_ names: [String], path: String, options: Options) throws {
         for name in options.textColumns + options.otherColumns where !names.contains(name) {
             let near = closestName(to: name, among: names).map { "did you mean '\($0)'? " } ?? ""
-            throw DataError(file: path, column: name, problem: "no such column in the file",
+            throw Diagnostic(.data, file: path, column: name, problem: "no such column in the file",
                             fix: "\(near)name a column of the header (\(names.prefix(8).joined(separator: ", "))\(names.count > 8 ? ", …" : ""))")
         }
     }
@@ -133,7 +134,7 @@ public struct ProblemTally: Sendable {
     public private(set) var entries: [Entry] = []
     public var rows = 0
     /// The first unscored row as an error naming file, row, line and column.
-    public var firstError: DataError?
+    public var firstError: Diagnostic?
     /// Scored rows whose category level the model never saw, scored by the unseen-level policy: per
     /// column, the rows, the distinct levels and the first one's place.
     public private(set) var substitutions: [(column: String, rows: Int, levels: [String], record: Int, line: Int)] = []

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ScoringCore
+import Support
 
 /// How a command that uses a fitted model treats one that may be wrong: its warnings travel with it
 /// to every later command (one line each on standard error), and `--require-trustworthy` (or the
@@ -21,7 +22,7 @@ public struct ModelTrustOptions: ParsableArguments {
         guard !doubtful.isEmpty else { return }
         let codes = doubtful.map(\.code).joined(separator: ", ")
         if requireTrustworthy || model.schema.requireTrustworthy == true {
-            throw ModelError(path: path, problem: "the model is not trustworthy: its fit warned \(codes) (\(doubtful[0].message))",
+            throw Diagnostic(.model, file: path, problem: "the model is not trustworthy: its fit warned \(codes) (\(doubtful[0].message))",
                              fix: "refit as the warning says (e.g. --penalty firth for separation), or drop --require-trustworthy to use it anyway")
         }
         for w in doubtful {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Support
 
 /// Every write to standard output goes through stdio's buffer (`print` and `write` here), and the
 /// command ends with `finish`: a full disk (`> /dev/full`), a closed descriptor or a failed pipe is
@@ -39,7 +40,7 @@ public enum StandardOutput {
         Foundation.exit(1)
     }
 
-    private static func failure(_ code: Int32, committing: Bool) -> Message {
+    private static func failure(_ code: Int32, committing: Bool) -> Diagnostic {
         let fix: String
         switch code {
         case EPIPE: fix = "the program reading standard output stopped early; let it read everything, or write to a file with --out"
@@ -48,15 +49,10 @@ public enum StandardOutput {
         default: fix = "check where standard output is redirected, or use --out"
         }
         let outcome = committing ? "nothing was recorded" : "the output is incomplete"
-        return Message("writing standard output failed (\(String(cString: strerror(code)))); \(outcome). Fix: \(fix)")
+        return Diagnostic(.usage, problem: "writing standard output failed (\(String(cString: strerror(code)))); \(outcome). Fix: \(fix)")
     }
 }
 
-/// A command's own error, worded whole (what failed, then "Fix: …").
-public struct Message: Error, CustomStringConvertible {
-    public var description: String
-    public init(_ text: String) { description = text }
-}
 
 /// Prints a one-line error to stderr and exits non-zero; the message already names file, row,
 /// column and the fix.

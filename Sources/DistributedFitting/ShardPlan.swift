@@ -1,6 +1,7 @@
 import Foundation
 import Tabular
 import Training
+import Support
 
 /// Which bytes of the training files each rank reads: `ranks` contiguous ranges that tile the
 /// files' concatenation (file after file, each whole, headers included), cut where the byte count
@@ -27,7 +28,7 @@ public struct ShardPlan: Sendable, Equatable {
     public init(paths: [String], ranks: Int) throws {
         let sizes = try paths.map { path -> Int in
             do { return try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0 } catch {
-                throw DataError(file: path, problem: "cannot read the file (\((error as NSError).localizedDescription))",
+                throw Diagnostic(.data, file: path, problem: "cannot read the file (\((error as NSError).localizedDescription))",
                                 fix: "check the path; every rank needs the same path to every file")
             }
         }

@@ -5,6 +5,7 @@ import Scorecards
 import ScoringCore
 import Tabular
 import Training
+import Support
 
 /// How to refit a model inside each fold: the `fit` command's choices that change the weights.
 public struct FitRecipe: Sendable, Equatable {
@@ -33,7 +34,7 @@ public struct FitRecipe: Sendable, Equatable {
         for item in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
             let kv = item.split(separator: "=", maxSplits: 1).map(String.init)
             let key = kv[0], value = kv.count == 2 ? kv[1] : nil
-            func bad(_ why: String) -> CandidateError { CandidateError(description: "fit recipe '\(text)': \(why)") }
+            func bad(_ why: String) -> Diagnostic { Diagnostic(.candidate, problem: "fit recipe '\(text)': \(why)") }
             switch (key, value) {
             case ("fit", nil): continue
             case ("penalty", let v?):
@@ -56,8 +57,8 @@ public struct FitRecipe: Sendable, Equatable {
                 throw bad("'\(item)' is not penalty=…, alpha=…, lambda=…|auto, config=FILE, auto-transform or inner-folds=K")
             }
         }
-        if [.l2, .l1, .elasticnet].contains(r.penalty) && r.lambda == nil { throw CandidateError(description: "fit recipe '\(text)': penalty=\(r.penalty.rawValue) needs lambda=VALUE or lambda=auto") }
-        if [.none, .firth].contains(r.penalty) && (r.lambda != nil || r.alpha != nil) { throw CandidateError(description: "fit recipe '\(text)': alpha and lambda go with penalty=l2, l1 or elasticnet") }
+        if [.l2, .l1, .elasticnet].contains(r.penalty) && r.lambda == nil { throw Diagnostic(.candidate, problem: "fit recipe '\(text)': penalty=\(r.penalty.rawValue) needs lambda=VALUE or lambda=auto") }
+        if [.none, .firth].contains(r.penalty) && (r.lambda != nil || r.alpha != nil) { throw Diagnostic(.candidate, problem: "fit recipe '\(text)': alpha and lambda go with penalty=l2, l1 or elasticnet") }
         return r
     }
 
@@ -82,9 +83,6 @@ public struct FitRecipe: Sendable, Equatable {
     }
 }
 
-public struct CandidateError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-}
 
 /// One contender in a comparison.
 public struct Candidate: Sendable {
@@ -108,7 +106,7 @@ public struct Candidate: Sendable {
     /// recipe (`fit`, `penalty=l2,lambda=auto`, …).
     public static func parse(_ text: String) throws -> Candidate {
         guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
-            throw CandidateError(description: "--candidate '\(text)' is not NAME=SPEC. Fix: e.g. --candidate current=scorecard:card.yaml --candidate fitted=fit --candidate ridge=penalty=l2,lambda=auto")
+            throw Diagnostic(.candidate, problem: "--candidate '\(text)' is not NAME=SPEC. Fix: e.g. --candidate current=scorecard:card.yaml --candidate fitted=fit --candidate ridge=penalty=l2,lambda=auto")
         }
         let name = String(text[..<eq]), spec = String(text[text.index(after: eq)...])
         let lower = spec.lowercased()
@@ -128,8 +126,8 @@ public struct Candidate: Sendable {
         }
         do {
             return Candidate(name: name, kind: .recipe(try FitRecipe.parse(spec)))
-        } catch let e as CandidateError {
-            throw CandidateError(description: "--candidate \(name): \(e.description). Fix: give a scorecard .yaml, a model .json, or a recipe like fit or penalty=l2,lambda=auto")
+        } catch let e as Diagnostic {
+            throw Diagnostic(.candidate, problem: "--candidate \(name): \(e.description). Fix: give a scorecard .yaml, a model .json, or a recipe like fit or penalty=l2,lambda=auto")
         }
     }
 

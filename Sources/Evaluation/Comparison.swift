@@ -4,6 +4,7 @@ import ModelMetrics
 import ScoringCore
 import Tabular
 import Training
+import Support
 
 /// One train/test split of a comparison: a CV fold of one repeat, or a time-backtest fold.
 public struct EvaluationSplit: Sendable {
@@ -114,7 +115,7 @@ public enum Comparison {
                 do {
                     out = try candidate.predict(train: train, test: test, roles: roles, naValues: naValues, seed: seed)
                 } catch {
-                    throw CandidateError(description: "\(candidate.name) on \(split.label): \(error)")
+                    throw Diagnostic(.candidate, problem: "\(candidate.name) on \(split.label): \(error)")
                 }
                 for (k, i) in split.test.enumerated() {
                     probability[c][split.repetition][i] = out.probability[k]

@@ -4,6 +4,7 @@ import Scorecards
 import ScoringCore
 import Tabular
 import Training
+import Support
 
 /// `healthscore evaluate`: a fitted model (or a scorecard) judged on a labelled file.
 public struct ModelEvaluationResult: Codable, Sendable {
@@ -26,7 +27,7 @@ public enum ModelEvaluation {
         if lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") {
             let card = try Scorecard.load(path: modelPath)
             guard let target else {
-                throw CandidateError(description: "a scorecard does not name the label: pass --target COL (and --positive VALUE if needed)")
+                throw Diagnostic(.candidate, problem: "a scorecard does not name the label: pass --target COL (and --positive VALUE if needed)")
             }
             var csv = CSVOptions()
             csv.naValues = Set(naValues)

@@ -92,12 +92,12 @@ public enum RepeatedFolds {
         let n = labels.count
         if let customers { try FoldInputs.checkCount(customers.count, rows: n, what: "customer ids") }
         guard repeats >= 1 else {
-            throw FoldInputError(problem: "the number of repeats is \(repeats)", fix: "repeat the cross-validation at least once")
+            throw Diagnostic(.time, problem: "the number of repeats is \(repeats)", fix: "repeat the cross-validation at least once")
         }
         let (groupOf, groupCount) = customers.map { FoldInputs.denseCodes($0) } ?? (Array(0..<n), n)
         guard k >= 2 && k <= groupCount else {
             let unit = customers == nil ? "rows" : "customers"
-            throw FoldInputError(problem: "\(k)-fold cross-validation needs 2 ≤ K ≤ the number of \(unit) (\(groupCount))",
+            throw Diagnostic(.time, problem: "\(k)-fold cross-validation needs 2 ≤ K ≤ the number of \(unit) (\(groupCount))",
                                  fix: k < 2 ? "use at least 2 folds" : "use fewer folds, at most \(groupCount)")
         }
         var churned = [Double](repeating: 0, count: groupCount)

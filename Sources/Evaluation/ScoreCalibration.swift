@@ -2,6 +2,7 @@ import FitEngine
 import Foundation
 import ModelMetrics
 import ScoringCore
+import Support
 
 /// Turns a score that only ranks (a scorecard's 0–100) into churn probabilities: the logistic fit
 /// P(churn) = σ(a + b·score) on training rows, so log loss and Brier can judge it beside fitted models.
@@ -11,7 +12,7 @@ struct ScoreCalibration {
 
     static func fit(score: [Double], labels: [Double]) throws -> ScoreCalibration {
         let rows = score.indices.filter { !labels[$0].isNaN }
-        guard !rows.isEmpty else { throw CandidateError(description: "no labelled training rows to calibrate the scorecard on") }
+        guard !rows.isEmpty else { throw Diagnostic(.candidate, problem: "no labelled training rows to calibrate the scorecard on") }
         let y = rows.map { labels[$0] }
         let rate = y.reduce(0, +) / Double(y.count)
         let s = rows.map { score[$0] }

@@ -2,6 +2,7 @@ import BatchScoring
 import Foundation
 import ScoringCore
 import Tabular
+import Support
 
 /// A labelled file scored by a model, streamed: per judged row only its label, churn probability,
 /// score and band are kept (about 20 bytes), so a file of any length fits. Rows without a label the
@@ -28,7 +29,7 @@ public struct ScoredSample: Sendable {
         let target = model.schema.target
         let names = try CSVReader.headerNames(path: dataPath)
         guard names.contains(target.column) else {
-            throw DataError(file: dataPath, row: nil, line: nil, column: target.column,
+            throw Diagnostic(.data, file: dataPath, row: nil, line: nil, column: target.column,
                             problem: "no label column '\(target.column)' (the model's target)",
                             fix: "evaluate on a file with the outcome; to score customers without one use 'healthscore score'")
         }
@@ -59,7 +60,7 @@ public struct ScoredSample: Sendable {
                     let p = s.problems[k]
                     guard p.kind == .missing, model.schema.missingPolicy == .drop else {
                         let e = p.error(knownLevels: plan.levels(ofColumn: p.column))
-                        throw DataError(file: dataPath, row: piece.firstRecord + i + 1, line: piece.line(ofRow: i),
+                        throw Diagnostic(.data, file: dataPath, row: piece.firstRecord + i + 1, line: piece.line(ofRow: i),
                                         column: e.column, problem: e.problem, fix: e.fix)
                     }
                     out.excluded["missing \(p.column) (the model was fitted on complete cases)", default: 0] += 1

@@ -1,34 +1,11 @@
 import Foundation
 import Tabular
+import Support
 
 // Snapshot times and horizons for time-based evaluation: parsing a snapshot column (ISO dates,
 // year-months, ISO date-times or integer periods), calendar arithmetic ("add 3 months", clamped to
 // the month's end) and errors that name the row and column.
 
-/// A problem with a snapshot time or a horizon. Always one line: "row 17, column 'snapshot_date':
-/// '2023-13-01' is not a date (…). Fix: …". `row` is the 1-based data record (the header is not a
-/// record); both are nil when the problem is not in one cell (e.g. a horizon given on the command line).
-public struct TimeError: Error, CustomStringConvertible, Sendable, Equatable {
-    public var row: Int?
-    public var column: String?
-    public var problem: String
-    public var fix: String
-
-    public init(row: Int? = nil, column: String? = nil, problem: String, fix: String) {
-        self.row = row
-        self.column = column
-        self.problem = problem
-        self.fix = fix
-    }
-
-    public var description: String {
-        var place: [String] = []
-        if let row { place.append("row \(row)") }
-        if let column { place.append("column '\(TimeText.excerpt(column))'") }
-        let prefix = place.isEmpty ? "" : place.joined(separator: ", ") + ": "
-        return prefix + TimeText.oneLine(problem) + ". Fix: " + TimeText.oneLine(fix)
-    }
-}
 
 /// How the snapshot times of a column are written. One column uses exactly one format.
 public enum SnapshotFormat: String, Sendable, Codable, CustomStringConvertible {
@@ -211,7 +188,7 @@ public struct Horizon: Hashable, Sendable, CustomStringConvertible {
         let fix = "write a whole number with a unit: 3m (calendar months), 2w (weeks), 30d (days), 1y (years), "
             + "or a plain number such as 3 when the snapshot times are integer periods"
         guard !digits.isEmpty, let amount = Int(digits) else {
-            throw TimeError(problem: "\(name) '\(TimeText.excerpt(text))' is not a length of time", fix: fix)
+            throw Diagnostic(.time, problem: "\(name) '\(Diagnostic.excerpt(text))' is not a length of time", fix: fix)
         }
         let unit: Unit
         switch rest {
@@ -222,10 +199,10 @@ public struct Horizon: Hashable, Sendable, CustomStringConvertible {
         case "y", "yr", "year", "years": unit = .years
         case "p", "period", "periods": unit = .periods
         default:
-            throw TimeError(problem: "\(name) '\(TimeText.excerpt(text))' has an unknown unit '\(TimeText.excerpt(rest))'", fix: fix)
+            throw Diagnostic(.time, problem: "\(name) '\(Diagnostic.excerpt(text))' has an unknown unit '\(Diagnostic.excerpt(rest))'", fix: fix)
         }
         guard amount >= 1 else {
-            throw TimeError(problem: "\(name) '\(TimeText.excerpt(text))' is not positive", fix: fix)
+            throw Diagnostic(.time, problem: "\(name) '\(Diagnostic.excerpt(text))' is not positive", fix: fix)
         }
         return Horizon(amount, unit)
     }
@@ -234,11 +211,11 @@ public struct Horizon: Hashable, Sendable, CustomStringConvertible {
     public func check(fits kind: SnapshotTime.Kind, column: String? = nil, name: String = "horizon") throws {
         guard kind != self.kind else { return }
         if kind == .date {
-            throw TimeError(column: column,
+            throw Diagnostic(.time, column: column,
                             problem: "the snapshot times are dates, but the \(name) '\(self)' counts integer periods",
                             fix: "give the \(name) with a unit, e.g. \(amount)m for calendar months, \(amount)w or \(amount)d")
         }
-        throw TimeError(column: column,
+        throw Diagnostic(.time, column: column,
                         problem: "the snapshot times are integer periods, but the \(name) '\(self)' is a calendar length",
                         fix: "give the \(name) as a plain number of periods, e.g. \(amount)")
     }
@@ -278,7 +255,7 @@ public struct SnapshotColumn: Sendable {
                 times.append(time)
             }
             guard let reference else {
-                throw TimeError(column: column.name, problem: "the column has no rows", fix: "pass a file with data rows")
+                throw Diagnostic(.time, column: column.name, problem: "the column has no rows", fix: "pass a file with data rows")
             }
             self.init(name: column.name, format: reference.format, times: times)
         case let .numeric(values):
@@ -287,14 +264,14 @@ public struct SnapshotColumn: Sendable {
             for (i, v) in values.enumerated() {
                 guard !v.isNaN else { throw SnapshotParser.missing(row: i + 1, column: column.name) }
                 guard v == v.rounded(), abs(v) < 9.0e15 else {
-                    throw TimeError(row: i + 1, column: column.name,
+                    throw Diagnostic(.time, row: i + 1, column: column.name,
                                     problem: "'\(TimeText.number(v))' is not a date (YYYY-MM-DD, YYYY-MM or an integer period): a period number must be whole",
                                     fix: SnapshotParser.formatFix)
                 }
                 times.append(.period(Int(v)))
             }
             guard !times.isEmpty else {
-                throw TimeError(column: column.name, problem: "the column has no rows", fix: "pass a file with data rows")
+                throw Diagnostic(.time, column: column.name, problem: "the column has no rows", fix: "pass a file with data rows")
             }
             self.init(name: column.name, format: .period, times: times)
         }
@@ -331,7 +308,7 @@ public struct SnapshotColumn: Sendable {
             times.append(time)
         }
         guard let reference else {
-            throw TimeError(column: name, problem: "the column has no rows", fix: "pass a file with data rows")
+            throw Diagnostic(.time, column: name, problem: "the column has no rows", fix: "pass a file with data rows")
         }
         self.init(name: name, format: reference.format, times: times)
         if format == .period, let calendar = Self.compactCalendar(times) { self = calendar.renamed(name) }
@@ -350,8 +327,8 @@ enum SnapshotParser {
     static let formatFix = "write every snapshot time as YYYY-MM-DD (e.g. 2023-06-01), YYYY-MM, an ISO date-time "
         + "such as 2023-06-01T00:00:00Z, a YYYYMM or YYYYMMDD number, or a whole period number, in one format for the whole column"
 
-    static func missing(row: Int, column: String) -> TimeError {
-        TimeError(row: row, column: column, problem: "the snapshot time is missing",
+    static func missing(row: Int, column: String) -> Diagnostic {
+        Diagnostic(.time, row: row, column: column, problem: "the snapshot time is missing",
                   fix: "fill in the snapshot time of every row, or drop the rows that have none")
     }
 
@@ -360,14 +337,14 @@ enum SnapshotParser {
                        reference: (row: Int, format: SnapshotFormat, text: String)?) throws -> (SnapshotTime, SnapshotFormat) {
         switch outcome {
         case let .invalid(reason):
-            var problem = "'\(TimeText.excerpt(text))' is not a date (YYYY-MM-DD, YYYY-MM or an integer period)"
+            var problem = "'\(Diagnostic.excerpt(text))' is not a date (YYYY-MM-DD, YYYY-MM or an integer period)"
             if let reason { problem += ": " + reason }
-            throw TimeError(row: row, column: column, problem: problem, fix: formatFix)
+            throw Diagnostic(.time, row: row, column: column, problem: problem, fix: formatFix)
         case let .time(time, format):
             if let reference, reference.format != format {
-                throw TimeError(row: row, column: column,
-                                problem: "'\(TimeText.excerpt(text))' is \(format), but row \(reference.row) holds \(reference.format) "
-                                    + "('\(TimeText.excerpt(reference.text))'); one column cannot mix formats",
+                throw Diagnostic(.time, row: row, column: column,
+                                problem: "'\(Diagnostic.excerpt(text))' is \(format), but row \(reference.row) holds \(reference.format) "
+                                    + "('\(Diagnostic.excerpt(reference.text))'); one column cannot mix formats",
                                 fix: "write every snapshot time in the same format (e.g. all as \(reference.format.pattern))")
             }
             return (time, format)
@@ -412,7 +389,7 @@ enum SnapshotParser {
         // THH:MM[:SS[.fff]][Z|±HH[:]MM]
         guard bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: " ") else { return .invalid(nil) }
         let timeText = String(decoding: bytes[11...], as: UTF8.self)
-        let badTime = Outcome.invalid("the time part '\(TimeText.excerpt(timeText))' is not HH:MM:SS")
+        let badTime = Outcome.invalid("the time part '\(Diagnostic.excerpt(timeText))' is not HH:MM:SS")
         var i = 11
         guard isDigit(i), isDigit(i + 1), i + 2 < n, bytes[i + 2] == UInt8(ascii: ":"), isDigit(i + 3), isDigit(i + 4) else {
             return badTime
@@ -508,31 +485,6 @@ enum TimeText {
     static func pad(_ value: Int, _ width: Int) -> String {
         let s = String(value)
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
-    }
-
-    /// A cell's text inside a one-line message: control characters escaped, long values cut.
-    static func excerpt(_ text: String, limit: Int = 40) -> String {
-        var out = ""
-        for (count, ch) in text.enumerated() {
-            if count == limit { out += "…"; break }
-            switch ch {
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if ch.unicodeScalars.allSatisfy({ $0.properties.generalCategory == .control }) {
-                    out += ch.unicodeScalars.map { "\\u{\(String($0.value, radix: 16))}" }.joined()
-                } else {
-                    out.append(ch)
-                }
-            }
-        }
-        return out
-    }
-
-    static func oneLine(_ text: String) -> String {
-        text.replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\n", with: " ")
-            .replacingOccurrences(of: "\r", with: " ")
     }
 
     static func number(_ v: Double) -> String {

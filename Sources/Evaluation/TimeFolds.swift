@@ -1,5 +1,6 @@
 import FitEngine
 import Foundation
+import Support
 
 // Expanding-window backtest with an embargo. Fold k tests the rows whose snapshot falls in
 // [start_k, end_k) and trains on every row whose outcome window has closed by start_k:
@@ -139,14 +140,14 @@ public enum TimeFolds {
                             options: TimeFoldOptions = .init(), column: String? = nil) throws -> TimeFoldPlan {
         let n = times.count
         guard n > 0 else {
-            throw FoldInputError(column: column, problem: "there are no rows to split", fix: "pass a file with data rows")
+            throw Diagnostic(.time, column: column, problem: "there are no rows to split", fix: "pass a file with data rows")
         }
         try FoldInputs.checkCount(labels.count, rows: n, what: "labels")
         if let customers { try FoldInputs.checkCount(customers.count, rows: n, what: "customer ids") }
         try checkOptions(options, horizon: horizon)
         let kind = times[0].kind
         if let i = times.firstIndex(where: { $0.kind != kind }) {
-            throw TimeError(row: i + 1, column: column,
+            throw Diagnostic(.time, row: i + 1, column: column,
                             problem: "'\(times[i])' is \(times[i].kind == .date ? "a date" : "a period number"), but row 1 holds "
                                 + "\(kind == .date ? "a date" : "a period number") ('\(times[0])'); one column cannot mix them",
                             fix: "write every snapshot time in the same format")
@@ -299,21 +300,21 @@ public enum TimeFolds {
 
     static func checkOptions(_ options: TimeFoldOptions, horizon: Horizon) throws {
         if let folds = options.folds, folds < 1 {
-            throw FoldInputError(problem: "the number of backtest folds is \(folds)", fix: "ask for at least one fold")
+            throw Diagnostic(.time, problem: "the number of backtest folds is \(folds)", fix: "ask for at least one fold")
         }
         guard options.maximumFolds >= 1 else {
-            throw FoldInputError(problem: "the maximum number of backtest folds is \(options.maximumFolds)", fix: "allow at least one fold")
+            throw Diagnostic(.time, problem: "the maximum number of backtest folds is \(options.maximumFolds)", fix: "allow at least one fold")
         }
         guard options.minimumTrainPeriods >= 1 else {
-            throw FoldInputError(problem: "the minimum number of training periods is \(options.minimumTrainPeriods)",
+            throw Diagnostic(.time, problem: "the minimum number of training periods is \(options.minimumTrainPeriods)",
                                  fix: "require at least one snapshot time of training data")
         }
         guard horizon.amount >= 1 else {
-            throw TimeError(problem: "the horizon '\(horizon)' is not positive",
+            throw Diagnostic(.time, problem: "the horizon '\(horizon)' is not positive",
                             fix: "give the length of the label's outcome window, e.g. 1m for 'churned within a month'")
         }
         if let window = options.testWindow, window.amount < 1 {
-            throw TimeError(problem: "the test window '\(window)' is not positive", fix: "give a positive length, e.g. 1m or 3m")
+            throw Diagnostic(.time, problem: "the test window '\(window)' is not positive", fix: "give a positive length, e.g. 1m or 3m")
         }
     }
 }

@@ -1,9 +1,6 @@
 import Foundation
 import Tabular
-
-/// A problem with the inputs of a fold construction other than the snapshot times (labels, customer
-/// ids, counts, options): the same one-line, row-and-column message as `TimeError`.
-public typealias FoldInputError = TimeError
+import Support
 
 /// Per-row inputs of the fold constructions, from the forms the rest of the package has them in.
 public enum FoldInputs {
@@ -15,7 +12,7 @@ public enum FoldInputs {
             if v == 1 {
                 out[i] = true
             } else if v != 0 {
-                throw FoldInputError(row: i + 1, column: column,
+                throw Diagnostic(.time, row: i + 1, column: column,
                                      problem: "the churn label is '\(v.isNaN ? "missing" : TimeText.number(v))', not 0 or 1",
                                      fix: "code the label as 1 = churned, 0 = stayed, and drop rows without an outcome")
             }
@@ -46,8 +43,8 @@ public enum FoldInputs {
         return hashes
     }
 
-    static func missingID(row: Int, column: String) -> FoldInputError {
-        FoldInputError(row: row, column: column, problem: "the customer id is missing",
+    static func missingID(row: Int, column: String) -> Diagnostic {
+        Diagnostic(.time, row: row, column: column, problem: "the customer id is missing",
                        fix: "fill in the customer id of every row, or drop the rows that have none")
     }
 
@@ -69,7 +66,7 @@ public enum FoldInputs {
 
     static func checkCount(_ count: Int, rows: Int, what: String) throws {
         guard count == rows else {
-            throw FoldInputError(problem: "\(count) \(what) for \(rows) rows",
+            throw Diagnostic(.time, problem: "\(count) \(what) for \(rows) rows",
                                  fix: "pass exactly one \(what.hasSuffix("s") ? String(what.dropLast()) : what) per row")
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import ScoringCore
+import Support
 
 /// The formats a model leaves the toolkit in; each carries the model's version and checksum, and each
 /// is proved equal to the scoring core on real rows by the tests.
@@ -32,10 +33,6 @@ public struct ExportOptions: Sendable {
     public init() {}
 }
 
-public struct ExportError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-    public init(_ description: String) { self.description = description }
-}
 
 public enum Exporter {
     /// The exported bytes; the caller writes them atomically.
@@ -44,7 +41,7 @@ public enum Exporter {
         case .json: return try model.encoded()
         case .sql:
             if let format = model.schema.numberFormat, format != .plain, !options.plainNumbers {
-                throw ExportError("the model reads numbers written in the \(format.rawValue) format (thousands separators, currency, %), which SQL cannot parse portably, so the SELECT would score such cells as 0 or fail. Fix: store the metric columns as numbers in the table (e.g. CAST(REPLACE(REPLACE(col, '$', ''), ',', '') AS DOUBLE PRECISION) in a view) and export with --plain-numbers")
+                throw Diagnostic(.export, problem: "the model reads numbers written in the \(format.rawValue) format (thousands separators, currency, %), which SQL cannot parse portably, so the SELECT would score such cells as 0 or fail. Fix: store the metric columns as numbers in the table (e.g. CAST(REPLACE(REPLACE(col, '$', ''), ',', '') AS DOUBLE PRECISION) in a view) and export with --plain-numbers")
             }
             return Data(try SQLExport.render(model, options: options).utf8)
         case .pmml: return Data(try PMMLExport.render(model, options: options).utf8)

@@ -1,5 +1,6 @@
 import Foundation
 import ScoringCore
+import Support
 
 /// # The ONNX export
 ///
@@ -149,7 +150,7 @@ struct ONNXModelBuilder {
     mutating func build() throws -> ONNXModel {
         let features = model.schema.features
         guard !features.isEmpty else {
-            throw ExportError("the model has no features (intercept only): there is nothing for an ONNX graph to read; score it as a constant")
+            throw Diagnostic(.export, problem: "the model has no features (intercept only): there is nothing for an ONNX graph to read; score it as a constant")
         }
         try checkNames()
         var columns: [Column] = []
@@ -274,9 +275,9 @@ struct ONNXModelBuilder {
         let needed = Scorer(model: model).requiredColumns
         for name in needed {
             if ONNXExport.outputNames.contains(name) || name.hasPrefix(ONNXGraphBuilder.internalPrefix) {
-                throw ExportError("input column '\(name)' clashes with the ONNX graph's own names (outputs \(ONNXExport.outputNames.joined(separator: ", ")), internal values \(ONNXGraphBuilder.internalPrefix)…); rename the column and refit")
+                throw Diagnostic(.export, problem: "input column '\(name)' clashes with the ONNX graph's own names (outputs \(ONNXExport.outputNames.joined(separator: ", ")), internal values \(ONNXGraphBuilder.internalPrefix)…); rename the column and refit")
             }
-            if name.isEmpty { throw ExportError("an input column has an empty name; ONNX needs a name per input") }
+            if name.isEmpty { throw Diagnostic(.export, problem: "an input column has an empty name; ONNX needs a name per input") }
         }
     }
 
@@ -293,7 +294,7 @@ struct ONNXModelBuilder {
     mutating func input(_ column: String, kind: FeatureKind, type: ONNXElementType, doc: String) throws -> String {
         if let known = inputKinds[column] {
             guard known == kind else {
-                throw ExportError("column '\(column)' is used both as a number and as a category; ONNX inputs have one type")
+                throw Diagnostic(.export, problem: "column '\(column)' is used both as a number and as a category; ONNX inputs have one type")
             }
             return column
         }

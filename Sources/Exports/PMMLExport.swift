@@ -1,5 +1,6 @@
 import Foundation
 import ScoringCore
+import Support
 
 /// PMML 4.4 export of a model artifact, reproducing the scoring core (`Scorer`) row for row.
 ///
@@ -123,7 +124,7 @@ struct PMMLNode {
             let v = u.value
             let ok = v == 0x9 || v == 0xA || v == 0xD || (v >= 0x20 && v <= 0xD7FF) || (v >= 0xE000 && v <= 0xFFFD) || v >= 0x10000
             if !ok {
-                throw ExportError("the value '\(s.debugDescription)' holds the control character U+\(String(v, radix: 16, uppercase: true)), which XML 1.0 cannot carry. Fix: clean the category labels or column names and refit")
+                throw Diagnostic(.export, problem: "the value '\(s.debugDescription)' holds the control character U+\(String(v, radix: 16, uppercase: true)), which XML 1.0 cannot carry. Fix: clean the category labels or column names and refit")
             }
         }
     }
@@ -156,7 +157,7 @@ struct PMMLNode {
 
 /// Doubles at full precision: Swift prints the shortest text that reads back to the same bits.
 func pmmlNumber(_ x: Double) throws -> String {
-    guard x.isFinite else { throw ExportError("a model number is not finite (\(x)). Fix: refit the model") }
+    guard x.isFinite else { throw Diagnostic(.export, problem: "a model number is not finite (\(x)). Fix: refit the model") }
     return x == 0 ? "0" : "\(x)"
 }
 
@@ -251,7 +252,7 @@ struct PMMLBuilder {
         otherLabel = negatives.count == 1 ? negatives[0] : "not " + target.positive
 
         if options.scorecard && scale.kind != .points {
-            throw ExportError("a PMML Scorecard needs a model on the points scale: points per metric add up to the score, probabilities do not. Fix: refit with --scale points (or export the RegressionModel without --scorecard)")
+            throw Diagnostic(.export, problem: "a PMML Scorecard needs a model on the points scale: points per metric add up to the score, probabilities do not. Fix: refit with --scale points (or export the RegressionModel without --scorecard)")
         }
         try collectInputs()
         usedNames = Set(inputColumns + [schema.target.column])
@@ -315,7 +316,7 @@ struct PMMLBuilder {
         }
         let both = numericColumns.intersection(categoricalColumns)
         if let c = both.first {
-            throw ExportError("column '\(c)' is used both as a number and as a category; PMML gives a field one type. Fix: refit with the column in one role")
+            throw Diagnostic(.export, problem: "column '\(c)' is used both as a number and as a category; PMML gives a field one type. Fix: refit with the column in one role")
         }
         inputColumns = order
     }
@@ -396,7 +397,7 @@ struct PMMLBuilder {
                 scores.append(z)
             }
             guard var sum = scores.first.map(PMMLExpr.field) else {
-                throw ExportError("group '\(f.column)' has no members. Fix: refit the model")
+                throw Diagnostic(.export, problem: "group '\(f.column)' has no members. Fix: refit the model")
             }
             for s in scores.dropFirst() { sum = PMMLExpr.apply("+", sum, PMMLExpr.field(s)) }
             let name = unique(f.column)
@@ -715,7 +716,7 @@ struct PMMLBuilder {
         do {
             explained = try scorer.explain(rowCount: n, columns: rows.columns, reasons: PMMLExport.reasonCount)
         } catch {
-            throw ExportError("the verification rows cannot be scored by the core: \(error)")
+            throw Diagnostic(.export, problem: "the verification rows cannot be scored by the core: \(error)")
         }
         // Column tags in the InlineTable must be XML names.
         var tags: Set<String> = []

@@ -1,5 +1,6 @@
 import Foundation
 import ScoringCore
+import Support
 
 /// The model as one SQL `SELECT` over a table of customers: per row the id and time columns (when the
 /// model names them), `churn_probability`, `health_score` and `band`, equal to the scoring core's.
@@ -91,7 +92,7 @@ public enum SQLExport {
     /// A DOUBLE PRECISION expression that is exactly `x` in every engine: an integer of at most 53 bits
     /// cast to double, divided (or multiplied) by powers of two, each of which is exact.
     public static func number(_ x: Double) throws -> String {
-        guard x.isFinite else { throw ExportError("the model holds a non-finite constant (\(x)); it cannot be written as SQL") }
+        guard x.isFinite else { throw Diagnostic(.export, problem: "the model holds a non-finite constant (\(x)); it cannot be written as SQL") }
         if x == 0 { return "CAST(0 AS DOUBLE PRECISION)" }
         if x == x.rounded(), abs(x) <= 9_007_199_254_740_992 {
             return "CAST(\(Int64(x)) AS DOUBLE PRECISION)"
@@ -337,7 +338,7 @@ struct SQLRenderer {
                 var scores: [String] = []
                 for m in members {
                     guard m.standardDeviation != 0, m.standardDeviation.isFinite else {
-                        throw ExportError("group '\(f.spec.column)' member '\(m.column)' has standard deviation \(m.standardDeviation); its standard score is undefined")
+                        throw Diagnostic(.export, problem: "group '\(f.spec.column)' member '\(m.column)' has standard deviation \(m.standardDeviation); its standard score is undefined")
                     }
                     let input = numericInputs[numericInputIndex[f.spec.column + "/" + m.column]!]
                     let missing = impute && m.imputeValue != nil ? try num(m.standardScore(m.imputeValue!)) : nil
@@ -517,8 +518,8 @@ struct SQLRenderer {
             var lower = t.lower, upper = t.upper
             if lower == -.infinity { lower = nil }
             if upper == .infinity { upper = nil }
-            if let l = lower, !l.isFinite { throw ExportError("clip transform with lower bound \(l)") }
-            if let u = upper, !u.isFinite { throw ExportError("clip transform with upper bound \(u)") }
+            if let l = lower, !l.isFinite { throw Diagnostic(.export, problem: "clip transform with lower bound \(l)") }
+            if let u = upper, !u.isFinite { throw Diagnostic(.export, problem: "clip transform with upper bound \(u)") }
             var whens: [String] = []
             if let l = lower { whens.append("WHEN \(v) < \(try num(l)) THEN \(try num(upper.map { min(l, $0) } ?? l))") }
             if let u = upper { whens.append("WHEN \(v) > \(try num(u)) THEN \(try num(u))") }

@@ -1,8 +1,4 @@
-/// A fit over a `RowBlockSource` asked for something that needs every row held in memory.
-public struct SourceFitError: Error, CustomStringConvertible, Equatable {
-    public var description: String
-}
-
+import Support
 extension LogisticRegression {
     /// The same maximum-likelihood fit as `fit(_:options:)`, over rows visited pass by pass: a file
     /// re-read per pass, or this process's shard of a distributed fit (every sum goes through
@@ -15,19 +11,19 @@ extension LogisticRegression {
     public static func fit(source: some RowBlockSource, termNames: [String], options: FitOptions) throws -> LogisticFit {
         let p = source.columnCount
         guard p >= 1, termNames.count == p else {
-            throw SourceFitError(description: "the source has \(p) design columns but \(termNames.count) term names were given; pass one name per column, the intercept first")
+            throw Diagnostic(.fit, problem: "the source has \(p) design columns but \(termNames.count) term names were given; pass one name per column, the intercept first")
         }
         guard !options.firth else {
-            throw SourceFitError(description: "Firth's adjustment needs every row's leverage and is not available when fitting over a row source; fit in memory, or drop --firth")
+            throw Diagnostic(.fit, problem: "Firth's adjustment needs every row's leverage and is not available when fitting over a row source; fit in memory, or drop --firth")
         }
         guard options.covariance == .model else {
-            throw SourceFitError(description: "the \(options.covariance.name) covariance needs every row's score and is not available when fitting over a row source; fit in memory, or use the model covariance")
+            throw Diagnostic(.fit, problem: "the \(options.covariance.name) covariance needs every row's score and is not available when fitting over a row source; fit in memory, or use the model covariance")
         }
         BLAS.setThreads(1)
         let passes = SourceRows(source: source)
         let moments = try SourceMoments.compute(source)
         guard moments.rows > 0, moments.weightSum > 0 else {
-            throw SourceFitError(description: "the row source has no rows with positive weight; check the input file or shard")
+            throw Diagnostic(.fit, problem: "the row source has no rows with positive weight; check the input file or shard")
         }
         let scaling = moments.scaling
         let startBeta = Self.startBeta(events: moments.events, weightSum: moments.weightSum, terms: p)
@@ -112,7 +108,7 @@ enum SourceMoments {
         for j in 1..<max(1, p) {
             let sd = (squares[j] / weightSum).squareRoot()
             guard means[j].isFinite, sd.isFinite else {
-                throw SourceFitError(description: "design column \(j) has values near the overflow limit (mean or spread not finite); rescale it, or fit in memory")
+                throw Diagnostic(.fit, problem: "design column \(j) has values near the overflow limit (mean or spread not finite); rescale it, or fit in memory")
             }
             if !(sd > 1e-13 * max(abs(means[j]), 1e-300)) { constant.append(j) } else { scales[j] = sd }
         }

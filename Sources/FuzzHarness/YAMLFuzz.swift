@@ -2,22 +2,23 @@ import Foundation
 import MetricConfig
 import ScoringCore
 import Scorecards
+import Support
 
 /// The metric configuration as `healthscore fit --config` reads it: any text either parses or is
-/// refused with a `ConfigError` (a line and a fix), never a trap.
+/// refused with a `Diagnostic` (a line and a fix), never a trap.
 enum ConfigFuzz {
     static func run(_ input: [UInt8]) throws {
         guard let text = String(validating: input, as: UTF8.self) else { return }
         do {
             _ = try MetricConfiguration.parse(text, path: "fuzz.yaml")
-        } catch is ConfigError {
+        } catch let e as Diagnostic where e.code == .config {
         } catch {
-            throw PropertyViolation("the configuration parser throws a \(type(of: error)), not a ConfigError: \(error)")
+            throw PropertyViolation("the configuration parser throws \(error), not a config Diagnostic")
         }
     }
 }
 
-/// Scorecard YAML: parses or is refused with a `ScorecardError`; a card it accepts scores a row of
+/// Scorecard YAML: parses or is refused with a `Diagnostic`; a card it accepts scores a row of
 /// ones and a row of missing values without trapping, and its scores stay on the card's scale.
 enum ScorecardFuzz {
     static func run(_ input: [UInt8]) throws {
@@ -25,10 +26,10 @@ enum ScorecardFuzz {
         let card: Scorecard
         do {
             card = try Scorecard.parse(text, path: "fuzz-card.yaml")
-        } catch is ScorecardError {
+        } catch let e as Diagnostic where e.code == .scorecard {
             return
         } catch {
-            throw PropertyViolation("the scorecard parser throws a \(type(of: error)), not a ScorecardError: \(error)")
+            throw PropertyViolation("the scorecard parser throws \(error), not a scorecard Diagnostic")
         }
         var present: [String: ScoringColumn] = [:]
         var absent: [String: ScoringColumn] = [:]

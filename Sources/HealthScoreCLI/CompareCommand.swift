@@ -7,6 +7,7 @@ import ModelMetrics
 import ScoringCore
 import Tabular
 import Training
+import Support
 
 /// How a comparison splits the rows: K-fold CV, or a time backtest when --horizon is given.
 struct SplitOptions: ParsableArguments {
@@ -178,7 +179,7 @@ struct ComparisonRun {
         let labels = try DesignBuilder.label(part, roles: roles).values
         let customers = try roles.id.map { id -> [UInt64] in
             guard let c = part.column(named: id) else {
-                throw DataError(file: data, row: nil, line: nil, column: id, problem: "no column '\(id)' for --id", fix: "pass a header name")
+                throw Diagnostic(.data, file: data, row: nil, line: nil, column: id, problem: "no column '\(id)' for --id", fix: "pass a header name")
             }
             return try FoldInputs.customerKeys(c)
         }
@@ -188,7 +189,7 @@ struct ComparisonRun {
         let design: String
         if let h = splits.horizon {
             guard let timeName = roles.time, let timeColumn = part.column(named: timeName) else {
-                throw DataError(file: data, row: nil, line: nil, column: roles.time, problem: "no snapshot time column for the backtest",
+                throw Diagnostic(.data, file: data, row: nil, line: nil, column: roles.time, problem: "no snapshot time column for the backtest",
                                 fix: "pass --time COL naming the snapshot date")
             }
             let horizon = try Horizon.parse(h)
@@ -201,13 +202,13 @@ struct ComparisonRun {
                 snapshots = try SnapshotColumn(parsing: timeColumn)
                 plan = try TimeFolds.make(snapshots: snapshots, labels: labels, horizon: horizon,
                                           customers: customers, options: options)
-            } catch let e as TimeError {
+            } catch let e as Diagnostic {
                 let record = e.row.map { rows[$0 - 1] + 1 }
-                throw DataError(file: data, row: record, line: record.map { table.line(ofRecord: $0) }, column: e.column ?? timeName,
+                throw Diagnostic(.data, file: data, row: record, line: record.map { table.line(ofRecord: $0) }, column: e.column ?? timeName,
                                 problem: e.problem, fix: e.fix)
             }
             guard !plan.folds.isEmpty else {
-                throw DataError(file: data, row: nil, line: nil, column: timeName,
+                throw Diagnostic(.data, file: data, row: nil, line: nil, column: timeName,
                                 problem: "no backtest fold has both a training and a test part (\(plan.skipped.map(\.reason).first ?? "too few snapshot dates"))",
                                 fix: "lower --min-train-periods, shorten --horizon, or use cross-validation (drop --horizon)")
             }

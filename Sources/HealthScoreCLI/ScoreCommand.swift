@@ -4,6 +4,7 @@ import CommandSupport
 import Foundation
 import ScoringCore
 import Tabular
+import Support
 
 
 struct Score: ParsableCommand {
@@ -98,7 +99,7 @@ struct Score: ParsableCommand {
             for (flag, column, role) in named + keptColumns.map({ ("--keep", $0, "") }) {
                 guard let column, !header.contains(column) else { continue }
                 let near = closestName(to: column, among: names).map { "did you mean '\($0)'? " } ?? ""
-                throw DataError(file: data, column: column, problem: "no column '\(column)' for \(flag)\(role)",
+                throw Diagnostic(.data, file: data, column: column, problem: "no column '\(column)' for \(flag)\(role)",
                                 fix: "\(near)pass one of the header names to \(flag)")
             }
             let layout = ScoreCSV(plan: plan, keys: keys, rowNumber: !hasID, reasons: reasons)
@@ -174,7 +175,7 @@ final class HeldOutput: @unchecked Sendable {
 
     init() throws {
         guard let f = tmpfile() else {
-            throw Message("cannot create a temporary file to hold standard output (\(String(cString: strerror(errno)))). Fix: free space in the temporary directory, set TMPDIR to a writable directory, or write to a file with --out")
+            throw Diagnostic(.usage, problem: "cannot create a temporary file to hold standard output (\(String(cString: strerror(errno)))). Fix: free space in the temporary directory, set TMPDIR to a writable directory, or write to a file with --out")
         }
         file = f
     }
@@ -184,12 +185,12 @@ final class HeldOutput: @unchecked Sendable {
     func write(_ bytes: [UInt8]) throws {
         let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
         guard written == bytes.count else {
-            throw Message("holding standard output in a temporary file failed (\(String(cString: strerror(errno)))). Fix: free space in the temporary directory, set TMPDIR to a writable directory, or write to a file with --out")
+            throw Diagnostic(.usage, problem: "holding standard output in a temporary file failed (\(String(cString: strerror(errno)))). Fix: free space in the temporary directory, set TMPDIR to a writable directory, or write to a file with --out")
         }
     }
 
     func copyToStandardOutput() throws {
-        guard fflush(file) == 0 else { throw Message("holding standard output in a temporary file failed. Fix: write to a file with --out") }
+        guard fflush(file) == 0 else { throw Diagnostic(.usage, problem: "holding standard output in a temporary file failed. Fix: write to a file with --out") }
         rewind(file)
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {

@@ -1,15 +1,16 @@
 import Foundation
 import ScoringCore
 import Yams
+import Support
 
 extension MetricConfiguration {
     public static func load(path: String) throws -> MetricConfiguration {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(path: path, line: nil, problem: "cannot read the metric configuration",
+            throw Diagnostic(.config, file: path, fileLine: nil, problem: "cannot read the metric configuration",
                               fix: "pass the path of a YAML file, e.g. one written by 'healthscore init'")
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw ConfigError(path: path, line: nil, problem: "the configuration is not UTF-8 text", fix: "save it as UTF-8")
+            throw Diagnostic(.config, file: path, fileLine: nil, problem: "the configuration is not UTF-8 text", fix: "save it as UTF-8")
         }
         return try parse(text, path: path)
     }
@@ -19,15 +20,15 @@ extension MetricConfiguration {
         do {
             root = try Yams.compose(yaml: text)
         } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
-            throw ConfigError(path: path, line: context.mark.line,
+            throw Diagnostic(.config, file: path, fileLine: context.mark.line,
                               problem: "\(duplicates.map { "'\($0)'" }.joined(separator: ", ")) listed twice in the mapping that starts here",
                               fix: "keep one entry per key")
         } catch let error as YamlError {
-            throw ConfigError(path: path, line: error.line, problem: "not valid YAML (\(error.problem))",
+            throw Diagnostic(.config, file: path, fileLine: error.line, problem: "not valid YAML (\(error.problem))",
                               fix: "check the indentation and quoting near that line")
         }
         guard let root else {
-            throw ConfigError(path: path, line: nil, problem: "the configuration is empty", fix: "run 'healthscore init DATA.csv --target COL' for a starter file")
+            throw Diagnostic(.config, file: path, fileLine: nil, problem: "the configuration is empty", fix: "run 'healthscore init DATA.csv --target COL' for a starter file")
         }
         let reader = YAMLReader(path: path)
         return try reader.configuration(root)
@@ -43,8 +44,8 @@ struct YAMLReader {
                           "unlisted", "metrics_only", "negative", "number_format", "require_trustworthy", "metrics"]
     static let metricKeys = ["role", "type", "display", "healthier_when", "transform", "group", "reference", "actionable", "summary", "note"]
 
-    func fail(_ node: Node?, _ problem: String, _ fix: String) -> ConfigError {
-        ConfigError(path: path, line: node?.mark?.line, problem: problem, fix: fix)
+    func fail(_ node: Node?, _ problem: String, _ fix: String) -> Diagnostic {
+        Diagnostic(.config, file: path, fileLine: node?.mark?.line, problem: problem, fix: fix)
     }
 
     func configuration(_ root: Node) throws -> MetricConfiguration {
@@ -186,8 +187,8 @@ struct YAMLReader {
     func check(_ config: MetricConfiguration, root: Node) throws {
         var seen: Set<String> = []
         for m in config.metrics {
-            let here = ConfigError(path: path, line: m.line, problem: "", fix: "")
-            func fail(_ problem: String, _ fix: String) -> ConfigError {
+            let here = Diagnostic(.config, file: path, fileLine: m.line, problem: "", fix: "")
+            func fail(_ problem: String, _ fix: String) -> Diagnostic {
                 var e = here; e.problem = problem; e.fix = fix; return e
             }
             if !seen.insert(m.column).inserted { throw fail("metric '\(m.column)' is listed twice", "keep one entry per column") }
@@ -210,12 +211,12 @@ struct YAMLReader {
         for (name, members) in config.groups {
             let directions = Set(members.map(\.healthierWhen))
             if directions.contains(.unknown) && directions.count > 1 {
-                throw ConfigError(path: path, line: members.first?.line,
+                throw Diagnostic(.config, file: path, fileLine: members.first?.line,
                                   problem: "group '\(name)' mixes metrics with and without healthier_when",
                                   fix: "give every member of '\(name)' a direction (they are turned to point the same way), or none")
             }
             if members.count < 2 {
-                throw ConfigError(path: path, line: members.first?.line, problem: "group '\(name)' has one member",
+                throw Diagnostic(.config, file: path, fileLine: members.first?.line, problem: "group '\(name)' has one member",
                                   fix: "a group averages two or more metrics; remove 'group: \(name)' or add members")
             }
         }

@@ -76,15 +76,4 @@ public struct MetricConfiguration: Sendable, Equatable {
     }
 }
 
-public struct ConfigError: Error, CustomStringConvertible, Sendable {
-    public var path: String
-    public var line: Int?
-    public var problem: String
-    public var fix: String
-    public init(path: String, line: Int?, problem: String, fix: String) {
-        self.path = path; self.line = line; self.problem = problem; self.fix = fix
-    }
-    public var description: String {
-        "\(path)\(line.map { ":\($0)" } ?? ""): \(problem). Fix: \(fix)"
-    }
-}
+

@@ -3,6 +3,7 @@ import Foundation
 import ModelMetrics
 import ScoringCore
 import Tabular
+import Support
 
 /// What `compare`/`backtest --json` wrote, read back for the report's comparison sections.
 public struct ComparisonFile: Decodable {
@@ -22,10 +23,10 @@ public enum HTMLReport {
         var comparison: ComparisonFile? = nil
         if let comparisonPath {
             guard let data = FileManager.default.contents(atPath: comparisonPath) else {
-                throw ReportError("\(comparisonPath): cannot read the comparison. Fix: pass the file written by 'healthscore compare … --json > FILE'")
+                throw Diagnostic(.report, problem: "\(comparisonPath): cannot read the comparison. Fix: pass the file written by 'healthscore compare … --json > FILE'")
             }
             do { comparison = try JSONDecoder().decode(ComparisonFile.self, from: data) } catch {
-                throw ReportError("\(comparisonPath): not a comparison written by 'healthscore compare --json' (\(error)). Fix: rerun compare with --json")
+                throw Diagnostic(.report, problem: "\(comparisonPath): not a comparison written by 'healthscore compare --json' (\(error)). Fix: rerun compare with --json")
             }
         }
         var page = Page(title: "Customer health report — \(model.training.file)")
@@ -42,10 +43,6 @@ public enum HTMLReport {
     }
 }
 
-public struct ReportError: Error, CustomStringConvertible {
-    public var description: String
-    init(_ d: String) { description = d }
-}
 
 struct Page {
     var title: String

@@ -4,6 +4,7 @@ import Foundation
 import ScoringCore
 import Tabular
 import Training
+import Support
 
 /// What the report shows of a labelled file, gathered in two streamed passes so memory follows the
 /// number of customers listed, not the file's length: the first pass keeps per judged row its
@@ -105,7 +106,7 @@ struct ReportData {
                     let key = ids.text(at: i) ?? ""
                     guard let parsed = snapshot(i) else {
                         let stamp = times.text(at: i) ?? ""
-                        throw DataError(file: dataPath, row: piece.firstRecord + i + 1, line: piece.line(ofRow: i), column: time,
+                        throw Diagnostic(.data, file: dataPath, row: piece.firstRecord + i + 1, line: piece.line(ofRow: i), column: time,
                                         problem: "'\(stamp)' is not a snapshot time (the model was fitted on dates or periods here)",
                                         fix: "write the time as the training file did (e.g. 2024-03-31 or 202403)")
                     }

@@ -251,31 +251,6 @@ extension Scorecard {
     }
 }
 
-/// Where a scorecard went wrong: `path:line: problem. Fix: …` while reading the file,
-/// `row 12, column 'nps': problem. Fix: …` while scoring (rows 1-based).
-public struct ScorecardError: Error, CustomStringConvertible, Sendable, Equatable {
-    public var path: String?
-    public var line: Int?
-    public var row: Int?
-    public var column: String?
-    public var problem: String
-    public var fix: String
-
-    public init(path: String? = nil, line: Int? = nil, row: Int? = nil, column: String? = nil, problem: String, fix: String) {
-        self.path = path; self.line = line; self.row = row; self.column = column
-        self.problem = problem; self.fix = fix
-    }
-
-    public var description: String {
-        var place = ""
-        if let path { place = path + (line.map { ":\($0)" } ?? "") }
-        var cell: [String] = []
-        if let row { cell.append("row \(row)") }
-        if let column { cell.append("column '\(column)'") }
-        if !cell.isEmpty { place += (place.isEmpty ? "" : ", ") + cell.joined(separator: ", ") }
-        return (place.isEmpty ? "" : place + ": ") + problem + ". Fix: " + fix
-    }
-}
 
 /// Number and interval text for messages.
 enum ScorecardFormat {

@@ -1,3 +1,4 @@
+import Support
 /// # Scorecard files
 ///
 /// A scorecard is the hand-weighted formula a customer-success team runs today, written down so it can
@@ -73,11 +74,11 @@ extension Scorecard {
     /// Reads a scorecard file.
     public static func load(path: String) throws -> Scorecard {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ScorecardError(path: path, problem: "cannot read the scorecard file",
+            throw Diagnostic(.scorecard, file: path, problem: "cannot read the scorecard file",
                                  fix: "pass the path of a YAML scorecard, e.g. datasets/current_scorecard.yaml")
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw ScorecardError(path: path, problem: "the scorecard is not UTF-8 text", fix: "save it as UTF-8")
+            throw Diagnostic(.scorecard, file: path, problem: "the scorecard is not UTF-8 text", fix: "save it as UTF-8")
         }
         return try parse(text, path: path)
     }
@@ -90,16 +91,16 @@ extension Scorecard {
         } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
             let (line, first) = CardReader.duplicateLine(in: text, keys: duplicates, firstLine: context.mark.line)
             let names = duplicates.map { "'\($0)'" }.joined(separator: ", ")
-            throw ScorecardError(path: path, line: line,
+            throw Diagnostic(.scorecard, file: path, fileLine: line,
                                  problem: "\(names) appears twice in the same mapping (first at line \(first))",
                                  fix: "keep one entry per key; two metrics need two different names (use `column:` to score one column twice)")
         } catch let error as YamlError {
-            throw ScorecardError(path: path, line: error.line,
+            throw Diagnostic(.scorecard, file: path, fileLine: error.line,
                                  problem: "not valid YAML (\(error.problem))",
                                  fix: "check the indentation and quoting near that line")
         }
         guard let root, !CardReader.isEmpty(root) else {
-            throw ScorecardError(path: path, line: 1, problem: "the scorecard is empty",
+            throw Diagnostic(.scorecard, file: path, fileLine: 1, problem: "the scorecard is empty",
                                  fix: "start with 'scorecard: NAME' and a 'metrics:' mapping (see datasets/current_scorecard.yaml)")
         }
         return try CardReader(path: path).card(root)
@@ -115,12 +116,12 @@ struct CardReader {
     static let tierKeys = ["from", "below", "points"]
     static let boundKeys = ["min", "max"]
 
-    func fail(_ node: Node?, _ problem: String, _ fix: String) -> ScorecardError {
-        ScorecardError(path: path, line: node?.mark?.line, problem: problem, fix: fix)
+    func fail(_ node: Node?, _ problem: String, _ fix: String) -> Diagnostic {
+        Diagnostic(.scorecard, file: path, fileLine: node?.mark?.line, problem: problem, fix: fix)
     }
 
-    func fail(line: Int?, _ problem: String, _ fix: String) -> ScorecardError {
-        ScorecardError(path: path, line: line, problem: problem, fix: fix)
+    func fail(line: Int?, _ problem: String, _ fix: String) -> Diagnostic {
+        Diagnostic(.scorecard, file: path, fileLine: line, problem: problem, fix: fix)
     }
 
     static func isEmpty(_ node: Node) -> Bool {
@@ -467,8 +468,8 @@ enum TierTable {
 
     static func check(_ tiers: [Scorecard.Tier], lines: [Int?], keyLine: Int?, metric: String,
                       direction: Scorecard.Direction?, directionLine: Int?, path: String) throws {
-        func fail(_ line: Int?, _ problem: String, _ fix: String) -> ScorecardError {
-            ScorecardError(path: path, line: line ?? keyLine, problem: problem, fix: fix)
+        func fail(_ line: Int?, _ problem: String, _ fix: String) -> Diagnostic {
+            Diagnostic(.scorecard, file: path, fileLine: line ?? keyLine, problem: problem, fix: fix)
         }
         let n = ScorecardFormat.number
         var catchAll: (points: Double, line: Int?)?

@@ -1,5 +1,6 @@
 import Foundation
 import ScoringCore
+import Support
 
 extension Scorecard {
     /// Health per row on `scale` (0–100 by default): higher = healthier = lower churn risk.
@@ -23,7 +24,7 @@ extension Scorecard {
     /// a score (each metric's points out of `metricRanges[k]`).
     public func points(rowCount: Int, columns: [String: ScoringColumn]) throws -> [[Double]] {
         guard rowCount >= 0 else {
-            throw ScorecardError(problem: "row count \(rowCount) is negative", fix: "pass the number of rows in the input")
+            throw Diagnostic(.scorecard, problem: "row count \(rowCount) is negative", fix: "pass the number of rows in the input")
         }
         try checkScorable()
         let compiled = try metrics.map { try CompiledMetric($0, card: self, columns: columns, rowCount: rowCount) }
@@ -40,20 +41,20 @@ extension Scorecard {
     /// A card built in code skips the file checks; refuse one whose totals cannot be mapped.
     private func checkScorable() throws {
         guard !metrics.isEmpty else {
-            throw ScorecardError(problem: "scorecard '\(name)' has no metrics", fix: "add at least one metric")
+            throw Diagnostic(.scorecard, problem: "scorecard '\(name)' has no metrics", fix: "add at least one metric")
         }
         guard scale.min.isFinite, scale.max.isFinite, scale.min < scale.max else {
-            throw ScorecardError(problem: "scorecard '\(name)' has scale min \(ScorecardFormat.number(scale.min)) not below max \(ScorecardFormat.number(scale.max))",
+            throw Diagnostic(.scorecard, problem: "scorecard '\(name)' has scale min \(ScorecardFormat.number(scale.min)) not below max \(ScorecardFormat.number(scale.max))",
                                  fix: "use e.g. scale {min: 0, max: 100}")
         }
         for (m, r) in zip(metrics, metricRanges) {
             guard let r, r.lowest.isFinite, r.highest.isFinite else {
-                throw ScorecardError(column: m.column, problem: "metric '\(m.name)' has unbounded points",
+                throw Diagnostic(.scorecard, column: m.column, problem: "metric '\(m.name)' has unbounded points",
                                      fix: "give its weight a cap or range, and its tiers/levels finite points")
             }
         }
         guard highestTotal > lowestTotal else {
-            throw ScorecardError(problem: "scorecard '\(name)' gives every customer the same total",
+            throw Diagnostic(.scorecard, problem: "scorecard '\(name)' gives every customer the same total",
                                  fix: "give the metrics points that differ between customers")
         }
     }
@@ -69,7 +70,7 @@ private struct CompiledMetric {
     init(_ metric: Scorecard.Metric, card: Scorecard, columns: [String: ScoringColumn], rowCount: Int) throws {
         self.metric = metric
         guard let c = columns[metric.column] else {
-            throw ScorecardError(column: metric.column, problem: "the scorecard's metric '\(metric.name)' needs this column and the input has none",
+            throw Diagnostic(.scorecard, column: metric.column, problem: "the scorecard's metric '\(metric.name)' needs this column and the input has none",
                                  fix: "add the column '\(metric.column)' to the input, or point the metric at another with `column:`")
         }
         let count: Int
@@ -78,7 +79,7 @@ private struct CompiledMetric {
         case .strings(let s): count = s.count
         }
         guard count == rowCount else {
-            throw ScorecardError(column: metric.column, problem: "the column has \(count) values for \(rowCount) rows",
+            throw Diagnostic(.scorecard, column: metric.column, problem: "the column has \(count) values for \(rowCount) rows",
                                  fix: "pass one value per row (empty for missing)")
         }
         cells = c
@@ -98,7 +99,7 @@ private struct CompiledMetric {
         case .tiers(let tiers):
             guard let v = try number(row: i) else { return try missing(row: i) }
             guard let t = tiers.first(where: { $0.matches(v) }) else {
-                throw ScorecardError(row: i + 1, column: metric.column,
+                throw Diagnostic(.scorecard, row: i + 1, column: metric.column,
                                      problem: "value \(ScorecardFormat.number(v)) matches none of the tiers of '\(metric.name)'",
                                      fix: "end the tier list with a catch-all such as {points: 0}")
             }
@@ -109,7 +110,7 @@ private struct CompiledMetric {
             if let other { return other }
             let known = levels.map(\.name)
             let shown = known.count <= 8 ? known.joined(separator: ", ") : known.prefix(8).joined(separator: ", ") + ", …"
-            throw ScorecardError(row: i + 1, column: metric.column,
+            throw Diagnostic(.scorecard, row: i + 1, column: metric.column,
                                  problem: "level '\(level)' is not listed in the levels of '\(metric.name)' (\(shown)) and the metric has no 'other'",
                                  fix: "add '\(level)' under levels, set 'other: POINTS' for unlisted levels, or correct the value")
         }
@@ -117,7 +118,7 @@ private struct CompiledMetric {
 
     private func missing(row i: Int) throws -> Double {
         if let missingPoints { return missingPoints }
-        throw ScorecardError(row: i + 1, column: metric.column,
+        throw Diagnostic(.scorecard, row: i + 1, column: metric.column,
                              problem: "missing value, and the scorecard says missing: error",
                              fix: "fill the value, or set 'missing: zero' or 'missing: lowest' (for the card or for metric '\(metric.name)')")
     }
@@ -129,7 +130,7 @@ private struct CompiledMetric {
             let v = x[i]
             if v.isNaN { return nil }
             guard v.isFinite else {
-                throw ScorecardError(row: i + 1, column: metric.column, problem: "infinite value",
+                throw Diagnostic(.scorecard, row: i + 1, column: metric.column, problem: "infinite value",
                                      fix: "replace it with a finite number, or an empty cell for missing")
             }
             return v
@@ -138,11 +139,11 @@ private struct CompiledMetric {
             let t = raw.trimmingCharacters(in: .whitespaces)
             if t.isEmpty { return nil }
             guard let v = Double(t) else {
-                throw ScorecardError(row: i + 1, column: metric.column, problem: "'\(raw)' is not a number",
+                throw Diagnostic(.scorecard, row: i + 1, column: metric.column, problem: "'\(raw)' is not a number",
                                      fix: "clean the value (metric '\(metric.name)' reads numbers), or leave the cell empty for missing")
             }
             guard v.isFinite else {
-                throw ScorecardError(row: i + 1, column: metric.column, problem: "'\(raw)' is not a finite number",
+                throw Diagnostic(.scorecard, row: i + 1, column: metric.column, problem: "'\(raw)' is not a finite number",
                                      fix: "replace it with a finite number, or an empty cell for missing")
             }
             return v
@@ -160,7 +161,7 @@ private struct CompiledMetric {
             let v = x[i]
             if v.isNaN { return nil }
             guard v.isFinite else {
-                throw ScorecardError(row: i + 1, column: metric.column, problem: "infinite value",
+                throw Diagnostic(.scorecard, row: i + 1, column: metric.column, problem: "infinite value",
                                      fix: "replace it with one of the levels of '\(metric.name)', or an empty cell for missing")
             }
             return ScorecardFormat.number(v)

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// Writes a file so that readers see either the old version or the complete new one, never a part:
 /// a temporary file in the same directory, fsync, then rename over the target. A target that exists
@@ -40,7 +41,7 @@ public enum AtomicFile {
                 // Devices and pipes are written in place, as the bytes come.
                 target = path; temp = nil; existingMode = nil
                 fd = open(path, O_WRONLY)
-                guard fd >= 0 else { throw AtomicFileError(path: path, code: errno) }
+                guard fd >= 0 else { throw Diagnostic.cannotWrite(path, errno: errno) }
                 return
             }
             target = resolvedTarget(path)
@@ -52,7 +53,7 @@ public enum AtomicFile {
             // An existing target's permission bits carry over (a 0600 model stays 0600); else 0644 under the umask.
             existingMode = stat(target, &info) == 0 ? info.st_mode & 0o7777 : nil
             fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, existingMode ?? 0o644)
-            guard fd >= 0 else { throw AtomicFileError(path: path, code: errno) }
+            guard fd >= 0 else { throw Diagnostic.cannotWrite(path, errno: errno) }
         }
 
         deinit { if fd >= 0 { abandon() } }
@@ -85,9 +86,9 @@ public enum AtomicFile {
             if let temp { unlink(temp) }
         }
 
-        private func failed(_ code: Int32) -> AtomicFileError {
+        private func failed(_ code: Int32) -> Diagnostic {
             abandon()
-            return AtomicFileError(path: path, code: code)
+            return Diagnostic.cannotWrite(path, errno: code)
         }
     }
 
@@ -142,7 +143,7 @@ public enum AtomicFile {
             let clash = seen.first { s in key.map { $0 == s.id } ?? false }
                 ?? seen.first { standardised($0.path) == standardised(resolvedTarget(path)) }
             if let clash {
-                throw OutputClashError(flag: output.flag, path: path, other: clash.name, otherPath: clash.path)
+                throw Diagnostic.outputClash(flag: output.flag, path: path, other: clash.name, otherPath: clash.path)
             }
             seen.append((output.flag, key ?? (0, 0), resolvedTarget(path)))
         }
@@ -180,9 +181,9 @@ public enum AtomicFile {
 
     static func writeInPlace(_ data: Data, to path: String) throws {
         let fd = open(path, O_WRONLY)
-        guard fd >= 0 else { throw AtomicFileError(path: path, code: errno) }
+        guard fd >= 0 else { throw Diagnostic.cannotWrite(path, errno: errno) }
         defer { close(fd) }
-        guard writeAll(data, to: fd) else { throw AtomicFileError(path: path, code: errno) }
+        guard writeAll(data, to: fd) else { throw Diagnostic.cannotWrite(path, errno: errno) }
     }
 }
 
@@ -211,7 +212,7 @@ public struct PreparedFile {
             let code = errno
             unlink(temp)
             if let backup { unlink(backup) }
-            throw AtomicFileError(path: target, code: code)
+            throw Diagnostic.cannotWrite(target, errno: code)
         }
         AtomicFile.syncDirectory((target as NSString).deletingLastPathComponent)
         return InstalledFile(target: target, backup: backup, replaced: existed)
@@ -241,13 +242,9 @@ public struct InstalledFile {
     }
 }
 
-public struct AtomicFileError: Error, CustomStringConvertible {
-    public var path: String
-    /// The errno of the failing call.
-    public var code: Int32
-    public var reason: String { String(cString: strerror(code)) }
-
-    public var description: String {
+extension Diagnostic {
+    /// A write that failed with `errno` `code`; the fix depends on why.
+    static func cannotWrite(_ path: String, errno code: Int32) -> Diagnostic {
         let fix: String
         switch code {
         case ENOSPC, EDQUOT: fix = "free disk space (or lift the quota) on that file system, or write elsewhere"
@@ -256,19 +253,13 @@ public struct AtomicFileError: Error, CustomStringConvertible {
         case ENOENT, ENOTDIR: fix = "create the directory first, or correct the path"
         default: fix = "check the directory exists, is writable and has free space"
         }
-        return "\(path): cannot write (\(reason)); nothing was written. Fix: \(fix)"
+        return Diagnostic(.output, file: path, problem: "cannot write (\(String(cString: strerror(code)))); nothing was written", fix: fix)
     }
-}
 
-/// An output that would overwrite an input (or another output) of the same command.
-public struct OutputClashError: Error, CustomStringConvertible {
-    public var flag: String
-    public var path: String
-    public var other: String
-    public var otherPath: String
-
-    public var description: String {
+    /// An output that would overwrite an input (or another output) of the same command.
+    static func outputClash(flag: String, path: String, other: String, otherPath: String) -> Diagnostic {
         let same = path == otherPath ? "" : " ('\(otherPath)')"
-        return "\(path): \(flag) names the same file as \(other)\(same); writing it would destroy that file, so nothing was done. Fix: choose another path for \(flag)"
+        return Diagnostic(.output, file: path, problem: "\(flag) names the same file as \(other)\(same); writing it would destroy that file, so nothing was done",
+                          fix: "choose another path for \(flag)")
     }
 }

@@ -1,12 +1,6 @@
 import Foundation
+import Support
 
-public struct ModelError: Error, CustomStringConvertible, Sendable {
-    public var path: String
-    public var problem: String
-    public var fix: String
-    public var description: String { "\(path): \(problem). Fix: \(fix)" }
-    public init(path: String, problem: String, fix: String) { self.path = path; self.problem = problem; self.fix = fix }
-}
 
 extension ModelArtifact {
     /// Loads and validates a model file; anything that is not a healthscore model of a known
@@ -14,23 +8,23 @@ extension ModelArtifact {
     /// `allowUnsigned`: load a file without its checksum (a model edited by hand on purpose).
     public static func load(path: String, allowUnsigned: Bool = false) throws -> ModelArtifact {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ModelError(path: path, problem: "cannot read the model file",
+            throw Diagnostic(.model, file: path, problem: "cannot read the model file",
                              fix: "pass the path of a model written by 'healthscore fit --out'")
         }
         return try decode(data, path: path, allowUnsigned: allowUnsigned)
     }
 
     public static func decode(_ data: Data, path: String, allowUnsigned: Bool = false) throws -> ModelArtifact {
-        let notAModel = ModelError(path: path, problem: "not a healthscore model (no \"format\": \"\(formatName)\")",
+        let notAModel = Diagnostic(.model, file: path, problem: "not a healthscore model (no \"format\": \"\(formatName)\")",
                                    fix: "pass the JSON written by 'healthscore fit --out model.json'")
         guard let object = try? JSONSerialization.jsonObject(with: data) else {
-            throw ModelError(path: path, problem: "not valid JSON (a truncated copy, or not a model file)",
+            throw Diagnostic(.model, file: path, problem: "not valid JSON (a truncated copy, or not a model file)",
                              fix: "pass the complete JSON written by 'healthscore fit --out model.json'")
         }
         // Readers disagree on a repeated key (Python and jq keep the last, Foundation the first),
         // so a file that has one means different models to different tools.
         if let repeated = JSONKeyScan.firstRepeatedKey(in: data) {
-            throw ModelError(path: path, problem: "the key '\(repeated)' appears twice in one object (an edit or a merge gone wrong); tools disagree on which value counts",
+            throw Diagnostic(.model, file: path, problem: "the key '\(repeated)' appears twice in one object (an edit or a merge gone wrong); tools disagree on which value counts",
                              fix: "restore the file healthscore wrote, or refit the model")
         }
         guard let header = object as? [String: Any], header["format"] as? String == formatName else { throw notAModel }
@@ -38,39 +32,39 @@ extension ModelArtifact {
         guard let versionNumber = versionValue as? NSNumber,
               let version = Int(exactly: versionNumber.doubleValue) else {
             let found = versionValue.map { v -> String in v is String ? "the text \"\(v)\" (it must be a number)" : "\(v)" } ?? "missing"
-            throw ModelError(path: path, problem: "formatVersion is \(found)",
+            throw Diagnostic(.model, file: path, problem: "formatVersion is \(found)",
                              fix: "restore the file healthscore wrote (formatVersion is a number such as \(currentFormatVersion)), or refit the model")
         }
         guard version <= currentFormatVersion, version >= 1 else {
-            throw ModelError(path: path, problem: "model format version \(version) is not supported (this build reads 1...\(currentFormatVersion))",
+            throw Diagnostic(.model, file: path, problem: "model format version \(version) is not supported (this build reads 1...\(currentFormatVersion))",
                              fix: "upgrade healthscore or refit the model with this version")
         }
         do {
             let model = try JSONDecoder().decode(ModelArtifact.self, from: data)
             if model.checksum == nil && !allowUnsigned {
-                throw ModelError(path: path, problem: "the model has no checksum: it was edited by hand, or not written by 'healthscore fit'",
+                throw Diagnostic(.model, file: path, problem: "the model has no checksum: it was edited by hand, or not written by 'healthscore fit'",
                                  fix: "refit the model (or restore the file healthscore wrote); to use a hand-edited model on purpose, pass --allow-unsigned")
             }
             if let stored = model.checksum, !allowUnsigned, stored != (try model.computedChecksum()) {
-                throw ModelError(path: path, problem: "checksum mismatch: the file was changed after 'healthscore fit' wrote it (edited by hand, or damaged)",
+                throw Diagnostic(.model, file: path, problem: "checksum mismatch: the file was changed after 'healthscore fit' wrote it (edited by hand, or damaged)",
                                  fix: "refit the model, or restore the file healthscore wrote; to use a hand-edited model on purpose, pass --allow-unsigned")
             }
             try model.validate(path: path)
             return model
-        } catch let error as ModelError {
+        } catch let error as Diagnostic {
             throw error
         } catch let DecodingError.keyNotFound(key, context) {
-            throw ModelError(path: path, problem: "model is missing '\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))'",
+            throw Diagnostic(.model, file: path, problem: "model is missing '\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))'",
                              fix: "refit the model; do not edit model files by hand")
         } catch {
-            throw ModelError(path: path, problem: "model file is damaged (\(error))", fix: "refit the model; do not edit model files by hand")
+            throw Diagnostic(.model, file: path, problem: "model file is damaged (\(error))", fix: "refit the model; do not edit model files by hand")
         }
     }
 
     /// Consistency checks the decoder cannot express.
     func validate(path: String) throws {
-        func fail(_ problem: String) -> ModelError {
-            ModelError(path: path, problem: problem, fix: "refit the model; do not edit model files by hand")
+        func fail(_ problem: String) -> Diagnostic {
+            Diagnostic(.model, file: path, problem: problem, fix: "refit the model; do not edit model files by hand")
         }
         guard coefficients.first?.term == Coefficient.interceptTerm else { throw fail("the first coefficient is not the intercept") }
         let columns = Set(schema.features.map(\.column))

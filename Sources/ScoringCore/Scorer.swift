@@ -16,18 +16,6 @@ public enum UnknownLevelPolicy: String, Codable, Sendable, CaseIterable {
     case other
 }
 
-public struct ScoringError: Error, CustomStringConvertible, Sendable {
-    public var row: Int?
-    public var column: String?
-    public var problem: String
-    public var fix: String
-    public var description: String {
-        var where_ = ""
-        if let row { where_ += "row \(row)" }
-        if let column { where_ += (where_.isEmpty ? "" : ", ") + "column '\(column)'" }
-        return (where_.isEmpty ? "" : where_ + ": ") + problem + ". Fix: " + fix
-    }
-}
 
 public struct Score: Sendable, Equatable {
     public var churnProbability: Double

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 extension ScoringPlan {
     /// Scores a block of rows: η, probability, score and band per row, and with `reasons > 0` the
@@ -14,7 +15,7 @@ extension ScoringPlan {
         precondition(columns.count == inputs.count, "one column per plan input")
         for (i, c) in columns.enumerated() {
             guard let c else {
-                throw ScoringError(row: nil, column: inputs[i], problem: "the model needs this column and the input has none",
+                throw Diagnostic(.scoring, row: nil, column: inputs[i], problem: "the model needs this column and the input has none",
                                    fix: "add the column '\(inputs[i])' to the input (same name as in training)")
             }
             precondition(c.count >= rowCount, "a column shorter than the block")

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// One input column of a block of rows, as the plan reads it.
 public enum PlanColumn: Sendable {
@@ -46,35 +47,35 @@ public struct RowProblem: Sendable, Equatable {
     }
 
     /// The same problem as an error naming the row (1-based within the block).
-    public func error(knownLevels: [String] = []) -> ScoringError {
+    public func error(knownLevels: [String] = []) -> Diagnostic {
         let r = row + 1
         switch kind {
         case .missing:
-            return ScoringError(row: r, column: column, problem: "missing value, and the model was fitted with --missing drop",
+            return Diagnostic(.scoring, row: r, column: column, problem: "missing value, and the model was fitted with --missing drop",
                                 fix: "fill the value, or refit with --missing impute")
         case .unseenLevel where value == FeatureSpec.missingLevel:
-            return ScoringError(row: r, column: column,
+            return Diagnostic(.scoring, row: r, column: column,
                                 problem: "missing value; the model imputes missing values, but '\(column)' was never missing in training, so it has no weight for a missing one",
                                 fix: "fill in one of the known levels (\(Scorer.preview(knownLevels))), or score with --unknown-level reference (or other)")
         case .unseenLevel:
             let folded = value.trimmingCharacters(in: .whitespaces).lowercased()
             let near = knownLevels.first { $0.trimmingCharacters(in: .whitespaces).lowercased() == folded }
                 .map { "it differs from the known level '\($0)' only in case or spaces: map it to '\($0)'; otherwise " } ?? ""
-            return ScoringError(row: r, column: column,
+            return Diagnostic(.scoring, row: r, column: column,
                                 problem: "level '\(value)' was not seen in training (known: \(Scorer.preview(knownLevels)))",
                                 fix: near + "map it to a known level, or score with --unknown-level reference (or other)")
         case .outsideDomain:
-            return ScoringError(row: r, column: column, problem: "value \(value) is outside the domain of the model's \(transforms) transform",
+            return Diagnostic(.scoring, row: r, column: column, problem: "value \(value) is outside the domain of the model's \(transforms) transform",
                                 fix: "check the value; log1p needs values above −1")
         case .notANumber:
             var copy = value
             let formats = NumberFormat.allCases.filter { f in copy.withUTF8 { f.value(of: $0) } != nil }.map(\.rawValue)
             let hint = formats.isEmpty ? ""
                 : "if the export writes numbers like this, refit with --number-format \(formats.joined(separator: " or --number-format ")) (the model keeps the format, and scoring then reads such cells); otherwise "
-            return ScoringError(row: r, column: column, problem: "'\(value)' is not a number and the model treats this column as numeric",
+            return Diagnostic(.scoring, row: r, column: column, problem: "'\(value)' is not a number and the model treats this column as numeric",
                                 fix: hint + "clean the value, or leave the cell empty for missing")
         case .infinite:
-            return ScoringError(row: r, column: column, problem: "infinite value", fix: "replace it with a finite number or an empty cell")
+            return Diagnostic(.scoring, row: r, column: column, problem: "infinite value", fix: "replace it with a finite number or an empty cell")
         }
     }
 }

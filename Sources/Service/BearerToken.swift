@@ -1,6 +1,7 @@
 import Foundation
 import ScoringCore
 import Hummingbird
+import Support
 
 /// The shared secret a client must present as `Authorization: Bearer <token>`. Read from a file
 /// (never a command-line argument, which `ps` shows to every user on the machine).
@@ -13,22 +14,22 @@ public struct BearerToken: Sendable {
     public init(_ token: String) throws {
         let trimmed = token.trimmingCharacters(in: .whitespacesAndNewlines)
         guard trimmed.utf8.count >= Self.minimumLength else {
-            throw ServeError(description: "the bearer token has \(trimmed.utf8.count) characters; at least \(Self.minimumLength) are needed. Fix: put a long random token in the file, e.g. `openssl rand -hex 32 > token`")
+            throw Diagnostic(.serve, problem: "the bearer token has \(trimmed.utf8.count) characters; at least \(Self.minimumLength) are needed. Fix: put a long random token in the file, e.g. `openssl rand -hex 32 > token`")
         }
         guard trimmed.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-            throw ServeError(description: "the bearer token contains spaces or non-ASCII characters. Fix: use printable ASCII only, e.g. `openssl rand -hex 32 > token`")
+            throw Diagnostic(.serve, problem: "the bearer token contains spaces or non-ASCII characters. Fix: use printable ASCII only, e.g. `openssl rand -hex 32 > token`")
         }
         bytes = Array(trimmed.utf8)
     }
 
     public init(file path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ServeError(description: "\(path): cannot read the token file. Fix: check the path passed to --token-file and its permissions")
+            throw Diagnostic(.serve, problem: "\(path): cannot read the token file. Fix: check the path passed to --token-file and its permissions")
         }
         do {
             try self.init(String(decoding: data, as: UTF8.self))
-        } catch let error as ServeError {
-            throw ServeError(description: "\(path): \(error.description)")
+        } catch let error as Diagnostic {
+            throw Diagnostic(.serve, problem: "\(path): \(error.description)")
         }
     }
 

@@ -124,7 +124,7 @@ public final class ModelStore: @unchecked Sendable {
     /// When the last successful load happened.
     private var _loadedAt: Date
 
-    /// Loads the model at `path`; throws (`ModelError`) if it is missing or invalid, since a service
+    /// Loads the model at `path`; throws (a `Diagnostic`) if it is missing or invalid, since a service
     /// must not start without a model.
     public init(path: String, unknownLevels: UnknownLevelPolicy? = nil, allowUnsigned: Bool = false,
                 log: @escaping @Sendable (String) -> Void = ModelStore.standardErrorLog) throws {

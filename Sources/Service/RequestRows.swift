@@ -1,5 +1,6 @@
 import Foundation
 import ScoringCore
+import Support
 
 /// The rows of a score request as the scoring plan reads them: one column per plan input, and
 /// each row's `id` as the JSON text to echo.
@@ -42,28 +43,28 @@ struct RequestRows {
 
     /// The body's rows, each an object of column → value.
     static func objects(_ body: [UInt8], maxRows: Int) throws -> [[String: JSONValue]] {
-        guard !body.isEmpty else { throw BadRequest("the request body is empty. Fix: \(usage)") }
+        guard !body.isEmpty else { throw Diagnostic(.serve, problem: "the request body is empty. Fix: \(usage)") }
         let value: JSONValue
         do {
             value = try JSONParser.parse(body)
         } catch let e as JSONSyntaxError {
-            throw BadRequest("the body is not valid JSON (\(e.description)). Fix: \(usage) as UTF-8 JSON")
+            throw Diagnostic(.serve, problem: "the body is not valid JSON (\(e.description)). Fix: \(usage) as UTF-8 JSON")
         }
         guard case .object(let top) = value else {
-            throw BadRequest("the body is \(value.kindName), not a JSON object. Fix: \(usage)")
+            throw Diagnostic(.serve, problem: "the body is \(value.kindName), not a JSON object. Fix: \(usage)")
         }
         guard let rowsValue = top["rows"] else {
-            throw BadRequest("the body has no \"rows\" key. Fix: \(usage)")
+            throw Diagnostic(.serve, problem: "the body has no \"rows\" key. Fix: \(usage)")
         }
         guard case .array(let elements) = rowsValue else {
-            throw BadRequest("\"rows\" is \(rowsValue.kindName), not an array. Fix: \(usage)")
+            throw Diagnostic(.serve, problem: "\"rows\" is \(rowsValue.kindName), not an array. Fix: \(usage)")
         }
         guard elements.count <= maxRows else {
-            throw BadRequest("\(elements.count) rows is more than this service takes in one request (\(maxRows)). Fix: split the batch into requests of at most \(maxRows) rows, or start the service with a larger --max-rows")
+            throw Diagnostic(.serve, problem: "\(elements.count) rows is more than this service takes in one request (\(maxRows)). Fix: split the batch into requests of at most \(maxRows) rows, or start the service with a larger --max-rows")
         }
         return try elements.enumerated().map { i, element in
             guard case .object(let row) = element else {
-                throw BadRequest("row \(i + 1) is \(element.kindName), not an object. Fix: send each row as {\"column\": value, ...}")
+                throw Diagnostic(.serve, problem: "row \(i + 1) is \(element.kindName), not an object. Fix: send each row as {\"column\": value, ...}")
             }
             return row
         }
@@ -76,11 +77,11 @@ struct RequestRows {
     private static func planColumn(_ rows: [[String: JSONValue]], _ name: String, numeric: Bool, model: LoadedModel) throws -> PlanColumn {
         let cells = try rows.indices.map { i -> JSONValue in
             guard let v = rows[i][name] else {
-                throw BadRequest("row \(i + 1), column '\(name)': the row has no \"\(name)\" key and the model needs it. Fix: add \"\(name)\" to every row (null for a missing value); GET /v1/model lists the required columns")
+                throw Diagnostic(.serve, problem: "row \(i + 1), column '\(name)': the row has no \"\(name)\" key and the model needs it. Fix: add \"\(name)\" to every row (null for a missing value); GET /v1/model lists the required columns")
             }
             switch v {
             case .array, .object:
-                throw BadRequest("row \(i + 1), column '\(name)': the value is \(v.kindName). Fix: send a number, a string or null")
+                throw Diagnostic(.serve, problem: "row \(i + 1), column '\(name)': the value is \(v.kindName). Fix: send a number, a string or null")
             default: return v
             }
         }

@@ -1,12 +1,7 @@
 import Foundation
 import ScoringCore
+import Support
 
-/// A request the service refuses, with the one-line message (row, column and fix) it answers with.
-struct BadRequest: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
-    init(_ message: String) { self.message = message }
-}
 
 /// `POST /v1/score`, free of HTTP: body bytes in, status and JSON out. Never traps on any input:
 /// every problem becomes a 400 whose message names the row and column and says how to fix it.
@@ -40,15 +35,15 @@ public enum ScoreEndpoint {
             let scored: ScoredRows
             do {
                 scored = try plan.score(rows.inputs, rowCount: rows.count, reasons: reasons)
-            } catch let e as ScoringError {
-                throw BadRequest(e.description)
+            } catch let e as Diagnostic {
+                throw Diagnostic(.serve, problem: e.description)
             }
             if strict, let first = scored.problems.first {
-                throw BadRequest(first.error(knownLevels: plan.levels(ofColumn: first.column)).description)
+                throw Diagnostic(.serve, problem: first.error(knownLevels: plan.levels(ofColumn: first.column)).description)
             }
             return Reply(status: 200, bytes: render(scored, rows: rows, model: model))
-        } catch let e as BadRequest {
-            return Reply(status: 400, body: JSONWriter.error(e.message))
+        } catch let e as Diagnostic {
+            return Reply(status: 400, body: JSONWriter.error(e.description))
         } catch {
             return Reply(status: 500, body: JSONWriter.error("internal error: \(error). Fix: report this with the request body"))
         }
@@ -78,14 +73,14 @@ public enum ScoreEndpoint {
         case nil, "false", "0": return false
         case "true", "1", "": return true
         default:
-            throw BadRequest("query parameter strict=\(text!.prefix(40)) is not true or false. Fix: pass strict=true to refuse a batch with any row the model cannot score, or leave it out")
+            throw Diagnostic(.serve, problem: "query parameter strict=\(text!.prefix(40)) is not true or false. Fix: pass strict=true to refuse a batch with any row the model cannot score, or leave it out")
         }
     }
 
     static func parseReasons(_ text: String?) throws -> Int {
         guard let text else { return defaultReasons }
         guard let k = Int(text), (0...maximumReasons).contains(k) else {
-            throw BadRequest("query parameter reasons=\(text.prefix(40)) is not a whole number from 0 to \(maximumReasons). Fix: pass e.g. ?reasons=3, or leave it out for \(defaultReasons)")
+            throw Diagnostic(.serve, problem: "query parameter reasons=\(text.prefix(40)) is not a whole number from 0 to \(maximumReasons). Fix: pass e.g. ?reasons=3, or leave it out for \(defaultReasons)")
         }
         return k
     }

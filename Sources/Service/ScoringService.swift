@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import ScoringCore
+import Support
 
 /// How `healthscore serve` runs.
 public struct ServeConfiguration: Sendable {
@@ -43,9 +44,6 @@ public struct ListeningAddress: Sendable, Equatable {
     public var url: String { host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)" }
 }
 
-public struct ServeError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-}
 
 /// The HTTP scoring service:
 ///   POST /v1/score   {"rows": [{column: value, ...}, ...]} → scores, bands and reasons
@@ -60,10 +58,10 @@ public final class ScoringService: Sendable {
     public init(configuration: ServeConfiguration, log: @escaping @Sendable (String) -> Void = ModelStore.standardErrorLog) throws {
         guard configuration.maxBodyBytes > 0, configuration.maxRows > 0, configuration.maxHeaderBytes > 0,
               configuration.maxHeaderFields > 0 else {
-            throw ServeError(description: "--max-body-bytes, --max-rows and the header limits must be positive. Fix: pass positive limits")
+            throw Diagnostic(.serve, problem: "--max-body-bytes, --max-rows and the header limits must be positive. Fix: pass positive limits")
         }
         guard configuration.requestTimeout > 0, configuration.requestTimeout.isFinite else {
-            throw ServeError(description: "--request-timeout must be a positive number of seconds. Fix: pass e.g. --request-timeout 30")
+            throw Diagnostic(.serve, problem: "--request-timeout must be a positive number of seconds. Fix: pass e.g. --request-timeout 30")
         }
         self.configuration = configuration
         self.store = try ModelStore(path: configuration.modelPath, unknownLevels: configuration.unknownLevels,
@@ -101,8 +99,8 @@ public final class ScoringService: Sendable {
                 try await app.run()
             }
         } catch {
-            if listening.isSet { throw ServeError(description: "the server stopped: \(error)") }
-            throw ServeError(description: "cannot serve on \(configuration.host):\(configuration.port) (\(error)). Fix: choose another --port (0 picks a free one) or --host, or stop the process using it")
+            if listening.isSet { throw Diagnostic(.serve, problem: "the server stopped: \(error)") }
+            throw Diagnostic(.serve, problem: "cannot serve on \(configuration.host):\(configuration.port) (\(error)). Fix: choose another --port (0 picks a free one) or --host, or stop the process using it")
         }
     }
 

@@ -62,14 +62,3 @@ public struct TrueWeight: Codable, Sendable, Equatable {
     }
 }
 
-public enum SimulatorError: Error, CustomStringConvertible {
-    case invalidConfig(String)
-    case io(String)
-
-    public var description: String {
-        switch self {
-        case .invalidConfig(let message): return "invalid simulation config: \(message)"
-        case .io(let message): return "simulator I/O error: \(message)"
-        }
-    }
-}

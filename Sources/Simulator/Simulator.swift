@@ -1,5 +1,6 @@
 import Foundation
 import ScoringCore
+import Support
 
 public enum Simulator {
     public static let labelColumn = "churned_next_month"
@@ -60,15 +61,15 @@ public enum Simulator {
     }
 
     static func validate(_ config: SimulationConfig) throws {
-        guard config.customers >= 0 else { throw SimulatorError.invalidConfig("customers must be ≥ 0") }
-        guard config.months >= 1 else { throw SimulatorError.invalidConfig("months must be ≥ 1") }
-        guard config.extraMetrics >= 0 else { throw SimulatorError.invalidConfig("extraMetrics must be ≥ 0") }
+        guard config.customers >= 0 else { throw Diagnostic(.simulation, problem: "invalid simulation config: customers must be ≥ 0") }
+        guard config.months >= 1 else { throw Diagnostic(.simulation, problem: "invalid simulation config: months must be ≥ 1") }
+        guard config.extraMetrics >= 0 else { throw Diagnostic(.simulation, problem: "invalid simulation config: extraMetrics must be ≥ 0") }
         guard (1...12).contains(config.startMonth) else {
-            throw SimulatorError.invalidConfig("startMonth must be in 1...12")
+            throw Diagnostic(.simulation, problem: "invalid simulation config: startMonth must be in 1...12")
         }
         guard (1...9999).contains(config.startYear),
               config.months <= (9999 - config.startYear) * 12 + (13 - config.startMonth)
-        else { throw SimulatorError.invalidConfig("snapshot dates must stay within the years 1...9999") }
+        else { throw Diagnostic(.simulation, problem: "invalid simulation config: snapshot dates must stay within the years 1...9999") }
     }
 
     static func snapshotDates(config: SimulationConfig) -> [[UInt8]] {
@@ -154,7 +155,7 @@ public enum Simulator {
         let tempURL = directory.appendingPathComponent(
             ".\(destination.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
         guard FileManager.default.createFile(atPath: tempURL.path, contents: nil) else {
-            throw SimulatorError.io("cannot create a temporary file in \(directory.path)")
+            throw Diagnostic(.simulation, problem: "simulator I/O error: cannot create a temporary file in \(directory.path)")
         }
         do {
             let handle = try FileHandle(forWritingTo: tempURL)
@@ -178,7 +179,7 @@ public enum Simulator {
         guard rename(tempURL.path, path) == 0 else {
             let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(at: tempURL)
-            throw SimulatorError.io("cannot rename temporary file to \(path): \(reason)")
+            throw Diagnostic(.simulation, problem: "simulator I/O error: cannot rename temporary file to \(path): \(reason)")
         }
         AtomicFile.syncDirectory((path as NSString).deletingLastPathComponent)
     }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ScoringCore
+import Support
 
 /// Test for NA tokens, ignoring ASCII case and surrounding spaces (`null`, `NA `, `n/a` are the
 /// NA, NULL and N/A of another export). Most cells are numbers that cannot be NA, so a length
@@ -245,7 +246,7 @@ struct Tokenizer: @unchecked Sendable {
             token.next = q + 2
             token.newlines += 1
         default:
-            let shown = DataError.excerpt(bytes: UnsafeBufferPointer(start: base + q, count: 1))
+            let shown = Diagnostic.excerpt(bytes: UnsafeBufferPointer(start: base + q, count: 1))
             throw error(row: row, line: line + newlines, column: column,
                         problem: "unexpected character '\(shown)' after the closing quote of a quoted field",
                         fix: "put the comma right after the closing quote, or double the quote (\"\") if it belongs to the text")
@@ -284,32 +285,32 @@ struct Tokenizer: @unchecked Sendable {
         }
     }
 
-    func error(row: Int?, line: Int, column: Int, problem: String, fix: String) -> DataError {
+    func error(row: Int?, line: Int, column: Int, problem: String, fix: String) -> Diagnostic {
         if row == nil {
-            return DataError(file: path, line: line, problem: "in the header (field \(column + 1)): " + problem, fix: fix)
+            return Diagnostic(.data, file: path, line: line, problem: "in the header (field \(column + 1)): " + problem, fix: fix)
         }
-        return DataError(file: path, row: row, line: line, column: column < names.count ? names[column] : nil,
+        return Diagnostic(.data, file: path, row: row, line: line, column: column < names.count ? names[column] : nil,
                          problem: problem, fix: fix)
     }
 
-    private func overlongField(bytes: Int?, row: Int?, line: Int, column: Int) -> DataError {
+    private func overlongField(bytes: Int?, row: Int?, line: Int, column: Int) -> Diagnostic {
         let size = bytes.map { "\($0) bytes, " } ?? ""
         return error(row: row, line: line, column: column,
                      problem: "a field longer than \(Self.maxFieldBytes >> 20) MiB (\(size)more than any metric, label or id needs)",
                      fix: "check for an unbalanced quote that swallowed the lines after it, or remove the free-text column from the export")
     }
 
-    private func bareCarriageReturn(row: Int?, line: Int, column: Int) -> DataError {
+    private func bareCarriageReturn(row: Int?, line: Int, column: Int) -> Diagnostic {
         error(row: row, line: line, column: column,
               problem: "line break is a bare carriage return (CR) without a line feed",
               fix: "save the file with LF or CRLF line endings")
     }
 
-    private func strayQuote(fieldStart: Int, row: Int?, line: Int, column: Int) -> DataError {
+    private func strayQuote(fieldStart: Int, row: Int?, line: Int, column: Int) -> Diagnostic {
         var e = fieldStart
         while e < end, base[e] != 0x2C, base[e] != 0x0A, base[e] != 0x0D { e += 1 }
         let raw = UnsafeBufferPointer(start: base + fieldStart, count: e - fieldStart)
-        let shown = DataError.excerpt(bytes: raw)
+        let shown = Diagnostic.excerpt(bytes: raw)
         let leadingSpaces = raw.prefix(while: { $0 == 0x20 || $0 == 0x09 })
         let fix = leadingSpaces.count > 0 && raw[leadingSpaces.count] == 0x22
             ? "remove the spaces between the comma and the opening quote"
@@ -814,32 +815,32 @@ final class ChunkParser: @unchecked Sendable {
                 let byte = String(b[offset], radix: 16, uppercase: true)
                 let line = line(ofRow: row, column: column, starts: starts, lines: lines)
                 throw tk.error(row: row + 1, line: line, column: column,
-                               problem: "text '\(DataError.excerpt(bytes: b))' is not valid UTF-8 (byte 0x\(byte) at position \(offset + 1) of the cell)",
+                               problem: "text '\(Diagnostic.excerpt(bytes: b))' is not valid UTF-8 (byte 0x\(byte) at position \(offset + 1) of the cell)",
                                fix: "re-save the file with UTF-8 encoding (in Excel: 'CSV UTF-8')")
             case .controlByte(let offset):
                 let byte = (b[offset] < 0x10 ? "0" : "") + String(b[offset], radix: 16, uppercase: true)
                 let line = line(ofRow: row, column: column, starts: starts, lines: lines)
                 throw tk.error(row: row + 1, line: line, column: column,
-                               problem: "the cell '\(DataError.excerpt(bytes: b))' holds a control byte (0x\(byte) at position \(offset + 1)), which no metric, label or id contains: the export is damaged there",
+                               problem: "the cell '\(Diagnostic.excerpt(bytes: b))' holds a control byte (0x\(byte) at position \(offset + 1)), which no metric, label or id contains: the export is damaged there",
                                fix: "export the file again, or remove the control bytes (e.g. tr -d '\\000' < in.csv > clean.csv for NUL bytes)")
             }
         }
     }
 
-    private func tooManyFields(recordStart: Int, row: Int, line: Int) -> DataError {
+    private func tooManyFields(recordStart: Int, row: Int, line: Int) -> Diagnostic {
         let found = plan.tokenizer.fieldCount(recordStart: recordStart, line: line)
-        return DataError(file: plan.tokenizer.path, row: row, line: line,
+        return Diagnostic(.data, file: plan.tokenizer.path, row: row, line: line,
                          problem: "expected \(columnCount) fields (as in the header) but found \(found)",
                          fix: "make every row have exactly \(columnCount) comma-separated fields, and quote cells that contain commas")
     }
 
-    private func tooFewFields(found: Int, row: Int, line: Int, emptyLine: Bool) -> DataError {
+    private func tooFewFields(found: Int, row: Int, line: Int, emptyLine: Bool) -> Diagnostic {
         if emptyLine {
-            return DataError(file: plan.tokenizer.path, row: row, line: line,
+            return Diagnostic(.data, file: plan.tokenizer.path, row: row, line: line,
                              problem: "empty line in the middle of the data (expected \(columnCount) fields)",
                              fix: "delete the empty line")
         }
-        return DataError(file: plan.tokenizer.path, row: row, line: line,
+        return Diagnostic(.data, file: plan.tokenizer.path, row: row, line: line,
                          problem: "expected \(columnCount) fields (as in the header) but found \(found)",
                          fix: "add the missing cells (leave a cell empty for a missing value), and quote cells that contain line breaks")
     }

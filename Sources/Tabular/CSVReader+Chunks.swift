@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Support
 
 extension CSVReader {
     /// The header's column names, reading no more of the file than the header.
@@ -88,7 +89,7 @@ extension CSVReader {
             do {
                 table = try parseRecords(base: UnsafePointer(buffer.base), from: 0, to: cut, names: header.names,
                                          firstLine: state.lines, path: path, options: options, wholeFile: false)
-            } catch var error as DataError {
+            } catch var error as Diagnostic {
                 error.row = error.row.map { $0 + state.records }
                 throw error
             }
@@ -242,7 +243,7 @@ struct PieceFile {
     }
 
     func header(into buffer: inout PieceBuffer) throws -> Header {
-        let emptyFile = DataError(file: path, problem: "the file is empty (no header row)",
+        let emptyFile = Diagnostic(.data, file: path, problem: "the file is empty (no header row)",
                                   fix: "export the data again with a header row naming the columns")
         buffer.count = 0
         var headerEnd: Int

@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Dispatch
 import ScoringCore
+import Support
 
 /// Module-level so the name resolves to the C call rather than `CSVReader.read`.
 private func systemRead(_ fd: Int32, _ buffer: UnsafeMutablePointer<UInt8>, _ count: Int) -> Int {
@@ -106,7 +107,7 @@ public struct RawTable: Sendable {
 }
 
 /// Strict RFC 4180 reader producing typed columns. Every defect in the
-/// input is reported as a `DataError` naming row, line and column.
+/// input is reported as a `Diagnostic` naming row, line and column.
 public enum CSVReader {
     public static func read(path: String, options: CSVOptions = CSVOptions()) throws -> RawTable {
         let file = try load(path: path)
@@ -190,19 +191,19 @@ public enum CSVReader {
         return LoadedFile(bytes: UnsafeBufferPointer(start: buffer, count: count), mapped: false)
     }
 
-    static func openFailure(path: String, code: Int32) -> DataError {
+    static func openFailure(path: String, code: Int32) -> Diagnostic {
         switch code {
         case ENOENT, ENOTDIR:
-            return DataError(file: path, problem: "file not found",
+            return Diagnostic(.data, file: path, problem: "file not found",
                              fix: "check the path (relative paths start from the current directory)")
         case EACCES, EPERM:
-            return DataError(file: path, problem: "permission denied",
+            return Diagnostic(.data, file: path, problem: "permission denied",
                              fix: "make the file readable for this user (e.g. chmod +r)")
         case EISDIR:
-            return DataError(file: path, problem: "the path is a directory, not a CSV file",
+            return Diagnostic(.data, file: path, problem: "the path is a directory, not a CSV file",
                              fix: "pass the path of the CSV file itself")
         default:
-            return DataError(file: path, problem: "cannot read the file (\(String(cString: strerror(code))))",
+            return Diagnostic(.data, file: path, problem: "cannot read the file (\(String(cString: strerror(code))))",
                              fix: "check that the path names a readable regular file")
         }
     }
@@ -210,7 +211,7 @@ public enum CSVReader {
     // MARK: - Parsing
 
     static func parse(_ bytes: UnsafeBufferPointer<UInt8>, path: String, options: CSVOptions) throws -> RawTable {
-        let emptyFile = DataError(file: path, problem: "the file is empty (no header row)",
+        let emptyFile = Diagnostic(.data, file: path, problem: "the file is empty (no header row)",
                                   fix: "export the data again with a header row naming the columns")
         guard let base = bytes.baseAddress, bytes.count > 0 else { throw emptyFile }
         var begin = 0
@@ -226,8 +227,8 @@ public enum CSVReader {
                                 path: path, options: options, wholeFile: true)
     }
 
-    static func noDataRows(path: String) -> DataError {
-        DataError(file: path, line: 1, problem: "the file has a header but no data rows",
+    static func noDataRows(path: String) -> Diagnostic {
+        Diagnostic(.data, file: path, line: 1, problem: "the file has a header but no data rows",
                   fix: "check that the export included the data, not just the column names")
     }
 
@@ -264,19 +265,19 @@ public enum CSVReader {
             let f = try tokenizer.field(at: pos, row: nil, line: line, column: column)
             let decoded: String? = tokenizer.withBytes(of: f) { String(validating: $0, as: UTF8.self) }
             guard let decoded else {
-                throw DataError(file: path, line: line,
+                throw Diagnostic(.data, file: path, line: line,
                                 problem: "header column \(column + 1) is not valid UTF-8",
                                 fix: "re-save the file with UTF-8 encoding (in Excel: 'CSV UTF-8')")
             }
             let name = trimSpaces(decoded)
             if name.isEmpty {
-                throw DataError(file: path, line: line, problem: "header column \(column + 1) has an empty name",
+                throw Diagnostic(.data, file: path, line: line, problem: "header column \(column + 1) has an empty name",
                                 fix: column == 0
                                     ? "name the first column, or export without it (pandas writes its row index there: to_csv(..., index=False))"
                                     : "give every column a name, or remove the trailing comma from the header")
             }
             if let earlier = seen[name] {
-                throw DataError(file: path, line: line, column: name,
+                throw Diagnostic(.data, file: path, line: line, column: name,
                                 problem: "the name appears twice in the header (columns \(earlier + 1) and \(column + 1))",
                                 fix: "rename or remove one of the two columns")
             }
@@ -299,10 +300,10 @@ public enum CSVReader {
         let shown = separator == "\t" ? "tab" : "'\(separator)'"
         let python = separator == "\t" ? "'\\t'" : "'\(separator)'"
         let skip = hint != nil ? " next(r);" : ""
-        throw DataError(file: path, line: 1,
+        throw Diagnostic(.data, file: path, line: 1,
                         problem: hint != nil
                             ? "the file opens with Excel's 'sep=\(separator)' hint: it is separated by \(shown), and healthscore reads comma-separated files"
-                            : "the header is one column '\(DataError.excerpt(header))': the file looks separated by \(shown), and healthscore reads comma-separated files",
+                            : "the header is one column '\(Diagnostic.excerpt(header))': the file looks separated by \(shown), and healthscore reads comma-separated files",
                         fix: "export it as 'CSV UTF-8 (Comma delimited)', or convert it: python3 -c \"import csv,sys; r=csv.reader(open(sys.argv[1],newline='',encoding='utf-8-sig'),delimiter=\(python));\(skip) csv.writer(sys.stdout).writerows(r)\" \(path.split(separator: "/").last.map(String.init) ?? path) > comma.csv (with decimal commas, then fit with --number-format decimal-comma)")
     }
 
@@ -350,7 +351,7 @@ public enum CSVReader {
             ChunkParser(plan: plan, start: bounds[k], stopAt: bounds[k + 1],
                         expectedRows: expectedRows(k == 0 ? dataBytes : bounds[k + 1] - bounds[k]))
         }
-        var failures = [DataError?](repeating: nil, count: count)
+        var failures = [Diagnostic?](repeating: nil, count: count)
         if count == 1 {
             do { try parsers[0].run() } catch { failures[0] = asDataError(error, path: plan.tokenizer.path) }
         } else {
@@ -391,12 +392,12 @@ public enum CSVReader {
         return (accepted, rowBases, lineBases)
     }
 
-    private static func asDataError(_ error: Error, path: String) -> DataError {
-        if let error = error as? DataError { return error }
-        return DataError(file: path, problem: "\(error)", fix: "report this as a bug in healthscore")
+    private static func asDataError(_ error: Error, path: String) -> Diagnostic {
+        if let error = error as? Diagnostic { return error }
+        return Diagnostic(.data, file: path, problem: "\(error)", fix: "report this as a bug in healthscore")
     }
 
-    private static func shifted(_ error: DataError, rows: Int, lines: Int) -> DataError {
+    private static func shifted(_ error: Diagnostic, rows: Int, lines: Int) -> Diagnostic {
         var e = error
         e.row = e.row.map { $0 + rows }
         e.line = e.line.map { $0 + lines }
@@ -519,15 +520,15 @@ public enum CSVReader {
         }
 
         if let inf = firstInfinity {
-            let shown = DataError.excerpt(inf.sighting.text)
-            throw DataError(file: path, row: inf.row, line: inf.line, column: names[inf.column],
+            let shown = Diagnostic.excerpt(inf.sighting.text)
+            throw Diagnostic(.data, file: path, row: inf.row, line: inf.line, column: names[inf.column],
                             problem: inf.sighting.overflow
                                 ? "value '\(shown)' is too large for a 64-bit float (it overflows to infinity)"
                                 : "infinite value '\(shown)'",
                             fix: "replace it with an empty cell (missing) or a finite number")
         }
         if wholeFile && !plan.allowsEmptyColumns, let empty = columns.first(where: { $0.missingCount == rowCount }) {
-            throw DataError(file: path, column: empty.name,
+            throw Diagnostic(.data, file: path, column: empty.name,
                             problem: "the column is entirely missing (all \(rowCount) cells are NA)",
                             fix: "drop it or pass --exclude")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import ScoringCore
+import Support
 
 /// Decides from all of a text column's cells whether it is really a category. A metric exported
 /// with one stray cell (`-`, `#DIV/0!`, `1,234`) would otherwise turn into hundreds of level terms,
@@ -41,7 +42,7 @@ public enum ColumnTyping {
         func shown(_ list: [(level: String, reading: Reading, count: Int)], _ limit: Int) -> String {
             list.prefix(limit).map { o -> String in
                 let place = firstSeen[o.level].map { "row \($0.row) (line \($0.line))" } ?? "a row"
-                return "'\(DataError.excerpt(o.level))' at \(place)"
+                return "'\(Diagnostic.excerpt(o.level))' at \(place)"
             }.joined(separator: ", ") + (list.count > limit ? " and \(list.count - limit) more spellings" : "")
         }
         let strays = offending.filter { $0.reading == .text }
@@ -64,7 +65,7 @@ public enum ColumnTyping {
             fixes.append("--na-values=\(shellQuoted(listed)) (reads \(tokens.count == 1 ? "it" : "them") as missing)\(tokens.count > 8 ? " with the other \(tokens.count - 8) spellings" : "")")
         }
         let metric = fixes.isEmpty ? "" : "if it is a metric, pass " + fixes.joined(separator: " and ")
-        throw DataError(file: file, column: column,
+        throw Diagnostic(.data, file: file, column: column,
                         problem: "a numeric-looking column: " + parts.joined(separator: "; "),
                         fix: [metric, "if it is a category, pass --categorical \(shellWord(column)) (or type: categorical in the config)"]
                             .filter { !$0.isEmpty }.joined(separator: "; "))
@@ -73,7 +74,7 @@ public enum ColumnTyping {
     /// For `init`: the problem and fix when a text column is really numbers (stray cells, or a
     /// business format), nil when it is a category.
     public static func numericAdvice(_ column: String, counts: [String: Int]) -> (problem: String, fix: String)? {
-        do { try checkNumeric(column, counts: counts, firstSeen: [:], format: .plain, file: "") } catch let e as DataError {
+        do { try checkNumeric(column, counts: counts, firstSeen: [:], format: .plain, file: "") } catch let e as Diagnostic {
             return (e.problem, e.fix)
         } catch { return nil }
         return nil
@@ -86,7 +87,7 @@ public enum ColumnTyping {
         // Repeated snapshots per customer: many levels, each a few times, under an id's name.
         let namedLikeAnId = levels >= 50 && Double(levels) >= 0.2 * Double(cells) && looksLikeIdName(column)
         guard manyAndDistinct || huge || namedLikeAnId else { return }
-        throw DataError(file: file, column: column,
+        throw Diagnostic(.data, file: file, column: column,
                         problem: "text column with \(levels) distinct values in \(cells) rows looks like an identifier or free text, not a metric",
                         fix: "pass --id \(shellWord(column)) if it names the customer, or --exclude \(shellWord(column))")
     }

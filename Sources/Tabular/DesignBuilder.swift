@@ -1,5 +1,6 @@
 import Foundation
 import ScoringCore
+import Support
 
 /// How the analyst's columns are used.
 public struct ColumnRoles: Sendable {
@@ -231,8 +232,8 @@ public enum DesignBuilder {
 
     /// Checks the roles against the header: every named column exists and plays one part.
     static func validate(_ table: RawTable, roles: ColumnRoles) throws {
-        func err(_ column: String?, _ problem: String, _ fix: String) -> DataError {
-            DataError(file: table.path, column: column, problem: problem, fix: fix)
+        func err(_ column: String?, _ problem: String, _ fix: String) -> Diagnostic {
+            Diagnostic(.data, file: table.path, column: column, problem: problem, fix: fix)
         }
         let names = table.columns.map(\.name) + table.skippedColumns
         func require(_ name: String, role: String, flag: String) throws {
@@ -263,7 +264,7 @@ public enum DesignBuilder {
         _ = try MetricGrouping.validate(roles.groups, table: table, roles: roles, error: { err($0, $1, $2) })
         for (name, place) in roles.configuredColumns where !table.hasColumn(name) {
             let closest = closestName(to: name, among: names).map { " (closest: '\($0)')" } ?? ""
-            throw DataError(file: place, column: name,
+            throw Diagnostic(.data, file: place, column: name,
                             problem: "the configuration names a column that \(table.path) does not have\(closest)",
                             fix: "correct the name in the configuration\(closest.isEmpty ? "" : " to the closest column") or remove the entry")
         }
@@ -388,7 +389,7 @@ extension DesignBuilder {
     public static func label(_ table: RawTable, target: String, positive: String?,
                              negatives: [String] = []) throws -> (values: [Double], positive: String) {
         guard let column = table.column(named: target) else {
-            throw DataError(file: table.path, row: nil, line: nil, column: target, problem: "no column named '\(target)' for the target",
+            throw Diagnostic(.data, file: table.path, row: nil, line: nil, column: target, problem: "no column named '\(target)' for the target",
                             fix: "pass one of the header names to --target")
         }
         let coded = try LabelCoding.code(column, positive: positive, negatives: negatives, file: table.path)
@@ -419,7 +420,7 @@ enum LabelCoding {
         let byCount = distinct.sorted { ($0.rows, $1.text) > ($1.rows, $0.text) }
         let shown = byCount.prefix(8).map { "'\($0.text)' \($0.rows)" }.joined(separator: ", ") + (distinct.count > 8 ? ", …" : "")
         let texts = distinct.map(\.text)
-        func err(_ problem: String, _ fix: String) -> DataError { DataError(file: file, column: column, problem: problem, fix: fix) }
+        func err(_ problem: String, _ fix: String) -> Diagnostic { Diagnostic(.data, file: file, column: column, problem: problem, fix: fix) }
         if let positive {
             guard texts.contains(positive) else {
                 throw err("--positive '\(positive)' does not occur in the label (values with their rows: \(shown))",

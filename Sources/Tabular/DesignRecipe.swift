@@ -1,5 +1,6 @@
 import Foundation
 import ScoringCore
+import Support
 
 /// A design frozen from its training statistics: label coding, category levels, transforms,
 /// fills and weights. Applying it to any piece of the training file gives that piece's design
@@ -57,7 +58,7 @@ extension DesignStatistics {
 
     /// Standardising divides by the standard deviation: a column of subnormal values has one whose
     /// reciprocal overflows, and its weight on the column's own scale would not be a double.
-    static func checkScale(_ sd: Double, column: String, err: (String?, String, String) -> DataError) throws {
+    static func checkScale(_ sd: Double, column: String, err: (String?, String, String) -> Diagnostic) throws {
         guard sd > 0, !(1 / sd).isFinite else { return }
         throw err(column, "the values are too small to fit (standard deviation \(sd), below the smallest normal double)",
                   "rescale the column (e.g. multiply it by 1e6) or --exclude \(column)")
@@ -65,8 +66,8 @@ extension DesignStatistics {
 
     /// Freezes the statistics. `extraGroups`: groups found from the data (correlated metrics).
     public func recipe(extraGroups: [MetricGroup] = []) throws -> DesignRecipe {
-        func err(_ column: String?, _ problem: String, _ fix: String) -> DataError {
-            DataError(file: path, column: column, problem: problem, fix: fix)
+        func err(_ column: String?, _ problem: String, _ fix: String) -> Diagnostic {
+            Diagnostic(.data, file: path, column: column, problem: problem, fix: fix)
         }
         if let name = mixedColumns.sorted().first {
             throw err(name, "numbers in some parts of the file and text in others", "mark the column categorical in the metric configuration")

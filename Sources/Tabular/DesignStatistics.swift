@@ -1,5 +1,6 @@
 import Foundation
 import ScoringCore
+import Support
 
 /// What a design learns from the training rows, gathered piece by piece: the in-memory fit shows it
 /// the whole table as one piece, `--streaming` the file's chunks in order, merged as they come.
@@ -301,8 +302,8 @@ extension DesignStatistics {
         var merged = DesignStatistics(roles: roles, naValues: naValues, path: path)
         for (k, bytes) in parts.enumerated() {
             var part = DesignStatistics(roles: roles, naValues: naValues, path: path)
-            do { try part.decode(bytes) } catch let e as StatisticsDecodingError {
-                throw StatisticsDecodingError(description: "the design statistics from process \(k) \(e.description)")
+            do { try part.decode(bytes) } catch let e as Diagnostic {
+                throw Diagnostic(.peer, problem: "the design statistics from process \(k) \(e.description)")
             }
             merged.merge(part)
         }
@@ -312,7 +313,7 @@ extension DesignStatistics {
     private mutating func decode(_ bytes: [UInt8]) throws {
         var input = StatisticsReader(bytes: bytes)
         guard Array(try input.take(StatisticsWriter.magic.count)) == StatisticsWriter.magic else {
-            throw StatisticsDecodingError(description: "do not start with the expected tag")
+            throw Diagnostic(.peer, problem: "do not start with the expected tag")
         }
         records = try input.int(); rows = try input.int()
         for _ in 0..<(try input.count()) { dropReasons.append((try input.string(), try input.int())) }
@@ -360,14 +361,10 @@ extension DesignStatistics {
             for _ in 0..<(try input.count()) { ids.append(try input.uint()) }
             idHashes = ids
         }
-        guard input.atEnd else { throw StatisticsDecodingError(description: "have \(bytes.count - input.position) bytes left over") }
+        guard input.atEnd else { throw Diagnostic(.peer, problem: "have \(bytes.count - input.position) bytes left over") }
     }
 }
 
-/// Design statistics from another process could not be read: it runs a different build.
-public struct StatisticsDecodingError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-}
 
 /// Little-endian fixed-width fields; a string or array is its count followed by its elements.
 private struct StatisticsWriter {
@@ -392,7 +389,7 @@ private struct StatisticsReader {
 
     mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {
         guard n >= 0, n <= bytes.count - position else {
-            throw StatisticsDecodingError(description: "end after \(position) of \(bytes.count) bytes, inside a field")
+            throw Diagnostic(.peer, problem: "end after \(position) of \(bytes.count) bytes, inside a field")
         }
         defer { position += n }
         return bytes[position..<position + n]
@@ -407,7 +404,7 @@ private struct StatisticsReader {
     mutating func count() throws -> Int {
         let n = try int()
         guard n >= 0, n <= bytes.count - position else {
-            throw StatisticsDecodingError(description: "give a count of \(n) with \(bytes.count - position) bytes left")
+            throw Diagnostic(.peer, problem: "give a count of \(n) with \(bytes.count - position) bytes left")
         }
         return n
     }

@@ -1,5 +1,6 @@
 import CCrypto
 import Foundation
+import Support
 
 /// SHA-256 of a data file through OpenSSL, which uses the CPU's SHA instructions: the training file is
 /// fingerprinted on every fit, and at hundreds of megabytes a portable implementation costs seconds.
@@ -13,7 +14,7 @@ public enum FileDigest {
     static func sha256Hex(path: String, isCancelled: () -> Bool) throws -> String {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {
-            throw DataError(file: path, problem: "cannot open the file (\(String(cString: strerror(errno))))",
+            throw Diagnostic(.data, file: path, problem: "cannot open the file (\(String(cString: strerror(errno))))",
                             fix: "check the path and permissions")
         }
         defer { close(fd) }
@@ -29,7 +30,7 @@ public enum FileDigest {
             let n = read(fd, buffer, chunk)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw DataError(file: path, problem: "read failed (\(String(cString: strerror(errno))))", fix: "check the file")
+                throw Diagnostic(.data, file: path, problem: "read failed (\(String(cString: strerror(errno))))", fix: "check the file")
             }
             if n == 0 { break }
             guard EVP_DigestUpdate(ctx, buffer, n) == 1 else { throw failure(path) }
@@ -57,8 +58,8 @@ public enum FileDigest {
         return pending
     }
 
-    private static func failure(_ path: String) -> DataError {
-        DataError(file: path, problem: "SHA-256 could not be computed (OpenSSL error)", fix: "check the OpenSSL installation")
+    private static func failure(_ path: String) -> Diagnostic {
+        Diagnostic(.data, file: path, problem: "SHA-256 could not be computed (OpenSSL error)", fix: "check the OpenSSL installation")
     }
 }
 

@@ -1,11 +1,12 @@
 import Foundation
 import ScoringCore
+import Support
 
 /// Builds the averaged standard score of a metric group.
 public enum MetricGrouping {
     /// Checks the groups against the table; returns member column → group name.
     static func validate(_ groups: [MetricGroup], table: RawTable, roles: ColumnRoles,
-                         error: (String?, String, String) -> DataError) throws -> [String: String] {
+                         error: (String?, String, String) -> Diagnostic) throws -> [String: String] {
         var memberOf: [String: String] = [:]
         let roleColumns = Set([roles.target] + [roles.id, roles.time, roles.weights, roles.cluster].compactMap { $0 } + roles.exclude)
         for g in groups {

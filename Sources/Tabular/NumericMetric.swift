@@ -1,5 +1,6 @@
 import Foundation
 import ScoringCore
+import Support
 
 /// A numeric metric as the fit sees it: its transforms, moments and fill for missing cells, all
 /// learned on the rows the fit uses, then frozen.
@@ -180,7 +181,7 @@ struct NumericStatistics: Sendable {
                 for i in current.indices where !current[i].isNaN {
                     // The row is not known here: the values were collected without their records.
                     guard let next = t.apply(current[i]) else {
-                        throw DataError(file: file, column: column, problem: Self.domainProblem(current[i], chain: [t], inRow: nil), fix: Self.domainFix)
+                        throw Diagnostic(.data, file: file, column: column, problem: Self.domainProblem(current[i], chain: [t], inRow: nil), fix: Self.domainFix)
                     }
                     current[i] = next
                 }

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// The rows of one piece of the file that the fit uses, and why the others are left out. Learning
 /// and applying a design both select with this one rule, so they always see the same rows.
@@ -80,8 +81,8 @@ struct PieceLocation {
     let recordOffset: Int
 
     /// `row`: the piece's local row index.
-    func error(_ column: String?, _ problem: String, _ fix: String, row: Int? = nil) -> DataError {
-        DataError(file: table.path, row: row.map { recordOffset + $0 + 1 }, line: row.map { table.line(ofRecord: $0 + 1) },
+    func error(_ column: String?, _ problem: String, _ fix: String, row: Int? = nil) -> Diagnostic {
+        Diagnostic(.data, file: table.path, row: row.map { recordOffset + $0 + 1 }, line: row.map { table.line(ofRecord: $0 + 1) },
                   column: column, problem: problem, fix: fix)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import MetricConfig
 import ScoringCore
 import Tabular
+import Support
 
 extension ColumnRoles {
     /// The roles a metric configuration describes. `target` is the command line's when given (flags
@@ -9,7 +10,7 @@ extension ColumnRoles {
     public init(config: MetricConfiguration, target: String?, path: String) throws {
         let byRole = { (role: MetricConfiguration.Role) in config.metrics.filter { $0.role == role }.map(\.column) }
         guard let target = target ?? config.target ?? byRole(.target).first else {
-            throw ConfigError(path: path, line: nil, problem: "no target column", fix: "add 'target: COLUMN' to the file or pass --target")
+            throw Diagnostic(.config, file: path, fileLine: nil, problem: "no target column", fix: "add 'target: COLUMN' to the file or pass --target")
         }
         self.init(target: target, id: config.id ?? byRole(.id).first, time: config.time ?? byRole(.time).first,
                   exclude: byRole(.exclude), positive: config.positive, missing: config.missing ?? .drop,

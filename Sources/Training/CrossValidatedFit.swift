@@ -2,6 +2,7 @@ import Foundation
 import FitEngine
 import ScoringCore
 import Tabular
+import Support
 
 /// Which cross-validated λ the final model is fitted at.
 /// Cross-validation folds spread over the processes of a distributed fit: this process fits fold f
@@ -61,7 +62,7 @@ extension FitPipeline {
         let groups = roles.id == nil ? nil : design.idHashes
         let groupCount = groups.map { Set($0).count } ?? design.rows
         guard k >= 2 && k <= groupCount else {
-            throw DataError(file: dataPath, row: nil, line: nil, column: roles.id,
+            throw Diagnostic(.data, file: dataPath, row: nil, line: nil, column: roles.id,
                             problem: "\(k)-fold cross-validation needs at least \(k) \(groups == nil ? "rows" : "customers") (found \(groupCount))",
                             fix: "pass --folds between 2 and \(groupCount)")
         }

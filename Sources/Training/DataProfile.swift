@@ -2,6 +2,7 @@ import Foundation
 import MetricConfig
 import ScoringCore
 import Tabular
+import Support
 
 /// Column statistics behind `healthscore init`'s starter configuration.
 public enum DataProfile {
@@ -15,7 +16,7 @@ public enum DataProfile {
         csv.textColumns = Set([target, id, time].compactMap { $0 })
         let table = try CSVReader.read(path: dataPath, options: csv)
         for name in [id, time].compactMap({ $0 }) where !table.hasColumn(name) {
-            throw DataError(file: dataPath, row: nil, line: nil, column: name, problem: "no column named '\(name)'",
+            throw Diagnostic(.data, file: dataPath, row: nil, line: nil, column: name, problem: "no column named '\(name)'",
                             fix: "pass one of the header names (\(table.columns.prefix(8).map(\.name).joined(separator: ", ")))")
         }
         let label = try DesignBuilder.label(table, target: target, positive: positive, negatives: negatives)

@@ -2,6 +2,7 @@ import FitEngine
 import Foundation
 import ScoringCore
 import Tabular
+import Support
 
 /// A part of one training file: the records that start in `range` (nil: all of them).
 public struct FileShard: Sendable, Equatable {
@@ -100,8 +101,8 @@ extension FitPipeline {
                                    recipe: recipe, sumAcrossProcesses: streaming.sumAcrossProcesses)
         started = Timings.now()
         let fit: LogisticFit
-        do { fit = try LogisticRegression.fit(source: source, termNames: recipe.termNames, options: options) } catch let e as SourceFitError {
-            throw TrainingError(description: "--streaming: \(e.description)")
+        do { fit = try LogisticRegression.fit(source: source, termNames: recipe.termNames, options: options) } catch let e as Diagnostic {
+            throw Diagnostic(.fit, problem: "--streaming: \(e.description)")
         }
         timings.record("fit", since: started)
         for (k, seconds) in source.passSeconds.enumerated() { timings.phases.append(("pass_\(k + 1)", seconds)) }
@@ -149,8 +150,8 @@ extension FitPipeline {
 enum StreamingFit {
     /// Refuses, in one line, what needs every row at once.
     static func checkSupported(roles: ColumnRoles, options: FitOptions) throws {
-        func refuse(_ what: String, _ fix: String) -> TrainingError {
-            TrainingError(description: "--streaming does not support \(what). Fix: \(fix)")
+        func refuse(_ what: String, _ fix: String) -> Diagnostic {
+            Diagnostic(.fit, problem: "--streaming does not support \(what). Fix: \(fix)")
         }
         if options.firth { throw refuse("--penalty firth (it needs every row's leverage)", "fit in memory, or use --penalty none") }
         if options.covariance != .model {
@@ -199,7 +200,7 @@ enum StreamingFit {
                 let detail = k < min(names.count, expected.count)
                     ? "column \(k + 1) is '\(names[k])' where \((files[0] as NSString).lastPathComponent) has '\(expected[k])'"
                     : "it has \(names.count) columns where \((files[0] as NSString).lastPathComponent) has \(expected.count)"
-                throw DataError(file: path, line: 1, problem: "the header differs from the first file's: \(detail)",
+                throw Diagnostic(.data, file: path, line: 1, problem: "the header differs from the first file's: \(detail)",
                                 fix: "give every file of the list the same header row, columns in the same order")
             }
         }
@@ -240,7 +241,7 @@ enum StreamingFit {
             if parts.count == 2, let i = Int(parts[0]), out.indices.contains(i) { out[i] = String(parts[1]) }
         }
         if let missing = out.firstIndex(where: \.isEmpty) {
-            throw TrainingError(description: "\(files[missing]): no process reported its SHA-256; every process must run the same healthscore with the same file list")
+            throw Diagnostic(.fit, problem: "\(files[missing]): no process reported its SHA-256; every process must run the same healthscore with the same file list")
         }
         return out
     }

@@ -2,6 +2,7 @@ import Foundation
 import FitEngine
 import ScoringCore
 import Tabular
+import Support
 
 /// Phase timings for `--timings` and the benchmark.
 public struct Timings: Sendable {
@@ -42,9 +43,6 @@ public struct TermBound: Sendable, Equatable {
     }
 }
 
-public struct TrainingError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-}
 
 public struct TrainingResult: Sendable {
     public var model: ModelArtifact
@@ -136,12 +134,12 @@ public enum Trainer {
         var lower = [Double](repeating: -.infinity, count: names.count), upper = [Double](repeating: .infinity, count: names.count)
         for b in bounds {
             guard let j = names.firstIndex(of: b.term), j != 0 else {
-                throw TrainingError(description: "--bound names '\(b.term)', which is not a term of this model (terms: \(names.dropFirst().prefix(10).joined(separator: ", "))\(names.count > 11 ? ", …" : "")). Fix: use a term name as printed in the summary, e.g. plan[pro]<=0")
+                throw Diagnostic(.fit, problem: "--bound names '\(b.term)', which is not a term of this model (terms: \(names.dropFirst().prefix(10).joined(separator: ", "))\(names.count > 11 ? ", …" : "")). Fix: use a term name as printed in the summary, e.g. plan[pro]<=0")
             }
             if let l = b.lower { lower[j] = max(lower[j], l) }
             if let u = b.upper { upper[j] = min(upper[j], u) }
             guard lower[j] <= upper[j] else {
-                throw TrainingError(description: "--bound gives '\(b.term)' an empty range [\(lower[j]), \(upper[j])]. Fix: check the bounds")
+                throw Diagnostic(.fit, problem: "--bound gives '\(b.term)' an empty range [\(lower[j]), \(upper[j])]. Fix: check the bounds")
             }
         }
         return (lower, upper)

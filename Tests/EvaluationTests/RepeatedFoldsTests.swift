@@ -1,6 +1,7 @@
 import FitEngine
 import Foundation
 import Testing
+import Support
 import Tabular
 import TestSupport
 @testable import Evaluation
@@ -121,19 +122,19 @@ import TestSupport
     @Test func badInputs() throws {
         let labels: [Double] = [0, 1, 0, 1, 0, 0]
         let ids: [UInt64] = [1, 1, 2, 2, 3, 3]
-        #expect(throws: FoldInputError.self) { _ = try RepeatedFolds.make(labels: labels, customers: ids, k: 1) }
+        #expect(throws: Diagnostic.self) { _ = try RepeatedFolds.make(labels: labels, customers: ids, k: 1) }
         do {
             _ = try RepeatedFolds.make(labels: labels, customers: ids, k: 4)
             Issue.record("K larger than the number of customers accepted")
-        } catch let e as FoldInputError {
+        } catch let e as Diagnostic {
             #expect(e.description.contains("customers (3)") && e.description.contains("Fix: use fewer folds, at most 3"))
         }
-        #expect(throws: FoldInputError.self) { _ = try RepeatedFolds.make(labels: labels, customers: ids, k: 2, repeats: 0) }
-        #expect(throws: FoldInputError.self) { _ = try RepeatedFolds.make(labels: labels, customers: [1, 2], k: 2) }
+        #expect(throws: Diagnostic.self) { _ = try RepeatedFolds.make(labels: labels, customers: ids, k: 2, repeats: 0) }
+        #expect(throws: Diagnostic.self) { _ = try RepeatedFolds.make(labels: labels, customers: [1, 2], k: 2) }
         do {
             _ = try RepeatedFolds.make(labels: [0, 1, 2, 0, 0, 1], customers: ids, k: 2)
             Issue.record("label 2 accepted")
-        } catch let e as FoldInputError {
+        } catch let e as Diagnostic {
             #expect(e.row == 3 && e.description.hasPrefix("row 3: the churn label is '2', not 0 or 1"))
         }
         // Customer ids from a CSV: text codes; a missing id names its row.
@@ -143,10 +144,10 @@ import TestSupport
         do {
             _ = try FoldInputs.customerKeys(table.column(named: "customer_id")!)
             Issue.record("missing id accepted")
-        } catch let e as FoldInputError {
+        } catch let e as Diagnostic {
             #expect(e.row == 3 && e.column == "customer_id")
         }
-        #expect(throws: FoldInputError.self) { _ = try FoldInputs.customerKeys(hashes: [5, 0], column: "customer_id") }
+        #expect(throws: Diagnostic.self) { _ = try FoldInputs.customerKeys(hashes: [5, 0], column: "customer_id") }
     }
 
     @Test func smallGroupedExampleByHand() throws {

@@ -3,6 +3,7 @@ import Testing
 import Tabular
 import TestSupport
 @testable import Evaluation
+import Support
 
 /// datasets/simulated_history.csv read the way the CLI reads it: ids and dates as text.
 struct HistoryFixture: Sendable {
@@ -47,14 +48,14 @@ enum Oracle {
     }
 }
 
-func captureTimeError(_ body: () throws -> Void) -> TimeError? {
+func captureTimeError(_ body: () throws -> Void) -> Diagnostic? {
     do {
         try body()
         return nil
-    } catch let error as TimeError {
+    } catch let error as Diagnostic {
         return error
     } catch {
-        Issue.record("expected a TimeError, got \(error)")
+        Issue.record("expected a Diagnostic, got \(error)")
         return nil
     }
 }
@@ -281,23 +282,23 @@ func captureTimeError(_ body: () throws -> Void) -> TimeError? {
 
     @Test func badInputsToTheBacktest() throws {
         let times = (1...6).map { SnapshotTime.date(year: 2023, month: $0, day: 1)! }
-        #expect(throws: FoldInputError.self) {
+        #expect(throws: Diagnostic.self) {
             _ = try TimeFolds.make(times: times, labels: [0, 1, 0, 1, 0, 0.5], horizon: .months(1))
         }
         do {
             _ = try TimeFolds.make(times: times, labels: [0, 1, 0, 1, 0, .nan], horizon: .months(1), column: "snapshot_date")
             Issue.record("NaN label accepted")
-        } catch let e as FoldInputError {
+        } catch let e as Diagnostic {
             #expect(e.row == 6 && e.problem.contains("missing"))
         }
-        #expect(throws: FoldInputError.self) {
+        #expect(throws: Diagnostic.self) {
             _ = try TimeFolds.make(times: times, labels: [false, true], horizon: .months(1))
         }
-        #expect(throws: FoldInputError.self) {
+        #expect(throws: Diagnostic.self) {
             _ = try TimeFolds.make(times: times, labels: [Bool](repeating: false, count: 6), horizon: .months(1),
                                    options: TimeFoldOptions(folds: 0))
         }
-        #expect(throws: TimeError.self) {
+        #expect(throws: Diagnostic.self) {
             _ = try TimeFolds.make(times: times, labels: [Bool](repeating: false, count: 6), horizon: .months(0))
         }
     }

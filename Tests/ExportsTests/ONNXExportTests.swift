@@ -5,6 +5,7 @@ import TestSupport
 import Training
 @testable import Exports
 @testable import ScoringCore
+import Support
 
 /// The ONNX export, run by onnxruntime (after `onnx.checker.check_model`), equals the scoring core:
 /// probabilities to 1e-6 on the first 1,000 rows of mlc_churn (plain fit) and of the simulated
@@ -202,7 +203,7 @@ import Training
             #expect(abs(p[i] - core.churnProbability) <= Self.probabilityTolerance)
         }
         for i in 3..<6 {
-            #expect(throws: ScoringError.self) { _ = try scorer.score(rowCount: 1, columns: rows.row(i)) }
+            #expect(throws: Diagnostic.self) { _ = try scorer.score(rowCount: 1, columns: rows.row(i)) }
             #expect(p[i].isNaN && q[i].isNaN && score[i].isNaN, "row \(i)")
             #expect(label[i] == 0 && band[i] == Double(model.scoring?.bands.count ?? 0), "row \(i)")
         }
@@ -253,7 +254,7 @@ import Training
         var model = try Self.plainMLC()
         model.schema.features = []
         model.coefficients = Array(model.coefficients.prefix(1))
-        #expect(throws: ExportError.self) { _ = try ONNXExport.render(model, options: ExportOptions()) }
+        #expect(throws: Diagnostic.self) { _ = try ONNXExport.render(model, options: ExportOptions()) }
     }
 
     // MARK: - Comparison with the core

@@ -5,6 +5,7 @@ import Tabular
 import TestSupport
 import Training
 @testable import Exports
+import Support
 
 /// The SQL export, run unchanged in SQLite and in a real PostgreSQL server, equals the scoring core:
 /// probability to 1e-9 absolute, score to 1e-9 relative, band exactly — on the first 1,000 rows of
@@ -308,7 +309,7 @@ import Training
             let scorer = Scorer(model: model)
             let expected = Self.scoreEach(scorer, rows: rows)
             #expect(expected.prefix(5).allSatisfy { $0 == nil } && expected.dropFirst(5).allSatisfy { $0 != nil })
-            #expect(throws: ScoringError.self) { _ = try scorer.score(rowCount: rows.count, columns: rows.columns) }
+            #expect(throws: Diagnostic.self) { _ = try scorer.score(rowCount: rows.count, columns: rows.columns) }
             var options = ExportOptions()
             options.sourceTable = "refused_mlc"
             _ = try Self.check(try SQLExport.render(model, options: options),

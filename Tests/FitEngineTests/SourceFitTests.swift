@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import FitEngine
+import Support
 
 /// An in-memory design served as blocks of uneven sizes, visited by `concurrency` workers at once;
 /// `shard`/`shards` keeps every `shards`-th block, as one process of a distributed fit would.
@@ -218,15 +219,15 @@ func expectSameFit(_ a: LogisticFit, _ b: LogisticFit, tolerance: Double = 1e-10
         let problem = simulate(n: 500, beta: [-1, 0.05], seed: 1)
         var firth = FitOptions()
         firth.firth = true
-        #expect(throws: SourceFitError.self) {
+        #expect(throws: Diagnostic.self) {
             try LogisticRegression.fit(source: MatrixRowSource(problem), termNames: problem.termNames, options: firth)
         }
         var robust = FitOptions()
         robust.covariance = .hc0
-        #expect(throws: SourceFitError.self) {
+        #expect(throws: Diagnostic.self) {
             try LogisticRegression.fit(source: MatrixRowSource(problem), termNames: problem.termNames, options: robust)
         }
-        #expect(throws: SourceFitError.self) {
+        #expect(throws: Diagnostic.self) {
             try LogisticRegression.fit(source: MatrixRowSource(problem), termNames: ["(Intercept)"], options: FitOptions())
         }
     }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import MetricConfig
 import ScoringCore
+import Support
 
 @Suite struct MetricConfigParsingTests {
     static let full = """
@@ -67,8 +68,8 @@ import ScoringCore
         do {
             _ = try MetricConfiguration.parse(text, path: "cfg.yaml")
             Issue.record("accepted: \(text)")
-        } catch let e as ConfigError {
-            #expect(e.line == line, "\(e)")
+        } catch let e as Diagnostic {
+            #expect(e.fileLine == line, "\(e)")
             #expect(e.description.contains(problem), "\(e)")
             #expect(e.description.hasPrefix("cfg.yaml:") && e.description.contains("Fix: "))
         } catch {

@@ -3,6 +3,7 @@ import Testing
 import Scorecards
 import ScoringCore
 import TestSupport
+import Support
 
 @Suite struct ScorecardParsingTests {
     static let full = """
@@ -219,8 +220,8 @@ import TestSupport
         do {
             _ = try Scorecard.parse(text, path: "cfg.yaml")
             Issue.record("accepted: \(text)")
-        } catch let e as ScorecardError {
-            #expect(e.line == line, "\(e)")
+        } catch let e as Diagnostic {
+            #expect(e.fileLine == line, "\(e)")
             #expect(e.problem.contains(problem), "\(e)")
             #expect(e.fix.contains(fix), "\(e)")
             #expect(e.description.hasPrefix("cfg.yaml:\(line): ") && e.description.contains(". Fix: "), "\(e)")
@@ -298,8 +299,8 @@ import TestSupport
         do {
             _ = try Self.card.score(rowCount: rowCount, columns: columns)
             Issue.record("scored without error")
-        } catch let e as ScorecardError {
-            #expect(e.row == row && e.column == column && e.path == nil, "\(e)")
+        } catch let e as Diagnostic {
+            #expect(e.row == row && e.column == column && e.file == nil, "\(e)")
             #expect(e.description.hasPrefix(text), "\(e)")
             #expect(e.description.contains(". Fix: "), "\(e)")
         } catch {
@@ -447,8 +448,8 @@ import TestSupport
             for k in 1..<(n - 1) { yaml += "      - {below: \(k + 1), points: \(points[k])}\n" }
             yaml += "      - {points: \(points[n - 1])}\n"
             #expect { _ = try Scorecard.parse(yaml, path: "d.yaml") } throws: { e in
-                guard let e = e as? ScorecardError else { return false }
-                return e.line == 6 + i && e.problem.hasPrefix("direction: higher, but")
+                guard let e = e as? Diagnostic, e.code == .scorecard else { return false }
+                return e.fileLine == 6 + i && e.problem.hasPrefix("direction: higher, but")
             }
         }
     }

@@ -3,6 +3,7 @@ import ScoringCore
 @testable import Service
 import TestSupport
 import Testing
+import Support
 
 /// What a hostile or careless client can and cannot do to `healthscore serve`.
 @Suite(.serialized) struct ServiceHardeningTests {
@@ -46,9 +47,9 @@ import Testing
     }
 
     @Test func tokensThatCanBeGuessedOrMistypedAreRefused() throws {
-        #expect(throws: ServeError.self) { try BearerToken("short") }
-        #expect(throws: ServeError.self) { try BearerToken("has a space inside it, long enough") }
-        #expect(throws: ServeError.self) { try BearerToken("ünïcödé-is-not-a-token-here") }
+        #expect(throws: Diagnostic.self) { try BearerToken("short") }
+        #expect(throws: Diagnostic.self) { try BearerToken("has a space inside it, long enough") }
+        #expect(throws: Diagnostic.self) { try BearerToken("ünïcödé-is-not-a-token-here") }
         let dir = Fixtures.temporaryDirectory()
         let file = dir.appendingPathComponent("token").path
         try Data((Self.secret + "\n").utf8).write(to: URL(fileURLWithPath: file))
@@ -56,7 +57,7 @@ import Testing
         do {
             _ = try BearerToken(file: dir.appendingPathComponent("absent").path)
             Issue.record("a missing token file was accepted")
-        } catch let error as ServeError {
+        } catch let error as Diagnostic {
             #expect(error.description.contains("absent") && error.description.contains("--token-file"))
         }
     }

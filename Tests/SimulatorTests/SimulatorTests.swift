@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Support
 @testable import Simulator
 
 /// A CSV parsed column-wise by a byte-level reader over unsafe buffers: debug builds are far too
@@ -499,15 +500,15 @@ struct SimulatorTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let csv = directory.appendingPathComponent("x.csv").path
         let truth = directory.appendingPathComponent("x.json").path
-        #expect(throws: SimulatorError.self) {
+        #expect(throws: Diagnostic.self) {
             try Simulator.write(config: SimulationConfig(customers: 10, months: 0, seed: 1), csvPath: csv, truthPath: truth)
         }
-        #expect(throws: SimulatorError.self) {
+        #expect(throws: Diagnostic.self) {
             try Simulator.write(config: SimulationConfig(customers: 10, months: .max, seed: 1), csvPath: csv, truthPath: truth)
         }
         var badMonth = SimulationConfig(customers: 10, months: 2, seed: 1)
         badMonth.startMonth = 13
-        #expect(throws: SimulatorError.self) {
+        #expect(throws: Diagnostic.self) {
             try Simulator.write(config: badMonth, csvPath: csv, truthPath: truth)
         }
         #expect(throws: (any Error).self) {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import Tabular
+import Support
 
 /// Cells of a table decoded to comparable values: numbers by bit pattern,
 /// text by spelling, missing as nil, whatever kind each piece chose.
@@ -156,6 +157,6 @@ private func awkwardCSV(rows: Int, seed: UInt64) -> String {
     }
 }
 
-private func failureOf(_ body: () throws -> Void) -> DataError? {
-    do { try body(); return nil } catch { return error as? DataError }
+private func failureOf(_ body: () throws -> Void) -> Diagnostic? {
+    do { try body(); return nil } catch { return error as? Diagnostic }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import Tabular
+import Support
 
 // MARK: - Helpers
 
@@ -9,16 +10,16 @@ private func read(_ text: String, _ options: CSVOptions = CSVOptions()) throws -
     try CSVReader.read(data: Array(text.utf8), path: "t.csv", options: options)
 }
 
-private func failure(_ bytes: [UInt8], _ options: CSVOptions = CSVOptions()) -> DataError? {
+private func failure(_ bytes: [UInt8], _ options: CSVOptions = CSVOptions()) -> Diagnostic? {
     do {
         _ = try CSVReader.read(data: bytes, path: "t.csv", options: options)
         return nil
     } catch {
-        return error as? DataError
+        return error as? Diagnostic
     }
 }
 
-private func failure(_ text: String, _ options: CSVOptions = CSVOptions()) -> DataError? {
+private func failure(_ text: String, _ options: CSVOptions = CSVOptions()) -> Diagnostic? {
     failure(Array(text.utf8), options)
 }
 
@@ -234,10 +235,10 @@ private func quoted(_ cell: String, always: Bool = false) -> String {
 @Suite struct CSVErrorTests {
     @Test func missingFileAndDirectory() {
         let path = "/tmp/definitely-not-here-\(UUID().uuidString).csv"
-        #expect(throws: DataError.self) { try CSVReader.read(path: path) }
+        #expect(throws: Diagnostic.self) { try CSVReader.read(path: path) }
         do {
             _ = try CSVReader.read(path: path)
-        } catch let e as DataError {
+        } catch let e as Diagnostic {
             #expect(e.file == path)
             #expect(e.problem == "file not found")
             #expect(e.description.hasPrefix(path + ": file not found. Fix: "))
@@ -247,7 +248,7 @@ private func quoted(_ cell: String, always: Bool = false) -> String {
         do {
             _ = try CSVReader.read(path: "/tmp")
             Issue.record("a directory was read")
-        } catch let e as DataError {
+        } catch let e as Diagnostic {
             #expect(e.problem.contains("directory"))
         } catch {
             Issue.record("unexpected \(error)")
@@ -386,9 +387,9 @@ private func quoted(_ cell: String, always: Bool = false) -> String {
     @Test func descriptionIsOneLineInTheDocumentedShape() throws {
         let e = try #require(failure("a,logins\n1,2\n3,inf\n"))
         #expect(e.description == "t.csv: row 2 (line 3), column 'logins': infinite value 'inf'. Fix: replace it with an empty cell (missing) or a finite number")
-        let withBreak = DataError(file: "f", column: "a\nb", problem: "bad\nthing", fix: "x")
+        let withBreak = Diagnostic(.data, file: "f", column: "a\nb", problem: "bad\nthing", fix: "x")
         #expect(!withBreak.description.contains("\n"))
-        #expect(DataError(file: "f", line: 4, problem: "p", fix: "q").description == "f: line 4: p. Fix: q")
+        #expect(Diagnostic(.data, file: "f", line: 4, problem: "p", fix: "q").description == "f: line 4: p. Fix: q")
     }
 }
 

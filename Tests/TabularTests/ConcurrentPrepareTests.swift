@@ -3,6 +3,7 @@ import Testing
 import ScoringCore
 import TestSupport
 @testable import Tabular
+import Support
 
 /// The pieces that let the fit's preparation use every core: the digest on its own thread and the
 /// per-column work list.
@@ -20,7 +21,7 @@ import TestSupport
 
     @Test func backgroundDigestOfAMissingFileThrowsOnWait() {
         let pending = FileDigest.start(path: "/nonexistent/file.csv")
-        #expect(throws: DataError.self) { try pending.wait() }
+        #expect(throws: Diagnostic.self) { try pending.wait() }
     }
 
     @Test func columnWorkVisitsEveryIndexOnce() throws {

@@ -3,6 +3,7 @@ import Testing
 import ScoringCore
 import TestSupport
 @testable import Tabular
+import Support
 
 @Suite struct FileDigestTests {
     @Test func opensslDigestAgreesWithThePortableOne() throws {
@@ -22,7 +23,7 @@ import TestSupport
     }
 
     @Test func missingFileIsADataError() {
-        #expect(throws: DataError.self) { try FileDigest.sha256Hex(path: "/nonexistent/file.csv") }
+        #expect(throws: Diagnostic.self) { try FileDigest.sha256Hex(path: "/nonexistent/file.csv") }
     }
 }
 
@@ -42,8 +43,8 @@ import TestSupport
     }
 
     @Test func recordStructureIsStillChecked() {
-        #expect(throws: DataError.self) { try read("id,x\nA,1\nB\n", skip: ["id"]) }
-        #expect(throws: DataError.self) { try read("id,x\n\"A,1\n", skip: ["id"]) }
+        #expect(throws: Diagnostic.self) { try read("id,x\nA,1\nB\n", skip: ["id"]) }
+        #expect(throws: Diagnostic.self) { try read("id,x\n\"A,1\n", skip: ["id"]) }
     }
 }
 

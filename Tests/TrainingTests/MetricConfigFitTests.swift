@@ -5,6 +5,7 @@ import ScoringCore
 import Tabular
 import TestSupport
 @testable import Training
+import Support
 
 /// The metric configuration drives the fit: directions become sign constraints, groups become
 /// one averaged term, rare levels are pooled, missing numbers get a median fill — and the scoring
@@ -139,7 +140,7 @@ import TestSupport
         let base = try Self.mlcRow(scorer, state: "AL")
         #expect(abs(try Self.mlcRow(scorer, state: "CA") - base - other) < 1e-12)
         #expect(abs(try Self.mlcRow(scorer, state: "Atlantis") - base - other) < 1e-12)  // unseen → (other), as stored
-        #expect(throws: ScoringError.self) { _ = try Self.mlcRow(Scorer(model: pooled.model, unknownLevels: .error), state: "Atlantis") }
+        #expect(throws: Diagnostic.self) { _ = try Self.mlcRow(Scorer(model: pooled.model, unknownLevels: .error), state: "Atlantis") }
         #expect(abs(try Self.mlcRow(Scorer(model: pooled.model, unknownLevels: .reference), state: "Atlantis") - base) < 1e-12)
     }
 
