@@ -1,15 +1,20 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Dependency arrows point one way:
-//   healthscore (CLI) → Training → FitEngine / Tabular / MetricConfig → ScoringCore
-//   healthscore (CLI) → Evaluation → Training / ModelMetrics / Scorecards
-//   ModelMetrics (accuracy measures) depends on nothing but Foundation.
-//   healthscore (CLI) → DistributedFitting → Training; DistributedFitting → CMPI only with the MPI trait.
-//   healthscore-serve (HealthScoreServe) → Service → ScoringCore; both programs → CommandSupport.
-//   The main tool does not depend on Service, so its build needs no SwiftNIO.
-// ScoringCore is pure Swift + Foundation: it is what production embeds, so it
-// must never see CLapack or FitEngine.
+// Sources/ is grouped by layer; ARCHITECTURE.md draws the arrows, and CoreIsolationTests checks
+// every target's dependencies against it. In short, a layer may use the ones below it:
+//   Tools       the programs: CLI, service, fuzz targets, and what they share
+//   Judging     accuracy measures, scorecards, evaluation and comparison, the report
+//   Production  batch scoring, exports, the score history, the HTTP service (never the numerics)
+//   Fitting     BLAS/LAPACK solvers, the fit pipeline, distributed fits
+//   Data        CSV and designs, the metric configuration, the simulator
+//   Core        ScoringCore (what production embeds: pure Swift + Foundation) and Support (the leaf)
+//   System      C shims: BLAS/LAPACK, OpenSSL's SHA-256, SQLite, MPI, the row kernels
+// The main tool does not depend on Service, so its build needs no SwiftNIO.
+
+/// A source target's folder: `Sources/<layer>/<target>`.
+func source(_ layer: String, _ target: String) -> String { "Sources/\(layer)/\(target)" }
+
 let package = Package(
     name: "healthscore",
     products: [
@@ -35,75 +40,83 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.25.0"),
     ],
     targets: [
-        .systemLibrary(
-            name: "CLapack",
-            path: "Sources/CLapack",
-            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
-        ),
-        .systemLibrary(
-            name: "CCrypto",
-            path: "Sources/CCrypto",
-            providers: [.apt(["libssl-dev"])]
-        ),
-        .systemLibrary(
-            name: "CSQLite",
-            path: "Sources/CSQLite",
-            providers: [.apt(["libsqlite3-dev"])]
-        ),
-        .systemLibrary(
-            name: "CMPI",
-            path: "Sources/CMPI",
-            pkgConfig: "ompi-c",
-            providers: [.apt(["libopenmpi-dev"])]
-        ),
-        .target(name: "ScoringCore", dependencies: ["Support"]),
-        // The leaf every layer may use: small shared pieces with no dependency (the PRNG).
-        .target(name: "Support"),
-        // What production links besides the core: exports to SQL/PMML/ONNX, the score history, the service.
-        .target(name: "Exports", dependencies: ["Support", "ScoringCore"]),
-        .target(name: "Report", dependencies: ["Support", "Evaluation", "ModelMetrics", "ScoringCore", "Tabular", "BatchScoring", "Training"]),
-        .target(name: "History", dependencies: ["ScoringCore", "CSQLite"]),
-        .target(name: "Service", dependencies: ["Support", 
-            "ScoringCore", .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
-        ]),
-        .target(name: "Tabular", dependencies: ["Support", "ScoringCore", "CCrypto"]),
-        .target(name: "BatchScoring", dependencies: ["Support", "Tabular", "ScoringCore"]),
+        // System: C libraries and shims.
+        .systemLibrary(name: "CLapack", path: source("System", "CLapack"), providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        .systemLibrary(name: "CCrypto", path: source("System", "CCrypto"), providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSQLite", path: source("System", "CSQLite"), providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CMPI", path: source("System", "CMPI"), pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         // The per-row exp/log1p of a Newton pass, vectorised (C: per-function target attributes).
-        .target(name: "CRowKernels"),
-        .target(name: "FitEngine", dependencies: ["CLapack", "CRowKernels", "Support"]),
-        .target(name: "Simulator", dependencies: ["ScoringCore", "Support"]),
+        .target(name: "CRowKernels", path: source("System", "CRowKernels")),
+        .target(name: "CFuzzerEntry", path: source("System", "CFuzzerEntry")),
+
+        // Core: the leaf every layer may use (Diagnostic, special functions, the PRNG),
+        // and the scoring core production embeds.
+        .target(name: "Support", path: source("Core", "Support")),
+        .target(name: "ScoringCore", dependencies: ["Support"], path: source("Core", "ScoringCore")),
+
+        // Data
+        .target(name: "Tabular", dependencies: ["Support", "ScoringCore", "CCrypto"], path: source("Data", "Tabular")),
+        .target(name: "MetricConfig", dependencies: ["Support", "ScoringCore", .product(name: "Yams", package: "Yams")],
+                path: source("Data", "MetricConfig")),
+        .target(name: "Simulator", dependencies: ["ScoringCore", "Support"], path: source("Data", "Simulator")),
+
+        // Fitting
+        .target(name: "FitEngine", dependencies: ["CLapack", "CRowKernels", "Support"], path: source("Fitting", "FitEngine")),
+        .target(name: "Training", dependencies: ["Support", "FitEngine", "Tabular", "ScoringCore", "MetricConfig"],
+                path: source("Fitting", "Training")),
         .target(
             name: "DistributedFitting",
             dependencies: ["Support", "FitEngine", "Tabular", "Training", "ScoringCore",
-                           .target(name: "CMPI", condition: .when(traits: ["MPI"]))]
+                           .target(name: "CMPI", condition: .when(traits: ["MPI"]))],
+            path: source("Fitting", "DistributedFitting")
         ),
-        .target(name: "ModelMetrics"),
-        .target(name: "MetricConfig", dependencies: ["Support", "ScoringCore", .product(name: "Yams", package: "Yams")]),
-        .target(name: "Training", dependencies: ["Support", "FitEngine", "Tabular", "ScoringCore", "MetricConfig"]),
-        .target(name: "Scorecards", dependencies: ["Support", "ScoringCore", "MetricConfig", .product(name: "Yams", package: "Yams")]),
+
+        // Production: what production links besides the core.
+        .target(name: "BatchScoring", dependencies: ["Support", "Tabular", "ScoringCore"], path: source("Production", "BatchScoring")),
+        .target(name: "Exports", dependencies: ["Support", "ScoringCore"], path: source("Production", "Exports")),
+        .target(name: "History", dependencies: ["Support", "ScoringCore", "CSQLite"], path: source("Production", "History")),
+        .target(
+            name: "Service",
+            dependencies: [
+                "Support", "ScoringCore", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            ],
+            path: source("Production", "Service")
+        ),
+
+        // Judging: accuracy measures (Foundation only), the team's scorecards, evaluation, the report.
+        .target(name: "Accuracy", dependencies: ["Support"], path: source("Judging", "Accuracy")),
+        .target(name: "Scorecards", dependencies: ["Support", "ScoringCore", "MetricConfig", .product(name: "Yams", package: "Yams")],
+                path: source("Judging", "Scorecards")),
         .target(
             name: "Evaluation",
-            dependencies: ["Training", "Tabular", "FitEngine", "ScoringCore", "ModelMetrics", "MetricConfig", "Scorecards", "BatchScoring", "Support"]
+            dependencies: ["Support", "Training", "Tabular", "FitEngine", "ScoringCore", "Accuracy", "MetricConfig", "Scorecards", "BatchScoring"],
+            path: source("Judging", "Evaluation")
         ),
-        // What the command-line programs share: one-line errors, the standard-output writer, model trust
-        // options, the service's options.
-        .target(name: "CommandSupport", dependencies: ["Support", "ScoringCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .target(name: "Report", dependencies: ["Support", "Evaluation", "Accuracy", "ScoringCore", "Tabular", "BatchScoring", "Training"],
+                path: source("Judging", "Report")),
+
+        // Tools: the programs and what they share (one-line errors, standard output, model trust options).
+        .target(name: "CommandSupport", dependencies: ["Support", "ScoringCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                path: source("Tools", "CommandSupport")),
         .executableTarget(
             name: "HealthScoreCLI",
-            dependencies: ["Support", 
-                "Training", "Tabular", "ScoringCore", "Simulator", "FitEngine", "MetricConfig", "ModelMetrics", "Scorecards", "Evaluation",
-                "Exports", "History", "Report", "DistributedFitting", "CommandSupport", "BatchScoring",
+            dependencies: [
+                "Support", "Training", "Tabular", "ScoringCore", "Simulator", "FitEngine", "MetricConfig", "Accuracy", "Scorecards",
+                "Evaluation", "Exports", "History", "Report", "DistributedFitting", "CommandSupport", "BatchScoring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            path: source("Tools", "HealthScoreCLI")
         ),
         .executableTarget(
             name: "HealthScoreServe",
-            dependencies: ["Service", "ScoringCore", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Service", "ScoringCore", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: source("Tools", "HealthScoreServe")
         ),
-        .target(name: "FuzzHarness", dependencies: ["Support", "Tabular", "ScoringCore", "MetricConfig", "Scorecards", "Service"]),
-        .target(name: "CFuzzerEntry"),
-        .executableTarget(name: "FuzzTargets", dependencies: ["FuzzHarness", "CFuzzerEntry"]),
+        .target(name: "FuzzHarness", dependencies: ["Support", "Tabular", "ScoringCore", "MetricConfig", "Scorecards", "Service"],
+                path: source("Tools", "FuzzHarness")),
+        .executableTarget(name: "FuzzTargets", dependencies: ["FuzzHarness", "CFuzzerEntry"], path: source("Tools", "FuzzTargets")),
+
         .target(name: "TestSupport", dependencies: ["Support"], path: "Tests/TestSupport"),
         // Checks each MPI collective under `mpirun` (.ci/mpi-check); without the trait it only says so.
         .executableTarget(name: "MPISmoke", dependencies: ["DistributedFitting"], path: "Tests/MPISmoke"),
@@ -112,16 +125,16 @@ let package = Package(
         .testTarget(name: "BatchScoringTests", dependencies: ["BatchScoring", "ScoringCore", "Tabular", "Training", "Simulator", "TestSupport"]),
         .testTarget(name: "FitEngineTests", dependencies: ["Support", "FitEngine", "CRowKernels", "TestSupport"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "TestSupport"]),
-        .testTarget(name: "ModelMetricsTests", dependencies: ["ModelMetrics", "TestSupport"]),
+        .testTarget(name: "AccuracyTests", dependencies: ["Support", "Accuracy", "TestSupport"]),
         .testTarget(name: "MetricConfigTests", dependencies: ["Support", "MetricConfig", "TestSupport"]),
         .testTarget(name: "ExportsTests", dependencies: ["Support", "Exports", "ScoringCore", "Training", "Tabular", "TestSupport"]),
-        .testTarget(name: "HistoryTests", dependencies: ["History", "ScoringCore", "Training", "Tabular", "TestSupport"]),
+        .testTarget(name: "HistoryTests", dependencies: ["Support", "History", "ScoringCore", "Training", "Tabular", "TestSupport"]),
         .testTarget(name: "ServiceTests", dependencies: ["Support", "Service", "ScoringCore", "Training", "Tabular", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Evaluation", "Training", "Tabular", "ScoringCore", "TestSupport"]),
         .testTarget(name: "ScorecardsTests", dependencies: ["Support", "Scorecards", "ScoringCore", "TestSupport"]),
         .testTarget(
             name: "EvaluationTests",
-            dependencies: ["Support", "Evaluation", "Training", "Tabular", "ModelMetrics", "MetricConfig", "Scorecards", "ScoringCore", "Simulator", "TestSupport"]
+            dependencies: ["Support", "Evaluation", "Training", "Tabular", "Accuracy", "MetricConfig", "Scorecards", "ScoringCore", "Simulator", "TestSupport"]
         ),
         .testTarget(
             name: "TrainingTests",

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Evaluation
 import MetricConfig
-import ModelMetrics
+import Accuracy
 import Scorecards
 import ScoringCore
 import Tabular
