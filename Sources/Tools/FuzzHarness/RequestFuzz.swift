@@ -16,8 +16,11 @@ enum RequestFuzz {
     }()
 
     static var defaultModelPath: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Tests/Fuzz/corpus/model/simulated_points_model.json").path
+        var root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while root.path != "/", !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) {
+            root.deleteLastPathComponent()
+        }
+        return root.appendingPathComponent("Tests/Fuzz/corpus/model/simulated_points_model.json").path
     }
 
     static let reasonTexts: [String?] = [nil, "0", "3", "20", "21", "-1", "x"]
