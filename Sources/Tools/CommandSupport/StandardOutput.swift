@@ -49,14 +49,13 @@ public enum StandardOutput {
         default: fix = "check where standard output is redirected, or use --out"
         }
         let outcome = committing ? "nothing was recorded" : "the output is incomplete"
-        return Diagnostic(.usage, problem: "writing standard output failed (\(String(cString: strerror(code)))); \(outcome). Fix: \(fix)")
+        return Diagnostic(.output, problem: "writing standard output failed (\(String(cString: strerror(code)))); \(outcome)", fix: fix)
     }
 }
 
-
 /// Prints a one-line error to stderr and exits non-zero; the message already names file, row,
 /// column and the fix.
-public func fail(_ error: Error) -> Never {
+func fail(_ error: Error) -> Never {
     var message = "\(error)"
     if let e = error as? LocalizedError, let d = e.errorDescription { message = d }
     printError("healthscore: error: " + message.replacingOccurrences(of: "\n", with: " "))
@@ -79,7 +78,18 @@ extension ParsableCommand {
         StandardOutput.install()
         do {
             var command = try parseAsRoot()
-            try command.run()
+            do {
+                try command.run()
+            } catch let code as ExitCode {
+                // A command that has said what it had to (or, on an MPI rank, leaves another rank's
+                // error to that rank).
+                if code == .success { StandardOutput.finish() }
+                Foundation.exit(code.rawValue)
+            } catch let error where !(error is ValidationError) && exitCode(for: error) != .success {
+                // The command's own failure (help and version requests end in success, and a
+                // ValidationError is a usage error): one line naming the input and the fix.
+                fail(error)
+            }
             StandardOutput.finish()
             AfterSuccess.flush()
         } catch {

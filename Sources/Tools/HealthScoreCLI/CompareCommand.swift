@@ -76,7 +76,7 @@ struct Compare: ParsableCommand {
     }
 
     func run() throws {
-        runComparison(data: data, specs: candidate, roles: roles, splits: splits, report: report, csv: csv)
+        try runComparison(data: data, specs: candidate, roles: roles, splits: splits, report: report, csv: csv)
     }
 }
 
@@ -103,7 +103,7 @@ struct Backtest: ParsableCommand {
     }
 
     func run() throws {
-        runComparison(data: data, specs: candidate.isEmpty ? ["fitted=fit"] : candidate, roles: roles, splits: splits, report: report, csv: csv)
+        try runComparison(data: data, specs: candidate.isEmpty ? ["fitted=fit"] : candidate, roles: roles, splits: splits, report: report, csv: csv)
     }
 }
 
@@ -115,24 +115,22 @@ struct ComparisonOutput: Encodable {
 }
 
 /// `compare` and `backtest`: parse the candidates, run, print.
-func runComparison(data: String, specs: [String], roles: DataRoleOptions, splits: SplitOptions, report: ReportOptions, csv: String?) {
-    do {
-        let candidates = try specs.map(Candidate.parse)
-        try AtomicFile.checkOutputs([("--csv", csv)], inputs: [("the data file", data), ("--config", roles.config)]
-                                        + candidates.flatMap { c in c.inputPaths.map { ("--candidate \(c.name)", $0) } })
-        // A model used as it is, judged on the file it was fitted on, is judged in sample.
-        let digest = try? FileDigest.sha256Hex(path: data)
-        for c in candidates {
-            if case .model(let m, _, true) = c.kind, m.training.sha256 == digest {
-                AfterSuccess.warnings.append("healthscore compare: warning: candidate '\(c.name)' is used as it is and was fitted on \(data) itself: its \"out-of-sample\" figures are in sample and flatter it; judge it on a later file, or refit it per fold (model:FILE)")
-            }
+func runComparison(data: String, specs: [String], roles: DataRoleOptions, splits: SplitOptions, report: ReportOptions, csv: String?) throws {
+    let candidates = try specs.map(Candidate.parse)
+    try AtomicFile.checkOutputs([("--csv", csv)], inputs: [("the data file", data), ("--config", roles.config)]
+                                    + candidates.flatMap { c in c.inputPaths.map { ("--candidate \(c.name)", $0) } })
+    // A model used as it is, judged on the file it was fitted on, is judged in sample.
+    let digest = try? FileDigest.sha256Hex(path: data)
+    for c in candidates {
+        if case .model(let m, _, true) = c.kind, m.training.sha256 == digest {
+            AfterSuccess.warnings.append("healthscore compare: warning: candidate '\(c.name)' is used as it is and was fitted on \(data) itself: its \"out-of-sample\" figures are in sample and flatter it; judge it on a later file, or refit it per fold (model:FILE)")
         }
-        let names = candidates.map(\.name)
-        if Set(names).count != names.count { throw ValidationError("candidate names must differ (got \(names.joined(separator: ", ")))") }
-        let output = try ComparisonRun(data: data, roles: try roles.resolved(), naValues: roles.naValues, candidates: candidates,
-                                       splits: splits, report: report).execute()
-        try emit(output, report: report, csvPath: csv)
-    } catch { fail(error) }
+    }
+    let names = candidates.map(\.name)
+    if Set(names).count != names.count { throw ValidationError("candidate names must differ (got \(names.joined(separator: ", ")))") }
+    let output = try ComparisonRun(data: data, roles: try roles.resolved(), naValues: roles.naValues, candidates: candidates,
+                                   splits: splits, report: report).execute()
+    try emit(output, report: report, csvPath: csv)
 }
 
 func emit(_ output: ComparisonOutput, report: ReportOptions, csvPath: String?) throws {

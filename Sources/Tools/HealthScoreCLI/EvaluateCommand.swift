@@ -64,23 +64,21 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         returnFreedMemoryPromptly()
-        do {
-            if !model.lowercased().hasSuffix(".yaml") && !model.lowercased().hasSuffix(".yml") {
-                try trust.check(ModelArtifact.load(path: model, allowUnsigned: trust.allowUnsigned), path: model, command: "evaluate")
+        if !model.lowercased().hasSuffix(".yaml") && !model.lowercased().hasSuffix(".yml") {
+            try trust.check(ModelArtifact.load(path: model, allowUnsigned: trust.allowUnsigned), path: model, command: "evaluate")
+        }
+        let result = try ModelEvaluation.run(modelPath: model, dataPath: data, target: target, positive: positive,
+                                             bands: try report.healthBands(), options: report.evaluationOptions,
+                                             allowUnsigned: trust.allowUnsigned, unknownLevels: unknownLevel)
+        if report.json {
+            try printJSON(result)
+        } else {
+            var title = "healthscore evaluate: \(result.model) on \((data as NSString).lastPathComponent)"
+            if !result.excludedRows.isEmpty {
+                title += "\nLeft out: " + result.excludedRows.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: "; ")
             }
-            let result = try ModelEvaluation.run(modelPath: model, dataPath: data, target: target, positive: positive,
-                                                 bands: try report.healthBands(), options: report.evaluationOptions,
-                                                 allowUnsigned: trust.allowUnsigned, unknownLevels: unknownLevel)
-            if report.json {
-                try printJSON(result)
-            } else {
-                var title = "healthscore evaluate: \(result.model) on \((data as NSString).lastPathComponent)"
-                if !result.excludedRows.isEmpty {
-                    title += "\nLeft out: " + result.excludedRows.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: "; ")
-                }
-                print(ReportText.evaluation(result.evaluation, title: title, note: result.note, paint: Terminal.band), terminator: "")
-            }
-        } catch { fail(error) }
+            print(ReportText.evaluation(result.evaluation, title: title, note: result.note, paint: Terminal.band), terminator: "")
+        }
     }
 }
 

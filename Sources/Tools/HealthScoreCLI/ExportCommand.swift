@@ -64,32 +64,30 @@ struct Export: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            try AtomicFile.checkOutputs([("--out", out)], inputs: [("the model", model), ("--verify", verify)])
-            var artifact = try ModelArtifact.load(path: model, allowUnsigned: trust.allowUnsigned)
-            try trust.check(artifact, path: model, command: "export")
-            if let scale {
-                let target: ScoreScale = scale == .points
-                    ? .points(pdo: pdo, reference: referenceScore, odds: referenceOdds, round: roundPoints) : .probability
-                let current = artifact.scoring ?? ScoringSpec(scale: .probability, bands: [], bandMethod: "none")
-                artifact.scoring = current.rescaled(to: target)
-                artifact.checksum = nil  // a new model: sealed again when written
-            }
-            var options = ExportOptions()
-            options.sourceTable = table
-            options.scorecard = scorecard
-            options.plainNumbers = plainNumbers
-            options.textNumbers = textNumbers
-            options.keep = columnList(keep)
-            if let verify {
-                let (table, _) = try ScoringInput.read(path: verify, model: artifact)
-                let part = table.subset(rows: Array(0..<min(verifyRows, table.rowCount)))
-                options.verification = (part.rowCount, ScoringInput.columns(part, names: Scorer(model: artifact).requiredColumns,
-                                                                                      numberFormat: artifact.schema.numberFormat ?? .plain))
-            }
-            let data = try Exporter.export(artifact, format: format, options: options)
-            try AtomicFile.write(data, to: out)
-            print("\(format.rawValue) export of \(model) written to \(out) (\(data.count) bytes)")
-        } catch { fail(error) }
+        try AtomicFile.checkOutputs([("--out", out)], inputs: [("the model", model), ("--verify", verify)])
+        var artifact = try ModelArtifact.load(path: model, allowUnsigned: trust.allowUnsigned)
+        try trust.check(artifact, path: model, command: "export")
+        if let scale {
+            let target: ScoreScale = scale == .points
+                ? .points(pdo: pdo, reference: referenceScore, odds: referenceOdds, round: roundPoints) : .probability
+            let current = artifact.scoring ?? ScoringSpec(scale: .probability, bands: [], bandMethod: "none")
+            artifact.scoring = current.rescaled(to: target)
+            artifact.checksum = nil  // a new model: sealed again when written
+        }
+        var options = ExportOptions()
+        options.sourceTable = table
+        options.scorecard = scorecard
+        options.plainNumbers = plainNumbers
+        options.textNumbers = textNumbers
+        options.keep = columnList(keep)
+        if let verify {
+            let (table, _) = try ScoringInput.read(path: verify, model: artifact)
+            let part = table.subset(rows: Array(0..<min(verifyRows, table.rowCount)))
+            options.verification = (part.rowCount, ScoringInput.columns(part, names: Scorer(model: artifact).requiredColumns,
+                                                                                  numberFormat: artifact.schema.numberFormat ?? .plain))
+        }
+        let data = try Exporter.export(artifact, format: format, options: options)
+        try AtomicFile.write(data, to: out)
+        print("\(format.rawValue) export of \(model) written to \(out) (\(data.count) bytes)")
     }
 }

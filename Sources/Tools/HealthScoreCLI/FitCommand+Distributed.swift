@@ -1,3 +1,4 @@
+import ArgumentParser
 import DistributedFitting
 import FitEngine
 import CommandSupport
@@ -8,10 +9,11 @@ import Training
 extension Fit {
     /// `fit --distributed` under `mpirun -np K`: every rank reads its share of the rows (or, for
     /// `--lambda auto`, fits its share of the folds), the ranks sum their statistics, and rank 0
-    /// prints and writes what a single process would.
-    func runDistributed() -> Never {
+    /// prints and writes what a single process would. Every rank leaves through `ExitCode` (the
+    /// ranks that only follow another's error, quietly), so none runs the single-process ending.
+    func runDistributed() throws -> Never {
         let group: ProcessGroup
-        do { group = try ProcessGroup.world() } catch { fail(error) }
+        group = try ProcessGroup.world()
         var clock = Timings()
         let model: ModelArtifact
         var iterationSeconds: [Double] = []
@@ -50,20 +52,19 @@ extension Fit {
             }
         } catch DistributedError.peerFailed {
             group.finish()
-            Foundation.exit(1)
+            throw ExitCode.failure
         } catch {
             group.finish()
-            fail(error)
+            throw error
         }
         if group.rank == 0 {
-            emit(model, clock: clock, iterationSeconds: iterationSeconds, written: " (\(group.size) ranks)",
+            try emit(model, clock: clock, iterationSeconds: iterationSeconds, written: " (\(group.size) ranks)",
                  timingTail: "ranks=\(group.size)") {
                 if let cvResult { printPathTable(cvResult) }
             }
         }
         group.finish()
-        StandardOutput.finish()
-        Foundation.exit(0)
+        throw ExitCode.success
     }
 
     /// What the distributed solvers cover — maximum likelihood with model standard errors and

@@ -115,11 +115,9 @@ struct Fit: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            try AtomicFile.checkOutputs([("--out", out), ("--correlations", correlations)],
-                                        inputs: ([data] + moreData).map { ("the data file", $0) } + [("--config", roles.config)])
-        } catch { fail(error) }
-        if distributed { runDistributed() }
+        try AtomicFile.checkOutputs([("--out", out), ("--correlations", correlations)],
+                                    inputs: ([data] + moreData).map { ("the data file", $0) } + [("--config", roles.config)])
+        if distributed { try runDistributed() }
         var options = FitOptions()
         options.maxIterations = maxIterations
         let (estimator, clusterColumn) = try covarianceChoice()
@@ -130,45 +128,43 @@ struct Fit: ParsableCommand {
         var iterationSeconds: [Double] = []
         var cvResult: CVResult? = nil
         let progressLine = Progress(enabled: !quiet && !json)
-        do {
-            let termBounds = bound.compactMap(TermBound.init(parsing:))
-            var columnRoles = try roles.resolved()
-            columnRoles.scoring = try scoring.choice()
-            columnRoles.cluster = clusterColumn
-            if let lambda, [.l2, .l1, .elasticnet].contains(penalty) {
-                let mix = alpha ?? penalty.defaultAlpha
-                switch lambda {
-                case .auto:
-                    let result = try FitPipeline.runCrossValidated(dataPath: data, roles: columnRoles, naValues: roles.naValues,
-                                                                   alpha: mix, folds: folds, seed: seed, select: lambdaSelect,
-                                                                   bounds: termBounds,
-                                                                   progress: { progressLine.update("cross-validation fold \($0)/\($1): λ path") },
-                                                                   timings: &clock)
-                    progressLine.finish()
-                    model = result.model
-                    cvResult = result.cv
-                case .value(let value):
-                    model = try FitPipeline.runPenalized(dataPath: data, roles: columnRoles, naValues: roles.naValues,
-                                                         penalty: ElasticNetPenalty(alpha: mix, lambda: value), bounds: termBounds,
-                                                         timings: &clock).model
-                }
-            } else if streaming {
-                let result = try FitPipeline.runStreaming(dataPaths: [data] + moreData, roles: columnRoles, naValues: roles.naValues, options: options,
-                                                          bounds: termBounds, timings: &clock)
+        let termBounds = bound.compactMap(TermBound.init(parsing:))
+        var columnRoles = try roles.resolved()
+        columnRoles.scoring = try scoring.choice()
+        columnRoles.cluster = clusterColumn
+        if let lambda, [.l2, .l1, .elasticnet].contains(penalty) {
+            let mix = alpha ?? penalty.defaultAlpha
+            switch lambda {
+            case .auto:
+                let result = try FitPipeline.runCrossValidated(dataPath: data, roles: columnRoles, naValues: roles.naValues,
+                                                               alpha: mix, folds: folds, seed: seed, select: lambdaSelect,
+                                                               bounds: termBounds,
+                                                               progress: { progressLine.update("cross-validation fold \($0)/\($1): λ path") },
+                                                               timings: &clock)
+                progressLine.finish()
                 model = result.model
-                iterationSeconds = result.fit.history.map(\.seconds)
-            } else {
-                let result = try FitPipeline.run(dataPath: data, roles: columnRoles, naValues: roles.naValues, options: options,
-                                                 bounds: termBounds, correlations: correlations != nil,
-                                                 timings: &clock)
-                model = result.model
-                if let correlations, let matrix = result.correlations {
-                    try AtomicFile.write(Data(matrix.csv().utf8), to: correlations)
-                }
-                iterationSeconds = result.fit.history.map(\.seconds)
+                cvResult = result.cv
+            case .value(let value):
+                model = try FitPipeline.runPenalized(dataPath: data, roles: columnRoles, naValues: roles.naValues,
+                                                     penalty: ElasticNetPenalty(alpha: mix, lambda: value), bounds: termBounds,
+                                                     timings: &clock).model
             }
-        } catch { fail(error) }
-        emit(model, clock: clock, iterationSeconds: iterationSeconds, written: "",
+        } else if streaming {
+            let result = try FitPipeline.runStreaming(dataPaths: [data] + moreData, roles: columnRoles, naValues: roles.naValues, options: options,
+                                                      bounds: termBounds, timings: &clock)
+            model = result.model
+            iterationSeconds = result.fit.history.map(\.seconds)
+        } else {
+            let result = try FitPipeline.run(dataPath: data, roles: columnRoles, naValues: roles.naValues, options: options,
+                                             bounds: termBounds, correlations: correlations != nil,
+                                             timings: &clock)
+            model = result.model
+            if let correlations, let matrix = result.correlations {
+                try AtomicFile.write(Data(matrix.csv().utf8), to: correlations)
+            }
+            iterationSeconds = result.fit.history.map(\.seconds)
+        }
+        try emit(model, clock: clock, iterationSeconds: iterationSeconds, written: "",
              timingTail: "blas_core=\(BLASInfo.coreName) blas_threads=\(BLASInfo.threads)") {
             if let cvResult { printPathTable(cvResult) }
         }
@@ -176,11 +172,10 @@ struct Fit: ParsableCommand {
 
     /// Writes `--out`, prints the summary or JSON, and the `--timings` lines: one ending for every way of fitting.
     func emit(_ model: ModelArtifact, clock: Timings, iterationSeconds: [Double], written: String, timingTail: String,
-              afterSummary: () -> Void = {}) {
-        let encoded: Data
-        do { encoded = try model.encoded() } catch { fail(error) }
+              afterSummary: () -> Void = {}) throws {
+        let encoded = try model.encoded()
         if let out {
-            do { try AtomicFile.write(encoded, to: out) } catch { fail(error) }
+            try AtomicFile.write(encoded, to: out)
         }
         if json {
             StandardOutput.write(encoded)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommandSupport
 import Foundation
+import Support
 import ScoringCore
 import Training
 
@@ -35,18 +36,16 @@ struct Init: ParsableCommand {
     var force = false
 
     func run() throws {
-        do {
-            try AtomicFile.checkOutputs([("--out", out == "-" ? nil : out)], inputs: [("the data file", data)])
-            if !force && FileManager.default.fileExists(atPath: out) {
-                throw ValidationError("\(out) exists. Fix: pass --force to replace it, or --out another path")
-            }
-            let text = try DataProfile.starter(dataPath: data, target: target, positive: positive, negatives: negative, id: id, time: time)
-            if out == "-" {
-                print(text, terminator: "")
-            } else {
-                try AtomicFile.write(Data(text.utf8), to: out)
-                print("Metric configuration written to \(out): set healthier_when for the metrics you know, then run\n  healthscore fit \(data) --config \(out)")
-            }
-        } catch { fail(error) }
+        try AtomicFile.checkOutputs([("--out", out == "-" ? nil : out)], inputs: [("the data file", data)])
+        if !force && FileManager.default.fileExists(atPath: out) {
+            throw Diagnostic(.output, file: out, problem: "the file exists", fix: "pass --force to replace it, or --out another path")
+        }
+        let text = try DataProfile.starter(dataPath: data, target: target, positive: positive, negatives: negative, id: id, time: time)
+        if out == "-" {
+            print(text, terminator: "")
+        } else {
+            try AtomicFile.write(Data(text.utf8), to: out)
+            print("Metric configuration written to \(out): set healthier_when for the metrics you know, then run\n  healthscore fit \(data) --config \(out)")
+        }
     }
 }

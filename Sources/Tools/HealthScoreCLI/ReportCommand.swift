@@ -27,13 +27,11 @@ struct ReportCommand: ParsableCommand {
     var atRisk: Int = 25
 
     func run() throws {
-        do {
-            try AtomicFile.checkOutputs([("--out", out)], inputs: [("the model", model), ("the data file", data), ("--comparison", comparison)])
-            try trust.check(ModelArtifact.load(path: model, allowUnsigned: trust.allowUnsigned), path: model, command: "report")
-            let html = try HTMLReport.build(modelPath: model, dataPath: data, comparisonPath: comparison, atRisk: atRisk,
-                                            allowUnsigned: trust.allowUnsigned)
-            try AtomicFile.write(Data(html.utf8), to: out)
-            print("Report written to \(out) (\(html.utf8.count / 1024) KiB)")
-        } catch { fail(error) }
+        try AtomicFile.checkOutputs([("--out", out)], inputs: [("the model", model), ("the data file", data), ("--comparison", comparison)])
+        try trust.check(ModelArtifact.load(path: model, allowUnsigned: trust.allowUnsigned), path: model, command: "report")
+        let html = try HTMLReport.build(modelPath: model, dataPath: data, comparisonPath: comparison, atRisk: atRisk,
+                                        allowUnsigned: trust.allowUnsigned)
+        try AtomicFile.write(Data(html.utf8), to: out)
+        print("Report written to \(out) (\(html.utf8.count / 1024) KiB)")
     }
 }

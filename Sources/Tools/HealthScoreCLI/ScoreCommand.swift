@@ -155,8 +155,8 @@ struct Score: ParsableCommand {
             try? writer?.finish()
             stream?.abandon()
             // A scheduled job must not take last run's file for this run's.
-            if let out, FileManager.default.fileExists(atPath: out) { fail(OutputKept(inner: error, path: out)) }
-            fail(error)
+            if let out, FileManager.default.fileExists(atPath: out) { throw OutputKept(inner: error, path: out) }
+            throw error
         }
     }
 }

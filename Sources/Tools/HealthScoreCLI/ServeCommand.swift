@@ -16,13 +16,14 @@ struct Serve: ParsableCommand {
     func run() throws {
         let program = Self.serverPath()
         guard FileManager.default.isExecutableFile(atPath: program) else {
-            fail(Diagnostic(.usage, problem: "the HTTP service is a program of its own and is not built yet (no \(program)). Fix: run '\(Self.buildCommand)' once in the package directory (for a debug build: swift build --product healthscore-serve), then run this command again"))
+            throw Diagnostic(.usage, problem: "the HTTP service is a program of its own and is not built yet (no \(program))",
+                             fix: "run '\(Self.buildCommand)' once in the package directory (for a debug build: swift build --product healthscore-serve), then run this command again")
         }
         let all = CommandLine.arguments
         let after = all.firstIndex(of: "serve").map { Array(all[($0 + 1)...]) } ?? []
         let argv = ([program] + after).map { strdup($0) } + [nil]
         execv(program, argv)
-        fail(Diagnostic(.usage, problem: "cannot start \(program) (\(String(cString: strerror(errno)))). Fix: rebuild it with '\(Self.buildCommand)'"))
+        throw Diagnostic(.usage, problem: "cannot start \(program) (\(String(cString: strerror(errno))))", fix: "rebuild it with '\(Self.buildCommand)'")
     }
 
     /// `healthscore-serve` in the directory of this executable.

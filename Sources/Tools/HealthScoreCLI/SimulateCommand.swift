@@ -33,11 +33,9 @@ struct Simulate: ParsableCommand {
 
     func run() throws {
         let truthPath = truth ?? ((out as NSString).deletingPathExtension + ".truth.json")
-        do {
-            let rows = try Simulator.write(config: SimulationConfig(customers: customers, months: months, seed: seed,
-                                                                    extraMetrics: extraMetrics),
-                                           csvPath: out, truthPath: truthPath)
-            print("Wrote \(rows) snapshot rows to \(out) and the true model to \(truthPath)")
-        } catch { fail(error) }
+        let rows = try Simulator.write(config: SimulationConfig(customers: customers, months: months, seed: seed,
+                                                                extraMetrics: extraMetrics),
+                                       csvPath: out, truthPath: truthPath)
+        print("Wrote \(rows) snapshot rows to \(out) and the true model to \(truthPath)")
     }
 }

@@ -51,15 +51,13 @@ struct Trend: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            let history = try HistoryDatabase(path: db, readOnly: true)
-            let report = try history.trend(asOf: asOf, previous: previous, options: .init(drop: drop, top: top))
-            if json {
-                try printJSON(report)
-            } else {
-                print(Self.text(report, database: db), terminator: "")
-            }
-        } catch { fail(error) }
+        let history = try HistoryDatabase(path: db, readOnly: true)
+        let report = try history.trend(asOf: asOf, previous: previous, options: .init(drop: drop, top: top))
+        if json {
+            try printJSON(report)
+        } else {
+            print(Self.text(report, database: db), terminator: "")
+        }
     }
 }
 

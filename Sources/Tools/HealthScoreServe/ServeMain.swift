@@ -27,11 +27,9 @@ struct ServeMain: ParsableCommand {
         config.requestTimeout = options.requestTimeout
         config.allowUnsigned = options.trust.allowUnsigned
         let service: ScoringService
-        do {
-            if let tokenFile = options.tokenFile { config.bearerToken = try BearerToken(file: tokenFile) }
-            try options.trust.check(ModelArtifact.load(path: options.model, allowUnsigned: options.trust.allowUnsigned), path: options.model, command: "serve", immediately: true)
-            service = try ScoringService(configuration: config)
-        } catch { fail(error) }
+        if let tokenFile = options.tokenFile { config.bearerToken = try BearerToken(file: tokenFile) }
+        try options.trust.check(ModelArtifact.load(path: options.model, allowUnsigned: options.trust.allowUnsigned), path: options.model, command: "serve", immediately: true)
+        service = try ScoringService(configuration: config)
         printError("healthscore serve: serving \(service.store.current.checksum) from \(options.model)")
 
         // The root command's main is synchronous, so the async server runs in a task and this thread
@@ -51,7 +49,7 @@ struct ServeMain: ParsableCommand {
             done.signal()
         }
         done.wait()
-        if let error = outcome.error { fail(error) }
+        if let error = outcome.error { throw error }
         printError("healthscore serve: stopped")
     }
 }
