@@ -12,6 +12,9 @@ import PackageDescription
 //   System      C shims: BLAS/LAPACK, OpenSSL's SHA-256, SQLite, MPI, the row kernels
 // The main tool does not depend on Service, so its build needs no SwiftNIO.
 
+/// Targets that compile in the Swift 6 language mode (strict concurrency checking) use it.
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
 /// A source target's folder: `Sources/<layer>/<target>`.
 func source(_ layer: String, _ target: String) -> String { "Sources/\(layer)/\(target)" }
 
@@ -51,52 +54,57 @@ let package = Package(
 
         // Core: the leaf every layer may use (Diagnostic, special functions, the PRNG),
         // and the scoring core production embeds.
-        .target(name: "Support", path: source("Core", "Support")),
-        .target(name: "ScoringCore", dependencies: ["Support"], path: source("Core", "ScoringCore")),
+        .target(name: "Support", path: source("Core", "Support"), swiftSettings: swift6),
+        .target(name: "ScoringCore", dependencies: ["Support"], path: source("Core", "ScoringCore"), swiftSettings: swift6),
 
         // Data
-        .target(name: "Tabular", dependencies: ["Support", "ScoringCore", "CCrypto"], path: source("Data", "Tabular")),
+        .target(name: "Tabular", dependencies: ["Support", "ScoringCore", "CCrypto"], path: source("Data", "Tabular"), swiftSettings: swift6),
         .target(name: "MetricConfig", dependencies: ["Support", "ScoringCore", .product(name: "Yams", package: "Yams")],
-                path: source("Data", "MetricConfig")),
-        .target(name: "Simulator", dependencies: ["ScoringCore", "Support"], path: source("Data", "Simulator")),
+                path: source("Data", "MetricConfig"), swiftSettings: swift6),
+        .target(name: "Simulator", dependencies: ["ScoringCore", "Support"], path: source("Data", "Simulator"), swiftSettings: swift6),
 
         // Fitting
-        .target(name: "FitEngine", dependencies: ["CLapack", "CRowKernels", "Support"], path: source("Fitting", "FitEngine")),
+        .target(name: "FitEngine", dependencies: ["CLapack", "CRowKernels", "Support"], path: source("Fitting", "FitEngine"), swiftSettings: swift6),
         .target(name: "Training", dependencies: ["Support", "FitEngine", "Tabular", "ScoringCore", "MetricConfig"],
-                path: source("Fitting", "Training")),
+                path: source("Fitting", "Training"), swiftSettings: swift6),
         .target(
             name: "DistributedFitting",
             dependencies: ["Support", "FitEngine", "Tabular", "Training", "ScoringCore",
                            .target(name: "CMPI", condition: .when(traits: ["MPI"]))],
-            path: source("Fitting", "DistributedFitting")
+            path: source("Fitting", "DistributedFitting"),
+            swiftSettings: swift6
         ),
 
         // Production: what production links besides the core.
-        .target(name: "BatchScoring", dependencies: ["Support", "Tabular", "ScoringCore"], path: source("Production", "BatchScoring")),
-        .target(name: "Exports", dependencies: ["Support", "ScoringCore"], path: source("Production", "Exports")),
-        .target(name: "History", dependencies: ["Support", "ScoringCore", "CSQLite"], path: source("Production", "History")),
+        .target(name: "BatchScoring", dependencies: ["Support", "Tabular", "ScoringCore"], path: source("Production", "BatchScoring"), swiftSettings: swift6),
+        .target(name: "Exports", dependencies: ["Support", "ScoringCore"], path: source("Production", "Exports"), swiftSettings: swift6),
+        .target(name: "History", dependencies: ["Support", "ScoringCore", "CSQLite"], path: source("Production", "History"), swiftSettings: swift6),
         .target(
             name: "Service",
             dependencies: [
                 "Support", "ScoringCore", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ],
-            path: source("Production", "Service")
+            path: source("Production", "Service"),
+            swiftSettings: swift6
         ),
 
         // Judging: accuracy measures (Foundation only), the team's scorecards, evaluation, the report.
-        .target(name: "Accuracy", dependencies: ["Support"], path: source("Judging", "Accuracy")),
+        .target(name: "Accuracy", dependencies: ["Support"], path: source("Judging", "Accuracy"), swiftSettings: swift6),
         .target(name: "Scorecards", dependencies: ["Support", "ScoringCore", "MetricConfig", .product(name: "Yams", package: "Yams")],
-                path: source("Judging", "Scorecards")),
+                path: source("Judging", "Scorecards"), swiftSettings: swift6),
         .target(
             name: "Evaluation",
             dependencies: ["Support", "Training", "Tabular", "FitEngine", "ScoringCore", "Accuracy", "MetricConfig", "Scorecards", "BatchScoring"],
-            path: source("Judging", "Evaluation")
+            path: source("Judging", "Evaluation"),
+            swiftSettings: swift6
         ),
         .target(name: "Report", dependencies: ["Support", "Evaluation", "Accuracy", "ScoringCore", "Tabular", "BatchScoring", "Training"],
-                path: source("Judging", "Report")),
+                path: source("Judging", "Report"), swiftSettings: swift6),
 
         // Tools: the programs and what they share (one-line errors, standard output, model trust options).
+        // CommandSupport stays in the Swift 5 mode: it writes through the C library's `stdout` and
+        // `stderr`, globals Swift 6 refuses to name (they are shared mutable state to it).
         .target(name: "CommandSupport", dependencies: ["Support", "ScoringCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 path: source("Tools", "CommandSupport")),
         .executableTarget(
@@ -106,16 +114,18 @@ let package = Package(
                 "Evaluation", "Exports", "History", "Report", "DistributedFitting", "CommandSupport", "BatchScoring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            path: source("Tools", "HealthScoreCLI")
+            path: source("Tools", "HealthScoreCLI"),
+            swiftSettings: swift6
         ),
         .executableTarget(
             name: "HealthScoreServe",
             dependencies: ["Service", "ScoringCore", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: source("Tools", "HealthScoreServe")
+            path: source("Tools", "HealthScoreServe"),
+            swiftSettings: swift6
         ),
         .target(name: "FuzzHarness", dependencies: ["Support", "Tabular", "ScoringCore", "MetricConfig", "Scorecards", "Service"],
-                path: source("Tools", "FuzzHarness")),
-        .executableTarget(name: "FuzzTargets", dependencies: ["FuzzHarness", "CFuzzerEntry"], path: source("Tools", "FuzzTargets")),
+                path: source("Tools", "FuzzHarness"), swiftSettings: swift6),
+        .executableTarget(name: "FuzzTargets", dependencies: ["FuzzHarness", "CFuzzerEntry"], path: source("Tools", "FuzzTargets"), swiftSettings: swift6),
 
         .target(name: "TestSupport", dependencies: ["Support"], path: "Tests/TestSupport"),
         // Checks each MPI collective under `mpirun` (.ci/mpi-check); without the trait it only says so.

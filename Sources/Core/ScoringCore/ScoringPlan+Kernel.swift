@@ -39,8 +39,10 @@ extension ScoringPlan {
         out.reasonPoints.withUnsafeMutableBufferPointer { rp in
         out.contributions.withUnsafeMutableBufferPointer { contrib in
         problems.withUnsafeMutableBufferPointer { found in
-            let sink = Sink(eta: eta, probability: prob, score: score, band: band, reasonFeature: rf, reasonPoints: rp,
-                            contributions: contributions ? contrib : nil, logOdds: contributionsInLogOdds)
+            let sink = Sink(eta: .init(eta), probability: .init(prob), score: .init(score), band: .init(band),
+                            reasonFeature: .init(rf), reasonPoints: .init(rp),
+                            contributions: contributions ? .init(contrib) : nil, logOdds: contributionsInLogOdds)
+            let found = DisjointWrites(found)
             DispatchQueue.concurrentPerform(iterations: parts) { part in
                 let lo = rowCount * part / parts, hi = rowCount * (part + 1) / parts
                 found[part] = scoreRows(lo..<hi, bound: bound, reasons: k, needsPoints: needsPoints, into: sink)
@@ -73,12 +75,12 @@ extension ScoringPlan {
     }
 
     /// Output pointers of one call; parts write disjoint rows.
-    struct Sink: @unchecked Sendable {
-        var eta, probability, score: UnsafeMutableBufferPointer<Double>
-        var band: UnsafeMutableBufferPointer<Int32>
-        var reasonFeature: UnsafeMutableBufferPointer<Int32>
-        var reasonPoints: UnsafeMutableBufferPointer<Double>
-        var contributions: UnsafeMutableBufferPointer<Double>?
+    struct Sink: Sendable {
+        var eta, probability, score: DisjointWrites<Double>
+        var band: DisjointWrites<Int32>
+        var reasonFeature: DisjointWrites<Int32>
+        var reasonPoints: DisjointWrites<Double>
+        var contributions: DisjointWrites<Double>?
         var logOdds = false
     }
 

@@ -356,6 +356,7 @@ public enum CSVReader {
             do { try parsers[0].run() } catch { failures[0] = asDataError(error, path: plan.tokenizer.path) }
         } else {
             failures.withUnsafeMutableBufferPointer { slots in
+                let slots = DisjointWrites(slots)
                 DispatchQueue.concurrentPerform(iterations: count) { k in
                     do { try parsers[k].run() } catch { slots[k] = asDataError(error, path: plan.tokenizer.path) }
                 }
@@ -431,6 +432,7 @@ public enum CSVReader {
         var merged = [[Double]?](repeating: nil, count: width)
         parts.withUnsafeMutableBufferPointer { partSlots in
             merged.withUnsafeMutableBufferPointer { mergedSlots in
+                let partSlots = DisjointWrites(partSlots), mergedSlots = DisjointWrites(mergedSlots)
                 DispatchQueue.concurrentPerform(iterations: width) { c in
                     guard var list = partSlots[c] else { return }
                     partSlots[c] = nil

@@ -1,5 +1,7 @@
 import Dispatch
 import Foundation
+import Support
+import Synchronization
 
 /// Runs independent per-column work on every core. Columns are handed out in order from a shared
 /// counter, so a slow column (a transform, a gather through dropped rows) does not leave a core
@@ -16,27 +18,24 @@ enum ColumnWork {
             for i in 0..<count { try body(i, 0) }
             return
         }
-        let counter = Counter()
+        let next = Mutex(0)
         var failures = [Error?](repeating: nil, count: count)
-        failures.withUnsafeMutableBufferPointer { slots in
-            DispatchQueue.concurrentPerform(iterations: threads) { worker in
-                while let i = counter.next(below: count) {
-                    do { try body(i, worker) } catch { slots[i] = error }
+        withoutActuallyEscaping(body) { body in
+            let body = UncheckedShared(body)
+            failures.withUnsafeMutableBufferPointer { slots in
+                let slots = DisjointWrites(slots)
+                DispatchQueue.concurrentPerform(iterations: threads) { worker in
+                    while let i = next.withLock({ value -> Int? in
+                        guard value < count else { return nil }
+                        value += 1
+                        return value - 1
+                    }) {
+                        do { try body.value(i, worker) } catch { slots[i] = error }
+                    }
                 }
             }
         }
         if let first = failures.first(where: { $0 != nil }), let error = first { throw error }
-    }
-
-    private final class Counter: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = 0
-        func next(below limit: Int) -> Int? {
-            lock.lock(); defer { lock.unlock() }
-            guard value < limit else { return nil }
-            value += 1
-            return value - 1
-        }
     }
 }
 

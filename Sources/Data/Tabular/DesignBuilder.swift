@@ -186,7 +186,8 @@ public enum DesignBuilder {
         var uses = [Int](repeating: 0, count: columns.count)
         for list in stepColumns { for k in list { uses[k] += 1 } }
         var groupMoments = [Moments?](repeating: nil, count: steps.count)
-        let ids = IdentityResult()
+        // Written by task 0 alone, read once the workers have joined.
+        var ids: (hashes: [UInt64]?, distinct: Int?) = (nil, nil)
         let storage = try [Double](unsafeUninitializedCapacity: n * p) { buffer, initialized in
             let x = buffer.baseAddress!
             adviseHugePages(UnsafeMutableRawPointer(x), bytes: n * p * MemoryLayout<Double>.stride)
@@ -195,7 +196,7 @@ public enum DesignBuilder {
                 try groupMoments.withUnsafeMutableBufferPointer { moments in
                     // Task 0 counts distinct customers (a sort of a million hashes), the rest write terms.
                     try ColumnWork.forEach(steps.count + 1) { task, _ in
-                        if task == 0 { ids.value = identities(idTable, roles: roles, selection: selection); return }
+                        if task == 0 { ids = identities(idTable, roles: roles, selection: selection); return }
                         let s = task - 1
                         let step = steps[s]
                         let out = x + offsets[s] * n
@@ -219,15 +220,10 @@ public enum DesignBuilder {
         var design = Design(rows: n, termNames: recipe.termNames, storage: storage, response: response,
                             sourceRecords: sourceRecords, schema: recipe.schema,
                             nDropped: recipe.dropped, nImputedCells: recipe.imputedCells, dropReasons: recipe.dropReasons,
-                            termSources: recipe.termSources, distinctIds: ids.value.distinct, weights: weights,
-                            clusterCodes: clusters?.codes, clusterCount: clusters?.count ?? 0, idHashes: ids.value.hashes)
+                            termSources: recipe.termSources, distinctIds: ids.distinct, weights: weights,
+                            clusterCodes: clusters?.codes, clusterCount: clusters?.count ?? 0, idHashes: ids.hashes)
         design.scoring = roles.scoring
         return design
-    }
-
-    /// Written by one worker, read after the workers are joined.
-    private final class IdentityResult: @unchecked Sendable {
-        var value: (hashes: [UInt64]?, distinct: Int?) = (nil, nil)
     }
 
     /// Checks the roles against the header: every named column exists and plays one part.

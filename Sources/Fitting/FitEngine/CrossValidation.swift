@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Support
 
 /// One split of the design rows: fit on `train`, score `test`. Both sorted ascending.
@@ -144,9 +145,12 @@ public enum CrossValidatedElasticNet {
                            progress: (Int, Int) -> Void = { _, _ in }, computesFold: (Int) -> Bool,
                            sumAcrossProcesses: (inout [Double]) throws -> Void) rethrows -> CVResult {
         precondition(folds.count >= 2, "cross-validation needs at least two folds")
-        var pathOptions = options
-        pathOptions.kktTolerance = max(options.kktTolerance, pathTolerance)
-        pathOptions.polishTolerance = max(options.polishTolerance, pathTolerance)
+        let pathOptions = {
+            var o = options
+            o.kktTolerance = max(options.kktTolerance, pathTolerance)
+            o.polishTolerance = max(options.polishTolerance, pathTolerance)
+            return o
+        }()
         let full = ElasticNet.path(problem, alpha: alpha, lambdas: lambdas, lowerBounds: lowerBounds, upperBounds: upperBounds,
                                    options: pathOptions, stopEarly: stopEarly)
         let grid = full.map(\.lambda)
@@ -156,17 +160,20 @@ public enum CrossValidatedElasticNet {
         // schedule.
         var foldDeviance = [[Double]](repeating: [Double](repeating: 0, count: m), count: folds.count)
         var foldWeight = [Double](repeating: 0, count: folds.count)
-        let lock = NSLock()
-        var started = 0
+        // `progress` runs under the lock, one fold at a time; `computesFold` only reads.
+        let started = Mutex(0)
+        withoutActuallyEscaping(computesFold) { computesFold in
+        withoutActuallyEscaping(progress) { progress in
+        let callbacks = UncheckedShared((computesFold: computesFold, progress: progress))
         foldDeviance.withUnsafeMutableBufferPointer { deviances in
             foldWeight.withUnsafeMutableBufferPointer { weights in
-                let deviances = deviances, weights = weights
+                let deviances = DisjointWrites(deviances), weights = DisjointWrites(weights)
                 DispatchQueue.concurrentPerform(iterations: folds.count) { f in
-                    guard computesFold(f) else { return }
-                    lock.lock()
-                    started += 1
-                    progress(started, folds.count)
-                    lock.unlock()
+                    guard callbacks.value.computesFold(f) else { return }
+                    started.withLock { count in
+                        count += 1
+                        callbacks.value.progress(count, folds.count)
+                    }
                     let fold = folds[f]
                     let train = subset(problem, rows: fold.train)
                     let test = subset(problem, rows: fold.test)
@@ -178,6 +185,7 @@ public enum CrossValidatedElasticNet {
                 }
             }
         }
+        }}
         var table = foldDeviance.flatMap { $0 } + foldWeight
         try sumAcrossProcesses(&table)
         for f in folds.indices {

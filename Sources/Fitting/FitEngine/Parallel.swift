@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// Splits `0..<count` into contiguous ranges, one per worker, and runs them concurrently.
 ///
@@ -6,7 +7,7 @@ import Foundation
 /// engine splits rows itself and keeps OpenBLAS single-threaded; small inputs stay on one thread
 /// because dispatch costs more than it saves.
 enum Parallel {
-    static var workerCount: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    static let workerCount: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     /// `perWorker` > 1 cuts more ranges than workers, so a worker that the OS pauses (a busy or
     /// shared machine) holds up only its current piece while the others take the rest.
@@ -24,8 +25,13 @@ enum Parallel {
         return ranges
     }
 
+    /// `body` runs concurrently on disjoint ranges: it may write only its range's elements of what
+    /// it shares, and read the rest.
     static func forEach(_ ranges: [Range<Int>], _ body: (Int, Range<Int>) -> Void) {
         if ranges.count == 1 { body(0, ranges[0]); return }
-        DispatchQueue.concurrentPerform(iterations: ranges.count) { body($0, ranges[$0]) }
+        withoutActuallyEscaping(body) { body in
+            let shared = UncheckedShared(body)
+            DispatchQueue.concurrentPerform(iterations: ranges.count) { shared.value($0, ranges[$0]) }
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// A producer thread and the caller's thread joined by a queue of at most `depth` items: the
 /// producer makes item n + 1 while the consumer works on item n, in order. An error on either side
@@ -9,9 +10,10 @@ enum PiecePipeline {
     static func run<Item>(depth: Int = 2, produce: @escaping (_ emit: (Item) throws -> Void) throws -> Void,
                           consume: (Item) throws -> Void) throws {
         let channel = Channel<Item>(depth: depth)
+        let produce = UncheckedShared(produce)  // called on the producer thread only
         let producer = Thread {
             do {
-                try produce { item in
+                try produce.value { item in
                     guard channel.put(item) else { throw Stopped() }
                 }
                 channel.finish(nil)

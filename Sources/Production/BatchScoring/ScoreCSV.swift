@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Support
 import ScoringCore
 import Tabular
 
@@ -43,17 +44,16 @@ public struct ScoreCSV: Sendable {
         let parts = max(1, min(threads, n / 4096 + 1))
         let keyColumns = keys.map { piece.table.column(named: $0) }
         var out = [[UInt8]](repeating: [], count: parts)
+        let input = UncheckedShared((piece: piece, keyColumns: keyColumns))
         out.withUnsafeMutableBufferPointer { slots in
-            let sink = Slots(base: slots.baseAddress!)
+            let slots = DisjointWrites(slots)
             DispatchQueue.concurrentPerform(iterations: parts) { part in
                 let lo = n * part / parts, hi = n * (part + 1) / parts
-                sink.base[part] = format(piece, rows: lo..<hi, keyColumns: keyColumns)
+                slots[part] = format(input.value.piece, rows: lo..<hi, keyColumns: input.value.keyColumns)
             }
         }
         return out
     }
-
-    private struct Slots: @unchecked Sendable { let base: UnsafeMutablePointer<[UInt8]> }
 
     func format(_ piece: ScoreFile.Piece, rows: Range<Int>, keyColumns: [RawColumn?]) -> [UInt8] {
         let s = piece.scored

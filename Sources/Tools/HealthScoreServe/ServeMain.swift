@@ -4,6 +4,7 @@ import Dispatch
 import Foundation
 import ScoringCore
 import Service
+import Synchronization
 
 /// `healthscore-serve`: the HTTP service, a program of its own so that the main tool builds without
 /// SwiftNIO. `healthscore serve …` runs it with the same arguments.
@@ -34,22 +35,21 @@ struct ServeMain: ParsableCommand {
 
         // The root command's main is synchronous, so the async server runs in a task and this thread
         // waits for it (the server needs no main thread).
-        final class Outcome: @unchecked Sendable { var error: Error? }
-        let outcome = Outcome()
+        let failure = Mutex<Error?>(nil)
         let done = DispatchSemaphore(value: 0)
         Task.detached {
             do {
                 try await service.run { address in
                     StandardOutput.write("listening on \(address.url)\n")
-                    fflush(stdout)
+                    fflush(nil)  // every stream: `stdout` is a C global, not safe to name from a task
                 }
             } catch {
-                outcome.error = error
+                failure.withLock { $0 = error }
             }
             done.signal()
         }
         done.wait()
-        if let error = outcome.error { throw error }
+        if let error = failure.withLock({ $0 }) { throw error }
         printError("healthscore serve: stopped")
     }
 }
