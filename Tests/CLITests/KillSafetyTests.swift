@@ -7,9 +7,17 @@ import TestSupport
 /// `fit --out`, `export`, `score --out` and `score --db` killed with SIGKILL at random moments: each
 /// target is afterwards the old complete version or the new complete version, never a part. The
 /// moments are drawn over the late part of a normal run's duration, where the writing happens.
-/// HEALTHSCORE_KILLS sets the kills per command (default 12).
-@Suite(.serialized) struct KillSafetyTests {
+/// HEALTHSCORE_KILLS sets the kills per command (default 12), HEALTHSCORE_KILL_SEED the seed of the
+/// moments (each run prints it, so a failure replays with the same moments).
+@Suite(.serialized, .tags(.slow), TagSelection.unlessSkipped(.slow)) struct KillSafetyTests {
     static let kills = Int(ProcessInfo.processInfo.environment["HEALTHSCORE_KILLS"] ?? "") ?? 12
+    static let seed = UInt64(ProcessInfo.processInfo.environment["HEALTHSCORE_KILL_SEED"] ?? "") ?? 20_261_207
+
+    /// The kill moments of one command: fractions of its normal duration in [0.3, 1.1].
+    static func moments(_ command: String) -> [Double] {
+        var generator = SeededRandom(seed: seed &+ UInt64(command.utf8.reduce(0) { $0 &* 31 &+ Int($1) }.magnitude))
+        return (0..<kills).map { _ in 0.3 + 0.8 * generator.uniform() }
+    }
 
     /// A simulated history, two different models of it (A: ridge, B: maximum likelihood) and the
     /// current customers (one row each, the last snapshot) to score.
@@ -78,19 +86,19 @@ import TestSupport
     /// after each: it must equal `old` or satisfy `isNew`. `reset` restores the old version first.
     func killRepeatedly(_ arguments: [String], target: String, old: Data, reset: () throws -> Void,
                         isNew: (Data) -> Bool) throws -> (killed: Int, completed: Int) {
-        var generator = SystemRandomNumberGenerator()
+        let moments = Self.moments(arguments.joined(separator: " "))
         try reset()
         let t = try Self.duration(arguments)
         #expect(isNew(FileManager.default.contents(atPath: target) ?? Data()), "an undisturbed run did not write the new version")
         var killed = 0, completed = 0
-        for _ in 0..<Self.kills {
+        for k in 0..<Self.kills {
             try reset()
-            let wasKilled = try Self.runAndKill(arguments, after: t * Double.random(in: 0.3...1.1, using: &generator))
+            let wasKilled = try Self.runAndKill(arguments, after: t * moments[k])
             if wasKilled { killed += 1 } else { completed += 1 }
             let now = FileManager.default.contents(atPath: target) ?? Data()
             #expect(now == old || isNew(now), "\(arguments[0]) killed: \(target) is neither the old nor a complete new version (\(now.count) bytes)")
         }
-        print("kill-safety: \(arguments[0]) → \((target as NSString).lastPathComponent): \(killed) killed, \(completed) completed, run \(String(format: "%.2f", t)) s")
+        print("kill-safety: \(arguments[0]) → \((target as NSString).lastPathComponent): \(killed) killed, \(completed) completed, run \(String(format: "%.2f", t)) s, HEALTHSCORE_KILL_SEED=\(Self.seed)")
         return (killed, completed)
     }
 
@@ -147,9 +155,10 @@ import TestSupport
         try reset()
         let t = try Self.duration(arguments)
         var killed = 0, sawNew = 0
-        for _ in 0..<Self.kills {
+        let moments = Self.moments(arguments.joined(separator: " ") + " --db")
+        for k in 0..<Self.kills {
             try reset()
-            if try Self.runAndKill(arguments, after: t * Double.random(in: 0.3...1.1)) { killed += 1 }
+            if try Self.runAndKill(arguments, after: t * moments[k]) { killed += 1 }
             let history = try HistoryDatabase(path: db)
             let runs = try history.runs().map(\.asOf)
             #expect(runs == ["2024-01-01"] || runs == ["2024-01-01", "2024-02-01"], "runs after a kill: \(runs)")
@@ -159,7 +168,7 @@ import TestSupport
                 #expect(try history.scoreCount(asOf: "2024-02-01") == customers, "a partial run was recorded")
             }
         }
-        print("kill-safety: score --db: \(killed) killed, \(sawNew) ended with the new run, run \(String(format: "%.2f", t)) s")
+        print("kill-safety: score --db: \(killed) killed, \(sawNew) ended with the new run, run \(String(format: "%.2f", t)) s, HEALTHSCORE_KILL_SEED=\(Self.seed)")
         #expect(killed > 0)
     }
 
@@ -184,9 +193,10 @@ import TestSupport
         let new = try #require(w.bytes(csv))
         #expect(new != old)
         var killed = 0, both = 0
-        for _ in 0..<Self.kills {
+        let moments = Self.moments(arguments.joined(separator: " ") + " --db")
+        for k in 0..<Self.kills {
             try reset()
-            if try Self.runAndKill(arguments, after: t * Double.random(in: 0.3...1.1)) { killed += 1 }
+            if try Self.runAndKill(arguments, after: t * moments[k]) { killed += 1 }
             let runs = try HistoryDatabase(path: db, readOnly: true).runs().map(\.asOf)
             let now = w.bytes(csv)
             #expect(now == old || now == new, "the CSV is neither version")
@@ -197,7 +207,7 @@ import TestSupport
         }
         try w.run(arguments)
         #expect(w.temporaries(of: csv).isEmpty, "a completed run left these: \(w.temporaries(of: csv))")
-        print("kill-safety: score --db --out: \(killed) killed, \(both) ended with the new run")
+        print("kill-safety: score --db --out: \(killed) killed, \(both) ended with the new run, HEALTHSCORE_KILL_SEED=\(Self.seed)")
         #expect(killed > 0)
     }
 

@@ -5,7 +5,7 @@ import TestSupport
 /// The walkthroughs in notebooks-md/ are executable: every `sh` block is run and its output must
 /// equal the recorded `text` block beneath it (after normalising checksums and timestamps). Run with
 /// HEALTHSCORE_RECORD_NOTEBOOKS=1 to re-record after an intended change, then review the diff.
-@Suite(.serialized) struct NotebookTests {
+@Suite(.serialized, .tags(.slow), TagSelection.unlessSkipped(.slow)) struct NotebookTests {
     struct Block { var commands: String; var expected: String; var range: Range<String.Index> }
 
     static let directory = Fixtures.packageRoot.appendingPathComponent("notebooks-md")

@@ -12,7 +12,7 @@ import Support
 /// history (median impute with indicators, log1p / asinh / clip+log1p transforms, a metric group,
 /// pooled rare levels, unseen levels scored as (other)), plus crafted rows with unseen levels and
 /// missing values. The float32 loss is measured, and so is what an all-float32 graph would lose.
-@Suite(.serialized) struct ONNXExportTests {
+@Suite(.serialized, .tags(.onnxruntime), TagSelection.unlessSkipped(.onnxruntime)) struct ONNXExportTests {
     static let probabilityTolerance = 1e-6
     static let float32Epsilon = Double(Float.ulpOfOne) / 2  // 2⁻²⁴, unit roundoff
 

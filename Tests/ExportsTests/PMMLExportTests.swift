@@ -12,7 +12,7 @@ import Support
 
 /// The PMML export scored by an independent consumer (pypmml: PMML4S on the JVM) equals the scoring
 /// core: probabilities to 1e-9, scores, bands and (Scorecard) reason codes.
-@Suite(.serialized) struct PMMLExportTests {
+@Suite(.serialized, .tags(.jvm), TagSelection.unlessSkipped(.jvm)) struct PMMLExportTests {
     static let mlc = Fixtures.dataset("mlc_churn.csv")
     static let history = Fixtures.dataset("simulated_history.csv")
     static let tolerance = 1e-9

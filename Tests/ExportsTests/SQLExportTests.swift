@@ -14,7 +14,7 @@ import Support
 /// (other), rounded scorecard points), on hand-made rows (unseen levels, missing values, ±1e300,
 /// the asinh branch points), on a synthetic model with awkward names and rounding knife edges, and
 /// on the rows the core refuses (which the SQL returns as NULL).
-@Suite struct SQLExportTests {
+@Suite(.tags(.postgres, .duckdb), TagSelection.unlessSkipped(.postgres, .duckdb)) struct SQLExportTests {
     static let probabilityTolerance = 1e-9
     static let scoreTolerance = 1e-9
 

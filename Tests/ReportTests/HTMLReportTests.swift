@@ -31,7 +31,7 @@ import Training
         #expect(html.contains("prefers-color-scheme: dark") && html.contains("@media print"))
     }
 
-    @Test func chromiumRendersANonBlankPage() throws {
+    @Test(.tags(.chromium), TagSelection.unlessSkipped(.chromium)) func chromiumRendersANonBlankPage() throws {
         let (html, dir) = try Self.mlcReport()
         let page = dir.appendingPathComponent("report.html")
         try Data(html.utf8).write(to: page)

@@ -6,7 +6,7 @@ import Testing
 import Support
 
 /// What a hostile or careless client can and cannot do to `healthscore serve`.
-@Suite(.serialized) struct ServiceHardeningTests {
+@Suite(.serialized, .tags(.slow), TagSelection.unlessSkipped(.slow)) struct ServiceHardeningTests {
     func modelFile() throws -> String {
         let path = Fixtures.temporaryDirectory().appendingPathComponent("model.json").path
         try AtomicFile.write(try ServiceFixture.get().dataA, to: path)
