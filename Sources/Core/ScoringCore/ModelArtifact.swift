@@ -282,9 +282,38 @@ public struct CorrelatedPair: Codable, Sendable, Equatable {
 }
 
 public struct ModelWarning: Codable, Sendable, Equatable {
-    /// Machine-readable: separation, quasi_separation, aliased, not_converged, extreme_probabilities,
-    /// singular_information, dropped_rows, collinear, churn_majority, penalised_inference,
-    /// binding_constraint, repeated_ids, cross_validation.
+    /// Every code a fit writes. The file keeps the text (`code`), so a later release may add codes
+    /// that this one reads as unknown text rather than refusing the model.
+    public enum Code: String, CaseIterable, Sendable {
+        /// Complete separation: the maximum-likelihood weights do not exist.
+        case separation
+        /// Quasi-complete separation: some rows are fitted at probability 0 or 1.
+        case quasiSeparation = "quasi_separation"
+        /// Terms that are linear combinations of earlier ones, left out of the fit.
+        case aliased
+        /// Newton/IRLS or the penalised solver stopped before its convergence test held.
+        case notConverged = "not_converged"
+        /// Fitted probabilities within 1e-7 of 0 or 1.
+        case extremeProbabilities = "extreme_probabilities"
+        /// The information matrix needed a ridge to be solved.
+        case singularInformation = "singular_information"
+        /// Rows left out for missing values (`--missing drop`) or labels outside the named values.
+        case droppedRows = "dropped_rows"
+        /// Terms with a variance inflation factor above 10.
+        case collinear
+        /// Churners are the majority: the label may be coded the wrong way round.
+        case churnMajority = "churn_majority"
+        /// Penalised weights: standard errors and p-values are not reported.
+        case penalisedInference = "penalised_inference"
+        /// A weight held at a bound the fit pushes against.
+        case bindingConstraint = "binding_constraint"
+        /// Customers with several rows: model standard errors are too small.
+        case repeatedIDs = "repeated_ids"
+        /// How λ was chosen by cross-validation, and how sure the choice is.
+        case crossValidation = "cross_validation"
+    }
+
+    /// Machine-readable: one of `Code`'s raw values (read as text, see `Code`).
     public var code: String
     public var message: String
     public var terms: [String]
@@ -292,10 +321,14 @@ public struct ModelWarning: Codable, Sendable, Equatable {
         self.code = code; self.message = message; self.terms = terms
     }
 
+    public init(_ code: Code, message: String, terms: [String] = []) {
+        self.init(code: code.rawValue, message: message, terms: terms)
+    }
+
     /// Codes that say the weights (or the label's meaning) may be wrong, not only hard to read:
     /// downstream commands repeat them, and refuse the model when asked to require trust.
-    public static let untrustworthyCodes: Set<String> = ["separation", "quasi_separation", "not_converged",
-                                                         "singular_information", "churn_majority"]
+    public static let untrustworthyCodes: Set<String> = Set([Code.separation, .quasiSeparation, .notConverged,
+                                                             .singularInformation, .churnMajority].map(\.rawValue))
 
     public var makesModelUntrustworthy: Bool { Self.untrustworthyCodes.contains(code) }
 }

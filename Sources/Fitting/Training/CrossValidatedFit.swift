@@ -82,7 +82,7 @@ extension FitPipeline {
         let grouping = groups == nil ? "rows split individually (no --id)" : "grouped by '\(roles.id!)' (\(groupCount) customers, each in one fold)"
         model.fit.lambdaChoice = "cv:\(k):\(select.rawValue)"
         model.warnings.append(ModelWarning(
-            code: "cross_validation",
+            .crossValidation,
             message: "λ chosen by \(k)-fold cross-validation (seed \(seed)), \(grouping), \(cv.lambdas.count) λ on binomial deviance: λmin = \(cv.lambdaMin), λ1se = \(cv.lambda1se); the model uses λ\(select == .min ? "min" : "1se") = \(lambda)"))
         return (model, cv)
     }

@@ -110,7 +110,7 @@ public enum Trainer {
         if let ids = facts.distinctIds, ids < model.fit.nObservations, let id = facts.schema.id,
            !covarianceLabel.hasPrefix("cluster:\(id) ") {
             model.warnings.append(ModelWarning(
-                code: "repeated_ids",
+                .repeatedIDs,
                 message: "\(model.fit.nObservations) rows for \(ids) customers ('\(id)'): snapshots of one customer are not independent, so standard errors from --covariance \(covarianceLabel) are too small; refit with --covariance cluster:\(id)"))
         }
         if !fit.bindingTerms.isEmpty {
@@ -147,7 +147,7 @@ public enum Trainer {
 
     static func bindingWarning(_ terms: [String], kkt: Double) -> ModelWarning {
         ModelWarning(
-            code: "binding_constraint",
+            .bindingConstraint,
             message: "the data disagree with the business prior: \(terms.joined(separator: ", ")) held at \(terms.count == 1 ? "its bound" : "their bounds") (the likelihood pushes past \(terms.count == 1 ? "it" : "them")); no standard error is given for held terms and the others are conditional on them. KKT residual \(String(format: "%.1e", kkt))",
             terms: terms)
     }
@@ -226,10 +226,10 @@ public enum Trainer {
             convergenceRule: "KKT residual ≤ 1e-12 on the standardised scale (measured \(fit.kktViolation))",
             history: [])
         var warnings: [ModelWarning] = [ModelWarning(
-            code: "penalised_inference",
+            .penalisedInference,
             message: "\(kind) fit at λ = \(penalty.lambda), α = \(penalty.alpha): standard errors, z, p-values and intervals are not reported because they are not valid for penalised estimates; AIC/BIC count the \(k) non-zero terms")]
         if !fit.converged {
-            warnings.append(ModelWarning(code: "not_converged", message: "the penalised fit did not reach its KKT tolerance (residual \(fit.kktViolation))"))
+            warnings.append(ModelWarning(.notConverged, message: "the penalised fit did not reach its KKT tolerance (residual \(fit.kktViolation))"))
         }
         if design.nDropped > 0 {
             warnings.append(droppedRowsWarning(design.nDropped, reasons: design.dropReasons, schema: design.schema))
@@ -296,7 +296,7 @@ public enum Trainer {
             let listed = collinear.sorted { $0.vif! > $1.vif! }.prefix(8)
                 .map { "\($0.term) (VIF \(ModelSummary.fixed($0.vif!, 0)))" }.joined(separator: ", ")
             warnings.append(ModelWarning(
-                code: "collinear",
+                .collinear,
                 message: "\(collinear.count) term(s) have variance inflation above 10: \(listed)\(collinear.count > 8 ? ", …" : ""); their individual weights and Δ churn cannot be read on their own — \(collinearFix(collinear.map(\.term), schema: schema))",
                 terms: collinear.map(\.term)))
         }
@@ -380,7 +380,7 @@ public enum Trainer {
         if let blank = categories.first(where: { reasons["missing \($0)"] != nil }), schema.naValues.count > 1 {
             advice += "; if a spelling such as NA or NULL is a real value of '\(blank)' (NA for North America), pass --no-default-na"
         }
-        return ModelWarning(code: "dropped_rows", message: "\(count) rows dropped (\(listed))\(advice)")
+        return ModelWarning(.droppedRows, message: "\(count) rows dropped (\(listed))\(advice)")
     }
 
     /// Churn is the rarer outcome in nearly every customer base: a majority of "churners" usually
@@ -388,7 +388,7 @@ public enum Trainer {
     static func churnMajorityWarning(events: Int, rows: Int, schema: InputSchema) -> ModelWarning? {
         guard rows > 0, events * 2 > rows else { return nil }
         let share = String(format: "%.1f%%", 100 * Double(events) / Double(rows))
-        return ModelWarning(code: "churn_majority",
+        return ModelWarning(.churnMajority,
                             message: "\(share) of the fitted rows are labelled churned ('\(schema.target.positive)'); churn is usually the rarer outcome — if '\(schema.target.positive)' means the customer stayed, refit with --positive naming the churned value")
     }
 
@@ -396,22 +396,22 @@ public enum Trainer {
         switch w {
         case .aliased(let terms):
             let t = terms.map { names[$0] }
-            return ModelWarning(code: "aliased", message: "\(t.count) term(s) are linear combinations of earlier terms and were left out (like R's NA coefficients): \(t.joined(separator: ", "))", terms: t)
+            return ModelWarning(.aliased, message: "\(t.count) term(s) are linear combinations of earlier terms and were left out (like R's NA coefficients): \(t.joined(separator: ", "))", terms: t)
         case .separation(let complete, let terms, let rows):
             let t = terms.map { names[$0] }
             let kind = complete ? "complete separation" : "quasi-complete separation"
-            return ModelWarning(code: complete ? "separation" : "quasi_separation",
+            return ModelWarning(complete ? .separation : .quasiSeparation,
                                 message: "\(kind): \(t.isEmpty ? "a combination of terms" : t.joined(separator: ", ")) predict churn perfectly for \(rows) row(s); the maximum-likelihood weights do not exist and these estimates and standard errors are not trustworthy. \(separationFix(t, schema: schema, rows: n))",
                                 terms: t)
         case .extremeFittedProbabilities(let rows):
-            return ModelWarning(code: "extreme_probabilities", message: "\(rows) row(s) have fitted probabilities numerically 0 or 1; check them for data errors")
+            return ModelWarning(.extremeProbabilities, message: "\(rows) row(s) have fitted probabilities numerically 0 or 1; check them for data errors")
         case .notConverged(let iterations, let decrement, let limit):
             let advice = iterations >= limit
                 ? "it reached the iteration limit: raise --max-iterations (now \(limit)) or check for separation"
                 : "it stopped before the limit of \(limit) because no step lowered the objective further: check for separation or near-collinear terms"
-            return ModelWarning(code: "not_converged", message: "the fit did not converge after \(iterations) iterations (Newton decrement \(decrement)); \(advice)")
+            return ModelWarning(.notConverged, message: "the fit did not converge after \(iterations) iterations (Newton decrement \(decrement)); \(advice)")
         case .singularInformation(let ridge):
-            return ModelWarning(code: "singular_information", message: "the information matrix became numerically singular during the fit; a ridge of \(ridge)×max diagonal was added to take steps — usually a sign of separation")
+            return ModelWarning(.singularInformation, message: "the information matrix became numerically singular during the fit; a ridge of \(ridge)×max diagonal was added to take steps — usually a sign of separation")
         }
     }
 
