@@ -3,6 +3,7 @@ import CommandSupport
 import Exports
 import Foundation
 import ScoringCore
+import Tabular
 import Training
 
 extension ExportFormat: ExpressibleByArgument {}
