@@ -76,7 +76,7 @@ let package = Package(
         ),
 
         // Production: what production links besides the core.
-        .target(name: "BatchScoring", dependencies: ["Support", "Tabular", "ScoringCore"], path: source("Production", "BatchScoring"), swiftSettings: swift6),
+        .target(name: "BatchScoring", dependencies: ["Support", "Tabular", "ScoringCore", "History"], path: source("Production", "BatchScoring"), swiftSettings: swift6),
         .target(name: "Exports", dependencies: ["Support", "ScoringCore"], path: source("Production", "Exports"), swiftSettings: swift6),
         .target(name: "History", dependencies: ["Support", "ScoringCore", "CSQLite"], path: source("Production", "History"), swiftSettings: swift6),
         .target(

@@ -56,6 +56,37 @@ import Training
                                   candidates: candidates, splits: splits, design: "4-fold CV", seed: seed)
     }
 
+    static func json(_ value: some Encodable) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(value)
+    }
+
+    /// `compare` and `backtest` as a library call: the CV run gives exactly the figures of the same
+    /// folds assembled by hand, and a backtest trains every fold only on snapshots before its test window.
+    @Test func comparisonRunIsTheCommandWithoutItsPrinting() throws {
+        let roles = ColumnRoles(target: "churned_next_month", id: "customer_id", time: "snapshot_date", missing: .impute)
+        let cv = try ComparisonRun(data: Self.history, roles: roles, naValues: FitPipeline.defaultNAValues,
+                                   candidates: [try Candidate.parse("fitted=fit")], splits: ComparisonSplits(folds: 4, seed: 7),
+                                   bands: HealthBands(), options: EvaluationOptions()).execute()
+        let byHand = try Self.runComparison(["fitted=fit"], seed: 7)
+        #expect(try Self.json(cv.comparison.candidates) == Self.json(byHand.candidates))
+        #expect(cv.crossValidation?.k == 4 && cv.crossValidation?.grouped == true && cv.timeFolds == nil)
+        #expect(cv.comparison.design.contains("4-fold cross-validation") && cv.comparison.design.contains("seed 7"))
+
+        let backtest = try ComparisonRun(data: Self.history, roles: roles, naValues: FitPipeline.defaultNAValues,
+                                         candidates: [try Candidate.parse("fitted=fit")],
+                                         splits: ComparisonSplits(horizon: "1m", backtestFolds: 3),
+                                         bands: HealthBands(), options: EvaluationOptions()).execute()
+        let plan = try #require(backtest.timeFolds)
+        #expect(plan.folds.count == 3 && backtest.crossValidation == nil)
+        for f in plan.folds {
+            #expect(f.trainLastSnapshot < f.testStart, "fold \(f.fold) trains on \(f.trainLastSnapshot), tests from \(f.testStart)")
+            #expect(f.train.rows > 0 && f.test.rows > 0)
+        }
+        #expect(backtest.comparison.candidates[0].splits.count == 3)
+    }
+
     /// The README's comparison: scorecard vs plain fit vs ridge with λ by inner CV.
     @Test func scorecardVersusFittedModels() throws {
         let card = Fixtures.dataset("current_scorecard.yaml")

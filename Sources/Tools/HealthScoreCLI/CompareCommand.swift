@@ -35,6 +35,12 @@ struct SplitOptions: ParsableArguments {
     @Flag(help: "No progress lines on standard error.")
     var quiet = false
 
+    /// The splits as the library takes them.
+    var plan: ComparisonSplits {
+        ComparisonSplits(horizon: horizon, backtestFolds: backtestFolds, testWindow: testWindow, minTrainPeriods: minTrainPeriods,
+                         folds: folds, repeats: repeats, seed: seed)
+    }
+
     func validate() throws {
         guard folds >= 2 else { throw ValidationError("--folds must be at least 2") }
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
@@ -107,13 +113,6 @@ struct Backtest: ParsableCommand {
     }
 }
 
-/// What `compare` and `backtest` print with --json.
-struct ComparisonOutput: Encodable {
-    var comparison: ComparisonReport
-    var timeFolds: TimeFoldPlanSummary?
-    var crossValidation: RepeatedFoldPlanSummary?
-}
-
 /// `compare` and `backtest`: parse the candidates, run, print.
 func runComparison(data: String, specs: [String], roles: DataRoleOptions, splits: SplitOptions, report: ReportOptions, csv: String?) throws {
     let candidates = try specs.map(Candidate.parse)
@@ -128,8 +127,11 @@ func runComparison(data: String, specs: [String], roles: DataRoleOptions, splits
     }
     let names = candidates.map(\.name)
     if Set(names).count != names.count { throw ValidationError("candidate names must differ (got \(names.joined(separator: ", ")))") }
+    let progress = Progress(enabled: !splits.quiet && !report.json)
     let output = try ComparisonRun(data: data, roles: try roles.resolved(), naValues: roles.naValues, candidates: candidates,
-                                   splits: splits, report: report).execute()
+                                   splits: splits.plan, bands: try report.healthBands(), options: report.evaluationOptions)
+        .execute(progress: progress.update)
+    progress.finish()
     try emit(output, report: report, csvPath: csv)
 }
 
@@ -146,94 +148,6 @@ func emit(_ output: ComparisonOutput, report: ReportOptions, csvPath: String?) t
             }
             for s in plan.skipped { print("  skipped [\(s.testStart), \(s.testEnd)): \(s.reason)") }
         }
-    }
-}
-
-/// Reads the data once, builds the splits, runs the comparison.
-struct ComparisonRun {
-    var data: String
-    var roles: ColumnRoles
-    var naValues: [String]
-    var candidates: [Candidate]
-    var splits: SplitOptions
-    var report: ReportOptions
-
-    func execute() throws -> ComparisonOutput {
-        var csv = CSVOptions()
-        csv.naValues = Set(naValues)
-        csv.numberFormat = roles.numberFormat
-        var text = Set([roles.target] + [roles.id, roles.time].compactMap { $0 }).union(roles.categorical)
-        for c in candidates {
-            switch c.kind {
-            case .scorecard(let card, _): text.formUnion(card.categoricalColumns)
-            case .model(let m, _, _): text.formUnion(m.schema.features.filter { $0.kind == .categorical }.map(\.column))
-            case .recipe: break
-            }
-        }
-        csv.textColumns = text
-        let table = try CSVReader.read(path: data, options: csv)
-        let (rows, excluded) = try Comparison.usableRows(table, roles: roles, candidates: candidates)
-        let part = table.subset(rows: rows)
-        let labels = try DesignBuilder.label(part, roles: roles).values
-        let customers = try roles.id.map { id -> [UInt64] in
-            guard let c = part.column(named: id) else {
-                throw Diagnostic(.data, file: data, row: nil, line: nil, column: id, problem: "no column '\(id)' for --id", fix: "pass a header name")
-            }
-            return try FoldInputs.customerKeys(c)
-        }
-        var evaluationSplits: [EvaluationSplit] = []
-        var timePlan: TimeFoldPlanSummary? = nil
-        var cvPlan: RepeatedFoldPlanSummary? = nil
-        let design: String
-        if let h = splits.horizon {
-            guard let timeName = roles.time, let timeColumn = part.column(named: timeName) else {
-                throw Diagnostic(.data, file: data, row: nil, line: nil, column: roles.time, problem: "no snapshot time column for the backtest",
-                                fix: "pass --time COL naming the snapshot date")
-            }
-            let horizon = try Horizon.parse(h)
-            let options = TimeFoldOptions(folds: splits.backtestFolds, testWindow: try splits.testWindow.map { try Horizon.parse($0, name: "--test-window") },
-                                          minimumTrainPeriods: splits.minTrainPeriods)
-            // Time errors name the file, and the row and line in it (the column was read from the usable rows).
-            let plan: TimeFoldPlan
-            let snapshots: SnapshotColumn
-            do {
-                snapshots = try SnapshotColumn(parsing: timeColumn)
-                plan = try TimeFolds.make(snapshots: snapshots, labels: labels, horizon: horizon,
-                                          customers: customers, options: options)
-            } catch let e as Diagnostic {
-                let record = e.row.map { rows[$0 - 1] + 1 }
-                throw Diagnostic(.data, file: data, row: record, line: record.map { table.line(ofRecord: $0) }, column: e.column ?? timeName,
-                                problem: e.problem, fix: e.fix)
-            }
-            guard !plan.folds.isEmpty else {
-                throw Diagnostic(.data, file: data, row: nil, line: nil, column: timeName,
-                                problem: "no backtest fold has both a training and a test part (\(plan.skipped.map(\.reason).first ?? "too few snapshot dates"))",
-                                fix: "lower --min-train-periods, shorten --horizon, or use cross-validation (drop --horizon)")
-            }
-            evaluationSplits = plan.folds.map { f in
-                EvaluationSplit(label: "fold \(f.summary.fold): test \(f.summary.testStart)", train: f.train, test: f.test)
-            }
-            timePlan = plan.summary
-            let compact = [SnapshotFormat.compactYearMonth, .compactDate].contains(snapshots.format) ? " (\(snapshots.format))" : ""
-            design = "time backtest on '\(timeName)'\(compact), horizon \(horizon), \(plan.folds.count) expanding-window folds"
-        } else {
-            let plan = try RepeatedFolds.make(labels: labels, customers: customers, k: splits.folds, repeats: splits.repeats, seed: splits.seed)
-            evaluationSplits = plan.splits.map { f in
-                EvaluationSplit(label: (splits.repeats > 1 ? "repeat \(f.repetition + 1) " : "") + "fold \(f.fold + 1)",
-                                repetition: f.repetition, train: f.train, test: f.test)
-            }
-            cvPlan = plan.summary
-            design = "\(splits.folds)-fold cross-validation" + (splits.repeats > 1 ? " × \(splits.repeats) repeats" : "")
-                + ", stratified on '\(roles.target)'" + (roles.id.map { ", grouped by '\($0)' (no customer on both sides)" } ?? "")
-                + ", seed \(splits.seed)"
-        }
-        let progress = Progress(enabled: !splits.quiet && !report.json)
-        let comparison = try Comparison.run(
-            table: table, rows: rows, excluded: excluded, roles: roles, naValues: naValues, candidates: candidates,
-            splits: evaluationSplits, design: design, bands: try report.healthBands(), options: report.evaluationOptions,
-            seed: splits.seed, progress: progress.update)
-        progress.finish()
-        return ComparisonOutput(comparison: comparison, timeFolds: timePlan, crossValidation: cvPlan)
     }
 }
 
