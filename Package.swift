@@ -119,7 +119,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "HealthScoreServe",
-            dependencies: ["Service", "ScoringCore", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Support", "Service", "ScoringCore", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: source("Tools", "HealthScoreServe"),
             swiftSettings: swift6
         ),

@@ -52,10 +52,13 @@ import TestSupport
             .joined(separator: "\n").trimmingCharacters(in: .newlines)
     }
 
-    static func run(_ commands: String) throws -> String {
+    /// Runs a block as the notebook shows it, with the notebook's `/tmp/` files in `scratch` (one
+    /// directory per notebook run, so two test runs never share them); the output names `/tmp/` again.
+    static func run(_ commands: String, scratch: URL) throws -> String {
+        let here = scratch.path + "/"
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = ["-o", "pipefail", "-c", commands]
+        p.arguments = ["-o", "pipefail", "-c", commands.replacingOccurrences(of: "/tmp/", with: here)]
         p.currentDirectoryURL = Fixtures.packageRoot
         var env = ProcessInfo.processInfo.environment
         env["PATH"] = CLI.executable.deletingLastPathComponent().path + ":" + (env["PATH"] ?? "/usr/bin:/bin")
@@ -67,7 +70,7 @@ import TestSupport
         try p.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        return String(decoding: data, as: UTF8.self).replacingOccurrences(of: here, with: "/tmp/")
     }
 
     @Test func thereAreFourWalkthroughs() {
@@ -82,8 +85,10 @@ import TestSupport
         let blocks = Self.blocks(text)
         #expect(!blocks.isEmpty, "\(name) has no executable blocks")
         var replacements: [(Range<String.Index>, String)] = []
+        let scratch = Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: scratch) }
         for b in blocks {
-            let actual = try Self.run(b.commands)
+            let actual = try Self.run(b.commands, scratch: scratch)
             if record {
                 let value = actual.trimmingCharacters(in: .newlines)
                 replacements.append((b.range, value.isEmpty ? "" : value + "\n"))

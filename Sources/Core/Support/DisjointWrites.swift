@@ -1,3 +1,5 @@
+import Foundation
+
 /// Memory that the parts of one concurrent loop write at disjoint indices, and that the caller reads
 /// only after every part has joined (`DispatchQueue.concurrentPerform` returns then). The compiler
 /// cannot see that no two parts touch the same element, so this is the one place the package
@@ -27,4 +29,20 @@ public struct DisjointWrites<Element>: @unchecked Sendable {
 public struct UncheckedShared<Value>: @unchecked Sendable {
     public let value: Value
     public init(_ value: Value) { self.value = value }
+}
+
+/// A value shared between threads behind a lock. A pthread mutex underneath (Foundation's
+/// `NSLock`), which ThreadSanitizer understands; the standard library's `Mutex` waits on a futex
+/// that it does not model, so every use of one would be reported as a race.
+public final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    public init(_ value: Value) { self.value = value }
+
+    public func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
 }

@@ -1,7 +1,6 @@
 import Dispatch
 import Foundation
 import Support
-import Synchronization
 
 /// Runs independent per-column work on every core. Columns are handed out in order from a shared
 /// counter, so a slow column (a transform, a gather through dropped rows) does not leave a core
@@ -18,7 +17,7 @@ enum ColumnWork {
             for i in 0..<count { try body(i, 0) }
             return
         }
-        let next = Mutex(0)
+        let next = Locked(0)
         var failures = [Error?](repeating: nil, count: count)
         withoutActuallyEscaping(body) { body in
             let body = UncheckedShared(body)

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Support
 
 /// One split of the design rows: fit on `train`, score `test`. Both sorted ascending.
@@ -161,7 +160,7 @@ public enum CrossValidatedElasticNet {
         var foldDeviance = [[Double]](repeating: [Double](repeating: 0, count: m), count: folds.count)
         var foldWeight = [Double](repeating: 0, count: folds.count)
         // `progress` runs under the lock, one fold at a time; `computesFold` only reads.
-        let started = Mutex(0)
+        let started = Locked(0)
         withoutActuallyEscaping(computesFold) { computesFold in
         withoutActuallyEscaping(progress) { progress in
         let callbacks = UncheckedShared((computesFold: computesFold, progress: progress))

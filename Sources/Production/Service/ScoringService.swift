@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Hummingbird
 import HummingbirdCore
 import ScoringCore
@@ -196,7 +195,7 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 
 /// Set once the listening socket is up (to tell a bind failure from a later one).
 final class ListeningFlag: Sendable {
-    private let value = Mutex(false)
+    private let value = Locked(false)
     func set() { value.withLock { $0 = true } }
     var isSet: Bool { value.withLock { $0 } }
 }

@@ -2,9 +2,9 @@ import ArgumentParser
 import CommandSupport
 import Dispatch
 import Foundation
+import Support
 import ScoringCore
 import Service
-import Synchronization
 
 /// `healthscore-serve`: the HTTP service, a program of its own so that the main tool builds without
 /// SwiftNIO. `healthscore serve …` runs it with the same arguments.
@@ -35,7 +35,7 @@ struct ServeMain: ParsableCommand {
 
         // The root command's main is synchronous, so the async server runs in a task and this thread
         // waits for it (the server needs no main thread).
-        let failure = Mutex<Error?>(nil)
+        let failure = Locked<Error?>(nil)
         let done = DispatchSemaphore(value: 0)
         Task.detached {
             do {
