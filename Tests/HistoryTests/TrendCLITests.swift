@@ -6,6 +6,34 @@ import Testing
 
 /// `healthscore score --db --as-of` and `healthscore trend`, run as a user would.
 @Suite struct TrendCLITests {
+    /// A metric group has no input column of its own: recording its customers' cells once trapped
+    /// (the new-user trial of session 11). Its cells are recorded as missing values, and trend runs.
+    @Test func aModelWithAMetricGroupIsRecordedAndTrended() throws {
+        let f = try HistoryFixture.get()
+        let dir = Fixtures.temporaryDirectory()
+        let config = dir.appendingPathComponent("grouped.yaml").path
+        try """
+        target: churned_next_month
+        id: customer_id
+        time: snapshot_date
+        missing: impute
+        metrics:
+          logins: {healthier_when: higher, group: usage}
+          active_days: {healthier_when: higher, group: usage}
+          support_tickets: {healthier_when: lower}
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let model = dir.appendingPathComponent("grouped.json").path
+        let fit = try CLI.run(["fit", Fixtures.dataset("simulated_history.csv"), "--config", config, "--quiet", "--out", model])
+        #expect(fit.status == 0, "\(fit.stderr)")
+        let db = dir.appendingPathComponent("health.sqlite").path
+        for (date, file) in [("2023-11-30", f.snapshots[HistoryFixture.november]!), ("2023-12-31", f.snapshots[HistoryFixture.december]!)] {
+            let r = try CLI.run(["score", model, file, "--reasons", "3", "--db", db, "--as-of", date, "--out", dir.appendingPathComponent("\(date).csv").path])
+            #expect(r.status == 0 && r.stderr.contains("Recorded the run as of \(date)"), "\(r.stderr)")
+        }
+        let trend = try CLI.run(["trend", "--db", db])
+        #expect(trend.status == 0 && trend.stdout.contains("usage"), "\(trend.stdout)\n\(trend.stderr)")
+    }
+
     @Test func scoreRecordsRunsAndTrendReportsThem() throws {
         let f = try HistoryFixture.get()
         let dir = Fixtures.temporaryDirectory()

@@ -385,6 +385,8 @@ extension ScoringPlan {
     /// missing or not a number), the level text of a categorical one; neither for a group.
     public func metricValue(feature j: Int, row i: Int, columns: [PlanColumn?]) -> (number: Double?, level: String?) {
         let f = features[j]
+        // A group has no input of its own (its members do): ask for none.
+        guard f.kind != .group else { return (nil, nil) }
         switch (f.kind, columns[f.input]) {
         case (.group, _), (_, nil): return (nil, nil)
         case (.numeric, .numbers(let x)?): return (x[i].isNaN ? nil : x[i], nil)

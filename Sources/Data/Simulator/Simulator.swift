@@ -155,7 +155,8 @@ public enum Simulator {
         let tempURL = directory.appendingPathComponent(
             ".\(destination.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
         guard FileManager.default.createFile(atPath: tempURL.path, contents: nil) else {
-            throw Diagnostic(.simulation, problem: "simulator I/O error: cannot create a temporary file in \(directory.path)")
+            throw Diagnostic(.output, file: path, problem: "cannot write (no file can be created in \(directory.path)); nothing was written",
+                             fix: "create the directory first, or correct the path")
         }
         do {
             let handle = try FileHandle(forWritingTo: tempURL)

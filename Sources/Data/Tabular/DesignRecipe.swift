@@ -148,8 +148,10 @@ extension DesignStatistics {
                     let counts = present.map { tally.counts[$0]! }
                     let pooling = ColumnTyping.poolingShare(counts, rows: n, limit: Self.maxLevels)
                         .map { "pool its rare levels (--rare-levels \($0)), " } ?? ""
+                    // Most often an id with several snapshots per customer: say that first.
+                    let quoted = ColumnTyping.shellWord(name)
                     throw err(name, "the column has \(levelNames.count) levels; at most \(Self.maxLevels) can each get their own weight",
-                              "\(pooling)group the levels in the data (e.g. city → region), or --exclude \(name)")
+                              "if it names the customer, pass --id \(quoted) (an id is never a metric); otherwise \(pooling)group the levels in the data (e.g. city → region), or --exclude \(quoted)")
                 }
                 if let wanted = roles.references[name] {
                     guard let at = levelNames.firstIndex(of: wanted) else {

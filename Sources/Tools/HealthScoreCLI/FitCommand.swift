@@ -83,6 +83,10 @@ struct Fit: ParsableCommand {
         }
         if !bound.isEmpty && penalty == .firth { throw ValidationError("--bound goes with --penalty none, l2, l1 or elasticnet (not firth)") }
         if !moreData.isEmpty && !streaming && !distributed {
+            // A mistyped option's value (`--lamda auto`) lands here as a second file: say so.
+            if let stray = moreData.first(where: { !FileManager.default.fileExists(atPath: $0) }) {
+                throw ValidationError("'\(stray)' is not a data file; is it the value of a mistyped option? (the arguments after the data file were \(moreData.map { "'\($0)'" }.joined(separator: " ")))")
+            }
             throw ValidationError("several data files go with --streaming or --distributed; for an in-memory fit, concatenate them into one CSV")
         }
         if streaming && penalty != .none { throw ValidationError("--streaming fits by maximum likelihood only; drop --penalty \(penalty.rawValue) or fit in memory") }

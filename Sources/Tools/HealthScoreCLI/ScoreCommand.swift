@@ -66,8 +66,9 @@ struct Score: ParsableCommand {
         returnFreedMemoryPromptly()
         var stream: AtomicFile.Stream? = nil
         var writer: BackgroundWriter? = nil
+        // Before anything is written: an --out naming an input is refused as it is, not as a failed run.
+        try AtomicFile.checkOutputs([("--out", out), ("--db", db)], inputs: [("the model", model), ("the data file", data)])
         do {
-            try AtomicFile.checkOutputs([("--out", out), ("--db", db)], inputs: [("the model", model), ("the data file", data)])
             let artifact = try ModelArtifact.load(path: model, allowUnsigned: trust.allowUnsigned)
             try trust.check(artifact, path: model, command: "score")
             let plan = ScoringPlan(model: artifact, unknownLevels: unknownLevel)
