@@ -234,7 +234,10 @@ public enum DesignBuilder {
         let names = table.columns.map(\.name) + table.skippedColumns
         func require(_ name: String, role: String, flag: String) throws {
             guard table.hasColumn(name) else {
-                let closest = closestName(to: name, among: names).map { " (closest: '\($0)')" } ?? ""
+                // A near spelling, else a column that starts with the name ('churned' → 'churned_next_month').
+                let near = closestName(to: name, among: names)
+                    ?? names.first { $0.lowercased().hasPrefix(name.lowercased()) && !name.isEmpty }
+                let closest = near.map { " (closest: '\($0)')" } ?? ""
                 throw err(nil, "no column named '\(name)' for \(role)\(closest) (columns: \(names.prefix(12).joined(separator: ", "))\(names.count > 12 ? ", …" : ""))",
                           "pass one of the header names to \(flag)")
             }
@@ -254,16 +257,18 @@ public enum DesignBuilder {
             try require(w, role: "the weights", flag: "--weights")
             if w == roles.target { throw err(w, "the target column is also given as --weights", "use a separate weights column") }
         }
-        for name in roles.transforms.keys { try require(name, role: "--transform", flag: "--transform") }
-        for name in roles.categorical.sorted() { try require(name, role: "--categorical", flag: "--categorical") }
-        for name in roles.references.keys.sorted() { try require(name, role: "--reference", flag: "--reference") }
         _ = try MetricGrouping.validate(roles.groups, table: table, roles: roles, error: { err($0, $1, $2) })
+        // A column the configuration names is reported at its line there, before any flag it may
+        // have become (a configured transform is not a --transform the user typed).
         for (name, place) in roles.configuredColumns where !table.hasColumn(name) {
             let closest = closestName(to: name, among: names).map { " (closest: '\($0)')" } ?? ""
             throw Diagnostic(.data, file: place, column: name,
                             problem: "the configuration names a column that \(table.path) does not have\(closest)",
                             fix: "correct the name in the configuration\(closest.isEmpty ? "" : " to the closest column") or remove the entry")
         }
+        for name in roles.transforms.keys { try require(name, role: "--transform", flag: "--transform") }
+        for name in roles.categorical.sorted() { try require(name, role: "--categorical", flag: "--categorical") }
+        for name in roles.references.keys.sorted() { try require(name, role: "--reference", flag: "--reference") }
         for (flag, name) in [("--id", roles.id), ("--time", roles.time)] where name == roles.target {
             throw err(roles.target, "the target column is also given as \(flag)", "use different columns for \(flag) and --target")
         }
