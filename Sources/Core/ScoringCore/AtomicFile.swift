@@ -244,7 +244,7 @@ public struct InstalledFile {
 
 extension Diagnostic {
     /// A write that failed with `errno` `code`; the fix depends on why.
-    static func cannotWrite(_ path: String, errno code: Int32) -> Diagnostic {
+    public static func cannotWrite(_ path: String, errno code: Int32) -> Diagnostic {
         let fix: String
         switch code {
         case ENOSPC, EDQUOT: fix = "free disk space (or lift the quota) on that file system, or write elsewhere"

@@ -155,8 +155,7 @@ public enum Simulator {
         let tempURL = directory.appendingPathComponent(
             ".\(destination.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
         guard FileManager.default.createFile(atPath: tempURL.path, contents: nil) else {
-            throw Diagnostic(.output, file: path, problem: "cannot write (no file can be created in \(directory.path)); nothing was written",
-                             fix: "create the directory first, or correct the path")
+            throw Diagnostic.cannotWrite(path, errno: errno)
         }
         do {
             let handle = try FileHandle(forWritingTo: tempURL)
@@ -178,9 +177,9 @@ public enum Simulator {
 
     static func moveIntoPlace(_ tempURL: URL, path: String) throws {
         guard rename(tempURL.path, path) == 0 else {
-            let reason = String(cString: strerror(errno))
+            let code = errno
             try? FileManager.default.removeItem(at: tempURL)
-            throw Diagnostic(.simulation, problem: "simulator I/O error: cannot rename temporary file to \(path): \(reason)")
+            throw Diagnostic.cannotWrite(path, errno: code)
         }
         AtomicFile.syncDirectory((path as NSString).deletingLastPathComponent)
     }

@@ -234,10 +234,7 @@ public enum DesignBuilder {
         let names = table.columns.map(\.name) + table.skippedColumns
         func require(_ name: String, role: String, flag: String) throws {
             guard table.hasColumn(name) else {
-                // A near spelling, else a column that starts with the name ('churned' → 'churned_next_month').
-                let near = closestName(to: name, among: names)
-                    ?? names.first { $0.lowercased().hasPrefix(name.lowercased()) && !name.isEmpty }
-                let closest = near.map { " (closest: '\($0)')" } ?? ""
+                let closest = closestName(to: name, among: names).map { " (closest: '\($0)')" } ?? ""
                 throw err(nil, "no column named '\(name)' for \(role)\(closest) (columns: \(names.prefix(12).joined(separator: ", "))\(names.count > 12 ? ", …" : ""))",
                           "pass one of the header names to \(flag)")
             }
@@ -358,7 +355,8 @@ extension RawColumn {
     }
 }
 
-/// The header name nearest to a mistyped one (edit distance at most a third of its length).
+/// The header name nearest to a mistyped one (edit distance at most a third of its length), else one
+/// that starts with it ('churned' → 'churned_next_month').
 public func closestName(to name: String, among names: [String]) -> String? {
     func distance(_ a: [Character], _ b: [Character]) -> Int {
         var row = Array(0...b.count)
@@ -375,8 +373,9 @@ public func closestName(to name: String, among names: [String]) -> String? {
     }
     let target = Array(name.lowercased())
     let scored = names.map { ($0, distance(target, Array($0.lowercased()))) }
-    guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, name.count / 3) else { return nil }
-    return best.0
+    if let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, name.count / 3) { return best.0 }
+    guard !name.isEmpty else { return nil }
+    return names.first { $0.lowercased().hasPrefix(name.lowercased()) }
 }
 
 extension DesignBuilder {

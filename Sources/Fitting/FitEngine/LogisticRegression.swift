@@ -77,8 +77,16 @@ public enum LogisticRegression {
         let terms: ActiveTerms
         let scaling: Standardization
         let options: FitOptions
+        /// The box on the standardised scale, over the active terms.
+        let bounds: StandardisedBounds
         var k: Int { terms.active.count }
-        var bounds: StandardisedBounds { StandardisedBounds(options: options, active: terms.active, scales: scaling.scales) }
+
+        init(design: Matrix, x: UnsafePointer<Double>, rows: RowData, y: [Double], weights: [Double]?, weightSum: Double,
+             terms: ActiveTerms, scaling: Standardization, options: FitOptions) {
+            self.design = design; self.x = x; self.rows = rows; self.y = y; self.weights = weights
+            self.weightSum = weightSum; self.terms = terms; self.scaling = scaling; self.options = options
+            bounds = StandardisedBounds(options: options, active: terms.active, scales: scaling.scales)
+        }
     }
 
     /// One pass at the intercept-only optimum over every column; its information shows the aliased
