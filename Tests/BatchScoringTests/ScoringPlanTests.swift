@@ -12,13 +12,15 @@ import Training
 /// agreed on every row when the digests below were recorded; the all-or-nothing `Scorer` API is
 /// now the plan too, so it is compared with the streamed path row by row as well.
 @Suite struct ScoringPlanTests {
-    static func fit(_ file: String, _ roles: ColumnRoles) throws -> ModelArtifact {
+    static func fit(_ file: String, _ roles: ColumnRoles, scale: ScoreScale = .probability) throws -> ModelArtifact {
         var clock = Timings()
-        let result = try FitPipeline.run(dataPath: Fixtures.dataset(file), roles: roles, timings: &clock)
+        var spec = FitSpec(roles: roles)
+        spec.scoring.scale = scale
+        let result = try FitPipeline.fit(spec, .file(Fixtures.dataset(file)), timings: &clock)
         return try ModelArtifact.decode(try result.model.encoded(), path: "model.json")
     }
 
-    static func historyRoles(points: Bool) -> ColumnRoles {
+    static func historyRoles() -> ColumnRoles {
         var roles = ColumnRoles(target: "churned_next_month", id: "customer_id", time: "snapshot_date", missing: .impute)
         roles.impute = .median
         roles.transforms = ["logins": [.log1p], "support_tickets": [.log1p], "sentiment": [.asinh], "roi_proxy": [.asinh],
@@ -27,7 +29,6 @@ import Training
         roles.categorical = ["referrals"]
         roles.rareLevelShare = 0.2
         roles.unseenLevels = .other
-        if points { roles.scoring.scale = .points(round: true) }
         return roles
     }
 
@@ -122,9 +123,7 @@ import Training
     }
 
     @Test func mlcUnroundedPointsAreBitIdentical() throws {
-        var roles = ColumnRoles(target: "churn")
-        roles.scoring.scale = .points()
-        let model = try Self.fit("mlc_churn.csv", roles)
+        let model = try Self.fit("mlc_churn.csv", ColumnRoles(target: "churn"), scale: .points())
         let path = Fixtures.dataset("mlc_churn.csv")
         let new = try Self.new(model, path, reasons: 3)
         Self.expectIdentical(try Self.old(model, path, reasons: 3), new)
@@ -134,7 +133,7 @@ import Training
     /// Groups, transforms, imputation with indicators, pooled levels, numbers as levels, rounded points.
     @Test(arguments: [true, false])
     func simulatedHistoryIsBitIdentical(points: Bool) throws {
-        let model = try Self.fit("simulated_history.csv", Self.historyRoles(points: points))
+        let model = try Self.fit("simulated_history.csv", Self.historyRoles(), scale: points ? .points(round: true) : .probability)
         let path = Fixtures.dataset("simulated_history.csv")
         let old = try Self.old(model, path, reasons: 3)
         #expect(old.count > 1000)

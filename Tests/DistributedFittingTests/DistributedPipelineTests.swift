@@ -25,15 +25,15 @@ import Training
 
     static func inMemory(_ path: String, _ roles: ColumnRoles) throws -> ModelArtifact {
         var clock = Timings()
-        return try FitPipeline.run(dataPath: path, roles: roles, timings: &clock).model
+        return try FitPipeline.fit(FitSpec(roles: roles), .file(path), timings: &clock).model
     }
 
     /// Small chunks, so each rank's range spans several pieces and the cuts fall inside records.
     static func distributed(_ path: String, _ roles: ColumnRoles, ranks: Int) throws -> [ModelArtifact] {
         try onRanks(ranks) { group in
             var clock = Timings()
-            return try DistributedPipeline.run(group: group, dataPath: path, roles: roles, naValues: FitPipeline.defaultNAValues,
-                                               options: FitOptions(), chunkBytes: 16 << 10, timings: &clock).model
+            return try DistributedPipeline.fit(FitSpec(roles: roles), group: group, dataPaths: [path], chunkBytes: 16 << 10,
+                                               timings: &clock).model
         }
     }
 
@@ -67,7 +67,8 @@ import Training
         #expect(reference.warnings.contains { $0.code == "repeated_ids" })
         for model in models { Self.expectSame(model, reference, tolerance: 1e-10) }
         var clock = Timings()
-        let streamed = try FitPipeline.runStreaming(dataPath: Self.simulated, roles: Self.roles(), timings: &clock).model
+        let streamed = try FitPipeline.fit(FitSpec(roles: Self.roles()), .file(Self.simulated), run: FitRun(streaming: StreamingOptions()),
+                                           timings: &clock).model
         for model in models { #expect(model.warnings.map(\.message) == streamed.warnings.map(\.message)) }
     }
 
@@ -90,8 +91,8 @@ import Training
         let messages = try onRanks(2) { group -> String in
             var clock = Timings()
             do {
-                _ = try DistributedPipeline.run(group: group, dataPath: path, roles: ColumnRoles(target: "churned", id: "customer"),
-                                                naValues: FitPipeline.defaultNAValues, options: FitOptions(), timings: &clock)
+                _ = try DistributedPipeline.fit(FitSpec(roles: ColumnRoles(target: "churned", id: "customer")), group: group,
+                                                dataPaths: [path], timings: &clock)
                 return "fitted"
             } catch { return "\(error)" }
         }

@@ -51,8 +51,8 @@ import Training
     static func distributed(_ paths: [String], _ roles: ColumnRoles, ranks: Int, chunkBytes: Int = 4 << 10) throws -> [ModelArtifact] {
         try onRanks(ranks) { group in
             var clock = Timings()
-            return try DistributedPipeline.run(group: group, dataPaths: paths, roles: roles, naValues: FitPipeline.defaultNAValues,
-                                               options: FitOptions(), chunkBytes: chunkBytes, timings: &clock).model
+            return try DistributedPipeline.fit(FitSpec(roles: roles), group: group, dataPaths: paths, chunkBytes: chunkBytes,
+                                               timings: &clock).model
         }
     }
 
@@ -77,7 +77,7 @@ import Training
         let path = try Self.mixedFile(rows: 2_400, seed: impute ? 5 : 6)
         let roles = Self.demandingRoles(impute: impute)
         var clock = Timings()
-        let reference = try FitPipeline.run(dataPath: path, roles: roles, timings: &clock).model
+        let reference = try FitPipeline.fit(FitSpec(roles: roles), .file(path), timings: &clock).model
         // The file really exercises the merge: a late level, a pooled level, region read as text.
         let plan = reference.schema.features.first { $0.column == "plan" }
         #expect(plan?.levels?.contains("zeta-late") == true && plan?.pooledLevels == ["rare"])
@@ -148,7 +148,7 @@ import Training
         let parts = try Self.splitFile(path, into: 3)
         let roles = Self.demandingRoles(impute: false)
         var clock = Timings()
-        let reference = try FitPipeline.run(dataPath: path, roles: roles, timings: &clock).model
+        let reference = try FitPipeline.fit(FitSpec(roles: roles), .file(path), timings: &clock).model
         let listing = try parts.map { "\(try FileDigest.sha256Hex(path: $0))  \(($0 as NSString).lastPathComponent)\n" }.joined()
         for model in try Self.distributed(parts, roles, ranks: ranks, chunkBytes: 8 << 10) {
             DistributedPipelineTests.expectSame(model, reference, tolerance: 1e-10, sameFile: false)
@@ -158,7 +158,7 @@ import Training
             #expect(model.training.sha256 == SHA256.hex(of: Data(listing.utf8)))
         }
         // One process streaming the list gives the same model.
-        let streamed = try FitPipeline.runStreaming(dataPaths: parts, roles: roles, timings: &clock).model
+        let streamed = try FitPipeline.fit(FitSpec(roles: roles), .files(parts), run: FitRun(streaming: StreamingOptions()), timings: &clock).model
         DistributedPipelineTests.expectSame(streamed, reference, tolerance: 1e-10, sameFile: false)
         #expect(streamed.training.sha256 == SHA256.hex(of: Data(listing.utf8)))
     }
@@ -174,8 +174,7 @@ import Training
         let messages = try onRanks(2) { group -> String in
             var clock = Timings()
             do {
-                _ = try DistributedPipeline.run(group: group, dataPaths: list, roles: ColumnRoles(target: "churned"),
-                                                naValues: FitPipeline.defaultNAValues, options: FitOptions(), timings: &clock)
+                _ = try DistributedPipeline.fit(FitSpec(roles: ColumnRoles(target: "churned")), group: group, dataPaths: list, timings: &clock)
                 return "fitted"
             } catch { return "\(error)" }
         }
@@ -192,14 +191,14 @@ import Training
         imputing.missing = .impute
         let roles = imputing
         var clock = Timings()
-        let options = ElasticNetOptions()
-        let single = try FitPipeline.runCrossValidated(dataPath: path, roles: roles, alpha: 0.5, folds: 5, seed: 3,
-                                                       select: .oneSE, options: options, timings: &clock)
-        let shared = try onRanks(ranks) { group in
+        let spec = FitSpec(roles: roles, estimator: Estimator(penalty: .elasticnet, alpha: 0.5,
+                                                             crossValidation: .init(folds: 5, seed: 3, select: .oneSE)))
+        let outcome = try FitPipeline.fit(spec, .file(path), timings: &clock)
+        let single = (model: outcome.model, cv: outcome.cv!)
+        let shared = try onRanks(ranks) { group -> (ModelArtifact, CVResult) in
             var clock = Timings()
-            return try DistributedPipeline.runCrossValidated(group: group, dataPath: path, roles: roles,
-                                                             naValues: FitPipeline.defaultNAValues, alpha: 0.5, folds: 5, seed: 3,
-                                                             select: .oneSE, options: options, timings: &clock)
+            let o = try DistributedPipeline.fit(spec, group: group, dataPaths: [path], timings: &clock)
+            return (o.model, o.cv!)
         }
         #expect(single.cv.lambdaMin != single.cv.lambda1se)
         for (model, cv) in shared {
@@ -217,9 +216,9 @@ import Training
         let messages = try onRanks(2) { group -> String in
             var clock = Timings()
             do {
-                _ = try DistributedPipeline.runCrossValidated(group: group, dataPath: path, roles: ColumnRoles(target: "churned", id: "customer"),
-                                                              naValues: FitPipeline.defaultNAValues, alpha: 1, folds: 11, seed: 1,
-                                                              select: .min, timings: &clock)
+                let spec = FitSpec(roles: ColumnRoles(target: "churned", id: "customer"),
+                                   estimator: Estimator(penalty: .l1, crossValidation: .init(folds: 11, seed: 1, select: .min)))
+                _ = try DistributedPipeline.fit(spec, group: group, dataPaths: [path], timings: &clock)
                 return "fitted"
             } catch { return "\(error)" }
         }

@@ -21,7 +21,7 @@ import Training
         let dir = Fixtures.temporaryDirectory()
         let path = dir.appendingPathComponent("m.json").path
         var clock = Timings()
-        let model = try FitPipeline.run(dataPath: Self.mlc, roles: ColumnRoles(target: "churn"), timings: &clock).model
+        let model = try FitPipeline.fit(FitSpec(roles: ColumnRoles(target: "churn")), .file(Self.mlc), timings: &clock).model
         try AtomicFile.write(try model.encoded(), to: path)
         let r = try ModelEvaluation.run(modelPath: path, dataPath: Self.mlc, target: nil, positive: nil)
         #expect(r.rows == 5000 && r.note != nil)  // its own training file: flagged as in-sample
@@ -125,7 +125,7 @@ import Training
         var roles = ColumnRoles(target: "churned_next_month")
         roles.id = "customer_id"
         let out = try Candidate(name: "card", kind: .scorecard(card, path: "card.yaml"))
-            .predict(train: train, test: test, roles: roles, naValues: FitPipeline.defaultNAValues, seed: 1)
+            .predict(train: train, test: test, base: FitSpec(roles: roles), seed: 1)
         #expect(out.probability.count == test.rowCount)
         let order = out.health.indices.sorted { out.health[$0] < out.health[$1] }
         for (a, b) in zip(order, order.dropFirst()) { #expect(out.probability[a] >= out.probability[b]) }
@@ -177,20 +177,60 @@ import Training
         var clock = Timings()
         let model: ModelArtifact
         switch kind {
-        case "plain": model = try FitPipeline.run(dataPath: Self.history, roles: roles, timings: &clock).model
-        case "l2": model = try FitPipeline.runPenalized(dataPath: Self.history, roles: roles, penalty: .init(alpha: 0, lambda: 0.003), timings: &clock).model
-        default: model = try FitPipeline.runCrossValidated(dataPath: Self.history, roles: roles, alpha: 0.5, folds: 3, timings: &clock).model
+        case "plain": model = try FitPipeline.fit(FitSpec(roles: roles), .file(Self.history), timings: &clock).model
+        case "l2": model = try FitPipeline.fit(FitSpec(roles: roles, estimator: .elasticNet(alpha: 0, lambda: 0.003)), .file(Self.history), timings: &clock).model
+        default:
+            let cv = Estimator(penalty: .elasticnet, alpha: 0.5, crossValidation: .init(folds: 3))
+            model = try FitPipeline.fit(FitSpec(roles: roles, estimator: cv), .file(Self.history), timings: &clock).model
         }
         let decoded = try ModelArtifact.decode(try model.encoded(), path: "m.json")
         var csv = CSVOptions()
         csv.textColumns = ["churned_next_month", "customer_id", "snapshot_date", "plan", "segment"]
         let table = try CSVReader.read(path: Self.history, options: csv)
-        let refit = try Candidate.fit(FitRecipe(model: decoded), table: table, roles: ColumnRoles(schema: decoded.schema),
-                                      naValues: FitPipeline.defaultNAValues, seed: 1)
+        let refit = try Candidate.refit(decoded, table: table, naValues: FitPipeline.defaultNAValues, seed: 1)
         #expect(refit.coefficients.map(\.term) == model.coefficients.map(\.term))
         let worst = zip(refit.coefficients, model.coefficients).map { abs($0.estimate - $1.estimate) }.max() ?? .nan
         #expect(worst <= 1e-12, "max |Δβ| \(worst)")
         #expect(refit.schema.features.map(\.column) == model.schema.features.map(\.column))
+        #expect(refit.fit.constraints == model.fit.constraints)
+    }
+}
+
+/// Format-1 files (no stored spec) from the last release: the spec read back from their schema and
+/// summary is the one their fit used, so a refit on the same rows gives their weights.
+@Suite struct FormatOneSpecTests {
+    static let directory = Fixtures.packageRoot.appendingPathComponent("Tests/Artifacts/format1")
+
+    static func load(_ name: String) throws -> ModelArtifact {
+        try ModelArtifact.load(path: directory.appendingPathComponent(name).path)
+    }
+
+    @Test func theSpecOfEachFileIsReadBack() throws {
+        let plain = FitSpec(formatOne: try Self.load("mlc_plain.json"), naValues: FitPipeline.defaultNAValues, seed: 1)
+        #expect(plain.estimator == .maximumLikelihood)
+        #expect(plain.bounds.contains(TermBound(term: "number_customer_service_calls", lower: 0)))
+        #expect(plain.roles.transforms["total_day_minutes"] == [.log1p] && plain.roles.references["area_code"] == "area_code_415")
+        let ridge = FitSpec(formatOne: try Self.load("history_ridge_points.json"), naValues: FitPipeline.defaultNAValues, seed: 7)
+        #expect(ridge.estimator.penalty == .l2 && ridge.estimator.alpha == 0 && ridge.estimator.lambda == nil)
+        #expect(ridge.estimator.crossValidation == .init(folds: 5, seed: 7, select: .oneSE))
+        #expect(ridge.scoring.scale.kind == .points && ridge.scoring.scale.roundPoints == true)
+        let firth = FitSpec(formatOne: try Self.load("history_firth.json"), naValues: FitPipeline.defaultNAValues, seed: 1)
+        #expect(firth.estimator == .firth)
+        for spec in [plain, ridge, firth] { #expect(spec.problem == nil) }
+    }
+
+    @Test func aFormatOneModelRefitsToItsOwnWeights() throws {
+        let model = try Self.load("mlc_plain.json")
+        #expect(model.spec == nil)
+        var csv = CSVOptions()
+        csv.textColumns = ["churn", "area_code"]
+        let table = try CSVReader.read(path: Fixtures.dataset("mlc_churn.csv"), options: csv)
+        let refit = try Candidate.refit(model, table: table, naValues: FitPipeline.defaultNAValues, seed: 1)
+        #expect(refit.coefficients.map(\.term) == model.coefficients.map(\.term))
+        let worst = zip(refit.coefficients, model.coefficients).map { abs($0.estimate - $1.estimate) / max(1, abs($1.estimate)) }.max() ?? .nan
+        // Another build's rounding, amplified by mlc's minute/charge twins (VIF up to 1e7): ~1e-11.
+        // A lost transform, reference level or bound moves weights by far more than 1e-9.
+        #expect(worst <= 1e-9, "max relative |Δβ| \(worst)")
         #expect(refit.fit.constraints == model.fit.constraints)
     }
 }

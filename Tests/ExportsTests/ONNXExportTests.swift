@@ -1,4 +1,5 @@
 import Foundation
+import ScoringCore
 import Testing
 import Tabular
 import TestSupport
@@ -20,7 +21,7 @@ import Support
 
     static func plainMLC() throws -> ModelArtifact {
         var clock = Timings()
-        let result = try FitPipeline.run(dataPath: Fixtures.dataset("mlc_churn.csv"), roles: ColumnRoles(target: "churn"), timings: &clock)
+        let result = try FitPipeline.fit(FitSpec(roles: ColumnRoles(target: "churn")), .file(Fixtures.dataset("mlc_churn.csv")), timings: &clock)
         return try ModelArtifact.decode(try result.model.encoded(), path: "mlc.json")  // what production loads
     }
 
@@ -38,7 +39,7 @@ import Support
 
     static func history() throws -> ModelArtifact {
         var clock = Timings()
-        let result = try FitPipeline.run(dataPath: Fixtures.dataset("simulated_history.csv"), roles: historyRoles(), timings: &clock)
+        let result = try FitPipeline.fit(FitSpec(roles: historyRoles()), .file(Fixtures.dataset("simulated_history.csv")), timings: &clock)
         return try ModelArtifact.decode(try result.model.encoded(), path: "history.json")
     }
 

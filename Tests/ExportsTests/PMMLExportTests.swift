@@ -28,9 +28,9 @@ import Support
         return url.path
     }
 
-    static func fit(_ path: String, _ roles: ColumnRoles) throws -> ModelArtifact {
+    static func fit(_ path: String, _ roles: ColumnRoles, scoring: ScoringChoice = ScoringChoice()) throws -> ModelArtifact {
         var clock = Timings()
-        let result = try FitPipeline.run(dataPath: path, roles: roles, timings: &clock)
+        let result = try FitPipeline.fit(FitSpec(roles: roles, scoring: scoring), .file(path), timings: &clock)
         // Export what production loads: the model file.
         return try ModelArtifact.decode(try result.model.encoded(), path: "memory")
     }
@@ -46,9 +46,10 @@ import Support
         roles.groups = [MetricGroup(name: "usage", members: [(column: "logins", sign: 1), (column: "active_days", sign: 1)])]
         roles.rareLevelShare = 0.2
         roles.unseenLevels = .other
-        roles.scoring.scale = .points()
         return roles
     }
+
+    static var pointsScale: ScoringChoice { var s = ScoringChoice(); s.scale = .points(); return s }
 
     /// Rows the training file lacks: unseen, pooled and missing levels, missing numbers, values beyond
     /// the clip and in asinh's negative branch.
@@ -214,7 +215,7 @@ import Support
         let dir = Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let training = try Self.firstRows(Self.history, 1000, in: dir)
-        let model = try Self.fit(training, Self.historyRoles())
+        let model = try Self.fit(training, Self.historyRoles(), scoring: Self.pointsScale)
         // The fit used what the test means to exercise.
         let features = Dictionary(uniqueKeysWithValues: model.schema.features.map { ($0.column, $0) })
         #expect(features["usage"]?.kind == .group)
@@ -255,7 +256,7 @@ import Support
         let dir = Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let training = try Self.firstRows(Self.history, 1000, in: dir)
-        var model = try Self.fit(training, Self.historyRoles())
+        var model = try Self.fit(training, Self.historyRoles(), scoring: Self.pointsScale)
         let edges = try Self.firstRows(Self.history, 0, extra: Self.historyEdgeRows, in: dir)
 
         model.schema.unseenLevels = .reference
@@ -311,10 +312,11 @@ import Support
         defer { try? FileManager.default.removeItem(at: dir) }
         let data = try Self.firstRows(Self.mlc, 1000, in: dir)
         var roles = ColumnRoles(target: "churn")
-        roles.scoring.scale = .points(pdo: 20, reference: 600, odds: 50, round: true)
+        var scoring = ScoringChoice()
+        scoring.scale = .points(pdo: 20, reference: 600, odds: 50, round: true)
         roles.rareLevelShare = 0.015
         roles.unseenLevels = .other
-        let model = try Self.fit(data, roles)
+        let model = try Self.fit(data, roles, scoring: scoring)
         #expect(model.scoring?.scale.rounds == true)
         let s = try Self.score(model, path: data)
         let regression = try Self.export(s, scorecard: false)
@@ -349,8 +351,7 @@ import Support
         var roles = ColumnRoles(target: "churned")
         roles.rareLevelShare = 0.05
         roles.unseenLevels = .other
-        roles.scoring.scale = .points()
-        let model = try Self.fit(data.path, roles)
+        let model = try Self.fit(data.path, roles, scoring: Self.pointsScale)
         let segment = try #require(model.schema.features.first { $0.column == "segment" })
         #expect(segment.pooledLevels?.contains("say \"hi\"") == true)
         let s = try Self.score(model, path: data.path)

@@ -27,11 +27,11 @@ import Support
 
     static func plainMLC() throws -> ModelArtifact {
         var clock = Timings()
-        let result = try FitPipeline.run(dataPath: Fixtures.dataset("mlc_churn.csv"), roles: ColumnRoles(target: "churn"), timings: &clock)
+        let result = try FitPipeline.fit(FitSpec(roles: ColumnRoles(target: "churn")), .file(Fixtures.dataset("mlc_churn.csv")), timings: &clock)
         return try reloaded(result.model, "mlc.json")
     }
 
-    static func historyRoles() -> ColumnRoles {
+    static func historySpec() -> FitSpec {
         var roles = ColumnRoles(target: "churned_next_month", id: "customer_id", time: "snapshot_date", missing: .impute)
         roles.impute = .median
         roles.transforms = ["logins": [.log1p], "support_tickets": [.log1p], "sentiment": [.asinh], "roi_proxy": [.asinh],
@@ -40,13 +40,14 @@ import Support
         roles.categorical = ["referrals"]  // numbers matched as level text
         roles.rareLevelShare = 0.2  // pools plan and segment 'enterprise' and referrals 1–3
         roles.unseenLevels = .other
-        roles.scoring.scale = .points(round: true)
-        return roles
+        var spec = FitSpec(roles: roles)
+        spec.scoring.scale = .points(round: true)
+        return spec
     }
 
     static func history() throws -> ModelArtifact {
         var clock = Timings()
-        let result = try FitPipeline.run(dataPath: Fixtures.dataset("simulated_history.csv"), roles: historyRoles(), timings: &clock)
+        let result = try FitPipeline.fit(historySpec(), .file(Fixtures.dataset("simulated_history.csv")), timings: &clock)
         return try reloaded(result.model, "history.json")
     }
 

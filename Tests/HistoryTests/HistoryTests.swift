@@ -24,9 +24,8 @@ struct HistoryFixture: Sendable {
 
     init() throws {
         var clock = Timings()
-        model = try FitPipeline.run(dataPath: Fixtures.dataset("simulated_history.csv"),
-                                    roles: ColumnRoles(target: "churned_next_month", id: "customer_id", time: "snapshot_date", missing: .impute),
-                                    timings: &clock).model
+        model = try FitPipeline.fit(FitSpec(roles: ColumnRoles(target: "churned_next_month", id: "customer_id", time: "snapshot_date", missing: .impute)),
+                                    .file(Fixtures.dataset("simulated_history.csv")), timings: &clock).model
         dir = Fixtures.temporaryDirectory()
         modelPath = dir.appendingPathComponent("model.json").path
         try model.encoded().write(to: URL(fileURLWithPath: modelPath))

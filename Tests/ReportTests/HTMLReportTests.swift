@@ -13,7 +13,7 @@ import Training
         let dir = Fixtures.temporaryDirectory()
         let modelPath = dir.appendingPathComponent("mlc.json").path
         var clock = Timings()
-        let model = try FitPipeline.run(dataPath: Fixtures.dataset("mlc_churn.csv"), roles: ColumnRoles(target: "churn"), timings: &clock).model
+        let model = try FitPipeline.fit(FitSpec(roles: ColumnRoles(target: "churn")), .file(Fixtures.dataset("mlc_churn.csv")), timings: &clock).model
         try AtomicFile.write(try model.encoded(), to: modelPath)
         return (try HTMLReport.build(modelPath: modelPath, dataPath: Fixtures.dataset("mlc_churn.csv")), dir)
     }

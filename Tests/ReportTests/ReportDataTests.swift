@@ -29,7 +29,7 @@ import Training
     @Test func oneSnapshotFileListsTheRowsMostAtRiskAndExactMoments() throws {
         var clock = Timings()
         let path = Fixtures.dataset("mlc_churn.csv")
-        let model = try FitPipeline.run(dataPath: path, roles: ColumnRoles(target: "churn"), timings: &clock).model
+        let model = try FitPipeline.fit(FitSpec(roles: ColumnRoles(target: "churn")), .file(path), timings: &clock).model
         let data = try ReportData.load(model: model, dataPath: path, atRisk: 25)
         let (table, scores, labels) = try Self.scoredRows(path, model: model)
         #expect(data.customers == nil && data.sample.count == table.rowCount)
@@ -59,9 +59,9 @@ import Training
     func historyListsCustomersAtTheirLatestSnapshot(missing: MissingPolicy) throws {
         var clock = Timings()
         let path = Fixtures.dataset("simulated_history.csv")
-        var roles = ColumnRoles(target: "churned_next_month", id: "customer_id", time: "snapshot_date", missing: missing)
-        roles.scoring.scale = .points(round: true)
-        let model = try FitPipeline.run(dataPath: path, roles: roles, timings: &clock).model
+        var spec = FitSpec(roles: ColumnRoles(target: "churned_next_month", id: "customer_id", time: "snapshot_date", missing: missing))
+        spec.scoring.scale = .points(round: true)
+        let model = try FitPipeline.fit(spec, .file(path), timings: &clock).model
         let data = try ReportData.load(model: model, dataPath: path, atRisk: 30)
         let (table, scores, labels) = try Self.scoredRows(path, model: model)
         let unscorable = Set(scores.indices.filter { scores[$0] == nil })

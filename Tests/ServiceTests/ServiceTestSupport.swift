@@ -31,9 +31,9 @@ final class ServiceFixture: @unchecked Sendable {
 
     private init() throws {
         var clock = Timings()
-        modelA = try FitPipeline.run(dataPath: Fixtures.dataset("mlc_churn.csv"), roles: ColumnRoles(target: "churn"), timings: &clock).model
-        modelB = try FitPipeline.run(dataPath: Fixtures.dataset("mlc_churn.csv"),
-                                     roles: ColumnRoles(target: "churn", exclude: ["number_customer_service_calls"]), timings: &clock).model
+        modelA = try FitPipeline.fit(FitSpec(roles: ColumnRoles(target: "churn")), .file(Fixtures.dataset("mlc_churn.csv")), timings: &clock).model
+        modelB = try FitPipeline.fit(FitSpec(roles: ColumnRoles(target: "churn", exclude: ["number_customer_service_calls"])),
+                                     .file(Fixtures.dataset("mlc_churn.csv")), timings: &clock).model
         dataA = try modelA.encoded()
         dataB = try modelB.encoded()
         checksumA = try modelA.computedChecksum()

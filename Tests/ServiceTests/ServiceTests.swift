@@ -294,7 +294,7 @@ import Testing
             ("truncated", f.dataB.prefix(f.dataB.count / 2)),
             ("tampered", try encoder.encode(tampered)),
             ("future version", Data(String(decoding: f.dataB, as: UTF8.self)
-                .replacingOccurrences(of: "\"formatVersion\" : 1", with: "\"formatVersion\" : 99").utf8)),
+                .replacingOccurrences(of: "\"formatVersion\" : \(ModelArtifact.currentFormatVersion)", with: "\"formatVersion\" : 99").utf8)),
         ]
         for (i, (name, data)) in bad.enumerated() {
             try AtomicFile.write(data, to: path)

@@ -16,7 +16,7 @@ import TestSupport
                       TermBound(term: "total_intl_calls", lower: 0),               // binds: the estimate is negative
                       TermBound(term: "account_length", lower: 0)]                 // does not bind
         var clock = Timings()
-        let model = try FitPipeline.run(dataPath: data, roles: roles, bounds: bounds, timings: &clock).model
+        let model = try FitPipeline.fit(FitSpec(roles: roles, bounds: bounds), .file(data), timings: &clock).model
         let w = try #require(model.warnings.first { $0.code == "binding_constraint" })
         #expect(Set(w.terms) == ["number_customer_service_calls", "total_intl_calls"])
 
@@ -54,8 +54,8 @@ import TestSupport
     @Test func boundOnAnUnknownTermIsAClearError() throws {
         var clock = Timings()
         #expect {
-            _ = try FitPipeline.run(dataPath: Fixtures.dataset("mlc_churn.csv"), roles: ColumnRoles(target: "churn"),
-                                    bounds: [TermBound(term: "logins", upper: 0)], timings: &clock)
+            _ = try FitPipeline.fit(FitSpec(roles: ColumnRoles(target: "churn"), bounds: [TermBound(term: "logins", upper: 0)]),
+                                    .file(Fixtures.dataset("mlc_churn.csv")), timings: &clock)
         } throws: { "\($0)".contains("'logins'") && "\($0)".contains("Fix:") }
     }
 

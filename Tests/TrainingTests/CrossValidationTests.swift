@@ -1,4 +1,5 @@
 import Foundation
+import ScoringCore
 import Testing
 import FitEngine
 import Simulator
@@ -27,8 +28,7 @@ import TestSupport
 
     @Test func foldsKeepCustomersTogetherAndPartitionRows() throws {
         var clock = Timings()
-        let (design, _) = try FitPipeline.prepare(dataPath: Self.history, roles: Self.roles,
-                                                  naValues: FitPipeline.defaultNAValues, timings: &clock)
+        let (design, _) = try FitPipeline.prepare(.file(Self.history), spec: FitSpec(roles: Self.roles), timings: &clock)
         let ids = try #require(design.idHashes)
         #expect(ids.count == design.rows)
         #expect(Set(ids).count == design.distinctIds)
@@ -60,8 +60,11 @@ import TestSupport
 
     @Test func crossValidatedFitFollowsGlmnetsRules() throws {
         var clock = Timings()
-        let (model, cv) = try FitPipeline.runCrossValidated(dataPath: Self.history, roles: Self.roles, alpha: 1, folds: 5,
-                                                            seed: 11, select: .oneSE, options: Self.quick, timings: &clock)
+        var run = FitRun()
+        run.elasticNet = Self.quick
+        let spec = FitSpec(roles: Self.roles, estimator: Estimator(penalty: .l1, crossValidation: .init(folds: 5, seed: 11, select: .oneSE)))
+        let outcome = try FitPipeline.fit(spec, .file(Self.history), run: run, timings: &clock)
+        let (model, cv) = (outcome.model, try #require(outcome.cv))
         #expect(cv.lambdas.count >= 5 && cv.lambdas.count <= 40 && cv.folds.count == 5)
         // glmnet's early exit: the path ends at the first λ (from the 5th on) whose deviance ratio exceeds
         // 0.999 or gains less than 1e-5 on the previous one; path[0] has no slopes, so its deviance is D_null.
@@ -82,8 +85,7 @@ import TestSupport
         let note = try #require(model.warnings.first { $0.code == "cross_validation" })
         #expect(note.message.contains("5-fold") && note.message.contains("customer_id"))
 
-        let (design, _) = try FitPipeline.prepare(dataPath: Self.history, roles: Self.roles,
-                                                  naValues: FitPipeline.defaultNAValues, timings: &clock)
+        let (design, _) = try FitPipeline.prepare(.file(Self.history), spec: FitSpec(roles: Self.roles), timings: &clock)
         let problem = LogisticProblem(design: Matrix(rows: design.rows, cols: design.termNames.count, columnMajor: design.storage),
                                       response: design.response, weights: design.weights, termNames: design.termNames)
         let direct = ElasticNet.fit(problem, penalty: ElasticNetPenalty(alpha: 1, lambda: cv.lambda1se))
@@ -95,8 +97,7 @@ import TestSupport
 
     @Test func sameSeedSameFoldsAndCurve() throws {
         var clock = Timings()
-        let (design, _) = try FitPipeline.prepare(dataPath: Self.history, roles: Self.roles,
-                                                  naValues: FitPipeline.defaultNAValues, timings: &clock)
+        let (design, _) = try FitPipeline.prepare(.file(Self.history), spec: FitSpec(roles: Self.roles), timings: &clock)
         let a = CVFolds.make(rows: design.rows, k: 5, groups: design.idHashes, response: design.response, seed: 42)
         let b = CVFolds.make(rows: design.rows, k: 5, groups: design.idHashes, response: design.response, seed: 42)
         let c = CVFolds.make(rows: design.rows, k: 5, groups: design.idHashes, response: design.response, seed: 43)
@@ -122,8 +123,9 @@ struct CrossValidationTimingTests {
             ? (CrossValidationTests.history, CrossValidationTests.roles)
             : (Fixtures.dataset("mlc_churn.csv"), ColumnRoles(target: "churn"))
         var clock = Timings()
-        let (model, cv) = try FitPipeline.runCrossValidated(dataPath: path, roles: roles, alpha: 1, folds: 10, seed: 1,
-                                                            select: .oneSE, timings: &clock)
+        let spec = FitSpec(roles: roles, estimator: Estimator(penalty: .l1, crossValidation: .init(folds: 10, seed: 1, select: .oneSE)))
+        let outcome = try FitPipeline.fit(spec, .file(path), timings: &clock)
+        let (model, cv) = (outcome.model, try #require(outcome.cv))
         let phases = clock.phases.map { "\($0.name)=\(String(format: "%.3f", $0.seconds))s" }.joined(separator: " ")
         print("CV timing \(data): rows=\(model.fit.nObservations) terms=\(model.coefficients.count) \(phases)")
         print("CV \(data): λmin=\(cv.lambdaMin) λ1se=\(cv.lambda1se) nonZero(min)=\(cv.nonZero[cv.lambdas.firstIndex(of: cv.lambdaMin)!]) nonZero(1se)=\(cv.nonZero[cv.lambdas.firstIndex(of: cv.lambda1se)!])")

@@ -1,4 +1,5 @@
 import Foundation
+import ScoringCore
 import Tabular
 import Testing
 import TestSupport

@@ -1,4 +1,5 @@
 import Foundation
+import ScoringCore
 import Testing
 import FitEngine
 import Tabular

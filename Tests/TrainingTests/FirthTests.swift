@@ -14,10 +14,8 @@ import TestSupport
         let dir = Fixtures.temporaryDirectory()
         let path = dir.appendingPathComponent("first500.csv").path
         try Data((text.split(separator: "\n").prefix(501).joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: path))
-        var options = FitOptions()
-        options.firth = true
         var clock = Timings()
-        let model = try FitPipeline.run(dataPath: path, roles: ColumnRoles(target: "churn"), options: options, timings: &clock).model
+        let model = try FitPipeline.fit(FitSpec(roles: ColumnRoles(target: "churn"), estimator: .firth), .file(path), timings: &clock).model
         #expect(model.fit.converged)
         #expect(model.fit.penalty == "firth")
         #expect(!model.warnings.contains { $0.code == "quasi_separation" || $0.code == "separation" })
@@ -42,10 +40,8 @@ import TestSupport
     func firthConvergesOnCreditDataWithBlanks(missing: MissingPolicy, reference file: String, tolerance: Double) throws {
         var roles = ColumnRoles(target: "Status", positive: "bad")
         roles.missing = missing
-        var options = FitOptions()
-        options.firth = true
         var clock = Timings()
-        let model = try FitPipeline.run(dataPath: Fixtures.dataset("credit_data.csv"), roles: roles, options: options, timings: &clock).model
+        let model = try FitPipeline.fit(FitSpec(roles: roles, estimator: .firth), .file(Fixtures.dataset("credit_data.csv")), timings: &clock).model
         #expect(model.fit.converged, "\(model.fit.iterations) iterations")
         #expect(model.fit.iterations < 40)
         #expect(!model.warnings.contains { $0.code == "not_converged" })

@@ -10,11 +10,11 @@ import TestSupport
 @Suite struct FrozenBandsTests {
     @Test(arguments: ["probability", "points"])
     func trainingFileSplitsIntoQuarterHalfQuarter(_ scale: String) throws {
-        var roles = ColumnRoles(target: "churn")
-        if scale == "points" { roles.scoring.scale = .points(pdo: 20, reference: 600, odds: 50) }
+        var fitSpec = FitSpec(roles: ColumnRoles(target: "churn"))
+        if scale == "points" { fitSpec.scoring.scale = .points(pdo: 20, reference: 600, odds: 50) }
         var clock = Timings()
         let path = Fixtures.dataset("mlc_churn.csv")
-        let model = try ModelArtifact.decode(try FitPipeline.run(dataPath: path, roles: roles, timings: &clock).model.encoded(), path: "m")
+        let model = try ModelArtifact.decode(try FitPipeline.fit(fitSpec, .file(path), timings: &clock).model.encoded(), path: "m")
         let spec = try #require(model.scoring)
         #expect(spec.bands.map(\.label) == ["healthy", "at_risk", "unhealthy"] && spec.bands.map(\.colour) == ["green", "yellow", "red"])
         let (table, columns) = try ScoringInput.read(path: path, model: model)
@@ -30,11 +30,11 @@ import TestSupport
     }
 
     @Test func explicitCutsAndLabels() throws {
-        var roles = ColumnRoles(target: "churn")
-        roles.scoring.cuts = [95, 85, 70]
-        roles.scoring.labels = ["thriving", "steady", "watch", "critical"]
+        var spec = FitSpec(roles: ColumnRoles(target: "churn"))
+        spec.scoring.cuts = [95, 85, 70]
+        spec.scoring.labels = ["thriving", "steady", "watch", "critical"]
         var clock = Timings()
-        let model = try FitPipeline.run(dataPath: Fixtures.dataset("mlc_churn.csv"), roles: roles, timings: &clock).model
+        let model = try FitPipeline.fit(spec, .file(Fixtures.dataset("mlc_churn.csv")), timings: &clock).model
         #expect(model.scoring?.bands.map(\.minScore) == [95, 85, 70, nil])
         #expect(model.scoring?.bands.map(\.label) == ["thriving", "steady", "watch", "critical"])
         #expect(model.scoring?.band(90)?.label == "steady" && model.scoring?.band(10)?.label == "critical")

@@ -14,19 +14,19 @@ import Support
     static let mlc = Fixtures.dataset("mlc_churn.csv")
     static let history = Fixtures.dataset("simulated_history.csv")
 
-    func fit(_ yaml: String, data: String = mlc) throws -> TrainingResult {
+    func fit(_ yaml: String, data: String = mlc) throws -> FitOutcome {
         let config = try MetricConfiguration.parse(yaml, path: "test.yaml")
         var clock = Timings()
-        return try FitPipeline.run(dataPath: data, roles: ColumnRoles(config: config, target: nil, path: "test.yaml"), timings: &clock)
+        return try FitPipeline.fit(FitSpec(roles: ColumnRoles(config: config, target: nil, path: "test.yaml")), .file(data), timings: &clock)
     }
 
     /// Scores the training file through the model's JSON and returns the largest probability gap.
-    func roundTripGap(_ result: TrainingResult, data: String) throws -> Double {
+    func roundTripGap(_ result: FitOutcome, data: String) throws -> Double {
         let model = try ModelArtifact.decode(try result.model.encoded(), path: "memory")
         let (table, columns) = try ScoringInput.read(path: data, model: model)
         let scores = try Scorer(model: model).score(rowCount: table.rowCount, columns: columns)
-        #expect(scores.count == result.fit.fittedProbabilities.count)
-        return zip(scores, result.fit.fittedProbabilities).map { abs($0.churnProbability - $1) }.max() ?? .nan
+        #expect(scores.count == result.fit!.fittedProbabilities.count)
+        return zip(scores, result.fit!.fittedProbabilities).map { abs($0.churnProbability - $1) }.max() ?? .nan
     }
 
     /// `init`'s starter, unedited, fits exactly what the plain command infers.
@@ -34,7 +34,7 @@ import Support
         let starter = try DataProfile.starter(dataPath: Self.mlc, target: "churn", positive: nil, id: nil, time: nil)
         let withConfig = try fit(starter)
         var clock = Timings()
-        let plain = try FitPipeline.run(dataPath: Self.mlc, roles: ColumnRoles(target: "churn"), timings: &clock)
+        let plain = try FitPipeline.fit(FitSpec(roles: ColumnRoles(target: "churn")), .file(Self.mlc), timings: &clock)
         #expect(withConfig.model.coefficients.map(\.term) == plain.model.coefficients.map(\.term))
         #expect(withConfig.model.coefficients.map(\.estimate) == plain.model.coefficients.map(\.estimate))
         #expect(starter.contains("# group: total_day_minutes_group"))
@@ -43,7 +43,7 @@ import Support
     /// healthier_when: higher on a metric whose free weight raises churn → held at 0 and reported.
     @Test func directionsBecomeSignConstraints() throws {
         var clock = Timings()
-        let free = try FitPipeline.run(dataPath: Self.mlc, roles: ColumnRoles(target: "churn"), timings: &clock).model
+        let free = try FitPipeline.fit(FitSpec(roles: ColumnRoles(target: "churn")), .file(Self.mlc), timings: &clock).model
         let freeCalls = try #require(free.coefficients.first { $0.term == "number_customer_service_calls" }).estimate
         #expect(freeCalls > 0)
         let result = try fit("""
@@ -181,7 +181,7 @@ import Support
     /// stored in the model are the minutes/charge twins.
     @Test func correlationMatrixMatchesDirectPearson() throws {
         var clock = Timings()
-        let result = try FitPipeline.run(dataPath: Self.mlc, roles: ColumnRoles(target: "churn"), correlations: true, timings: &clock)
+        let result = try FitPipeline.fit(FitSpec(roles: ColumnRoles(target: "churn")), .file(Self.mlc), run: FitRun(correlations: true), timings: &clock)
         let c = try #require(result.correlations)
         let table = try CSVReader.read(path: Self.mlc)
         func column(_ name: String) -> [Double] {
@@ -209,8 +209,8 @@ import Support
         """, path: "test.yaml")
         let roles = try ColumnRoles(config: config, target: nil, path: "test.yaml")
         var clock = Timings()
-        let (model, fit) = try FitPipeline.runPenalized(dataPath: Self.mlc, roles: roles,
-                                                        penalty: .init(alpha: 0.5, lambda: 0.001), timings: &clock)
+        let outcome = try FitPipeline.fit(FitSpec(roles: roles, estimator: .elasticNet(alpha: 0.5, lambda: 0.001)), .file(Self.mlc), timings: &clock)
+        let (model, fit) = (outcome.model, try #require(outcome.penalized))
         #expect(fit.converged && fit.kktViolation <= 1e-12)
         let calls = try #require(model.coefficients.first { $0.term == "number_customer_service_calls" }).estimate
         let intl = try #require(model.coefficients.first { $0.term == "total_intl_calls" }).estimate
@@ -219,7 +219,9 @@ import Support
         #expect(model.fit.constraints?.contains("number_customer_service_calls <= 0.0 (binding)") == true)
         #expect(ModelSummary.render(model).contains("Validity: penalised estimates"))
 
-        let (cvModel, cv) = try FitPipeline.runCrossValidated(dataPath: Self.mlc, roles: roles, alpha: 0, folds: 3, timings: &clock)
+        let cvOutcome = try FitPipeline.fit(FitSpec(roles: roles, estimator: Estimator(penalty: .l2, crossValidation: .init(folds: 3))),
+                                            .file(Self.mlc), timings: &clock)
+        let (cvModel, cv) = (cvOutcome.model, try #require(cvOutcome.cv))
         let j = try #require(cv.path.first?.termNames.firstIndex(of: "number_customer_service_calls"))
         #expect(cv.path.allSatisfy { $0.coefficients[j] <= 0 })
         #expect(try #require(cvModel.coefficients.first { $0.term == "number_customer_service_calls" }).estimate <= 0)

@@ -13,8 +13,9 @@ import TestSupport
                       (0.0, 0.01, "mlc_glmnet_alpha0_lambda0.01.csv")])
     func artifactCarriesGlmnetsOptimum(alpha: Double, lambda: Double, file: String) throws {
         var clock = Timings()
-        let (model, fit) = try FitPipeline.runPenalized(dataPath: Fixtures.dataset("mlc_churn.csv"), roles: ColumnRoles(target: "churn"),
-                                                        penalty: ElasticNetPenalty(alpha: alpha, lambda: lambda), timings: &clock)
+        let outcome = try FitPipeline.fit(FitSpec(roles: ColumnRoles(target: "churn"), estimator: .elasticNet(alpha: alpha, lambda: lambda)),
+                                          .file(Fixtures.dataset("mlc_churn.csv")), timings: &clock)
+        let (model, fit) = (outcome.model, try #require(outcome.penalized))
         #expect(fit.converged)
         let reference = try Fixtures.referenceColumn(file, "estimate")
         for c in model.coefficients {

@@ -22,9 +22,9 @@ import TestSupport
     /// R pastes column and level: `state[AL]` is R's `stateAL`.
     static func rName(_ c: Coefficient) -> String { c.term == Coefficient.interceptTerm ? c.term : (c.column ?? "") + (c.level ?? "") }
 
-    static let fitted: TrainingResult = {
+    static let fitted: FitOutcome = {
         var clock = Timings()
-        return try! FitPipeline.run(dataPath: Fixtures.dataset("mlc_churn.csv"), roles: ColumnRoles(target: "churn"), timings: &clock)
+        return try! FitPipeline.fit(FitSpec(roles: ColumnRoles(target: "churn")), .file(Fixtures.dataset("mlc_churn.csv")), timings: &clock)
     }()
 
     @Test func coefficientsAndStandardErrorsMatchR() throws {
@@ -72,7 +72,7 @@ import TestSupport
         let (table, columns) = try ScoringInput.read(path: Fixtures.dataset("mlc_churn.csv"), model: model)
         let scores = try Scorer(model: model).score(rowCount: table.rowCount, columns: columns)
         var worst = 0.0
-        for (s, p) in zip(scores, Self.fitted.fit.fittedProbabilities) { worst = max(worst, abs(s.churnProbability - p)) }
+        for (s, p) in zip(scores, Self.fitted.fit!.fittedProbabilities) { worst = max(worst, abs(s.churnProbability - p)) }
         #expect(worst <= 1e-12)
     }
 

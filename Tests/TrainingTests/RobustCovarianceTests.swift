@@ -13,13 +13,10 @@ import TestSupport
         try Fixtures.referenceColumn(file, column)
     }
 
-    static func fit(_ estimator: CovarianceEstimator, cluster: String? = nil) throws -> ModelArtifact {
-        var options = FitOptions()
-        options.covariance = estimator
+    static func fit(_ covariance: CovarianceChoice, cluster: String? = nil) throws -> ModelArtifact {
         var clock = Timings()
-        return try FitPipeline.run(dataPath: Fixtures.dataset("mlc_churn.csv"),
-                                   roles: ColumnRoles(target: "churn", cluster: cluster),
-                                   options: options, timings: &clock).model
+        return try FitPipeline.fit(FitSpec(roles: ColumnRoles(target: "churn", cluster: cluster), covariance: covariance),
+                                   .file(Fixtures.dataset("mlc_churn.csv")), timings: &clock).model
     }
 
     func check(_ model: ModelArtifact, against reference: [String: Double]) throws {
@@ -37,7 +34,7 @@ import TestSupport
     }
 
     @Test func clusterOnStateMatchesVcovCL() throws {
-        let model = try Self.fit(.cluster(codes: []), cluster: "state")
+        let model = try Self.fit(.cluster, cluster: "state")
         #expect(model.fit.covariance == "cluster:state (51 clusters)")
         try check(model, against: try Self.referenceSE("mlc_cluster_state_hc0.csv", column: "cluster_se"))
     }

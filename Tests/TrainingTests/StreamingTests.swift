@@ -11,12 +11,12 @@ import TestSupport
 @Suite struct StreamingTests {
     static let smallChunks: StreamingOptions = { var s = StreamingOptions(); s.chunkBytes = 16 << 10; return s }()
 
-    func both(_ path: String, _ roles: ColumnRoles, chunkBytes: Int = 16 << 10) throws -> (memory: TrainingResult, streamed: TrainingResult) {
+    func both(_ path: String, _ roles: ColumnRoles, chunkBytes: Int = 16 << 10) throws -> (memory: FitOutcome, streamed: FitOutcome) {
         var clock = Timings()
-        let memory = try FitPipeline.run(dataPath: path, roles: roles, timings: &clock)
+        let memory = try FitPipeline.fit(FitSpec(roles: roles), .file(path), timings: &clock)
         var streaming = StreamingOptions()
         streaming.chunkBytes = chunkBytes
-        let streamed = try FitPipeline.runStreaming(dataPath: path, roles: roles, streaming: streaming, timings: &clock)
+        let streamed = try FitPipeline.fit(FitSpec(roles: roles), .file(path), run: FitRun(streaming: streaming), timings: &clock)
         return (memory, streamed)
     }
 
@@ -108,9 +108,9 @@ import TestSupport
         var clock = Timings()
         var streaming = StreamingOptions()
         streaming.chunkBytes = 8 << 10
-        let runs: [() throws -> TrainingResult] = [
-            { try FitPipeline.run(dataPath: path, roles: roles, timings: &clock) },
-            { try FitPipeline.runStreaming(dataPath: path, roles: roles, streaming: streaming, timings: &clock) },
+        let runs: [() throws -> FitOutcome] = [
+            { try FitPipeline.fit(FitSpec(roles: roles), .file(path), timings: &clock) },
+            { try FitPipeline.fit(FitSpec(roles: roles), .file(path), run: FitRun(streaming: streaming), timings: &clock) },
         ]
         for run in runs {
             #expect {
@@ -129,13 +129,12 @@ import TestSupport
     @Test func optionsThatNeedEveryRowAreRefusedInOneLine() throws {
         let path = Fixtures.dataset("mlc_churn.csv")
         var clock = Timings()
-        var firth = FitOptions(); firth.firth = true
-        var robust = FitOptions(); robust.covariance = .hc0
+        let firth = FitSpec(roles: ColumnRoles(target: "churn"), estimator: .firth)
+        let robust = FitSpec(roles: ColumnRoles(target: "churn"), covariance: .hc0)
         var grouped = ColumnRoles(target: "churn"); grouped.correlationThreshold = 0.9
-        for (roles, options, words) in [(ColumnRoles(target: "churn"), firth, "firth"), (ColumnRoles(target: "churn"), robust, "hc0"),
-                                         (grouped, FitOptions(), "groups")] {
+        for (spec, words) in [(firth, "firth"), (robust, "hc0"), (FitSpec(roles: grouped), "groups")] {
             #expect {
-                _ = try FitPipeline.runStreaming(dataPath: path, roles: roles, options: options, timings: &clock)
+                _ = try FitPipeline.fit(spec, .file(path), run: FitRun(streaming: StreamingOptions()), timings: &clock)
             } throws: { error in
                 let text = "\(error)"
                 return text.contains("--streaming does not support") && text.contains(words) && text.contains("Fix:") && !text.contains("\n")
@@ -152,7 +151,7 @@ import TestSupport
         var clock = Timings()
         var streaming = StreamingOptions(); streaming.chunkBytes = 1 << 10
         #expect {
-            _ = try FitPipeline.runStreaming(dataPath: path, roles: ColumnRoles(target: "y", weights: "w"), streaming: streaming, timings: &clock)
+            _ = try FitPipeline.fit(FitSpec(roles: ColumnRoles(target: "y", weights: "w")), .file(path), run: FitRun(streaming: streaming), timings: &clock)
         } throws: { error in "\(error)".contains("row 1734 (line 1735)") && "\(error)".contains("negative weight") }
     }
 

@@ -26,7 +26,7 @@ import TestSupport
     ])
     func trainServeRoundTrip(_ transforms: [String: [MetricTransform.Kind]]) throws {
         var clock = Timings()
-        let result = try FitPipeline.run(dataPath: Self.history, roles: Self.roles(transforms), timings: &clock)
+        let result = try FitPipeline.fit(FitSpec(roles: Self.roles(transforms)), .file(Self.history), timings: &clock)
         for (column, kinds) in transforms {
             let spec = try #require(result.model.schema.features.first { $0.column == column })
             #expect(spec.transforms?.map(\.kind) == kinds)
@@ -35,15 +35,15 @@ import TestSupport
         let model = try ModelArtifact.decode(try result.model.encoded(), path: "memory")
         let (table, columns) = try ScoringInput.read(path: Self.history, model: model)
         let scores = try Scorer(model: model).score(rowCount: table.rowCount, columns: columns)
-        #expect(scores.count == result.fit.fittedProbabilities.count)
+        #expect(scores.count == result.fit!.fittedProbabilities.count)
         var worst = 0.0
-        for (s, p) in zip(scores, result.fit.fittedProbabilities) { worst = max(worst, abs(s.churnProbability - p)) }
+        for (s, p) in zip(scores, result.fit!.fittedProbabilities) { worst = max(worst, abs(s.churnProbability - p)) }
         #expect(worst <= 1e-12, "max difference \(worst)")
     }
 
     @Test func clipLearnsTrainingPercentiles() throws {
         var clock = Timings()
-        let model = try FitPipeline.run(dataPath: Self.history, roles: Self.roles(["days_late": [.clip]]), timings: &clock).model
+        let model = try FitPipeline.fit(FitSpec(roles: Self.roles(["days_late": [.clip]])), .file(Self.history), timings: &clock).model
         let t = try #require(model.schema.features.first { $0.column == "days_late" }?.transforms?.first)
         #expect(t.kind == .clip && t.lower! <= t.upper!)
         #expect(t.apply(1e9) == t.upper && t.apply(-1e9) == t.lower)
@@ -51,7 +51,7 @@ import TestSupport
 
     @Test func autoTransformLogsSkewedCountsOnly() throws {
         var clock = Timings()
-        let model = try FitPipeline.run(dataPath: Self.history, roles: Self.roles([:], auto: true), timings: &clock).model
+        let model = try FitPipeline.fit(FitSpec(roles: Self.roles([:], auto: true)), .file(Self.history), timings: &clock).model
         let logged = Set(model.schema.features.filter { $0.transforms != nil }.map(\.column))
         #expect(logged.contains("days_late"))
         #expect(!logged.contains("nps") && !logged.contains("csat") && !logged.contains("active_days"))

@@ -8,7 +8,7 @@ import TestSupport
 
 /// Rank deficiency and separation, end to end from CSV files.
 @Suite struct WarningsTests {
-    static func fit(_ csv: String, _ roles: ColumnRoles) throws -> TrainingResult {
+    static func fit(_ csv: String, _ roles: ColumnRoles) throws -> FitOutcome {
         try fitCSV(csv, roles)
     }
 
@@ -76,10 +76,8 @@ import TestSupport
         let w = try #require(plain.warnings.first { $0.code == "repeated_ids" })
         #expect(w.message.contains("600 rows for 150 customers"))
         #expect(w.message.contains("--covariance cluster:customer"))
-        var options = FitOptions()
-        options.covariance = .cluster(codes: [])
         let clustered = try fitCSV(csv, ColumnRoles(target: "churned", id: "customer", time: "month", cluster: "customer"),
-                                   options: options).model
+                                   covariance: .cluster).model
         #expect(clustered.fit.covariance == "cluster:customer (150 clusters)")
         #expect(!clustered.warnings.contains { $0.code == "repeated_ids" })
     }
@@ -102,6 +100,6 @@ import TestSupport
         let big = try #require(model.coefficients.first { $0.term == "big" })
         #expect(big.estimate.isFinite && big.standardError.map { $0 > 0 && $0.isFinite } == true)
         #expect(model.schema.features.allSatisfy { ($0.standardDeviation ?? 0).isFinite && ($0.mean ?? 0).isFinite })
-        #expect(result.fit.fittedProbabilities.allSatisfy { $0 > 0 && $0 < 1 })
+        #expect(result.fit!.fittedProbabilities.allSatisfy { $0 > 0 && $0 < 1 })
     }
 }

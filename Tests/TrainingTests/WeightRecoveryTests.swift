@@ -18,10 +18,9 @@ import TestSupport
         let truth = try JSONDecoder().decode(TrueModel.self, from: Data(contentsOf: URL(fileURLWithPath: truthPath)))
 
         var clock = Timings()
-        let model = try FitPipeline.run(
-            dataPath: csv,
-            roles: ColumnRoles(target: truth.label, id: "customer_id", time: "snapshot_date"),
-            timings: &clock).model
+        let model = try FitPipeline.fit(
+            FitSpec(roles: ColumnRoles(target: truth.label, id: "customer_id", time: "snapshot_date")),
+            .file(csv), timings: &clock).model
         #expect(model.fit.nObservations >= 190_000)
         #expect(model.fit.converged)
 

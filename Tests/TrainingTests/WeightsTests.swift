@@ -7,7 +7,7 @@ import TestSupport
 @testable import Training
 
 @Suite struct WeightsTests {
-    static func fit(_ csv: String, _ roles: ColumnRoles) throws -> TrainingResult { try fitCSV(csv, roles) }
+    static func fit(_ csv: String, _ roles: ColumnRoles) throws -> FitOutcome { try fitCSV(csv, roles) }
 
     /// Rows with integer weights and the same rows repeated that many times give one likelihood.
     @Test func frequencyWeightsEqualRepeatedRows() throws {
@@ -44,8 +44,8 @@ import TestSupport
         let plain = try Self.fit(csv, ColumnRoles(target: "churned"))
         let balanced = try Self.fit(csv, ColumnRoles(target: "churned", classWeight: .balanced))
         #expect(balanced.model.schema.classWeight == "balanced")
-        let meanPlain = plain.fit.fittedProbabilities.reduce(0, +) / 1000
-        let meanBalanced = balanced.fit.fittedProbabilities.reduce(0, +) / 1000
+        let meanPlain = plain.fit!.fittedProbabilities.reduce(0, +) / 1000
+        let meanBalanced = balanced.fit!.fittedProbabilities.reduce(0, +) / 1000
         #expect(meanBalanced > meanPlain + 0.2)  // the rare class is up-weighted
         // The slope keeps its sign and rough size; only the intercept absorbs the reweighting.
         #expect(balanced.model.coefficients[1].estimate < 0 && plain.model.coefficients[1].estimate < 0)

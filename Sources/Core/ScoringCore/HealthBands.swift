@@ -78,7 +78,7 @@ public struct ScoringSpec: Codable, Sendable, Equatable {
 }
 
 /// The analyst's choice of scale and bands, turned into a `ScoringSpec` once the training scores exist.
-public struct ScoringChoice: Sendable, Equatable {
+public struct ScoringChoice: Codable, Sendable, Equatable {
     public var scale: ScoreScale = .probability
     /// Explicit cut points on the scale; nil: quantiles of the training scores.
     public var cuts: [Double]?

@@ -4,7 +4,8 @@ import Foundation
 /// to judge the weights. Readable by the scoring core alone.
 public struct ModelArtifact: Codable, Sendable, Equatable {
     public static let formatName = "healthscore-model"
-    public static let currentFormatVersion = 1
+    /// 2: the fit's `FitSpec` is stored (`spec`). Version 1 files (no spec) still load and score.
+    public static let currentFormatVersion = 2
 
     public var format: String
     public var formatVersion: Int
@@ -21,6 +22,8 @@ public struct ModelArtifact: Codable, Sendable, Equatable {
     public var impacts: [MetricImpact]
     /// Score scale and health bands, frozen at fit time (nil: probability scale, no bands).
     public var scoring: ScoringSpec?
+    /// What defined the fit, so a refit reproduces it (nil in format 1).
+    public var spec: FitSpec?
     /// "sha256:" + hex of this file's canonical JSON without the checksum: loading refuses a file
     /// whose content no longer matches (edited or damaged).
     public var checksum: String?
@@ -59,6 +62,8 @@ public enum MissingPolicy: String, Codable, Sendable, CaseIterable {
 }
 
 public struct InputSchema: Codable, Sendable, Equatable {
+    /// Cells read as missing unless a fit says otherwise (compared ignoring case and spaces).
+    public static let defaultNAValues = ["", "NA", "N/A", "NULL", "NaN", "#N/A", "<NA>"]
     public var target: TargetSpec
     public var id: String?
     public var time: String?

@@ -16,7 +16,7 @@ public struct CSVOptions: Sendable {
     /// Compared with the field text after quote removal, ignoring ASCII case and surrounding spaces.
     public var naValues: Set<String> = Set(CSVOptions.defaultNAValues)
     /// The spellings of a missing value every export tool writes; `--na-values` adds to them.
-    public static let defaultNAValues = ["", "NA", "N/A", "NULL", "NaN", "#N/A", "<NA>"]
+    public static let defaultNAValues = InputSchema.defaultNAValues
     /// Business number spellings read as numbers (off by default).
     public var numberFormat: NumberFormat = .plain
     /// A column with no value at all is an error when fitting; a scoring file may have one (a

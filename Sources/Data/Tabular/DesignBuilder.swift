@@ -2,84 +2,6 @@ import Foundation
 import ScoringCore
 import Support
 
-/// How the analyst's columns are used.
-public struct ColumnRoles: Sendable {
-    public var target: String
-    public var id: String?
-    public var time: String?
-    public var exclude: [String] = []
-    /// The label value meaning "churned"; inferred for 0/1, true/false, yes/no when nil.
-    public var positive: String?
-    /// With `positive`: the label values meaning "stayed". Rows with any other label value are left
-    /// out of the fit (a third value is never silently counted as non-churn).
-    public var negatives: [String] = []
-    public var missing: MissingPolicy = .drop
-    /// Column whose values group rows for cluster-robust standard errors (may be the id).
-    public var cluster: String?
-    /// Non-negative sample (frequency) weights.
-    public var weights: String?
-    /// `balanced` reweights each class to N/(2·N_class), as scikit-learn does.
-    public var classWeight: ClassWeight = .none
-    /// Per numeric column, transforms to learn and apply in order (clip learns its percentiles).
-    public var transforms: [String: [MetricTransform.Kind]] = [:]
-    /// Columns without an explicit transform get log1p (asinh if any value is negative) when their
-    /// skewness exceeds `TransformRule.skewThreshold`.
-    public var autoTransform = false
-    /// Impute policy: the fill for a missing number.
-    public var impute: ImputeStatistic = .mean
-    /// Category levels with a smaller share of the training rows are pooled into `(other)`.
-    public var rareLevelShare: Double?
-    /// Stored in the model for scoring: what an unseen category level becomes.
-    public var unseenLevels: UnknownLevelPolicy?
-    /// Metrics fitted as one averaged standard score each.
-    public var groups: [MetricGroup] = []
-    /// Read as categories even when every value is a number (e.g. area codes), and never refused
-    /// as mostly numeric or as an identifier.
-    public var categorical: Set<String> = []
-    /// Per categorical column, the level its other levels are compared with (default: the first
-    /// level in byte order).
-    public var references: [String: String] = [:]
-    /// Business number spellings (`1,234`, `$5`, `12%`) the export uses; stored in the model.
-    public var numberFormat: NumberFormat = .plain
-    /// From the metric configuration, stored per feature for reports.
-    public var displayNames: [String: String] = [:]
-    public var healthierWhen: [String: String] = [:]
-    /// Metrics kept in the score but never given as a reason (`actionable: false`).
-    public var unactionable: Set<String> = []
-    /// When set, only these columns (plus the role columns) are metrics.
-    public var onlyColumns: Set<String>?
-    /// The score scale and how the health bands are cut (frozen into the model at fit time).
-    public var scoring = ScoringChoice()
-    /// Columns a metric configuration names, with where (`file:line`): each must be in the data.
-    public var configuredColumns: [(column: String, place: String)] = []
-    /// Stored in the model: later commands refuse it if its fit warned that the weights may be wrong.
-    public var requireTrustworthy = false
-    /// Numeric metrics whose absolute Pearson correlation on the training rows exceeds this are
-    /// averaged into one group each (connected components), members turned to agree in sign.
-    public var correlationThreshold: Double?
-
-    public init(target: String, id: String? = nil, time: String? = nil, exclude: [String] = [],
-                positive: String? = nil, missing: MissingPolicy = .drop, cluster: String? = nil,
-                weights: String? = nil, classWeight: ClassWeight = .none) {
-        self.target = target; self.id = id; self.time = time; self.exclude = exclude
-        self.positive = positive; self.missing = missing; self.cluster = cluster
-        self.weights = weights; self.classWeight = classWeight
-    }
-}
-
-public enum ClassWeight: String, Sendable, CaseIterable { case none, balanced }
-
-/// Correlated metrics fitted as one term: the mean of their standard scores, each member turned by
-/// `sign` (+1/−1) so that all point the same way.
-public struct MetricGroup: Sendable, Equatable {
-    public var name: String
-    public var members: [(column: String, sign: Double)]
-    public init(name: String, members: [(column: String, sign: Double)]) { self.name = name; self.members = members }
-    public static func == (a: Self, b: Self) -> Bool {
-        a.name == b.name && a.members.map(\.column) == b.members.map(\.column) && a.members.map(\.sign) == b.members.map(\.sign)
-    }
-}
-
 /// A numeric design ready for the fit: column-major, column 0 the intercept.
 public struct Design: Sendable {
     public var rows: Int
@@ -106,8 +28,6 @@ public struct Design: Sendable {
     /// Per design row, a 64-bit code of the customer id (`ColumnRoles.id`): equal ids, equal codes.
     /// Cross-validation keeps a customer's snapshots in one fold with it.
     public var idHashes: [UInt64]? = nil
-    /// Scale and band choice, carried from the roles to the trainer.
-    public var scoring = ScoringChoice()
 }
 
 /// Turns a typed table into a treatment-coded design and a 0/1 response: the design learned from
@@ -217,13 +137,11 @@ public enum DesignBuilder {
             recipe.schema.features[s].mean = m.mean
             recipe.schema.features[s].standardDeviation = m.sd
         }
-        var design = Design(rows: n, termNames: recipe.termNames, storage: storage, response: response,
+        return Design(rows: n, termNames: recipe.termNames, storage: storage, response: response,
                             sourceRecords: sourceRecords, schema: recipe.schema,
                             nDropped: recipe.dropped, nImputedCells: recipe.imputedCells, dropReasons: recipe.dropReasons,
                             termSources: recipe.termSources, distinctIds: ids.distinct, weights: weights,
                             clusterCodes: clusters?.codes, clusterCount: clusters?.count ?? 0, idHashes: ids.hashes)
-        design.scoring = roles.scoring
-        return design
     }
 
     /// Checks the roles against the header: every named column exists and plays one part.

@@ -1,4 +1,5 @@
 import Foundation
+import ScoringCore
 import Support
 
 /// The rows of one piece of the file that the fit uses, and why the others are left out. Learning

@@ -14,18 +14,28 @@ import Training
 /// solver pass then reads the rank's share again and ends in one all-reduce (XᵀWX, gradient,
 /// deviance); the training scores are gathered once for the health bands.
 public enum DistributedPipeline {
-    public static func run(group: ProcessGroup, dataPath: String, roles: ColumnRoles, naValues: [String],
-                           options: FitOptions, bounds: [TermBound] = [], chunkBytes: Int = 64 << 20,
-                           timings: inout Timings) throws -> TrainingResult {
-        try run(group: group, dataPaths: [dataPath], roles: roles, naValues: naValues, options: options, bounds: bounds,
-                chunkBytes: chunkBytes, timings: &timings)
-    }
-
-    /// Several files with one header, fitted as their concatenation: the ranks split the bytes of
-    /// the concatenation (`ShardPlan`), so a rank may read the end of one file and the start of the next.
-    public static func run(group: ProcessGroup, dataPaths: [String], roles: ColumnRoles, naValues: [String],
-                           options: FitOptions, bounds: [TermBound] = [], chunkBytes: Int = 64 << 20,
-                           timings: inout Timings) throws -> TrainingResult {
+    /// `spec` fitted by the ranks of `group`, every rank returning the single-process model.
+    ///
+    /// Maximum likelihood: the files (with one header, fitted as their concatenation) are split by
+    /// bytes (`ShardPlan`), so a rank may read the end of one file and the start of the next.
+    ///
+    /// `Estimator.crossValidation`: the folds are spread over the ranks instead. Every rank reads the
+    /// whole file into memory and builds the same design and folds, fits fold f when f mod K is its
+    /// rank, and one all-reduce of the folds' deviance curves (K·(λ count + 1) doubles) gives every
+    /// rank all of them, so λmin and λ1se are those of one process. The final fit at the chosen λ
+    /// runs on every rank (identical inputs, identical result).
+    public static func fit(_ spec: FitSpec, group: ProcessGroup, dataPaths: [String], chunkBytes: Int = 64 << 20,
+                           progress: @escaping (Int, Int) -> Void = { _, _ in }, timings: inout Timings) throws -> FitOutcome {
+        var run = FitRun()
+        if spec.estimator.crossValidation != nil {
+            guard dataPaths.count == 1 else {
+                throw DistributedError.unsupported("--lambda auto with several files", fix: "every rank holds the whole design for cross-validation: concatenate the files into one CSV")
+            }
+            run.foldSharing = FoldSharing(computes: { $0 % group.size == group.rank }, sum: { try group.sum(&$0) },
+                                          agree: { try group.agree($0) })
+            run.progress = progress
+            return try FitPipeline.fit(spec, .file(dataPaths[0]), run: run, timings: &timings)
+        }
         var streaming = StreamingOptions()
         streaming.chunkBytes = chunkBytes
         // A missing file fails every rank alike here, before any collective.
@@ -36,25 +46,8 @@ public enum DistributedPipeline {
         streaming.gatherAcrossProcesses = { try gather($0, group) }
         streaming.allGatherAcrossProcesses = { try group.allGather($0) }
         streaming.agreeAcrossProcesses = { try group.agree($0) }
-        return try FitPipeline.runStreaming(dataPaths: dataPaths, roles: roles, naValues: naValues, options: options,
-                                            bounds: bounds, streaming: streaming, timings: &timings)
-    }
-
-    /// `--lambda auto` with the folds spread over the ranks: every rank reads the whole file into
-    /// memory and builds the same design and folds, fits fold f when f mod K is its rank, and one
-    /// all-reduce of the folds' deviance curves (K·(λ count + 1) doubles) gives every rank all of
-    /// them, so λmin and λ1se are those of one process. The final fit at the chosen λ runs on every
-    /// rank (identical inputs, identical result).
-    public static func runCrossValidated(group: ProcessGroup, dataPath: String, roles: ColumnRoles, naValues: [String],
-                                         alpha: Double, folds: Int, seed: UInt64, select: LambdaSelection,
-                                         options: ElasticNetOptions = .init(), bounds: [TermBound] = [],
-                                         progress: (Int, Int) -> Void = { _, _ in },
-                                         timings: inout Timings) throws -> (model: ModelArtifact, cv: CVResult) {
-        let sharing = FoldSharing(computes: { $0 % group.size == group.rank }, sum: { try group.sum(&$0) },
-                                  agree: { try group.agree($0) })
-        return try FitPipeline.runCrossValidated(dataPath: dataPath, roles: roles, naValues: naValues, alpha: alpha, folds: folds,
-                                                 seed: seed, select: select, options: options, bounds: bounds,
-                                                 progress: progress, sharing: sharing, timings: &timings)
+        run.streaming = streaming
+        return try FitPipeline.fit(spec, .files(dataPaths), run: run, timings: &timings)
     }
 
     /// Every rank's values, concatenated in rank order.

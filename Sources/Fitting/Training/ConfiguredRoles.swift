@@ -96,8 +96,29 @@ extension ColumnRoles {
     }
 }
 
+extension FitSpec {
+    /// The spec of a format-1 model, which stored none, read back from its schema (roles, as
+    /// `ColumnRoles(schema:)`), its summary's penalty, λ choice and constraint lines, and its bands.
+    /// Format 2 stores the spec itself.
+    public init(formatOne model: ModelArtifact, naValues: [String], seed: UInt64) {
+        let f = model.fit
+        var estimator = f.penalty == "firth" ? Estimator.firth : Estimator.maximumLikelihood
+        if let a = f.penaltyAlpha, let l = f.penaltyLambda {
+            estimator = .elasticNet(alpha: a, lambda: l)
+            let parts = f.lambdaChoice?.split(separator: ":") ?? []
+            if parts.count == 3, parts[0] == "cv", let k = Int(parts[1]) {
+                estimator.lambda = nil
+                estimator.crossValidation = .init(folds: k, seed: seed, select: LambdaSelection(rawValue: String(parts[2])) ?? .oneSE)
+            }
+        }
+        self.init(roles: ColumnRoles(schema: model.schema), naValues: naValues, estimator: estimator,
+                  bounds: (f.constraints ?? []).compactMap(TermBound.init(describing:)))
+        if let s = model.scoring { scoring = ScoringChoice(spec: s) }
+    }
+}
+
 extension TermBound {
-    /// Parses the fit summary's constraint lines ("logins <= 0.0 (binding)", "0.0 <= x <= 1.0").
+    /// Parses a format-1 summary's constraint lines ("logins <= 0.0 (binding)", "0.0 <= x <= 1.0").
     public init?(describing text: String) {
         let core = text.replacingOccurrences(of: " (binding)", with: "")
         let parts = core.components(separatedBy: " ")

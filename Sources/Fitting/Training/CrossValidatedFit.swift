@@ -4,7 +4,6 @@ import ScoringCore
 import Tabular
 import Support
 
-/// Which cross-validated λ the final model is fitted at.
 /// Cross-validation folds spread over the processes of a distributed fit: this process fits fold f
 /// when `computes(f)` (fold f on rank f mod K), and one sum across processes combines the folds'
 /// deviance curves, so every process picks λ from all of them.
@@ -20,49 +19,21 @@ public struct FoldSharing {
     }
 }
 
-public enum LambdaSelection: String, Sendable, CaseIterable {
-    /// The λ with the smallest mean test deviance.
-    case min
-    /// glmnet's default for reporting: the sparsest model within one standard error of the minimum.
-    case oneSE = "1se"
-}
-
 extension FitPipeline {
-    /// `--lambda auto`: K-fold cross-validation over the elastic-net path, folds grouped by customer
-    /// id when `roles.id` is set (a customer's snapshots are correlated, so splitting them between
-    /// train and test would flatter the small λ), then the final fit on all rows at the chosen λ.
-    public static func runCrossValidated(dataPath: String, roles: ColumnRoles, naValues: [String] = defaultNAValues,
-                                         alpha: Double, folds k: Int = 10, seed: UInt64 = 1,
-                                         select: LambdaSelection = .oneSE, options: ElasticNetOptions = .init(),
-                                         bounds: [TermBound] = [], progress: (Int, Int) -> Void = { _, _ in },
-                                         sharing: FoldSharing? = nil,
-                                         timings: inout Timings) throws -> (model: ModelArtifact, cv: CVResult) {
-        var prepared: (Design, TrainingSource)? = nil
-        var failure: Error? = nil
-        do {
-            let (design, pending) = try prepare(dataPath: dataPath, roles: roles, naValues: naValues, timings: &timings)
-            prepared = (design, try pending.resolved(timings: &timings))  // joined before any error can end the process
-        } catch { failure = error }
-        if let sharing { try sharing.agree(failure) } else if let failure { throw failure }
-        let (design, source) = prepared!
-        return try crossValidated(design: design, source: source, roles: roles, alpha: alpha, folds: k, seed: seed,
-                                  select: select, options: options, bounds: bounds, progress: progress, sharing: sharing,
-                                  timings: &timings)
-    }
-
-    /// `runCrossValidated` on a design already built (e.g. one fold's training part).
-    public static func crossValidated(design: Design, source: TrainingSource, roles: ColumnRoles, alpha: Double,
-                                      folds k: Int = 10, seed: UInt64 = 1, select: LambdaSelection = .oneSE,
-                                      options: ElasticNetOptions = .init(), bounds: [TermBound] = [],
-                                      progress: (Int, Int) -> Void = { _, _ in }, sharing: FoldSharing? = nil,
-                                      timings: inout Timings) throws -> (model: ModelArtifact, cv: CVResult) {
-        let dataPath = source.file
-        let allBounds = TermBound.implied(by: design.schema, explicit: bounds)
+    /// λ by K-fold cross-validation over the elastic-net path, folds grouped by customer id when
+    /// `roles.id` is set (a customer's snapshots are correlated, so splitting them between train and
+    /// test would flatter the small λ), then the final fit on all rows at the chosen λ.
+    static func crossValidated(design: Design, source: TrainingSource, spec: FitSpec, run: FitRun, sharing: FoldSharing?,
+                               timings: inout Timings) throws -> FitOutcome {
+        guard let choice = spec.estimator.crossValidation else { preconditionFailure("an estimator with cross-validation") }
+        let k = choice.folds, seed = choice.seed, select = choice.select, alpha = spec.estimator.mix
+        let roles = spec.roles
+        let allBounds = TermBound.implied(by: design.schema, explicit: spec.bounds)
         let box = try Trainer.box(allBounds, names: design.termNames)
         let groups = roles.id == nil ? nil : design.idHashes
         let groupCount = groups.map { Set($0).count } ?? design.rows
         guard k >= 2 && k <= groupCount else {
-            throw Diagnostic(.data, file: dataPath, row: nil, line: nil, column: roles.id,
+            throw Diagnostic(.data, file: source.file, row: nil, line: nil, column: roles.id,
                             problem: "\(k)-fold cross-validation needs at least \(k) \(groups == nil ? "rows" : "customers") (found \(groupCount))",
                             fix: "pass --folds between 2 and \(groupCount)")
         }
@@ -72,18 +43,18 @@ extension FitPipeline {
             // Every process makes the same folds from the same design; with `sharing` each fits its own.
             let folds = CVFolds.make(rows: design.rows, k: k, groups: groups, response: design.response, seed: seed)
             return try CrossValidatedElasticNet.run(problem, alpha: alpha, folds: folds, lowerBounds: box?.lower,
-                                                    upperBounds: box?.upper, options: options, progress: progress,
+                                                    upperBounds: box?.upper, options: run.elasticNet, progress: run.progress,
                                                     computesFold: sharing?.computes ?? { _ in true },
                                                     sumAcrossProcesses: sharing?.sum ?? { _ in })
         }
         let lambda = select == .min ? cv.lambdaMin : cv.lambda1se
-        var (model, _) = try Trainer.trainPenalized(design: design, source: source, penalty: ElasticNetPenalty(alpha: alpha, lambda: lambda),
-                                                    bounds: allBounds, timings: &timings)
+        var (model, fit) = try Trainer.trainPenalized(design: design, source: source, penalty: ElasticNetPenalty(alpha: alpha, lambda: lambda),
+                                                      bounds: allBounds, scoring: spec.scoring, timings: &timings)
         let grouping = groups == nil ? "rows split individually (no --id)" : "grouped by '\(roles.id!)' (\(groupCount) customers, each in one fold)"
         model.fit.lambdaChoice = "cv:\(k):\(select.rawValue)"
         model.warnings.append(ModelWarning(
             .crossValidation,
             message: "λ chosen by \(k)-fold cross-validation (seed \(seed)), \(grouping), \(cv.lambdas.count) λ on binomial deviance: λmin = \(cv.lambdaMin), λ1se = \(cv.lambda1se); the model uses λ\(select == .min ? "min" : "1se") = \(lambda)"))
-        return (model, cv)
+        return FitOutcome(model: model, penalized: fit, cv: cv)
     }
 }

@@ -1,51 +1,139 @@
 import Foundation
 import FitEngine
 import ScoringCore
+import Support
 import Tabular
 
-/// CSV file → design → fit → artifact: the `fit` command without its printing, shared by tests.
+/// Where the rows of a fit come from.
+public enum FitSource: Sendable {
+    /// One CSV file.
+    case file(String)
+    /// CSV files with one header, fitted as their concatenation (streamed or distributed fits).
+    case files([String])
+    /// A table already read, e.g. one fold's training rows (its digest is not computed).
+    case table(RawTable)
+}
+
+/// How a fit runs, as opposed to what it is (`FitSpec`): these change the time and memory it takes,
+/// not the model (beyond rounding).
+public struct FitRun {
+    /// Read the file(s) chunk by chunk, once per pass, instead of holding them (maximum likelihood).
+    public var streaming: StreamingOptions?
+    /// Also compute the correlation matrix of the design's terms (its strong pairs go into the model).
+    public var correlations = false
+    /// Cross-validation's folds spread over processes (a distributed `--lambda auto`).
+    public var foldSharing: FoldSharing?
+    /// The elastic net's path length and tolerances.
+    public var elasticNet = ElasticNetOptions()
+    /// Called as each cross-validation fold starts (fold, folds).
+    public var progress: (Int, Int) -> Void = { _, _ in }
+    public init(streaming: StreamingOptions? = nil, correlations: Bool = false) {
+        self.streaming = streaming; self.correlations = correlations
+    }
+}
+
+/// A fitted model and what the solver reports beside it.
+public struct FitOutcome {
+    public var model: ModelArtifact
+    /// Maximum likelihood and Firth: the solver's result (iterations, fitted values).
+    public var fit: LogisticFit?
+    /// Elastic net: the path solver's result at the model's λ.
+    public var penalized: PenalizedFit?
+    /// `Estimator.crossValidation`: the λ path with its cross-validated deviance.
+    public var cv: CVResult?
+    public var correlations: TermCorrelations?
+
+    public var iterationSeconds: [Double] { fit?.history.map(\.seconds) ?? [] }
+}
+
+/// Rows → design → fit → artifact: the one way a model is made, for the `fit` command, compare's
+/// and backtest's candidates, and the streamed and distributed fits.
 public enum FitPipeline {
     public static let defaultNAValues = CSVOptions.defaultNAValues
 
-    /// `correlations`: also compute the correlation matrix of the design's terms (returned, and its
-    /// strong pairs stored in the model).
-    public static func run(dataPath: String, roles: ColumnRoles, naValues: [String] = defaultNAValues,
-                           options: FitOptions = FitOptions(), bounds: [TermBound] = [], correlations: Bool = false,
-                           timings: inout Timings) throws -> TrainingResult {
-        let (design, pending) = try prepare(dataPath: dataPath, roles: roles, naValues: naValues, timings: &timings)
-        let allBounds = TermBound.implied(by: design.schema, explicit: bounds)
-        let matrix = correlations ? timings.measure("correlations") { TermCorrelations(design) } : nil
-        // The trainer only stores the source, so the digest is joined after the fit.
-        var result: TrainingResult
-        do {
-            result = try Trainer.train(design: design, source: pending.unhashed, options: options, bounds: allBounds, timings: &timings)
-        } catch { pending.digest.cancel(); throw error }
-        result.model.training = try pending.resolved(timings: &timings)
-        if let matrix {
-            result.correlations = matrix
-            result.model.fit.strongCorrelations = matrix.pairs(atLeast: TermCorrelations.strong)
+    /// Fits `spec` on `source`. The spec is checked first and stored in the model.
+    public static func fit(_ spec: FitSpec, _ source: FitSource, run: FitRun = FitRun(), timings: inout Timings) throws -> FitOutcome {
+        let spec = try spec.validated()
+        var outcome: FitOutcome
+        if run.streaming != nil || { if case .files(let p) = source, p.count > 1 { return true } else { return false } }() {
+            guard !spec.estimator.penalty.isElasticNet else {
+                throw Diagnostic(.usage, problem: "--streaming fits by maximum likelihood only; drop --penalty \(spec.estimator.penalty.rawValue) or fit in memory")
+            }
+            let paths: [String]
+            switch source {
+            case .file(let p): paths = [p]
+            case .files(let p): paths = p
+            case .table(let t):
+                throw Diagnostic(.usage, file: t.path, problem: "a streamed fit reads files, not a table in memory", fix: "fit the table in memory")
+            }
+            let result = try streamed(spec, paths: paths, streaming: run.streaming ?? StreamingOptions(), timings: &timings)
+            outcome = FitOutcome(model: result.model, fit: result.fit)
+        } else if let sharing = run.foldSharing {
+            // Every process reads before any waits in a collective: a failed read is agreed on first.
+            var prepared: (Design, TrainingSource)? = nil
+            var failure: Error? = nil
+            do {
+                let (design, pending) = try prepare(source, spec: spec, timings: &timings)
+                prepared = (design, try pending.resolved(timings: &timings))
+            } catch { failure = error }
+            try sharing.agree(failure)
+            let (design, trainingSource) = prepared!
+            outcome = try crossValidated(design: design, source: trainingSource, spec: spec, run: run, sharing: sharing, timings: &timings)
+        } else {
+            let (design, pending) = try prepare(source, spec: spec, timings: &timings)
+            do {
+                outcome = try inMemory(design: design, source: pending.unhashed, spec: spec, run: run, timings: &timings)
+            } catch { pending.digest?.cancel(); throw error }
+            outcome.model.training = try pending.resolved(timings: &timings)
         }
-        return result
+        outcome.model.spec = spec
+        return outcome
     }
 
-    /// The same pipeline with an elastic-net penalty at one λ.
-    public static func runPenalized(dataPath: String, roles: ColumnRoles, naValues: [String] = defaultNAValues,
-                                    penalty: ElasticNetPenalty, bounds: [TermBound] = [],
-                                    timings: inout Timings) throws -> (model: ModelArtifact, fit: PenalizedFit) {
-        let (design, pending) = try prepare(dataPath: dataPath, roles: roles, naValues: naValues, timings: &timings)
-        let allBounds = TermBound.implied(by: design.schema, explicit: bounds)
-        var result: (model: ModelArtifact, fit: PenalizedFit)
-        do {
-            result = try Trainer.trainPenalized(design: design, source: pending.unhashed, penalty: penalty, bounds: allBounds, timings: &timings)
-        } catch { pending.digest.cancel(); throw error }
-        result.model.training = try pending.resolved(timings: &timings)
-        return result
+    /// A design already built (e.g. one fold's training part) fitted by `spec`.
+    static func inMemory(design: consuming Design, source: TrainingSource, spec: FitSpec, run: FitRun,
+                         timings: inout Timings) throws -> FitOutcome {
+        var correlations: TermCorrelations? = nil
+        if run.correlations {
+            let started = Timings.now()
+            correlations = TermCorrelations(copy design)
+            timings.record("correlations", since: started)
+        }
+        let bounds = TermBound.implied(by: design.schema, explicit: spec.bounds)
+        var outcome: FitOutcome
+        let e = spec.estimator
+        if let lambda = e.lambda {
+            let (model, fit) = try Trainer.trainPenalized(design: design, source: source, penalty: ElasticNetPenalty(alpha: e.mix, lambda: lambda),
+                                                          bounds: bounds, scoring: spec.scoring, timings: &timings)
+            outcome = FitOutcome(model: model, penalized: fit)
+        } else if e.crossValidation != nil {
+            outcome = try crossValidated(design: design, source: source, spec: spec, run: run, sharing: nil, timings: &timings)
+        } else {
+            let result = try Trainer.train(design: design, source: source, options: spec.fitOptions, bounds: bounds,
+                                           scoring: spec.scoring, timings: &timings)
+            outcome = FitOutcome(model: result.model, fit: result.fit)
+        }
+        if let correlations {
+            outcome.correlations = correlations
+            outcome.model.fit.strongCorrelations = correlations.pairs(atLeast: TermCorrelations.strong)
+        }
+        return outcome
     }
 
-    /// Reads and designs the file while its SHA-256 is computed on another thread; the caller joins
-    /// the digest (`PendingSource.resolved`) when the artifact needs it.
-    static func prepare(dataPath: String, roles: ColumnRoles, naValues: [String], timings: inout Timings) throws -> (Design, PendingSource) {
-        let csv = csvOptions(roles: roles, naValues: naValues)
+    /// Reads and designs the rows; a file's SHA-256 is computed on another thread meanwhile, and
+    /// the caller joins it (`PendingSource.resolved`) when the artifact needs it.
+    static func prepare(_ source: FitSource, spec: FitSpec, timings: inout Timings) throws -> (Design, PendingSource) {
+        let dataPath: String
+        switch source {
+        case .file(let path): dataPath = path
+        case .files(let paths): dataPath = paths[0]
+        case .table(let table):
+            let started = Timings.now()
+            let design = try DesignBuilder.build(table, roles: spec.roles, naValues: spec.naValues)
+            timings.record("design", since: started)
+            return (design, PendingSource(file: (table.path as NSString).lastPathComponent, rows: table.rowCount, digest: nil))
+        }
+        let csv = csvOptions(roles: spec.roles, naValues: spec.naValues)
         let digest = FileDigest.start(path: dataPath)
         var started = Timings.now()
         let table: RawTable
@@ -55,23 +143,41 @@ public enum FitPipeline {
         // Handed over, not captured by a closure: the builder frees each raw column once it is in the design.
         started = Timings.now()
         let design: Design
-        do { design = try DesignBuilder.build(consume table, roles: roles, naValues: naValues) } catch { digest.cancel(); throw error }
+        do { design = try DesignBuilder.build(consume table, roles: spec.roles, naValues: spec.naValues) } catch { digest.cancel(); throw error }
         timings.record("design", since: started)
         return (design, PendingSource(file: (dataPath as NSString).lastPathComponent, rows: records, digest: digest))
     }
 }
 
-/// The training file's name and record count, and its SHA-256 still being computed.
+extension FitSpec {
+    /// The Newton solver's settings for this spec.
+    var fitOptions: FitOptions {
+        var options = FitOptions()
+        options.maxIterations = maxIterations
+        options.firth = estimator.penalty == .firth
+        switch covariance {
+        case .model: options.covariance = .model
+        case .hc0: options.covariance = .hc0
+        case .hc1: options.covariance = .hc1
+        case .cluster: options.covariance = .cluster(codes: [])
+        }
+        return options
+    }
+}
+
+/// The training file's name and record count, and its SHA-256 still being computed (nil: a table
+/// in memory, which has none).
 struct PendingSource {
     let file: String
     let rows: Int
-    let digest: PendingDigest
+    let digest: PendingDigest?
 
     /// The source without its digest, for work that does not read it.
     var unhashed: TrainingSource { TrainingSource(file: file, sha256: "", rows: rows) }
 
     /// Waits for the digest; the `sha256` timing is the wait, not the hashing.
     func resolved(timings: inout Timings) throws -> TrainingSource {
+        guard let digest else { return unhashed }
         let hex = try timings.measure("sha256") { try digest.wait() }
         return TrainingSource(file: file, sha256: hex, rows: rows)
     }

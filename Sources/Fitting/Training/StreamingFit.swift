@@ -44,46 +44,36 @@ public struct StreamingOptions {
 }
 
 extension FitPipeline {
-    /// The maximum-likelihood fit of `run`, with the file read chunk by chunk instead of held: one
-    /// pass learns the design (levels, transforms, fills, label coding), then the solver makes its
-    /// passes over the file, then one more pass scores the training rows for the health bands
-    /// (skipped when the bands have explicit cut points). Memory stays bounded by the chunk size,
-    /// plus 8 bytes per fitted row for the scores and for the id hashes (`--id`), and per row of
-    /// each column needing clip percentiles or a median fill.
+    /// The maximum-likelihood fit with the files read chunk by chunk instead of held, as their
+    /// concatenation: one pass learns the design (levels, transforms, fills, label coding), then the
+    /// solver makes its passes over the files, then one more pass scores the training rows for the
+    /// health bands (skipped when the bands have explicit cut points). Memory stays bounded by the
+    /// chunk size, plus 8 bytes per fitted row for the scores and for the id hashes (`--id`), and per
+    /// row of each column needing clip percentiles or a median fill.
     ///
     /// Coefficients, standard errors and deviances equal the in-memory fit's to rounding. The
-    /// separation check, which needs every row's fitted value at once, is not run.
-    public static func runStreaming(dataPath: String, roles: ColumnRoles, naValues: [String] = defaultNAValues,
-                                    options: FitOptions = FitOptions(), bounds: [TermBound] = [],
-                                    streaming: StreamingOptions = StreamingOptions(),
-                                    timings: inout Timings) throws -> TrainingResult {
-        try runStreaming(dataPaths: [dataPath], roles: roles, naValues: naValues, options: options, bounds: bounds,
-                         streaming: streaming, timings: &timings)
-    }
-
-    /// `runStreaming` over several files with one header, read as their concatenation: the model
-    /// equals the fit of one file holding their rows in this order. The training record names the
-    /// files and carries the SHA-256 of their `sha256sum` listing ("HEX  NAME" lines, in order).
+    /// separation check, which needs every row's fitted value at once, is not run. The training
+    /// record names the files and carries the SHA-256 of their `sha256sum` listing ("HEX  NAME"
+    /// lines, in order).
     ///
     /// With `streaming.shards`, this process reads only those parts; each process learns the design
     /// statistics of its own rows, and the statistics of all processes are gathered and merged in
     /// rank order, so every process freezes the recipe one process reading every file would.
-    public static func runStreaming(dataPaths: [String], roles: ColumnRoles, naValues: [String] = defaultNAValues,
-                                    options: FitOptions = FitOptions(), bounds: [TermBound] = [],
-                                    streaming: StreamingOptions = StreamingOptions(),
-                                    timings: inout Timings) throws -> TrainingResult {
+    static func streamed(_ spec: FitSpec, paths dataPaths: [String], streaming: StreamingOptions,
+                         timings: inout Timings) throws -> TrainingResult {
+        let roles = spec.roles, naValues = spec.naValues, bounds = spec.bounds
         precondition(!dataPaths.isEmpty, "at least one training file")
         let shards = streaming.shards ?? dataPaths.indices.map { FileShard(file: $0, path: dataPaths[$0]) }
         let name = dataPaths.map { ($0 as NSString).lastPathComponent }.joined(separator: " + ")
         var csv = csvOptions(roles: roles, naValues: naValues)
         var started = Timings.now()
         var statistics = try StreamingFit.learn(shards, files: dataPaths, roles: roles, naValues: naValues, csv: csv,
-                                             options: options, streaming: streaming, timings: &timings)
+                                             options: spec.fitOptions, streaming: streaming, timings: &timings)
         if !statistics.mixedColumns.isEmpty {
             // Some chunk saw only numbers in a text column: learn again reading those as text everywhere.
             csv.textColumns.formUnion(statistics.textColumns)
             statistics = try StreamingFit.learn(shards, files: dataPaths, roles: roles, naValues: naValues, csv: csv,
-                                             options: options, streaming: streaming, timings: &timings)
+                                             options: spec.fitOptions, streaming: streaming, timings: &timings)
         }
         csv.textColumns.formUnion(statistics.textColumns)
         let recipe = try statistics.recipe()
@@ -92,7 +82,7 @@ extension FitPipeline {
         timings.record("design", since: started)
 
         let allBounds = TermBound.implied(by: recipe.schema, explicit: bounds)
-        var options = options
+        var options = spec.fitOptions
         if let box = try Trainer.box(allBounds, names: recipe.termNames) {
             options.lowerBounds = box.lower
             options.upperBounds = box.upper
@@ -107,7 +97,7 @@ extension FitPipeline {
         timings.record("fit", since: started)
         for (k, seconds) in source.passSeconds.enumerated() { timings.phases.append(("pass_\(k + 1)", seconds)) }
 
-        let scoring = roles.scoring
+        let scoring = spec.scoring
         var scores: [Double] = []
         if scoring.cuts == nil {
             started = Timings.now()

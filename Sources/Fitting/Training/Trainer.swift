@@ -22,28 +22,6 @@ public struct Timings: Sendable {
     }
 }
 
-/// A bound on one term, original scale: `term <= value` or `term >= value`.
-public struct TermBound: Sendable, Equatable {
-    public var term: String
-    public var lower: Double?
-    public var upper: Double?
-    public init(term: String, lower: Double? = nil, upper: Double? = nil) { self.term = term; self.lower = lower; self.upper = upper }
-
-    /// Parses `logins<=0`, `days_late>=0` or `plan[pro]<=0.5`.
-    public init?(parsing text: String) {
-        for (op, isUpper) in [("<=", true), (">=", false)] {
-            if let r = text.range(of: op), let v = Double(text[r.upperBound...].trimmingCharacters(in: .whitespaces)), v.isFinite {
-                let term = text[..<r.lowerBound].trimmingCharacters(in: .whitespaces)
-                guard !term.isEmpty else { return nil }
-                self.init(term: term, lower: isUpper ? nil : v, upper: isUpper ? v : nil)
-                return
-            }
-        }
-        return nil
-    }
-}
-
-
 public struct TrainingResult: Sendable {
     public var model: ModelArtifact
     public var fit: LogisticFit
@@ -55,10 +33,11 @@ public enum Trainer {
     public static let toolVersion = "0.1.0"
 
     public static func train(design: consuming Design, source: TrainingSource, options: FitOptions = FitOptions(),
-                             bounds: [TermBound] = [], timings: inout Timings) throws -> TrainingResult {
+                             bounds: [TermBound] = [], scoring: ScoringChoice = ScoringChoice(),
+                             timings: inout Timings) throws -> TrainingResult {
         let facts = DesignFacts(names: design.termNames, sources: design.termSources, schema: design.schema,
                                 nDropped: design.nDropped, nImputed: design.nImputedCells, dropReasons: design.dropReasons,
-                                events: Int(design.response.reduce(0, +)), distinctIds: design.distinctIds, scoring: design.scoring)
+                                events: Int(design.response.reduce(0, +)), distinctIds: design.distinctIds, scoring: scoring)
         let names = facts.names
         var options = options
         if let box = try box(bounds, names: names) {
@@ -66,10 +45,14 @@ public enum Trainer {
             options.upperBounds = box.upper
         }
         var covarianceLabel = options.covariance.name
+        var clusteredBy: String? = nil
         if case .cluster = options.covariance {
-            guard let codes = design.clusterCodes else { preconditionFailure("cluster covariance needs ColumnRoles.cluster") }
+            guard let codes = design.clusterCodes, let column = facts.schema.clusterColumn else {
+                preconditionFailure("cluster covariance needs ColumnRoles.cluster")
+            }
             options.covariance = .cluster(codes: codes)
-            covarianceLabel = "cluster:\(facts.schema.clusterColumn ?? "") (\(design.clusterCount) clusters)"
+            clusteredBy = column
+            covarianceLabel = "cluster:\(column) (\(design.clusterCount) clusters)"
         }
         var designStorage: [Double] = []
         swap(&designStorage, &design.storage)
@@ -82,7 +65,7 @@ public enum Trainer {
         timings.record("fit", since: started)
         let scores = fit.fittedProbabilities.map { p in facts.scoring.scale.score(eta: min(max(log(p) - log1p(-p), -745), 745)) }
         return finish(fit: fit, facts: facts, source: source, trainingScores: scores, covarianceLabel: covarianceLabel,
-                      bounds: bounds, firth: options.firth)
+                      clusteredBy: clusteredBy, bounds: bounds, firth: options.firth)
     }
 
     /// What the artifact records of the design besides the fit.
@@ -98,17 +81,17 @@ public enum Trainer {
     }
 
     /// The artifact of a maximum-likelihood fit, in memory or streamed: inference table, warnings,
-    /// bands cut at the training scores' quantiles.
+    /// bands cut at the training scores' quantiles. `clusteredBy`: the column of cluster-robust
+    /// standard errors, if any.
     static func finish(fit: LogisticFit, facts: DesignFacts, source: TrainingSource, trainingScores: [Double],
-                       covarianceLabel: String, bounds: [TermBound], firth: Bool) -> TrainingResult {
+                       covarianceLabel: String, clusteredBy: String? = nil, bounds: [TermBound], firth: Bool) -> TrainingResult {
         let names = facts.names
         var model = artifact(fit: fit, names: names, sources: facts.sources, schema: facts.schema, source: source,
                              nDropped: facts.nDropped, nImputed: facts.nImputed, dropReasons: facts.dropReasons,
                              events: facts.events)
         model.fit.covariance = covarianceLabel
         model.scoring = facts.scoring.spec(trainingScores: trainingScores)
-        if let ids = facts.distinctIds, ids < model.fit.nObservations, let id = facts.schema.id,
-           !covarianceLabel.hasPrefix("cluster:\(id) ") {
+        if let ids = facts.distinctIds, ids < model.fit.nObservations, let id = facts.schema.id, clusteredBy != id {
             model.warnings.append(ModelWarning(
                 .repeatedIDs,
                 message: "\(model.fit.nObservations) rows for \(ids) customers ('\(id)'): snapshots of one customer are not independent, so standard errors from --covariance \(covarianceLabel) are too small; refit with --covariance cluster:\(id)"))
@@ -169,7 +152,8 @@ public enum Trainer {
     /// An elastic-net fit at one λ (glmnet's objective). Standard errors, z, p and intervals are
     /// left out: they are not valid for penalised estimates, and the summary says so.
     public static func trainPenalized(design: consuming Design, source: TrainingSource, penalty: ElasticNetPenalty,
-                                      bounds: [TermBound] = [], timings: inout Timings) throws -> (model: ModelArtifact, fit: PenalizedFit) {
+                                      bounds: [TermBound] = [], scoring: ScoringChoice = ScoringChoice(),
+                                      timings: inout Timings) throws -> (model: ModelArtifact, fit: PenalizedFit) {
         let names = design.termNames
         var penalty = penalty
         if let box = try box(bounds, names: names) {
@@ -251,7 +235,7 @@ public enum Trainer {
         model.fit.covariance = "not estimated (penalised)"
         model.impacts = impactsFrom(coefficients: fit.coefficients.map { Optional($0) }, means: means, scales: scales,
                                     names: names, sources: design.termSources, schema: design.schema)
-        model.scoring = design.scoring.spec(trainingScores: eta.map(design.scoring.scale.score(eta:)))
+        model.scoring = scoring.spec(trainingScores: eta.map(scoring.scale.score(eta:)))
         return (model, fit)
     }
 

@@ -7,30 +7,27 @@ import Tabular
 import Training
 import Support
 
-/// How to refit a model inside each fold: the `fit` command's choices that change the weights.
+/// A candidate's fit, as written on the command line: the estimator and the metric choices it
+/// changes in the comparison's own `FitSpec` (`spec(base:seed:)`), which each fold then fits.
 public struct FitRecipe: Sendable, Equatable {
-    public enum Penalty: String, Sendable, CaseIterable { case none, firth, l2, l1, elasticnet }
-    public enum Lambda: Sendable, Equatable { case value(Double), auto }
-
-    public var penalty: Penalty = .none
-    public var alpha: Double?
-    public var lambda: Lambda?
+    public var estimator = Estimator()
     /// A metric configuration replacing the comparison's own roles.
     public var config: String?
     public var autoTransform = false
-    /// Folds of the inner cross-validation that picks λ for `lambda=auto`, and which λ it keeps.
-    public var innerFolds = 5
-    public var lambdaSelection: LambdaSelection = .oneSE
     /// Explicit bounds (directions from the roles are added at fit time).
     public var bounds: [TermBound] = []
 
     public init() {}
+
+    /// Folds of the inner cross-validation that picks λ for `lambda=auto` unless `inner-folds=K`.
+    public static let innerFolds = 5
 
     /// `fit`, or comma-separated settings: `penalty=l2,lambda=auto`, `penalty=l1,lambda=0.01`,
     /// `penalty=elasticnet,alpha=0.5,lambda=auto`, `config=health.yaml`, `auto-transform`, `inner-folds=5`.
     public static func parse(_ text: String) throws -> FitRecipe {
         var r = FitRecipe()
         guard text != "fit" else { return r }
+        var innerFolds = Self.innerFolds, auto = false
         for item in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
             let kv = item.split(separator: "=", maxSplits: 1).map(String.init)
             let key = kv[0], value = kv.count == 2 ? kv[1] : nil
@@ -38,51 +35,50 @@ public struct FitRecipe: Sendable, Equatable {
             switch (key, value) {
             case ("fit", nil): continue
             case ("penalty", let v?):
-                guard let p = Penalty(rawValue: v) else { throw bad("penalty must be one of \(Penalty.allCases.map(\.rawValue).joined(separator: ", "))") }
-                r.penalty = p
+                guard let p = Estimator.Penalty(rawValue: v) else { throw bad("penalty must be one of \(Estimator.Penalty.allCases.map(\.rawValue).joined(separator: ", "))") }
+                r.estimator.penalty = p
             case ("alpha", let v?):
                 guard let a = Double(v), (0...1).contains(a) else { throw bad("alpha must be in [0, 1]") }
-                r.alpha = a
+                r.estimator.alpha = a
             case ("lambda", let v?):
-                if v == "auto" { r.lambda = .auto } else {
+                if v == "auto" { auto = true; r.estimator.lambda = nil } else {
                     guard let l = Double(v), l >= 0, l.isFinite else { throw bad("lambda must be a number ≥ 0 or auto") }
-                    r.lambda = .value(l)
+                    auto = false
+                    r.estimator.lambda = l
                 }
             case ("config", let v?): r.config = v
             case ("auto-transform", nil): r.autoTransform = true
             case ("inner-folds", let v?):
                 guard let k = Int(v), k >= 2 else { throw bad("inner-folds must be an integer ≥ 2") }
-                r.innerFolds = k
+                innerFolds = k
             default:
                 throw bad("'\(item)' is not penalty=…, alpha=…, lambda=…|auto, config=FILE, auto-transform or inner-folds=K")
             }
         }
-        if [.l2, .l1, .elasticnet].contains(r.penalty) && r.lambda == nil { throw Diagnostic(.candidate, problem: "fit recipe '\(text)': penalty=\(r.penalty.rawValue) needs lambda=VALUE or lambda=auto") }
-        if [.none, .firth].contains(r.penalty) && (r.lambda != nil || r.alpha != nil) { throw Diagnostic(.candidate, problem: "fit recipe '\(text)': alpha and lambda go with penalty=l2, l1 or elasticnet") }
+        if auto { r.estimator.crossValidation = .init(folds: innerFolds, seed: 1, select: .oneSE) }
+        let e = r.estimator
+        if e.penalty.isElasticNet && e.lambda == nil && e.crossValidation == nil { throw Diagnostic(.candidate, problem: "fit recipe '\(text)': penalty=\(e.penalty.rawValue) needs lambda=VALUE or lambda=auto") }
+        if !e.penalty.isElasticNet && (e.lambda != nil || e.crossValidation != nil || e.alpha != nil) { throw Diagnostic(.candidate, problem: "fit recipe '\(text)': alpha and lambda go with penalty=l2, l1 or elasticnet") }
         return r
     }
 
-    var mix: Double { alpha ?? (penalty == .l2 ? 0 : (penalty == .l1 ? 1 : 0.5)) }
-
-    /// How a fitted model was made, read back from its summary.
-    public init(model: ModelArtifact) {
-        let f = model.fit
-        if f.penalty == "firth" { penalty = .firth }
-        if let a = f.penaltyAlpha, let l = f.penaltyLambda {
-            penalty = a == 0 ? .l2 : (a == 1 ? .l1 : .elasticnet)
-            alpha = a
-            lambda = .value(l)
-            let parts = f.lambdaChoice?.split(separator: ":") ?? []
-            if parts.count == 3, parts[0] == "cv", let k = Int(parts[1]) {
-                lambda = .auto
-                innerFolds = k
-                lambdaSelection = LambdaSelection(rawValue: String(parts[2])) ?? .oneSE
-            }
+    /// The comparison's spec with this recipe's changes; an inner cross-validation draws its folds
+    /// from the comparison's `seed`.
+    public func spec(base: FitSpec, seed: UInt64) throws -> FitSpec {
+        var spec = base
+        if let config {
+            var roles = try ColumnRoles(config: MetricConfiguration.load(path: config), target: base.roles.target, path: config)
+            roles.id = roles.id ?? base.roles.id
+            roles.time = roles.time ?? base.roles.time
+            spec.roles = roles
         }
-        bounds = (f.constraints ?? []).compactMap(TermBound.init(describing:))
+        spec.roles.autoTransform = spec.roles.autoTransform || autoTransform
+        spec.estimator = estimator
+        spec.estimator.crossValidation?.seed = seed
+        spec.bounds = bounds
+        return spec
     }
 }
-
 
 /// One contender in a comparison.
 public struct Candidate: Sendable {
@@ -147,13 +143,11 @@ public struct Candidate: Sendable {
             return "model \((path as NSString).lastPathComponent)" + (frozen ? ", used as it is (not refitted)" : ", refitted with its recipe")
         case .recipe(let r):
             var parts = ["fit"]
-            if r.penalty != .none { parts.append("penalty=\(r.penalty.rawValue)") }
-            if let a = r.alpha { parts.append("alpha=\(a)") }
-            switch r.lambda {
-            case .value(let l)?: parts.append("lambda=\(l)")
-            case .auto?: parts.append("lambda=auto (\(r.innerFolds)-fold inner CV)")
-            case nil: break
-            }
+            let e = r.estimator
+            if e.penalty != .none { parts.append("penalty=\(e.penalty.rawValue)") }
+            if let a = e.alpha { parts.append("alpha=\(a)") }
+            if let l = e.lambda { parts.append("lambda=\(l)") }
+            if let cv = e.crossValidation { parts.append("lambda=auto (\(cv.folds)-fold inner CV)") }
             if let c = r.config { parts.append("config=\((c as NSString).lastPathComponent)") }
             if r.autoTransform { parts.append("auto-transform") }
             return parts.joined(separator: ", ")
@@ -174,33 +168,28 @@ struct FoldPrediction {
 }
 
 extension Candidate {
-    /// Trains (when it is a recipe) on `train` and predicts `test`.
-    func predict(train: RawTable, test: RawTable, roles: ColumnRoles, naValues: [String], seed: UInt64) throws -> FoldPrediction {
+    /// Trains (when it is a recipe) on `train` and predicts `test`. `base`: the comparison's own spec.
+    func predict(train: RawTable, test: RawTable, base: FitSpec, seed: UInt64) throws -> FoldPrediction {
         switch kind {
         case .scorecard(let card, _):
             let health = try card.score(rowCount: test.rowCount, columns: ScoringInput.columns(test, names: card.requiredColumns))
             let trainHealth = try card.score(rowCount: train.rowCount, columns: ScoringInput.columns(train, names: card.requiredColumns))
-            let y = try DesignBuilder.label(train, roles: roles).values
+            let y = try DesignBuilder.label(train, roles: base.roles).values
             let calibration = try ScoreCalibration.fit(score: trainHealth, labels: y)
             return FoldPrediction(risk: health.map { -$0 }, probability: health.map(calibration.probability), health: health,
                                   band: health.map { _ in nil })
         case .model(let model, _, let frozen):
             if frozen { return try Self.scored(model, test) }
-            var refitRoles = ColumnRoles(schema: model.schema)
-            if let s = model.scoring { refitRoles.scoring = ScoringChoice(spec: s) }
-            let refit = try Self.fit(FitRecipe(model: model), table: train, roles: refitRoles, naValues: naValues, seed: seed)
-            return try Self.scored(refit, test)
+            return try Self.scored(try Self.refit(model, table: train, naValues: base.naValues, seed: seed), test)
         case .recipe(let recipe):
-            var r = roles
-            if let config = recipe.config {
-                r = try ColumnRoles(config: MetricConfiguration.load(path: config), target: roles.target, path: config)
-                r.id = r.id ?? roles.id
-                r.time = r.time ?? roles.time
-            }
-            r.autoTransform = r.autoTransform || recipe.autoTransform
-            let model = try Self.fit(recipe, table: train, roles: r, naValues: naValues, seed: seed)
-            return try Self.scored(model, test)
+            return try Self.scored(try Self.fit(recipe.spec(base: base, seed: seed), table: train), test)
         }
+    }
+
+    /// `model` refitted on `table` with the spec it was fitted by. A format-1 file stored none: its
+    /// spec is read back from its schema and summary, with the comparison's NA tokens and `seed`.
+    public static func refit(_ model: ModelArtifact, table: RawTable, naValues: [String], seed: UInt64) throws -> ModelArtifact {
+        try fit(model.spec ?? FitSpec(formatOne: model, naValues: naValues, seed: seed), table: table)
     }
 
     static func scored(_ model: ModelArtifact, _ table: RawTable) throws -> FoldPrediction {
@@ -211,24 +200,8 @@ extension Candidate {
                               band: p.map(\.band))
     }
 
-    static func fit(_ recipe: FitRecipe, table: RawTable, roles: ColumnRoles, naValues: [String], seed: UInt64) throws -> ModelArtifact {
-        let design = try DesignBuilder.build(table, roles: roles, naValues: naValues)
-        let source = TrainingSource(file: (table.path as NSString).lastPathComponent, sha256: "", rows: table.rowCount)
+    static func fit(_ spec: FitSpec, table: RawTable) throws -> ModelArtifact {
         var clock = Timings()
-        switch (recipe.penalty, recipe.lambda) {
-        case (.none, _), (.firth, _):
-            var options = FitOptions()
-            options.firth = recipe.penalty == .firth
-            let bounds = TermBound.implied(by: design.schema, explicit: recipe.bounds)
-            return try Trainer.train(design: design, source: source, options: options, bounds: bounds, timings: &clock).model
-        case (_, .value(let lambda)?):
-            let bounds = TermBound.implied(by: design.schema, explicit: recipe.bounds)
-            return try Trainer.trainPenalized(design: design, source: source, penalty: ElasticNetPenalty(alpha: recipe.mix, lambda: lambda),
-                                              bounds: bounds, timings: &clock).model
-        case (_, _):
-            return try FitPipeline.crossValidated(design: design, source: source, roles: roles, alpha: recipe.mix,
-                                                  folds: recipe.innerFolds, seed: seed, select: recipe.lambdaSelection,
-                                                  bounds: recipe.bounds, timings: &clock).model
-        }
+        return try FitPipeline.fit(spec, .table(table), timings: &clock).model
     }
 }

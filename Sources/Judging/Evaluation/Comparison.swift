@@ -113,7 +113,7 @@ public enum Comparison {
                 progress("[\(done)/\(total)] \(split.label): \(candidate.name)")
                 let out: FoldPrediction
                 do {
-                    out = try candidate.predict(train: train, test: test, roles: roles, naValues: naValues, seed: seed)
+                    out = try candidate.predict(train: train, test: test, base: FitSpec(roles: roles, naValues: naValues), seed: seed)
                 } catch {
                     throw Diagnostic(.candidate, problem: "\(candidate.name) on \(split.label): \(error)")
                 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import CommandSupport
 import FitEngine
 import Foundation
+import ScoringCore
 import Training
 
 extension LambdaSelection: ExpressibleByArgument {}

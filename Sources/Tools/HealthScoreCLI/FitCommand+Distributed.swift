@@ -15,34 +15,16 @@ extension Fit {
         let group: ProcessGroup
         group = try ProcessGroup.world()
         var clock = Timings()
-        let model: ModelArtifact
-        var iterationSeconds: [Double] = []
-        var cvResult: CVResult? = nil
+        let outcome: FitOutcome
         do {
             do {
                 try distributedScopeCheck()
-                var columnRoles = try roles.resolved()
-                columnRoles.scoring = try scoring.choice()
-                let termBounds = bound.compactMap(TermBound.init(parsing:))
-                if lambda == .auto {
-                    let progressLine = Progress(enabled: !quiet && !json && group.rank == 0)
-                    let result = try DistributedPipeline.runCrossValidated(
-                        group: group, dataPath: data, roles: columnRoles, naValues: roles.naValues,
-                        alpha: alpha ?? penalty.defaultAlpha, folds: folds, seed: seed, select: lambdaSelect, bounds: termBounds,
-                        progress: { started, _ in progressLine.update("cross-validation on \(group.size) ranks: rank 0's fold \(started) of \((folds + group.size - 1) / group.size): λ path") },
-                        timings: &clock)
-                    progressLine.finish()
-                    model = result.model
-                    cvResult = result.cv
-                } else {
-                    var options = FitOptions()
-                    options.maxIterations = maxIterations
-                    let result = try DistributedPipeline.run(group: group, dataPaths: [data] + moreData, roles: columnRoles,
-                                                             naValues: roles.naValues, options: options, bounds: termBounds,
-                                                             timings: &clock)
-                    model = result.model
-                    iterationSeconds = result.fit.history.map(\.seconds)
-                }
+                let progressLine = Progress(enabled: !quiet && !json && group.rank == 0)
+                outcome = try DistributedPipeline.fit(
+                    try spec(), group: group, dataPaths: [data] + moreData,
+                    progress: { started, _ in progressLine.update("cross-validation on \(group.size) ranks: rank 0's fold \(started) of \((folds + group.size - 1) / group.size): λ path") },
+                    timings: &clock)
+                progressLine.finish()
             } catch {
                 // Errors found after the ranks exchanged their statistics hit every rank alike, and
                 // those found before were agreed on then: the rank whose error it is reports it once
@@ -58,9 +40,9 @@ extension Fit {
             throw error
         }
         if group.rank == 0 {
-            try emit(model, clock: clock, iterationSeconds: iterationSeconds, written: " (\(group.size) ranks)",
+            try emit(outcome.model, clock: clock, iterationSeconds: outcome.iterationSeconds, written: " (\(group.size) ranks)",
                  timingTail: "ranks=\(group.size)") {
-                if let cvResult { printPathTable(cvResult) }
+                if let cv = outcome.cv { printPathTable(cv) }
             }
         }
         group.finish()

@@ -6,11 +6,7 @@ import ScoringCore
 import Tabular
 import Training
 
-enum PenaltyChoice: String, ExpressibleByArgument, CaseIterable {
-    case none, firth, l2, l1, elasticnet
-
-    var defaultAlpha: Double { self == .l2 ? 0 : (self == .l1 ? 1 : 0.5) }
-}
+extension Estimator.Penalty: ExpressibleByArgument {}
 
 struct Fit: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -51,7 +47,7 @@ struct Fit: ParsableCommand {
     var maxIterations: Int = 100
 
     @Option(help: "none (maximum likelihood), firth (bias-reduced; finite weights under separation), or l2, l1, elasticnet (glmnet's objective; needs --lambda).")
-    var penalty: PenaltyChoice = .none
+    var penalty: Estimator.Penalty = .none
 
     @Option(help: ArgumentHelp("Constrain a term, e.g. --bound 'logins<=0' (more logins may not raise churn) or --bound 'days_late>=0'; repeatable. Binding bounds are reported.", valueName: "term<=v|term>=v"))
     var bound: [String] = []
@@ -76,12 +72,9 @@ struct Fit: ParsableCommand {
     var covariance: String = "model"
 
     func validate() throws {
-        guard maxIterations >= 1 else { throw ValidationError("--max-iterations must be at least 1") }
-        _ = try covarianceChoice()
         for b in bound where TermBound(parsing: b) == nil {
             throw ValidationError("--bound '\(b)' is not TERM<=VALUE or TERM>=VALUE")
         }
-        if !bound.isEmpty && penalty == .firth { throw ValidationError("--bound goes with --penalty none, l2, l1 or elasticnet (not firth)") }
         if !moreData.isEmpty && !streaming && !distributed {
             // A mistyped option's value (`--lamda auto`) lands here as a second file: say so.
             if let stray = moreData.first(where: { !FileManager.default.fileExists(atPath: $0) }) {
@@ -91,86 +84,66 @@ struct Fit: ParsableCommand {
         }
         if streaming && penalty != .none { throw ValidationError("--streaming fits by maximum likelihood only; drop --penalty \(penalty.rawValue) or fit in memory") }
         if streaming && correlations != nil { throw ValidationError("--streaming does not write --correlations; fit in memory for the correlation matrix") }
-        switch penalty {
-        case .none, .firth:
-            guard alpha == nil, lambda == nil else { throw ValidationError("--alpha and --lambda go with --penalty l2, l1 or elasticnet") }
-        case .l2, .l1, .elasticnet:
-            guard let lambda else {
-                throw ValidationError("--penalty \(penalty.rawValue) needs --lambda: a number ≥ 0, or auto")
-            }
-            if lambda == .auto && folds < 2 { throw ValidationError("--folds must be at least 2") }
-            if let alpha, !(0...1).contains(alpha) { throw ValidationError("--alpha must be between 0 and 1") }
-            guard covariance == "model" else { throw ValidationError("--covariance does not apply to penalised fits (no standard errors are reported)") }
-        }
+        // The spec's own check, on what the flags make of it before any file is read.
+        let (covariance, cluster) = try covarianceChoice()
+        var draft = FitSpec(roles: ColumnRoles(target: ""), estimator: estimator, covariance: covariance, maxIterations: maxIterations)
+        draft.roles.cluster = cluster
+        draft.bounds = bound.compactMap(TermBound.init(parsing:))
+        if let problem = draft.problem { throw ValidationError(problem) }
     }
 
-    /// The estimator and, for cluster:COL, the grouping column.
-    func covarianceChoice() throws -> (CovarianceEstimator, String?) {
+    /// The estimator the flags describe.
+    var estimator: Estimator {
+        var e = Estimator(penalty: penalty, alpha: alpha)
+        switch lambda {
+        case .value(let v)?: e.lambda = v
+        case .auto?: e.crossValidation = .init(folds: folds, seed: seed, select: lambdaSelect)
+        case nil: break
+        }
+        return e
+    }
+
+    /// The standard errors asked for and, for cluster:COL, the grouping column.
+    func covarianceChoice() throws -> (CovarianceChoice, String?) {
         switch covariance {
         case "model": return (.model, nil)
         case "hc0": return (.hc0, nil)
         case "hc1": return (.hc1, nil)
         default:
             if covariance.hasPrefix("cluster:"), case let column = String(covariance.dropFirst("cluster:".count)), !column.isEmpty {
-                return (.cluster(codes: []), column)
+                return (.cluster, column)
             }
             throw ValidationError("--covariance must be model, hc0, hc1 or cluster:COLUMN (got '\(covariance)')")
         }
+    }
+
+    /// The fit the flags and the metric configuration describe: the one place they meet.
+    func spec() throws -> FitSpec {
+        var roles = try self.roles.resolved()
+        let (covariance, cluster) = try covarianceChoice()
+        roles.cluster = cluster
+        return try FitSpec(roles: roles, naValues: self.roles.naValues, estimator: estimator,
+                           bounds: bound.compactMap(TermBound.init(parsing:)), covariance: covariance,
+                           maxIterations: maxIterations, scoring: try scoring.choice()).validated()
     }
 
     func run() throws {
         try AtomicFile.checkOutputs([("--out", out), ("--correlations", correlations)],
                                     inputs: ([data] + moreData).map { ("the data file", $0) } + [("--config", roles.config)])
         if distributed { try runDistributed() }
-        var options = FitOptions()
-        options.maxIterations = maxIterations
-        let (estimator, clusterColumn) = try covarianceChoice()
-        options.covariance = estimator
-        options.firth = penalty == .firth
         var clock = Timings()
-        let model: ModelArtifact
-        var iterationSeconds: [Double] = []
-        var cvResult: CVResult? = nil
         let progressLine = Progress(enabled: !quiet && !json)
-        let termBounds = bound.compactMap(TermBound.init(parsing:))
-        var columnRoles = try roles.resolved()
-        columnRoles.scoring = try scoring.choice()
-        columnRoles.cluster = clusterColumn
-        if let lambda, [.l2, .l1, .elasticnet].contains(penalty) {
-            let mix = alpha ?? penalty.defaultAlpha
-            switch lambda {
-            case .auto:
-                let result = try FitPipeline.runCrossValidated(dataPath: data, roles: columnRoles, naValues: roles.naValues,
-                                                               alpha: mix, folds: folds, seed: seed, select: lambdaSelect,
-                                                               bounds: termBounds,
-                                                               progress: { progressLine.update("cross-validation fold \($0)/\($1): λ path") },
-                                                               timings: &clock)
-                progressLine.finish()
-                model = result.model
-                cvResult = result.cv
-            case .value(let value):
-                model = try FitPipeline.runPenalized(dataPath: data, roles: columnRoles, naValues: roles.naValues,
-                                                     penalty: ElasticNetPenalty(alpha: mix, lambda: value), bounds: termBounds,
-                                                     timings: &clock).model
-            }
-        } else if streaming {
-            let result = try FitPipeline.runStreaming(dataPaths: [data] + moreData, roles: columnRoles, naValues: roles.naValues, options: options,
-                                                      bounds: termBounds, timings: &clock)
-            model = result.model
-            iterationSeconds = result.fit.history.map(\.seconds)
-        } else {
-            let result = try FitPipeline.run(dataPath: data, roles: columnRoles, naValues: roles.naValues, options: options,
-                                             bounds: termBounds, correlations: correlations != nil,
-                                             timings: &clock)
-            model = result.model
-            if let correlations, let matrix = result.correlations {
-                try AtomicFile.write(Data(matrix.csv().utf8), to: correlations)
-            }
-            iterationSeconds = result.fit.history.map(\.seconds)
+        var run = FitRun(correlations: correlations != nil)
+        if streaming { run.streaming = StreamingOptions() }
+        run.progress = { progressLine.update("cross-validation fold \($0)/\($1): λ path") }
+        let outcome = try FitPipeline.fit(try spec(), streaming ? .files([data] + moreData) : .file(data), run: run, timings: &clock)
+        progressLine.finish()
+        if let correlations, let matrix = outcome.correlations {
+            try AtomicFile.write(Data(matrix.csv().utf8), to: correlations)
         }
-        try emit(model, clock: clock, iterationSeconds: iterationSeconds, written: "",
+        try emit(outcome.model, clock: clock, iterationSeconds: outcome.iterationSeconds, written: "",
              timingTail: "blas_core=\(BLASInfo.coreName) blas_threads=\(BLASInfo.threads)") {
-            if let cvResult { printPathTable(cvResult) }
+            if let cv = outcome.cv { printPathTable(cv) }
         }
     }
 
