@@ -107,16 +107,19 @@ let package = Package(
         // `stderr`, globals Swift 6 refuses to name (they are shared mutable state to it).
         .target(name: "CommandSupport", dependencies: ["Support", "ScoringCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 path: source("Tools", "CommandSupport")),
-        .executableTarget(
-            name: "HealthScoreCLI",
+        // The healthscore command's subcommands (flags → spec → library call → printing), a library so
+        // tests parse flags and render help in process; HealthScoreCLI is its one-line program.
+        .target(
+            name: "HealthScoreCommands",
             dependencies: [
                 "Support", "Training", "Tabular", "ScoringCore", "Simulator", "FitEngine", "MetricConfig", "Accuracy", "Scorecards",
                 "Evaluation", "Exports", "History", "Report", "DistributedFitting", "CommandSupport", "BatchScoring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            path: source("Tools", "HealthScoreCLI"),
+            path: source("Tools", "HealthScoreCommands"),
             swiftSettings: swift6
         ),
+        .executableTarget(name: "HealthScoreCLI", dependencies: ["HealthScoreCommands"], path: source("Tools", "HealthScoreCLI"), swiftSettings: swift6),
         .executableTarget(
             name: "HealthScoreServe",
             dependencies: ["Support", "Service", "ScoringCore", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -130,7 +133,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Support"], path: "Tests/TestSupport"),
         // Checks each MPI collective under `mpirun` (.ci/mpi-check); without the trait it only says so.
         .executableTarget(name: "MPISmoke", dependencies: ["DistributedFitting"], path: "Tests/MPISmoke"),
-        .testTarget(name: "ScoringCoreTests", dependencies: ["ScoringCore", "TestSupport"]),
+        .testTarget(name: "ScoringCoreTests", dependencies: ["Support", "ScoringCore", "TestSupport"]),
         .testTarget(name: "TabularTests", dependencies: ["Support", "Tabular", "TestSupport"]),
         .testTarget(name: "BatchScoringTests", dependencies: ["BatchScoring", "ScoringCore", "Tabular", "Training", "Simulator", "TestSupport"]),
         .testTarget(name: "FitEngineTests", dependencies: ["Support", "FitEngine", "CRowKernels", "TestSupport"]),
@@ -151,6 +154,9 @@ let package = Package(
             dependencies: ["Support", "Training", "Tabular", "ScoringCore", "FitEngine", "Simulator", "MetricConfig", "TestSupport"]
         ),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "History", "ScoringCore"]),
+        .testTarget(name: "CommandTests", dependencies: ["HealthScoreCommands", "ScoringCore", "TestSupport",
+                                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                    exclude: ["Help"]),
         .testTarget(name: "FuzzHarnessTests", dependencies: ["FuzzHarness", "Tabular", "ScoringCore", "TestSupport"]),
         .testTarget(name: "DistributedFittingTests", dependencies: ["DistributedFitting", "Training", "Tabular", "FitEngine", "ScoringCore", "Simulator", "TestSupport"]),
     ],

@@ -1,5 +1,6 @@
 import BatchScoring
 import Foundation
+import Support
 import ScoringCore
 import Tabular
 import TestSupport

@@ -1,4 +1,4 @@
-import ScoringCore
+import Support
 import Testing
 
 /// One quoting rule (RFC 4180) for every CSV the tool writes: a field is quoted when it holds a comma,

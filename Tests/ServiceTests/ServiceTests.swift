@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import ScoringCore
 @testable import Service
 import TestSupport

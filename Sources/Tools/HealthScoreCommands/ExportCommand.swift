@@ -2,6 +2,7 @@ import ArgumentParser
 import CommandSupport
 import Exports
 import Foundation
+import Support
 import ScoringCore
 import Tabular
 import Training

@@ -1,5 +1,4 @@
 import Foundation
-import Support
 
 /// Writes a file so that readers see either the old version or the complete new one, never a part:
 /// a temporary file in the same directory, fsync, then rename over the target. A target that exists

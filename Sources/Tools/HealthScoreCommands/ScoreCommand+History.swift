@@ -2,6 +2,7 @@ import ArgumentParser
 import BatchScoring
 import CommandSupport
 import Foundation
+import Support
 import History
 import ScoringCore
 import Tabular

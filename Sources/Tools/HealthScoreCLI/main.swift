@@ -1,0 +1,3 @@
+import HealthScoreCommands
+
+HealthScore.main()
