@@ -21,7 +21,7 @@ public struct FitRun {
     public var streaming: StreamingOptions?
     /// Also compute the correlation matrix of the design's terms (its strong pairs go into the model).
     public var correlations = false
-    /// Cross-validation's folds spread over processes (a distributed `--lambda auto`).
+    /// Cross-validation's folds spread over processes (a distributed `--lambda auto`; other estimators fit in each process alone).
     public var foldSharing: FoldSharing?
     /// The elastic net's path length and tolerances.
     public var elasticNet = ElasticNetOptions()
@@ -59,6 +59,9 @@ public enum FitPipeline {
             guard !spec.estimator.penalty.isElasticNet else {
                 throw Diagnostic(.usage, problem: "--streaming fits by maximum likelihood only; drop --penalty \(spec.estimator.penalty.rawValue) or fit in memory")
             }
+            guard !run.correlations else {
+                throw Diagnostic(.usage, problem: "--streaming does not write --correlations; fit in memory for the correlation matrix")
+            }
             let paths: [String]
             switch source {
             case .file(let p): paths = [p]
@@ -68,7 +71,7 @@ public enum FitPipeline {
             }
             let result = try streamed(spec, paths: paths, streaming: run.streaming ?? StreamingOptions(), timings: &timings)
             outcome = FitOutcome(model: result.model, fit: result.fit)
-        } else if let sharing = run.foldSharing {
+        } else if let sharing = run.foldSharing, spec.estimator.crossValidation != nil {
             // Every process reads before any waits in a collective: a failed read is agreed on first.
             var prepared: (Design, TrainingSource)? = nil
             var failure: Error? = nil
