@@ -82,6 +82,31 @@ import TestSupport
         #expect(!clustered.warnings.contains { $0.code == "repeated_ids" })
     }
 
+    /// The snapshot column fitted as a category (no --time) is named, with the flag that fixes it;
+    /// with --time, or for ordinary levels, nothing is said.
+    @Test func datesFittedAsACategoryAreNamed() throws {
+        var rng = SeededRandom(seed: 5)
+        var csv = "customer,month,logins,churned\n"
+        for c in 0..<120 { for m in 1...4 { csv += "C\(c),2024-0\(m)-01,\(Int(rng.uniform() * 20)),\(rng.uniform() < 0.25 ? 1 : 0)\n" } }
+        let dated = try WarningsTests.fit(csv, ColumnRoles(target: "churned", id: "customer")).model
+        let w = try #require(dated.warnings.first { $0.code == "dates_as_category" })
+        #expect(w.terms == ["month"] && w.message.contains("--time month") && w.message.contains("2024-01-01"))
+        let timed = try WarningsTests.fit(csv, ColumnRoles(target: "churned", id: "customer", time: "month")).model
+        #expect(!timed.warnings.contains { $0.code == "dates_as_category" })
+        var ridge = FitSpec(roles: ColumnRoles(target: "churned", id: "customer"), estimator: .elasticNet(alpha: 0, lambda: 0.01))
+        ridge.roles.categorical = ["month"]
+        let path = Fixtures.temporaryDirectory().appendingPathComponent("dated.csv").path
+        try Data(csv.utf8).write(to: URL(fileURLWithPath: path))
+        var clock = Timings()
+        #expect(try FitPipeline.fit(ridge, .file(path), timings: &clock).model.warnings.contains { $0.code == "dates_as_category" })
+    }
+
+    @Test(arguments: [("2024-01-31", true), ("2024-01", true), ("31/01/2024", true), ("01/31/2024", true), ("2024-03-05T10:00:00Z", true),
+                      ("2024", false), ("pro", false), ("10-20", false), ("1.5", false), ("2024-13-45", false), ("area_code_415", false)])
+    func whatLooksLikeADate(_ text: String, _ expected: Bool) {
+        #expect(Trainer.looksLikeDate(text) == expected)
+    }
+
     @Test func oneRowPerCustomerRaisesNothing() throws {
         var csv = "customer,logins,churned\n"
         for c in 0..<100 { csv += "C\(c),\(c % 9),\(c % 5 == 0 ? 1 : 0)\n" }

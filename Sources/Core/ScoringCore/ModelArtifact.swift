@@ -316,6 +316,8 @@ public struct ModelWarning: Codable, Sendable, Equatable {
         case repeatedIDs = "repeated_ids"
         /// How λ was chosen by cross-validation, and how sure the choice is.
         case crossValidation = "cross_validation"
+        /// A category whose levels are dates (the snapshot column without `--time`).
+        case datesAsCategory = "dates_as_category"
     }
 
     /// Machine-readable: one of `Code`'s raw values (read as text, see `Code`).

@@ -219,6 +219,7 @@ public enum Trainer {
             warnings.append(droppedRowsWarning(design.nDropped, reasons: design.dropReasons, schema: design.schema))
         }
         if let w = churnMajorityWarning(events: events, rows: n, schema: design.schema) { warnings.append(w) }
+        if let w = datesAsCategoryWarning(schema: design.schema) { warnings.append(w) }
         var model = ModelArtifact(
             toolVersion: toolVersion, createdAt: ISO8601DateFormatter().string(from: Date()), training: source,
             schema: design.schema, coefficients: coefficients, aliased: [], fit: summary, warnings: warnings,
@@ -286,6 +287,7 @@ public enum Trainer {
         }
         if nDropped > 0 { warnings.append(droppedRowsWarning(nDropped, reasons: dropReasons, schema: schema)) }
         if let w = churnMajorityWarning(events: events, rows: fit.nObservations, schema: schema) { warnings.append(w) }
+        if let w = datesAsCategoryWarning(schema: schema) { warnings.append(w) }
         return ModelArtifact(
             toolVersion: toolVersion, createdAt: ISO8601DateFormatter().string(from: Date()), training: source,
             schema: schema, coefficients: coefficients, aliased: fit.aliasedTerms.map { names[$0] },
@@ -365,6 +367,36 @@ public enum Trainer {
             advice += "; if a spelling such as NA or NULL is a real value of '\(blank)' (NA for North America), pass --no-default-na"
         }
         return ModelWarning(.droppedRows, message: "\(count) rows dropped (\(listed))\(advice)")
+    }
+
+    /// A category whose levels are calendar dates is almost always the snapshot column without
+    /// `--time`: its weights learn the training months, which next month's customers never share.
+    static func datesAsCategoryWarning(schema: InputSchema) -> ModelWarning? {
+        let dated = schema.features.filter { f in
+            guard f.kind == .categorical else { return false }
+            let levels = (f.levels ?? []) + (f.pooledLevels ?? [])
+            let named = levels.filter { $0 != FeatureSpec.otherLevel && $0 != FeatureSpec.missingLevel }
+            return named.count >= 3 && named.filter(looksLikeDate).count * 10 >= named.count * 9
+        }
+        guard let first = dated.first else { return nil }
+        let example = (first.levels ?? []).first(where: looksLikeDate) ?? ""
+        let columns = dated.map { "'\($0.column)'" }.joined(separator: ", ")
+        return ModelWarning(.datesAsCategory,
+                            message: "\(columns) hold\(dated.count == 1 ? "s" : "") calendar dates (such as \(example)) and \(dated.count == 1 ? "was" : "were") fitted as a category: its weights describe the training months, which later customers never share — refit with --time \(first.column) (the snapshot date), or --exclude it",
+                            terms: dated.map(\.column))
+    }
+
+    /// 2024-01-31, 2024-01, 2024/01/31, 31/01/2024 or 01/31/2024, optionally followed by a time.
+    static func looksLikeDate(_ text: String) -> Bool {
+        let head = text.split(whereSeparator: { $0 == "T" || $0 == " " }).first.map(String.init) ?? ""
+        let parts = head.split(whereSeparator: { $0 == "-" || $0 == "/" || $0 == "." }).map(String.init)
+        guard (2...3).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && Int($0) != nil }) else { return false }
+        let numbers = parts.compactMap { Int($0) }
+        let yearFirst = parts[0].count == 4, yearLast = parts.count == 3 && parts[2].count == 4
+        guard yearFirst || yearLast else { return false }
+        let year = yearFirst ? numbers[0] : numbers[2]
+        let rest = yearFirst ? Array(numbers.dropFirst()) : Array(numbers.dropLast())
+        return (1900...2100).contains(year) && rest.allSatisfy { (1...31).contains($0) } && rest.contains { $0 <= 12 }
     }
 
     /// Churn is the rarer outcome in nearly every customer base: a majority of "churners" usually
