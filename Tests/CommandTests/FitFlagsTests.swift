@@ -27,10 +27,18 @@ import Testing
         #expect(try Fit.parse(["data.csv", "--target", "churn", "--penalty", "firth"]).spec().estimator == .firth)
     }
 
-    /// The spec's own check runs when the flags are parsed, with the flags' words and before any file is read.
+    /// The spec's own check runs when the flags are parsed or the spec is built, with the flags'
+    /// words and before any file is read.
     @Test(arguments: [
         (["--penalty", "l1"], "needs --lambda"),
-        (["--lambda", "0.1"], "go with --penalty l2"),
+        (["--lambda", "0.1"], "--lambda goes with --penalty l2"),
+        (["--penalty", "l2", "--alpha", "0.5", "--lambda", "0.01"], "use --penalty elasticnet --alpha 0.5"),
+        (["--band-cuts", "600,650"], "off the probability scale"),
+        (["--folds", "5"], "go with --lambda auto"),
+        (["--seed", "7", "--penalty", "l2", "--lambda", "0.1"], "go with --lambda auto"),
+        (["--pdo", "40"], "go with --scale points"),
+        (["--round-points"], "go with --scale points"),
+        (["--impute", "median"], "--impute goes with --missing impute"),
         (["--penalty", "l2", "--lambda", "auto", "--folds", "1"], "--folds must be at least 2"),
         (["--penalty", "firth", "--bound", "x<=0"], "not firth"),
         (["--penalty", "l2", "--lambda", "0.1", "--covariance", "hc1"], "does not apply to penalised fits"),
@@ -38,7 +46,7 @@ import Testing
     ])
     func contradictoryFlagsAreRefused(_ flags: [String], _ words: String) {
         #expect {
-            _ = try Fit.parse(["missing.csv", "--target", "churn"] + flags)
+            _ = try Fit.parse(["missing.csv", "--target", "churn"] + flags).spec()
         } throws: { error in
             Fit.message(for: error).contains(words)
         }

@@ -234,4 +234,51 @@ import Training
         #expect(worst <= 1e-9, "max relative |Δβ| \(worst)")
         #expect(refit.fit.constraints == model.fit.constraints)
     }
+
+    /// A model from other data is refused before any fold, naming its missing columns; a format-1
+    /// model's description says what its recipe is.
+    @Test func aModelCandidateNamesItsRecipeAndItsMissingColumns() throws {
+        var csv = CSVOptions()
+        csv.textColumns = ["churned_next_month", "customer_id", "snapshot_date", "plan", "segment"]
+        let table = try CSVReader.read(path: Fixtures.dataset("simulated_history.csv"), options: csv)
+        let telecom = Candidate(name: "old", kind: .model(try Self.load("mlc_plain.json"), path: "mlc_plain.json", frozen: false))
+        #expect { try telecom.requireColumns(in: table) } throws: { error in
+            let text = "\(error)"
+            return text.contains("--candidate old") && text.contains("'churn'") && text.contains("'state'") && text.contains("(20 in all)")
+                && text.contains("old=fit")
+        }
+        let ridge = Candidate(name: "r", kind: .model(try Self.load("history_ridge_points.json"), path: "history_ridge_points.json", frozen: false))
+        try ridge.requireColumns(in: table)
+        #expect(ridge.specDescription.contains("refitted with its recipe: ridge, λ by 5-fold CV (1se)"))
+        #expect(ridge.specDescription.contains("missing: impute") && ridge.specDescription.contains("points scale"))
+        #expect(ridge.specDescription.hasSuffix("(format 1: read back from its summary)"))
+    }
+
+    /// A model fitted on every column of its file is refitted on its own metrics, not on the
+    /// comparison file's other columns.
+    @Test func aRefitKeepsTheModelsOwnMetrics() throws {
+        var clock = Timings()
+        let roles = ColumnRoles(target: "churned_next_month", id: "customer_id", time: "snapshot_date", exclude: ["nps", "plan"])
+        let model = try FitPipeline.fit(FitSpec(roles: roles), .file(Fixtures.dataset("simulated_history.csv")), timings: &clock).model
+        var stripped = model
+        stripped.spec?.roles.exclude = []  // a spec that names no columns: the model's own stand
+        var csv = CSVOptions()
+        csv.textColumns = ["churned_next_month", "customer_id", "snapshot_date", "plan", "segment"]
+        let table = try CSVReader.read(path: Fixtures.dataset("simulated_history.csv"), options: csv)
+        let refit = try Candidate.refit(stripped, table: table, naValues: FitPipeline.defaultNAValues, seed: 1)
+        #expect(refit.coefficients.map(\.term) == model.coefficients.map(\.term))
+    }
+
+    @Test func theRowsLeftOutSayWhichCandidatesFitCompleteCases() throws {
+        var csv = CSVOptions()
+        csv.textColumns = ["churned_next_month", "customer_id", "snapshot_date", "plan", "segment"]
+        let table = try CSVReader.read(path: Fixtures.dataset("simulated_history.csv"), options: csv)
+        let roles = ColumnRoles(target: "churned_next_month", id: "customer_id", time: "snapshot_date", missing: .impute)
+        let old = Candidate(name: "old", kind: .model(try Self.load("mlc_plain.json"), path: "mlc_plain.json", frozen: true))
+        let (_, excluded) = try Comparison.usableRows(table, roles: roles, candidates: [try Candidate.parse("fitted=fit"), old])
+        let reasons = excluded.keys.filter { $0.hasPrefix("missing ") && $0 != "missing label" }
+        #expect(!reasons.isEmpty)
+        for r in reasons { #expect(r.contains("old is a model fitted with --missing drop") && !r.contains("fitted,") && !r.contains("for fitted")) }
+    }
 }
+

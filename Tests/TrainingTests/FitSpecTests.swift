@@ -77,7 +77,10 @@ import TestSupport
     @Test(arguments: [
         (Estimator(penalty: .l2), "needs --lambda"),
         (Estimator(penalty: .l1, lambda: 0.1, crossValidation: .init()), "needs --lambda"),
-        (Estimator(penalty: .none, alpha: 0.5), "go with --penalty l2"),
+        (Estimator(penalty: .none, alpha: 0.5), "--alpha goes with --penalty elasticnet"),
+        (Estimator(penalty: .firth, lambda: 0.1), "--lambda goes with --penalty l2"),
+        (Estimator(penalty: .l2, alpha: 0.5, lambda: 0.1), "use --penalty elasticnet --alpha 0.5"),
+        (Estimator(penalty: .l1, alpha: 0.3, crossValidation: .init()), "use --penalty elasticnet --alpha 0.3"),
         (Estimator(penalty: .elasticnet, alpha: 1.5, lambda: 0.1), "--alpha must be between 0 and 1"),
         (Estimator(penalty: .l2, crossValidation: .init(folds: 1)), "--folds must be at least 2"),
         (Estimator(penalty: .l2, lambda: -1), "--lambda must be a number ≥ 0"),

@@ -39,14 +39,35 @@ public struct FitSpec: Codable, Sendable, Equatable {
     public var problem: String? {
         if maxIterations < 1 { return "--max-iterations must be at least 1" }
         if let p = estimator.problem { return p }
-        if !bounds.isEmpty && estimator.penalty == .firth { return "--bound goes with --penalty none, l2, l1 or elasticnet (not firth)" }
+        if !bounds.isEmpty && estimator.penalty == .firth {
+            return "--bound goes with --penalty none, l2, l1 or elasticnet (not firth): drop --bound, or fit with --penalty none"
+        }
         if estimator.penalty.isElasticNet && covariance != .model {
-            return "--covariance does not apply to penalised fits (no standard errors are reported)"
+            return "--covariance does not apply to penalised fits (no standard errors are reported): drop --covariance, or fit with --penalty none or firth"
         }
         if (covariance == .cluster) != (roles.cluster != nil) {
             return "--covariance cluster:COLUMN names the column that groups the rows (cluster covariance and a cluster column go together)"
         }
         return scoring.problem
+    }
+
+    /// One line for tables: the estimator, then what the recipe adds to a plain fit
+    /// ("ridge, λ by 5-fold CV (1se); 6 bounds; missing: impute (median); 2 transformed metrics").
+    public var summary: String {
+        func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+        var parts = [estimator.summary]
+        if let only = roles.onlyColumns { parts.append(count(only.count, "metric")) }
+        if !bounds.isEmpty { parts.append(count(bounds.count, "bound")) }
+        if !roles.healthierWhen.isEmpty { parts.append(count(roles.healthierWhen.count, "direction")) }
+        if roles.missing == .impute { parts.append("missing: impute (\(roles.impute.rawValue))") }
+        let transformed = roles.transforms.values.filter { !$0.isEmpty }.count
+        if transformed > 0 { parts.append(count(transformed, "transformed metric")) }
+        if roles.autoTransform { parts.append("auto-transform") }
+        if !roles.groups.isEmpty { parts.append(count(roles.groups.count, "metric group")) }
+        if let r = roles.correlationThreshold { parts.append("groups above |r| \(r)") }
+        if covariance != .model { parts.append("\(covariance.rawValue) standard errors") }
+        if scoring.scale.kind == .points { parts.append("points scale") }
+        return parts.joined(separator: "; ")
     }
 }
 
@@ -97,15 +118,38 @@ public struct Estimator: Codable, Sendable, Equatable {
     /// The elastic-net mix α in use.
     public var mix: Double { alpha ?? penalty.defaultAlpha }
 
+    /// "maximum likelihood", "Firth", "ridge, λ = 0.01", "elastic net α = 0.5, λ by 5-fold CV (1se)".
+    public var summary: String {
+        let name: String
+        switch penalty {
+        case .none: return "maximum likelihood"
+        case .firth: return "Firth"
+        case .l2: name = "ridge"
+        case .l1: name = "lasso"
+        case .elasticnet: name = "elastic net α = \(mix)"
+        }
+        if let lambda { return "\(name), λ = \(lambda)" }
+        if let cv = crossValidation { return "\(name), λ by \(cv.folds)-fold CV (\(cv.select.rawValue))" }
+        return name
+    }
+
     public var problem: String? {
         switch penalty {
         case .none, .firth:
-            if alpha != nil || lambda != nil || crossValidation != nil { return "--alpha and --lambda go with --penalty l2, l1 or elasticnet" }
+            let given = penalty == .none ? "no --penalty" : "--penalty firth"
+            if lambda != nil || crossValidation != nil {
+                return "--lambda goes with --penalty l2, l1 or elasticnet, and \(given) was given: add --penalty l2 (ridge), l1 (lasso) or elasticnet, or drop --lambda"
+            }
+            if alpha != nil { return "--alpha goes with --penalty elasticnet, and \(given) was given: add --penalty elasticnet --lambda VALUE|auto, or drop --alpha" }
         case .l2, .l1, .elasticnet:
-            if (lambda == nil) == (crossValidation == nil) { return "--penalty \(penalty.rawValue) needs --lambda: a number ≥ 0, or auto" }
+            if (lambda == nil) == (crossValidation == nil) { return "--penalty \(penalty.rawValue) needs --lambda: a number ≥ 0, or auto (chosen by cross-validation)" }
             if let lambda, !(lambda >= 0 && lambda.isFinite) { return "--lambda must be a number ≥ 0, or auto" }
             if let cv = crossValidation, cv.folds < 2 { return "--folds must be at least 2" }
             if let alpha, !(0...1).contains(alpha) { return "--alpha must be between 0 and 1" }
+            // l2 and l1 are the two ends of the mix: a different α would make the name lie.
+            if let alpha, penalty != .elasticnet, alpha != penalty.defaultAlpha {
+                return "--penalty \(penalty.rawValue) is α = \(Int(penalty.defaultAlpha)) (\(penalty == .l2 ? "ridge" : "lasso")), and --alpha \(alpha) asks for a mix: use --penalty elasticnet --alpha \(alpha), or drop --alpha"
+            }
         }
         return nil
     }

@@ -98,6 +98,10 @@ public struct ScoringChoice: Codable, Sendable, Equatable {
         if let c = colours, c.count != n { return "\(c.count) band colours for \(n) bands" }
         if cuts == nil && (shares.contains { !($0 > 0) } || abs(shares.reduce(0, +) - 1) > 1e-9) { return "band shares must be positive and add up to 1" }
         if let c = cuts, c.contains(where: { !$0.isFinite }) || Set(c).count != c.count { return "band cut points must be finite and distinct" }
+        if let c = cuts, scale.kind == .probability, let outside = c.first(where: { !(0...100).contains($0) }) {
+            let shown = outside == outside.rounded() ? String(Int(outside)) : String(outside)
+            return "band cut \(shown) is off the probability scale, whose health score runs from 0 to 100 (every customer would land in one band): give cuts between 0 and 100, or add --scale points for cuts in points"
+        }
         return nil
     }
 

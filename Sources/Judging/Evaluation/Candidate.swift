@@ -139,8 +139,11 @@ public struct Candidate: Sendable {
     public var specDescription: String {
         switch kind {
         case .scorecard(let s, let path): return "scorecard \(s.name) (\((path as NSString).lastPathComponent))"
-        case .model(_, let path, let frozen):
-            return "model \((path as NSString).lastPathComponent)" + (frozen ? ", used as it is (not refitted)" : ", refitted with its recipe")
+        case .model(let model, let path, let frozen):
+            let file = (path as NSString).lastPathComponent
+            if frozen { return "model \(file), used as it is (not refitted)" }
+            let recipe = Self.recipe(of: model, naValues: model.schema.naValues, seed: 1)
+            return "model \(file), refitted with its recipe: \(recipe.summary)" + (model.spec == nil ? " (format 1: read back from its summary)" : "")
         case .recipe(let r):
             var parts = ["fit"]
             let e = r.estimator
@@ -188,8 +191,35 @@ extension Candidate {
 
     /// `model` refitted on `table` with the spec it was fitted by. A format-1 file stored none: its
     /// spec is read back from its schema and summary, with the comparison's NA tokens and `seed`.
+    /// The recipe's metrics are the model's own: a fit that took every column of its file takes
+    /// the same columns here, not whatever else this file has.
     public static func refit(_ model: ModelArtifact, table: RawTable, naValues: [String], seed: UInt64) throws -> ModelArtifact {
-        try fit(model.spec ?? FitSpec(formatOne: model, naValues: naValues, seed: seed), table: table)
+        var spec = recipe(of: model, naValues: naValues, seed: seed)
+        if spec.roles.onlyColumns == nil { spec.roles.onlyColumns = Set(metricColumns(of: model)) }
+        return try fit(spec, table: table)
+    }
+
+    static func recipe(of model: ModelArtifact, naValues: [String], seed: UInt64) -> FitSpec {
+        model.spec ?? FitSpec(formatOne: model, naValues: naValues, seed: seed)
+    }
+
+    /// The input columns behind a model's terms (a group's members, not its name).
+    static func metricColumns(of model: ModelArtifact) -> [String] {
+        model.schema.features.flatMap { f in f.kind == .group ? (f.members ?? []).map(\.column) : [f.column] }
+    }
+
+    /// A model candidate needs its columns in the comparison's file: all of them named in one line,
+    /// before any fold runs (a model from other data would otherwise fail on fold 1 with advice
+    /// about the comparison's own flags).
+    public func requireColumns(in table: RawTable) throws {
+        guard case .model(let model, let path, let frozen) = kind else { return }
+        let needed = (frozen ? [] : [model.schema.target.column]) + Self.metricColumns(of: model)
+        let missing = needed.filter { table.column(named: $0) == nil }
+        guard !missing.isEmpty else { return }
+        let listed = missing.prefix(6).map { "'\($0)'" }.joined(separator: ", ") + (missing.count > 6 ? ", … (\(missing.count) in all)" : "")
+        throw Diagnostic(.candidate, file: table.path,
+                         problem: "--candidate \(name): the model \((path as NSString).lastPathComponent) reads columns this file does not have: \(listed)",
+                         fix: "compare it on a file with the model's columns (the one it was fitted on, or the same export), or give a recipe instead (e.g. \(name)=fit)")
     }
 
     static func scored(_ model: ModelArtifact, _ table: RawTable) throws -> FoldPrediction {

@@ -71,18 +71,22 @@ public enum Comparison {
         var keep = y.map { !$0.isNaN }
         let unlabelled = keep.filter { !$0 }.count
         if unlabelled > 0 { excluded[roles.negatives.isEmpty ? "missing label" : "missing label, or neither --positive nor --negative"] = unlabelled }
-        let dropsIncomplete = candidates.contains { c in
-            if case .recipe = c.kind { return roles.missing == .drop }
-            if case .model(let m, _, _) = c.kind { return m.schema.missingPolicy == .drop }
-            return false
-        }
-        if dropsIncomplete {
+        let recipes = candidates.filter { c in if case .recipe = c.kind { return roles.missing == .drop } else { return false } }
+        let models = candidates.filter { c in if case .model(let m, _, _) = c.kind { return m.schema.missingPolicy == .drop } else { return false } }
+        if !recipes.isEmpty || !models.isEmpty {
+            // Which candidates fit complete cases, and what keeps the rows for each kind.
+            var ways: [String] = []
+            if !recipes.isEmpty { ways.append("--missing impute keeps them for \(recipes.map(\.name).joined(separator: ", "))") }
+            if !models.isEmpty {
+                ways.append("\(models.map(\.name).joined(separator: ", ")) \(models.count == 1 ? "is a model" : "are models") fitted with --missing drop: refit \(models.count == 1 ? "it" : "them") with --missing impute, or leave \(models.count == 1 ? "it" : "them") out")
+            }
+            let why = "fitted on complete cases; " + ways.joined(separator: "; ")
             let roleColumns = Set([roles.target] + [roles.id, roles.time, roles.weights, roles.cluster].compactMap { $0 } + roles.exclude)
             for c in table.columns where !roleColumns.contains(c.name) && c.missingCount > 0 {
                 let mask = c.missingMask()
                 var n = 0
                 for i in 0..<table.rowCount where keep[i] && mask[i] { keep[i] = false; n += 1 }
-                if n > 0 { excluded["missing \(c.name) (a candidate fits complete cases; --missing impute keeps them)"] = n }
+                if n > 0 { excluded["missing \(c.name) (\(why))"] = n }
             }
         }
         return (keep.indices.filter { keep[$0] }, excluded)

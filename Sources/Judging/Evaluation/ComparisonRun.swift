@@ -62,6 +62,7 @@ public struct ComparisonRun {
         }
         csv.textColumns = text
         let table = try CSVReader.read(path: data, options: csv)
+        for c in candidates { try c.requireColumns(in: table) }
         let (rows, excluded) = try Comparison.usableRows(table, roles: roles, candidates: candidates)
         let part = table.subset(rows: rows)
         let labels = try DesignBuilder.label(part, roles: roles).values

@@ -57,7 +57,8 @@ struct Compare: ParsableCommand {
         discussion: """
         Each --candidate is NAME=SPEC, where SPEC is a scorecard (.yaml, or scorecard:FILE), a fitted model \
         (.json, or model:FILE; refitted on every fold with its own recipe — frozen:FILE uses it as it is) or a fit recipe refitted on every fold: fit, penalty=l2,lambda=auto, \
-        penalty=l1,lambda=0.01, penalty=firth, config=FILE, auto-transform. The first candidate is the baseline \
+        penalty=l1,lambda=0.01, penalty=elasticnet,alpha=0.5,lambda=auto, penalty=firth, config=FILE, auto-transform, \
+        inner-folds=K (the folds of lambda=auto's inner cross-validation; default 5). The first candidate is the baseline \
         of the paired DeLong tests.
         """)
 
@@ -88,7 +89,8 @@ struct Compare: ParsableCommand {
 
 struct Backtest: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Time backtest of the health formula: expanding-window folds, each trained only on snapshots whose outcome window closed before its test window opened.")
+        abstract: "Time backtest of the health formula: expanding-window folds, each trained only on snapshots whose outcome window closed before its test window opened.",
+        discussion: "Needs --time (the snapshot date) and --horizon (the label's look-ahead, e.g. 1m). Candidates are given as in 'compare'.")
 
     @Argument(help: "Churn history CSV with one row per customer snapshot.")
     var data: String

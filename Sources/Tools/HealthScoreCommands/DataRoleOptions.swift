@@ -112,6 +112,9 @@ struct DataRoleOptions: ParsableArguments {
         r.classWeight = classWeight
         r.transforms.merge(try parsedTransforms()) { $1 }
         r.autoTransform = r.autoTransform || autoTransform
+        if impute != nil && r.missing != .impute {
+            throw ValidationError("--impute goes with --missing impute (with drop, rows with a missing value are left out and nothing is filled): add --missing impute, or drop --impute")
+        }
         return r
     }
 

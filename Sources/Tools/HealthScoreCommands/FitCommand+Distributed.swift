@@ -22,7 +22,7 @@ extension Fit {
                 let progressLine = Progress(enabled: !quiet && !json && group.rank == 0)
                 outcome = try DistributedPipeline.fit(
                     try spec(), group: group, dataPaths: [data] + moreData,
-                    progress: { started, _ in progressLine.update("cross-validation on \(group.size) ranks: rank 0's fold \(started) of \((folds + group.size - 1) / group.size): λ path") },
+                    progress: { started, _ in progressLine.update("cross-validation on \(group.size) ranks: rank 0's fold \(started) of \(((folds ?? 10) + group.size - 1) / group.size): λ path") },
                     timings: &clock)
                 progressLine.finish()
             } catch {

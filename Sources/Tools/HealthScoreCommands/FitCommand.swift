@@ -59,14 +59,14 @@ struct Fit: ParsableCommand {
     @Option(help: "Penalty strength λ for l2/l1/elasticnet on glmnet's scale (deviance/2n + λ·penalty on standardised metrics), or auto: K-fold cross-validation, folds grouped by --id.")
     var lambda: LambdaChoice?
 
-    @Option(help: "Folds for --lambda auto.")
-    var folds: Int = 10
+    @Option(help: "Folds for --lambda auto (default: 10).")
+    var folds: Int?
 
-    @Option(help: "Seed for the fold split of --lambda auto.")
-    var seed: UInt64 = 1
+    @Option(help: "Seed for the fold split of --lambda auto (default: 1).")
+    var seed: UInt64?
 
-    @Option(name: .customLong("lambda-select"), help: "With --lambda auto: min (lowest CV deviance) or 1se (sparsest within one standard error).")
-    var lambdaSelect: LambdaSelection = .oneSE
+    @Option(name: .customLong("lambda-select"), help: "With --lambda auto: min (lowest CV deviance) or 1se (sparsest within one standard error; the default).")
+    var lambdaSelect: LambdaSelection?
 
     @Option(help: ArgumentHelp("Standard errors: model (inverse information), hc0, hc1 (heteroskedasticity-robust) or cluster:COL (cluster-robust, e.g. cluster:customer_id for repeated snapshots).",
                                valueName: "kind"))
@@ -85,6 +85,10 @@ struct Fit: ParsableCommand {
         }
         if streaming && penalty != .none { throw ValidationError("--streaming fits by maximum likelihood only; drop --penalty \(penalty.rawValue) or fit in memory") }
         if streaming && correlations != nil { throw ValidationError("--streaming does not write --correlations; fit in memory for the correlation matrix") }
+        let crossValidationFlags = [("--folds", folds != nil), ("--seed", seed != nil), ("--lambda-select", lambdaSelect != nil)].filter(\.1).map(\.0)
+        if !crossValidationFlags.isEmpty && lambda != .auto {
+            throw ValidationError("\(crossValidationFlags.joined(separator: " and ")) go with --lambda auto (λ chosen by cross-validation): add --penalty l2 --lambda auto, or drop \(crossValidationFlags.count == 1 ? "it" : "them")")
+        }
         // The spec's own check, on what the flags make of it before any file is read.
         let (covariance, cluster) = try covarianceChoice()
         var draft = FitSpec(roles: ColumnRoles(target: ""), estimator: estimator, covariance: covariance, maxIterations: maxIterations)
@@ -98,7 +102,7 @@ struct Fit: ParsableCommand {
         var e = Estimator(penalty: penalty, alpha: alpha)
         switch lambda {
         case .value(let v)?: e.lambda = v
-        case .auto?: e.crossValidation = .init(folds: folds, seed: seed, select: lambdaSelect)
+        case .auto?: e.crossValidation = .init(folds: folds ?? 10, seed: seed ?? 1, select: lambdaSelect ?? .oneSE)
         case nil: break
         }
         return e

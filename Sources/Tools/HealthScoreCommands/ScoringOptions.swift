@@ -7,14 +7,14 @@ struct ScoringOptions: ParsableArguments {
     @Option(help: "Score scale: probability (0–100 = 100 × retention probability) or points (a credit-style scorecard).")
     var scale: ScoreScale.Kind = .probability
 
-    @Option(help: "Points scale: points that double the odds of staying.")
-    var pdo: Double = 20
+    @Option(help: "Points scale: points that double the odds of staying (default: 20).")
+    var pdo: Double?
 
-    @Option(name: .customLong("reference-score"), help: "Points scale: the score at the reference odds.")
-    var referenceScore: Double = 600
+    @Option(name: .customLong("reference-score"), help: "Points scale: the score at the reference odds (default: 600).")
+    var referenceScore: Double?
 
-    @Option(name: .customLong("reference-odds"), help: "Points scale: odds of staying (retained:churned) at the reference score.")
-    var referenceOdds: Double = 50
+    @Option(name: .customLong("reference-odds"), help: "Points scale: odds of staying (retained:churned) at the reference score (default: 50).")
+    var referenceOdds: Double?
 
     @Flag(name: .customLong("round-points"), help: "Points scale: round each metric's points to integers.")
     var roundPoints = false
@@ -33,7 +33,8 @@ struct ScoringOptions: ParsableArguments {
 
     func choice() throws -> ScoringChoice {
         var c = ScoringChoice()
-        c.scale = scale == .points ? .points(pdo: pdo, reference: referenceScore, odds: referenceOdds, round: roundPoints) : .probability
+        c.scale = scale == .points
+            ? .points(pdo: pdo ?? 20, reference: referenceScore ?? 600, odds: referenceOdds ?? 50, round: roundPoints) : .probability
         func numbers(_ s: String, _ flag: String) throws -> [Double] {
             let v = s.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
             guard !v.isEmpty, v.allSatisfy({ $0 != nil }) else { throw ValidationError("\(flag) must be comma-separated numbers") }
@@ -48,8 +49,13 @@ struct ScoringOptions: ParsableArguments {
     }
 
     func validate() throws {
+        let pointsFlags = [("--pdo", pdo != nil), ("--reference-score", referenceScore != nil), ("--reference-odds", referenceOdds != nil),
+                           ("--round-points", roundPoints)].filter(\.1).map(\.0)
+        if scale != .points && !pointsFlags.isEmpty {
+            throw ValidationError("\(pointsFlags.joined(separator: " and ")) go with --scale points (the probability scale has no points): add --scale points, or drop \(pointsFlags.count == 1 ? "it" : "them")")
+        }
         _ = try choice()
-        guard pdo > 0, referenceOdds > 0, referenceScore.isFinite else {
+        guard (pdo ?? 20) > 0, (referenceOdds ?? 50) > 0, (referenceScore ?? 600).isFinite else {
             throw ValidationError("--pdo and --reference-odds must be positive")
         }
     }
