@@ -35,7 +35,7 @@ public enum ModelSummary {
         if !transformed.isEmpty { line("Transforms:       " + transformed.joined(separator: "; ")) }
         if let spec = model.scoring {
             let scale = spec.scale.kind == .points
-                ? "points (\(num(spec.scale.pointsToDoubleOdds ?? 20)) to double the odds, \(num(spec.scale.referenceScore ?? 600)) at \(num(spec.scale.referenceOdds ?? 50)):1\(spec.scale.rounds ? ", rounded" : ""))"
+                ? "points (\(setting(spec.scale.pointsToDoubleOdds ?? 20)) to double the odds, \(setting(spec.scale.referenceScore ?? 600)) at \(setting(spec.scale.referenceOdds ?? 50)):1\(spec.scale.rounds ? ", rounded" : ""))"
                 : "probability (100 × retention probability)"
             let bands = spec.bands.map { b in b.minScore.map { "\(b.label) ≥ \(fixed($0, 2))" } ?? b.label }.joined(separator: " > ")
             line("Score:            \(scale); bands \(bands) (\(spec.bandMethod))")
@@ -119,6 +119,11 @@ public enum ModelSummary {
     }
 
     /// Four significant decimals, switching to exponent form for very large or small magnitudes.
+    /// A setting the analyst typed (20, 600, 1.5): as given, without padding zeros.
+    static func setting(_ x: Double) -> String {
+        x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
+    }
+
     static func num(_ x: Double) -> String {
         let a = abs(x)
         if a != 0 && (a >= 1e6 || a < 1e-4) { return String(format: "%.3e", x) }

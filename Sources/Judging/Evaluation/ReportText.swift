@@ -18,7 +18,7 @@ public enum ReportText {
         var calibration = "Calibration:   ECE \(f4(e.reliability.expectedCalibrationError))"
         if let c = e.calibration { calibration += "   intercept \(f4(c.intercept))   slope \(f4(c.slope))" }
         if let h = e.hosmerLemeshow {
-            calibration += "   Hosmer–Lemeshow χ²(\(h.degreesOfFreedom)) = \(String(format: "%.2f", h.statistic)), p = \(pValue(h.pValue))"
+            calibration += "   Hosmer–Lemeshow χ²(\(h.degreesOfFreedom)) = \(String(format: "%.2f", h.statistic)), p \(h.pValue < 0.001 ? "" : "= ")\(pValue(h.pValue))"
         }
         out += calibration + "\n"
         if let lift = e.lift {
