@@ -87,7 +87,7 @@ struct Fit: ParsableCommand {
         if streaming && correlations != nil { throw ValidationError("--streaming does not write --correlations; fit in memory for the correlation matrix") }
         let crossValidationFlags = [("--folds", folds != nil), ("--seed", seed != nil), ("--lambda-select", lambdaSelect != nil)].filter(\.1).map(\.0)
         if !crossValidationFlags.isEmpty && lambda != .auto {
-            throw ValidationError("\(crossValidationFlags.joined(separator: " and ")) go with --lambda auto (λ chosen by cross-validation): add --penalty l2 --lambda auto, or drop \(crossValidationFlags.count == 1 ? "it" : "them")")
+            throw ValidationError("\(crossValidationFlags.joined(separator: " and ")) \(crossValidationFlags.count == 1 ? "goes" : "go") with --lambda auto (λ chosen by cross-validation): add --penalty l2 --lambda auto, or drop \(crossValidationFlags.count == 1 ? "it" : "them")")
         }
         // The spec's own check, on what the flags make of it before any file is read.
         let (covariance, cluster) = try covarianceChoice()

@@ -52,7 +52,7 @@ struct ScoringOptions: ParsableArguments {
         let pointsFlags = [("--pdo", pdo != nil), ("--reference-score", referenceScore != nil), ("--reference-odds", referenceOdds != nil),
                            ("--round-points", roundPoints)].filter(\.1).map(\.0)
         if scale != .points && !pointsFlags.isEmpty {
-            throw ValidationError("\(pointsFlags.joined(separator: " and ")) go with --scale points (the probability scale has no points): add --scale points, or drop \(pointsFlags.count == 1 ? "it" : "them")")
+            throw ValidationError("\(pointsFlags.joined(separator: " and ")) \(pointsFlags.count == 1 ? "goes" : "go") with --scale points (the probability scale has no points): add --scale points, or drop \(pointsFlags.count == 1 ? "it" : "them")")
         }
         _ = try choice()
         guard (pdo ?? 20) > 0, (referenceOdds ?? 50) > 0, (referenceScore ?? 600).isFinite else {
