@@ -215,6 +215,8 @@ import Training
         #expect(ridge.estimator.penalty == .l2 && ridge.estimator.alpha == 0 && ridge.estimator.lambda == nil)
         #expect(ridge.estimator.crossValidation == .init(folds: 5, seed: 7, select: .oneSE))
         #expect(ridge.scoring.scale.kind == .points && ridge.scoring.scale.roundPoints == true)
+        // Its six bounds all come from the configuration's directions: none is explicit.
+        #expect(ridge.bounds.isEmpty && ridge.roles.healthierWhen.count == 6)
         let firth = FitSpec(formatOne: try Self.load("history_firth.json"), naValues: FitPipeline.defaultNAValues, seed: 1)
         #expect(firth.estimator == .firth)
         for spec in [plain, ridge, firth] { #expect(spec.problem == nil) }
