@@ -57,6 +57,17 @@ import Training
                                   candidates: candidates, splits: splits, design: "4-fold CV", seed: seed)
     }
 
+    /// A heavily penalised fit's flat probabilities are named in the verdict (the table's ECE hides
+    /// them when churn is rare); a plain fit's are not.
+    @Test func aFlatCandidateIsNamedUnderConfident() throws {
+        let report = try Self.runComparison(["plain=fit", "flat=penalty=l2,lambda=0.1"])
+        let plain = try #require(report.candidates.first { $0.name == "plain" }?.pooled.calibration?.slope)
+        let flat = try #require(report.candidates.first { $0.name == "flat" }?.pooled.calibration?.slope)
+        #expect(flat > 1.25 && abs(plain - 1) < 0.25, "slopes \(plain), \(flat)")
+        #expect(report.verdict.contains("flat: probabilities under-confident out of sample (calibration slope \(String(format: "%.2f", flat))"))
+        #expect(!report.verdict.contains("plain: probabilities"))
+    }
+
     static func json(_ value: some Encodable) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

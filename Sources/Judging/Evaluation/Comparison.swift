@@ -174,6 +174,24 @@ public enum Comparison {
 
     /// One plain sentence per challenger against the first candidate.
     static func verdict(_ results: [CandidateResult]) -> String {
+        ([ranking(results)] + results.compactMap(calibrationNote)).filter { !$0.isEmpty }.joined(separator: "\n")
+    }
+
+    /// A candidate whose out-of-fold probabilities are too flat or too extreme, said in words: the
+    /// table's ECE is small for both when churn is rare, so the slope alone shows it.
+    static func calibrationNote(_ r: CandidateResult) -> String? {
+        guard let slope = r.pooled.calibration?.slope, slope.isFinite else { return nil }
+        let s = String(format: "%.2f", slope)
+        if slope > 1.25 {
+            return "\(r.name): probabilities under-confident out of sample (calibration slope \(s); 1 is ideal): they sit too close to the average churn rate, as a strong penalty makes them; its ranking and bands hold, its probabilities understate the risky and overstate the safe"
+        }
+        if slope < 0.8 {
+            return "\(r.name): probabilities over-confident out of sample (calibration slope \(s); 1 is ideal): too extreme, as an overfitted model's are; fewer metrics or a penalty would temper them"
+        }
+        return nil
+    }
+
+    static func ranking(_ results: [CandidateResult]) -> String {
         guard let first = results.first, results.count > 1 else {
             return results.first.map { "\($0.name): AUC \(fmt($0.pooled.roc.auc)) out of sample" } ?? ""
         }
