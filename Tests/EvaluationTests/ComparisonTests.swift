@@ -150,6 +150,8 @@ import Training
         #expect { _ = try Candidate.parse("x=penalty=ridge,lambda=1") } throws: { "\($0)".contains("penalty must be") }
         #expect { _ = try Candidate.parse("x=/nonexistent/card.yaml") } throws: { "\($0)".contains("card.yaml") }
         #expect(throws: Never.self) { _ = try Candidate.parse("x=penalty=elasticnet,alpha=0.3,lambda=auto,auto-transform") }
+        // A recipe's estimator is held to the fit command's rule: ridge is α = 0.
+        #expect { _ = try Candidate.parse("x=penalty=l2,alpha=0.5,lambda=0.1") } throws: { "\($0)".contains("--penalty elasticnet --alpha 0.5") }
     }
 
     /// A scorecard's ranking measures come from its own score (no calibration needed).

@@ -111,17 +111,11 @@ extension FitSpec {
                 estimator.crossValidation = .init(folds: k, seed: seed, select: LambdaSelection(rawValue: String(parts[2])) ?? .oneSE)
             }
         }
-        let roles = ColumnRoles(schema: model.schema)
         // The summary lists every bound, the directions' too; the spec keeps the explicit ones
         // (`TermBound.implied` adds the others again at fit time).
-        let bounds = (f.constraints ?? []).compactMap(TermBound.init(describing:)).filter { b in
-            switch roles.healthierWhen[b.term] {
-            case "higher": return b != TermBound(term: b.term, upper: 0)
-            case "lower": return b != TermBound(term: b.term, lower: 0)
-            default: return true
-            }
-        }
-        self.init(roles: roles, naValues: naValues, estimator: estimator, bounds: bounds)
+        let implied = TermBound.implied(by: model.schema, explicit: [])
+        let bounds = (f.constraints ?? []).compactMap(TermBound.init(describing:)).filter { !implied.contains($0) }
+        self.init(roles: ColumnRoles(schema: model.schema), naValues: naValues, estimator: estimator, bounds: bounds)
         if let s = model.scoring { scoring = ScoringChoice(spec: s) }
     }
 }

@@ -12,6 +12,15 @@ public enum FitSource: Sendable {
     case files([String])
     /// A table already read, e.g. one fold's training rows (its digest is not computed).
     case table(RawTable)
+
+    /// The files to read (none for a table).
+    var paths: [String] {
+        switch self {
+        case .file(let p): return [p]
+        case .files(let p): return p
+        case .table: return []
+        }
+    }
 }
 
 /// How a fit runs, as opposed to what it is (`FitSpec`): these change the time and memory it takes,
@@ -55,21 +64,17 @@ public enum FitPipeline {
     public static func fit(_ spec: FitSpec, _ source: FitSource, run: FitRun = FitRun(), timings: inout Timings) throws -> FitOutcome {
         let spec = try spec.validated()
         var outcome: FitOutcome
-        if run.streaming != nil || { if case .files(let p) = source, p.count > 1 { return true } else { return false } }() {
+        if run.streaming != nil || source.paths.count > 1 {
             guard !spec.estimator.penalty.isElasticNet else {
                 throw Diagnostic(.usage, problem: "--streaming fits by maximum likelihood only; drop --penalty \(spec.estimator.penalty.rawValue) or fit in memory")
             }
             guard !run.correlations else {
                 throw Diagnostic(.usage, problem: "--streaming does not write --correlations; fit in memory for the correlation matrix")
             }
-            let paths: [String]
-            switch source {
-            case .file(let p): paths = [p]
-            case .files(let p): paths = p
-            case .table(let t):
+            if case .table(let t) = source {
                 throw Diagnostic(.usage, file: t.path, problem: "a streamed fit reads files, not a table in memory", fix: "fit the table in memory")
             }
-            let result = try streamed(spec, paths: paths, streaming: run.streaming ?? StreamingOptions(), timings: &timings)
+            let result = try streamed(spec, paths: source.paths, streaming: run.streaming ?? StreamingOptions(), timings: &timings)
             outcome = FitOutcome(model: result.model, fit: result.fit)
         } else if let sharing = run.foldSharing, spec.estimator.crossValidation != nil {
             // Every process reads before any waits in a collective: a failed read is agreed on first.
@@ -126,16 +131,13 @@ public enum FitPipeline {
     /// Reads and designs the rows; a file's SHA-256 is computed on another thread meanwhile, and
     /// the caller joins it (`PendingSource.resolved`) when the artifact needs it.
     static func prepare(_ source: FitSource, spec: FitSpec, timings: inout Timings) throws -> (Design, PendingSource) {
-        let dataPath: String
-        switch source {
-        case .file(let path): dataPath = path
-        case .files(let paths): dataPath = paths[0]
-        case .table(let table):
+        if case .table(let table) = source {
             let started = Timings.now()
             let design = try DesignBuilder.build(table, roles: spec.roles, naValues: spec.naValues)
             timings.record("design", since: started)
             return (design, PendingSource(file: (table.path as NSString).lastPathComponent, rows: table.rowCount, digest: nil))
         }
+        let dataPath = source.paths[0]
         let csv = csvOptions(roles: spec.roles, naValues: spec.naValues)
         let digest = FileDigest.start(path: dataPath)
         var started = Timings.now()

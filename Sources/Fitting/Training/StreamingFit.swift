@@ -61,19 +61,19 @@ extension FitPipeline {
     /// rank order, so every process freezes the recipe one process reading every file would.
     static func streamed(_ spec: FitSpec, paths dataPaths: [String], streaming: StreamingOptions,
                          timings: inout Timings) throws -> TrainingResult {
-        let roles = spec.roles, naValues = spec.naValues, bounds = spec.bounds
+        let roles = spec.roles, naValues = spec.naValues, bounds = spec.bounds, options = spec.fitOptions
         precondition(!dataPaths.isEmpty, "at least one training file")
         let shards = streaming.shards ?? dataPaths.indices.map { FileShard(file: $0, path: dataPaths[$0]) }
         let name = dataPaths.map { ($0 as NSString).lastPathComponent }.joined(separator: " + ")
         var csv = csvOptions(roles: roles, naValues: naValues)
         var started = Timings.now()
         var statistics = try StreamingFit.learn(shards, files: dataPaths, roles: roles, naValues: naValues, csv: csv,
-                                             options: spec.fitOptions, streaming: streaming, timings: &timings)
+                                             options: options, streaming: streaming, timings: &timings)
         if !statistics.mixedColumns.isEmpty {
             // Some chunk saw only numbers in a text column: learn again reading those as text everywhere.
             csv.textColumns.formUnion(statistics.textColumns)
             statistics = try StreamingFit.learn(shards, files: dataPaths, roles: roles, naValues: naValues, csv: csv,
-                                             options: spec.fitOptions, streaming: streaming, timings: &timings)
+                                             options: options, streaming: streaming, timings: &timings)
         }
         csv.textColumns.formUnion(statistics.textColumns)
         let recipe = try statistics.recipe()
@@ -82,16 +82,16 @@ extension FitPipeline {
         timings.record("design", since: started)
 
         let allBounds = TermBound.implied(by: recipe.schema, explicit: bounds)
-        var options = spec.fitOptions
+        var boxed = options
         if let box = try Trainer.box(allBounds, names: recipe.termNames) {
-            options.lowerBounds = box.lower
-            options.upperBounds = box.upper
+            boxed.lowerBounds = box.lower
+            boxed.upperBounds = box.upper
         }
         let source = FileRowSource(shards: shards, csv: csv, chunkBytes: streaming.chunkBytes,
                                    recipe: recipe, sumAcrossProcesses: streaming.sumAcrossProcesses)
         started = Timings.now()
         let fit: LogisticFit
-        do { fit = try LogisticRegression.fit(source: source, termNames: recipe.termNames, options: options) } catch let e as Diagnostic {
+        do { fit = try LogisticRegression.fit(source: source, termNames: recipe.termNames, options: boxed) } catch let e as Diagnostic {
             throw Diagnostic(.fit, problem: "--streaming: \(e.description)")
         }
         timings.record("fit", since: started)

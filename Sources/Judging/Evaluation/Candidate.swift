@@ -56,9 +56,8 @@ public struct FitRecipe: Sendable, Equatable {
             }
         }
         if auto { r.estimator.crossValidation = .init(folds: innerFolds, seed: 1, select: .oneSE) }
-        let e = r.estimator
-        if e.penalty.isElasticNet && e.lambda == nil && e.crossValidation == nil { throw Diagnostic(.candidate, problem: "fit recipe '\(text)': penalty=\(e.penalty.rawValue) needs lambda=VALUE or lambda=auto") }
-        if !e.penalty.isElasticNet && (e.lambda != nil || e.crossValidation != nil || e.alpha != nil) { throw Diagnostic(.candidate, problem: "fit recipe '\(text)': alpha and lambda go with penalty=l2, l1 or elasticnet") }
+        // The estimator's one rule, in the fit command's words (--lambda is lambda= here).
+        if let problem = r.estimator.problem { throw Diagnostic(.candidate, problem: "fit recipe '\(text)': \(problem)") }
         return r
     }
 

@@ -58,8 +58,6 @@ extension Fit {
             (penalty == .firth, "--penalty firth", nil),
             (penalty != .none && !crossValidating,
              "--penalty \(penalty.rawValue) with a fixed --lambda", "use --lambda auto (its folds run on the ranks), or fit in one process"),
-            (crossValidating && !moreData.isEmpty,
-             "--lambda auto with several files", "every rank holds the whole design for cross-validation: concatenate the files into one CSV"),
             (correlations != nil, "--correlations", nil),
             (covariance != "model", "--covariance \(covariance)", nil),
             (streaming, "--streaming (distributed fits always stream)", nil),
